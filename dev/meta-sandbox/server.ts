@@ -1,0 +1,395 @@
+/**
+ * The Meta sandbox's HTTP face: Graph API paths go through faults, the fixed delay and
+ * state.ts's rules; `/__sandbox/...` is the control API. Everything the control API can
+ * do is also a method of the returned object, so tests need not speak HTTP to set up.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import {
+  faultReply,
+  isRecord,
+  type RecordedRequest,
+  SandboxError,
+  type SandboxFault,
+  type SandboxPhone,
+  type SandboxPhoneInput,
+  type SandboxPhonePatch,
+  SandboxState,
+} from "./state.ts";
+import {
+  type DeliverRawOptions,
+  type WebhookConfig,
+  type WebhookDelivery,
+  WebhookDispatcher,
+  type WebhookEvent,
+} from "./webhooks.ts";
+
+export interface MetaSandboxOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+}
+
+export interface ApproveOptions {
+  /** entry.time in unix seconds (default now). */
+  time?: number;
+  /** Deliver the same signed body this many extra times. */
+  duplicates?: number;
+}
+
+export interface RevokeOptions {
+  time?: number;
+}
+
+export interface MetaSandbox {
+  /** Base URL, e.g. http://127.0.0.1:41234 (Graph paths go right under it: /v24.0/...). */
+  url: string;
+  port: number;
+  /** Stops listening and destroys every socket, hanging ones included. */
+  close(): Promise<void>;
+  /** Adds a phone, or replaces the one with the same id. */
+  addPhone(phone: SandboxPhoneInput): SandboxPhone;
+  updatePhone(phoneNumberId: string, patch: SandboxPhonePatch): SandboxPhone;
+  getPhone(phoneNumberId: string): SandboxPhone | undefined;
+  listPhones(): SandboxPhone[];
+  removePhone(phoneNumberId: string): boolean;
+  /** The name is held by some other business: claims get 147001. */
+  markTaken(username: string): void;
+  /** Every Graph request received (control calls excluded), oldest first. */
+  requests(): RecordedRequest[];
+  clearRequests(): void;
+  injectFault(fault: SandboxFault): SandboxFault;
+  pendingFaults(): SandboxFault[];
+  clearFaults(): void;
+  /** A fixed delay before every Graph answer; 0 turns it off. */
+  setDelay(ms: number): void;
+  /** Forgets phones, taken names, requests, faults, delay, webhook config and deliveries. */
+  reset(): void;
+  /** null turns webhooks off. */
+  configureWebhook(config: WebhookConfig | null): void;
+  /** reserved → approved, then the signed webhook; resolves to one result per delivery. */
+  approve(phoneNumberId: string, options?: ApproveOptions): Promise<WebhookDelivery[]>;
+  /** Name removed, status deleted, webhook with context "revoked". */
+  revoke(phoneNumberId: string, options?: RevokeOptions): Promise<WebhookDelivery[]>;
+  /** Signs and delivers test-made events to the configured callback. */
+  deliverRaw(events: WebhookEvent[], options?: DeliverRawOptions): Promise<WebhookDelivery[]>;
+  /** Every webhook delivery so far, including the fire-and-forget ones after DELETE. */
+  deliveries(): WebhookDelivery[];
+  /** Waits for fire-and-forget deliveries still in flight. */
+  flushWebhooks(): Promise<void>;
+}
+
+type Reply = [status: number, body: unknown];
+type ControlRoute = [
+  method: string,
+  pattern: RegExp,
+  run: (params: string[], body: unknown) => Reply | Promise<Reply>,
+];
+
+const OK: Reply = [200, { ok: true }];
+
+export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promise<MetaSandbox> {
+  const host = options.host ?? "127.0.0.1";
+  const state = new SandboxState();
+  const webhooks = new WebhookDispatcher();
+  const sockets = new Set<Socket>();
+  // Cancels every pending delay on close, so no timer outlives the server.
+  const cancelWaits = new Set<() => void>();
+  let closing: Promise<void> | undefined;
+
+  /** Resolves true after ms, or false as soon as the sandbox closes. */
+  const wait = (ms: number): Promise<boolean> => {
+    if (closing) return Promise.resolve(false);
+    if (ms <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (finished: boolean) => {
+        clearTimeout(timer);
+        cancelWaits.delete(cancel);
+        resolve(finished);
+      };
+      const cancel = () => done(false);
+      const timer = setTimeout(() => done(true), ms);
+      cancelWaits.add(cancel);
+    });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, { error: { message: `sandbox failure: ${String(error)}` } });
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+
+  const sandbox: MetaSandbox = {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const cancel of [...cancelWaits]) cancel();
+        webhooks.close();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+    addPhone: (phone) => state.addPhone(phone),
+    updatePhone: (id, patch) => state.updatePhone(id, patch),
+    getPhone: (id) => state.getPhone(id),
+    listPhones: () => state.listPhones(),
+    removePhone: (id) => state.removePhone(id),
+    markTaken: (username) => state.markTaken(username),
+    requests: () => state.requests(),
+    clearRequests: () => state.clearRequests(),
+    injectFault: (fault) => state.injectFault(fault),
+    pendingFaults: () => state.pendingFaults(),
+    clearFaults: () => state.clearFaults(),
+    setDelay: (ms) => state.setDelay(ms),
+    reset() {
+      state.reset();
+      webhooks.reset();
+    },
+    configureWebhook: (config) => webhooks.configure(config),
+    async approve(id, opts = {}) {
+      // Options are checked before the state changes, so a bad one leaves the phone as it was.
+      const duplicates = opts.duplicates ?? 0;
+      if (!Number.isInteger(duplicates) || duplicates < 0) {
+        throw new SandboxError(400, "duplicates must be a non-negative integer");
+      }
+      return webhooks.deliverEvents([state.approve(id, checkTime(opts.time))], duplicates);
+    },
+    async revoke(id, opts = {}) {
+      return webhooks.deliverEvents([state.revoke(id, checkTime(opts.time))]);
+    },
+    deliverRaw: (events, opts) => webhooks.deliverRaw(events, opts),
+    deliveries: () => webhooks.deliveries(),
+    flushWebhooks: () => webhooks.flush(),
+  };
+
+  const controlRoutes: ControlRoute[] = [
+    ["GET", /^\/phones$/, () => [200, sandbox.listPhones()]],
+    ["POST", /^\/phones$/, (_, body) => [201, state.addPhone(body)]],
+    ["GET", /^\/phones\/([^/]+)$/, ([id = ""]) => [200, mustExist(state.getPhone(id), id)]],
+    ["PATCH", /^\/phones\/([^/]+)$/, ([id = ""], body) => [200, state.updatePhone(id, body)]],
+    ["DELETE", /^\/phones\/([^/]+)$/, ([id = ""]) => (state.removePhone(id) ? OK : notFound(id))],
+    [
+      "POST",
+      /^\/phones\/([^/]+)\/approve$/,
+      async ([id = ""], body) => [200, await sandbox.approve(id, optionsOf(body, ["time", "duplicates"]))],
+    ],
+    [
+      "POST",
+      /^\/phones\/([^/]+)\/revoke$/,
+      async ([id = ""], body) => [200, await sandbox.revoke(id, optionsOf(body, ["time"]))],
+    ],
+    [
+      "POST",
+      /^\/taken$/,
+      (_, body) => {
+        const username = isRecord(body) ? body.username : undefined;
+        state.markTaken(username);
+        return [201, { username }];
+      },
+    ],
+    ["GET", /^\/requests$/, () => [200, state.requests()]],
+    [
+      "DELETE",
+      /^\/requests$/,
+      () => {
+        state.clearRequests();
+        return OK;
+      },
+    ],
+    ["GET", /^\/faults$/, () => [200, state.pendingFaults()]],
+    ["POST", /^\/faults$/, (_, body) => [201, state.injectFault(body)]],
+    [
+      "DELETE",
+      /^\/faults$/,
+      () => {
+        state.clearFaults();
+        return OK;
+      },
+    ],
+    [
+      "POST",
+      /^\/delay$/,
+      (_, body) => {
+        state.setDelay(isRecord(body) ? body.ms : undefined);
+        return [200, { ms: state.delayMs }];
+      },
+    ],
+    [
+      "POST",
+      /^\/reset$/,
+      () => {
+        sandbox.reset();
+        return OK;
+      },
+    ],
+    ["GET", /^\/webhook$/, () => [200, redact(webhooks.config)]],
+    [
+      "POST",
+      /^\/webhook$/,
+      (_, body) => {
+        webhooks.configure(body);
+        return [200, redact(webhooks.config)];
+      },
+    ],
+    [
+      "DELETE",
+      /^\/webhook$/,
+      () => {
+        webhooks.configure(null);
+        return OK;
+      },
+    ],
+    [
+      "POST",
+      /^\/webhook\/deliver$/,
+      async (_, body) => {
+        if (!isRecord(body)) throw new SandboxError(400, "body must be { events, shuffle?, batch?, ... }");
+        const { events, ...rest } = body;
+        return [
+          200,
+          await webhooks.deliverRaw(events, optionsOf(rest, ["shuffle", "batch", "concurrent", "appSecret"])),
+        ];
+      },
+    ],
+    ["GET", /^\/deliveries$/, () => [200, webhooks.deliveries()]],
+  ];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const target = req.url ?? "/";
+    const pathname = new URL(target, "http://sandbox").pathname;
+    if (pathname === "/__sandbox" || pathname.startsWith("/__sandbox/")) {
+      return serveControl(req.method ?? "GET", pathname.slice("/__sandbox".length), raw, res);
+    }
+    return serveGraph(req, res, target, pathname, raw);
+  }
+
+  async function serveGraph(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: string,
+    pathname: string,
+    raw: string,
+  ): Promise<void> {
+    const method = req.method ?? "GET";
+    state.record({ method, path: target, headers: flattenHeaders(req), body: raw, at: Date.now() });
+    const fault = state.takeFault(target);
+    if (fault?.mode === "reset") {
+      req.socket.resetAndDestroy();
+      return;
+    }
+    if (fault?.mode === "hang") return; // the socket stays open until the client gives up or close()
+    const extra = fault?.mode === "slow" ? fault.delayMs : 0;
+    if (!(await wait(state.delayMs + extra))) return;
+    if (fault?.mode === "status") {
+      const reply = faultReply(fault);
+      return sendJson(res, reply.status, reply.body);
+    }
+    if (fault?.mode === "garbage") {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>oops</html>");
+      return;
+    }
+    // State is read and changed only now, after any delay, as Meta would: a client that
+    // timed out meanwhile still gets its change made.
+    const reply = state.handleGraph({
+      method,
+      pathname,
+      authorization: req.headers.authorization,
+      body: raw,
+    });
+    sendJson(res, reply.status, reply.body);
+    if (reply.event) webhooks.fireAndForget(reply.event);
+  }
+
+  async function serveControl(method: string, path: string, raw: string, res: ServerResponse): Promise<void> {
+    try {
+      let body: unknown;
+      try {
+        body = raw === "" ? undefined : JSON.parse(raw);
+      } catch {
+        throw new SandboxError(400, "body is not JSON");
+      }
+      for (const [routeMethod, pattern, run] of controlRoutes) {
+        const match = routeMethod === method ? pattern.exec(path) : null;
+        if (match) {
+          const [status, replyBody] = await run(match.slice(1).map(decodeURIComponent), body);
+          return sendJson(res, status, replyBody);
+        }
+      }
+      throw new SandboxError(404, `no sandbox route ${method} /__sandbox${path}`);
+    } catch (error) {
+      if (!(error instanceof SandboxError)) throw error;
+      sendJson(res, error.httpStatus, { error: { message: error.message } });
+    }
+  }
+
+  return sandbox;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return headers;
+}
+
+function mustExist<T>(value: T | undefined, id: string): T {
+  if (value === undefined) throw new SandboxError(404, `no sandbox phone ${id}`);
+  return value;
+}
+
+function notFound(id: string): Reply {
+  return [404, { error: { message: `no sandbox phone ${id}` } }];
+}
+
+/** A control body of options (none when empty); the methods they go to check the values. */
+function optionsOf(body: unknown, keys: readonly string[]): Record<string, never> {
+  if (body === undefined) return {};
+  if (!isRecord(body)) throw new SandboxError(400, "body must be a JSON object");
+  const extra = Object.keys(body).filter((k) => !keys.includes(k));
+  if (extra.length > 0) throw new SandboxError(400, `unknown option(s) ${extra.join(", ")}`);
+  return body as Record<string, never>;
+}
+
+function checkTime(time: unknown): number | undefined {
+  if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
+    throw new SandboxError(400, "time must be unix seconds (a number)");
+  }
+  return time;
+}
+
+/** The app secret is never echoed back over HTTP. */
+function redact(config: Required<WebhookConfig> | undefined): unknown {
+  return config ? { callbackUrl: config.callbackUrl, field: config.field } : null;
+}

@@ -1,0 +1,41 @@
+/**
+ * API keys: `wau_` + 32 base64url characters (192 random bits). The prefix makes a leaked key
+ * recognisable to secret scanners; only the SHA-256 of a key is ever stored.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+
+export const API_KEY_PREFIX = "wau_";
+const API_KEY_PATTERN = /^wau_[A-Za-z0-9_-]{32}$/;
+
+export function generateApiKey(): { apiKey: string; id: string } {
+  return {
+    apiKey: API_KEY_PREFIX + randomBytes(24).toString("base64url"),
+    id: `key_${randomBytes(8).toString("hex")}`,
+  };
+}
+
+export function looksLikeApiKey(candidate: string): boolean {
+  return API_KEY_PATTERN.test(candidate);
+}
+
+export function hashApiKey(apiKey: string): string {
+  return createHash("sha256").update(apiKey, "utf8").digest("hex");
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, "hex");
+  const right = Buffer.from(b, "hex");
+  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+}
+
+/**
+ * The key a request presents: `X-API-Key`, or `Authorization: Bearer <key>` for Graph clients
+ * that can only send that. Header names arrive lower-cased from API Gateway HTTP APIs.
+ */
+export function presentedApiKey(headers: Record<string, string | undefined>): string | undefined {
+  const direct = headers["x-api-key"]?.trim();
+  if (direct) return direct;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
+  return match?.[1];
+}

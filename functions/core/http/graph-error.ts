@@ -1,0 +1,84 @@
+import type { GraphErrorBody } from "../validation/graph-error.ts";
+
+/**
+ * An error answered to the client as a Graph-style envelope. `fbtrace_id` carries our
+ * request id so a client's bug report can be matched to our logs, as with Meta's own.
+ */
+export class GraphError extends Error {
+  override name = "GraphError";
+  readonly status: number;
+  readonly body: GraphErrorBody["error"];
+
+  constructor(status: number, body: GraphErrorBody["error"]) {
+    super(body.message);
+    this.status = status;
+    this.body = body;
+  }
+
+  toBody(requestId: string | undefined): GraphErrorBody {
+    return { error: { ...this.body, ...(requestId ? { fbtrace_id: requestId } : {}) } };
+  }
+}
+
+function details(text: string) {
+  return { messaging_product: "whatsapp" as const, details: text };
+}
+
+/** Every error this service produces itself, in one place (SPEC §2 error table). */
+export const graphErrors = {
+  invalidParameter: (message: string, detail?: string) =>
+    new GraphError(400, {
+      message: `(#100) ${message}`,
+      type: "OAuthException",
+      code: 100,
+      ...(detail ? { error_data: details(detail) } : {}),
+    }),
+  invalidApiKey: () =>
+    new GraphError(401, {
+      message: "Invalid API key: send a valid key in the X-API-Key header",
+      type: "OAuthException",
+      code: 190,
+    }),
+  /** Unknown and foreign phone numbers get this same body, so ids cannot be probed. */
+  phoneNumberNotAccessible: (phoneNumberId: string) =>
+    new GraphError(400, {
+      message: `Unsupported request. Object with ID '${phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+      type: "GraphMethodException",
+      code: 33,
+    }),
+  upstreamUnavailable: (status: 502 | 503 | 504, detail: string) =>
+    new GraphError(status, {
+      message: "Service temporarily unavailable",
+      type: "OAuthException",
+      code: 2,
+      is_transient: true,
+      error_data: details(detail),
+    }),
+  payloadTooLarge: (limitBytes: number) =>
+    new GraphError(413, {
+      message: `(#100) Request body exceeds ${limitBytes} bytes`,
+      type: "OAuthException",
+      code: 100,
+    }),
+  rateLimited: (detail: string) =>
+    new GraphError(429, {
+      message: "(#4) Application request limit reached",
+      type: "OAuthException",
+      code: 4,
+      is_transient: true,
+      error_data: details(detail),
+    }),
+  notFound: (method: string, path: string) =>
+    new GraphError(404, {
+      message: `Unknown path components: ${method} ${path}`,
+      type: "OAuthException",
+      code: 100,
+    }),
+  internal: () =>
+    new GraphError(500, {
+      message: "An unexpected error has occurred. Please retry your request later.",
+      type: "OAuthException",
+      code: 1,
+      is_transient: true,
+    }),
+};

@@ -1,0 +1,83 @@
+/**
+ * The middy stack every HTTP Lambda shares: correlation id = API Gateway request id, every
+ * error as a Graph-style envelope, security headers on every answer. Handlers only return
+ * responses or throw `GraphError`s.
+ */
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { logger } from "../logger.ts";
+import { GraphError, graphErrors } from "./graph-error.ts";
+import { type ApiResponse, jsonResponse, SECURITY_HEADERS } from "./response.ts";
+
+export interface HttpRequest {
+  event: APIGatewayProxyEventV2;
+  context: Context;
+  requestId: string;
+  /** Epoch ms after which no upstream call may still be running (the Lambda's own deadline). */
+  deadline: number;
+}
+
+export type HttpRoute = (request: HttpRequest) => Promise<ApiResponse>;
+
+/** Lambda keeps this much for writing state and answering after an upstream call. */
+const DEADLINE_RESERVE_MS = 1_000;
+
+const TRANSIENT_STORE_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TimeoutError",
+  "TransactionConflictException",
+  "TransactionCanceledException",
+]);
+
+function isTransientStoreError(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; $metadata?: unknown };
+  if (TRANSIENT_STORE_ERRORS.has(e.name ?? "")) return true;
+  // Socket-level failures reaching DynamoDB (the SDK has already retried them).
+  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND"].includes(e.code ?? "");
+}
+
+export function errorResponse(error: unknown, requestId: string | undefined): ApiResponse {
+  if (error instanceof GraphError) return jsonResponse(error.status, error.toBody(requestId));
+  if (isTransientStoreError(error)) {
+    logger.error("storage unavailable", { errorName: (error as Error).name });
+    return jsonResponse(503, graphErrors.upstreamUnavailable(503, "storage temporarily unavailable").toBody(requestId));
+  }
+  // Only the error's kind and message: never the request, its headers or any secret.
+  logger.error("unhandled error", { errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+  return jsonResponse(500, graphErrors.internal().toBody(requestId));
+}
+
+function requestIdOf(event: APIGatewayProxyEventV2, context: Context): string {
+  return event.requestContext?.requestId ?? context.awsRequestId;
+}
+
+export function httpHandler(route: HttpRoute) {
+  return middy<APIGatewayProxyEventV2, ApiResponse>()
+    .use({
+      before: ({ event, context }) => {
+        logger.addContext(context);
+        logger.setCorrelationId(requestIdOf(event, context));
+      },
+      after: (request) => {
+        if (request.response) Object.assign(request.response.headers, SECURITY_HEADERS);
+        logger.resetKeys();
+      },
+      onError: (request) => {
+        request.response = errorResponse(request.error, requestIdOf(request.event, request.context));
+        Object.assign(request.response.headers, SECURITY_HEADERS);
+        logger.resetKeys();
+      },
+    })
+    .handler((event, context) =>
+      route({
+        event,
+        context,
+        requestId: requestIdOf(event, context),
+        deadline: Date.now() + Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS),
+      }),
+    );
+}

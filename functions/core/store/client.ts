@@ -1,0 +1,40 @@
+/**
+ * One DynamoDB document client per container (cold start), reused by every invocation so
+ * its keep-alive connections are too.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { config } from "../config.ts";
+
+let documentClient: DynamoDBDocumentClient | undefined;
+
+export function dynamo(): DynamoDBDocumentClient {
+  if (documentClient) return documentClient;
+  const endpoint = config.dynamodbEndpoint();
+  const client = new DynamoDBClient(
+    endpoint
+      ? {
+          endpoint,
+          region: process.env.AWS_REGION ?? "local",
+          // DynamoDB Local accepts any credentials; real ones are never needed locally.
+          credentials: {
+            accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "local",
+            secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
+          },
+        }
+      : {},
+  );
+  documentClient = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return documentClient;
+}
+
+/** For tests and tools that swap the client (fault injection, call counting). */
+export function setDynamoClient(client: DynamoDBDocumentClient | undefined): void {
+  documentClient = client;
+}
+
+export function tableName(): string {
+  return config.tableName();
+}

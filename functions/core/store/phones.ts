@@ -1,0 +1,189 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import type { ChangeSource, UsernameState } from "../usernames/state.ts";
+import { dynamo, tableName } from "./client.ts";
+import { keys } from "./keys.ts";
+
+/** A phone number as stored: its Meta ids, its encrypted token and its current username state. */
+export interface PhoneRecord extends UsernameState {
+  phoneNumberId: string;
+  tenantId: string;
+  wabaId: string;
+  businessId: string;
+  /** Digits only. */
+  displayPhoneNumber: string;
+  /** AES-256-GCM ciphertext (see core/crypto/token-cipher.ts); never the token itself. */
+  accessTokenEncrypted: string;
+  createdAt: string;
+  /** ISO time of the last username change. */
+  updatedAt?: string;
+  source?: ChangeSource;
+  context?: string;
+  /** Epoch seconds of the event the current state came from: orders webhook deliveries. */
+  stateEpoch?: number;
+  /** Incremented by every change; every write is conditional on it. */
+  version: number;
+}
+
+export interface HistoryEvent {
+  version: number;
+  at: string;
+  source: ChangeSource;
+  username?: string;
+  status?: string;
+  previousUsername?: string;
+  previousStatus?: string;
+  requestId?: string;
+  context?: string;
+  /** The webhook's `entry.time` (epoch seconds), for webhook events. */
+  eventTime?: number;
+}
+
+export type NewPhone = Omit<PhoneRecord, "version" | "createdAt" | keyof UsernameState | "updatedAt" | "source" | "context" | "stateEpoch">;
+
+const ITEM_FIELDS = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "type", "usernameKey"] as const;
+
+export function phoneFromItem(item: Record<string, unknown>): PhoneRecord {
+  const record = { ...item };
+  for (const field of ITEM_FIELDS) delete record[field];
+  return record as unknown as PhoneRecord;
+}
+
+export function phoneItem(phone: PhoneRecord): Record<string, unknown> {
+  return {
+    ...keys.phone(phone.phoneNumberId),
+    type: "phone",
+    gsi1pk: keys.byWabaPhone(phone.wabaId, phone.displayPhoneNumber),
+    gsi1sk: `PHONE#${phone.phoneNumberId}`,
+    gsi2pk: keys.byTenant(phone.tenantId),
+    gsi2sk: `PHONE#${phone.phoneNumberId}`,
+    ...phone,
+    ...(phone.username ? { usernameKey: phone.username.toLowerCase() } : {}),
+  };
+}
+
+export class PhoneExistsError extends Error {
+  override name = "PhoneExistsError";
+}
+
+export async function getPhone(phoneNumberId: string, consistent = false): Promise<PhoneRecord | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: tableName(), Key: keys.phone(phoneNumberId), ConsistentRead: consistent }),
+  );
+  return Item ? phoneFromItem(Item) : undefined;
+}
+
+/** Registers a phone number; an existing id is never overwritten (its state and history stay intact). */
+export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
+  const record: PhoneRecord = { ...phone, version: 0, createdAt: new Date().toISOString() };
+  try {
+    await dynamo().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: phoneItem(record),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") {
+      throw new PhoneExistsError(`phone number ${phone.phoneNumberId} is already registered`);
+    }
+    throw error;
+  }
+  await touchTenant(phone.tenantId);
+  return record;
+}
+
+export async function setPhoneToken(phoneNumberId: string, accessTokenEncrypted: string): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.phone(phoneNumberId),
+        UpdateExpression: "SET accessTokenEncrypted = :token",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":token": accessTokenEncrypted },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return false;
+    throw error;
+  }
+}
+
+export async function listPhones(tenantId: string): Promise<PhoneRecord[]> {
+  const items = await queryAll({
+    IndexName: "byTenant",
+    KeyConditionExpression: "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": keys.byTenant(tenantId), ":prefix": "PHONE#" },
+  });
+  return items.map(phoneFromItem);
+}
+
+/** Every item of the phone's partition (record, history, markers) and its username holder marker. */
+export async function removePhone(phoneNumberId: string): Promise<boolean> {
+  const phone = await getPhone(phoneNumberId, true);
+  if (!phone) return false;
+  const items = await queryAll({
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": keys.phone(phoneNumberId).pk },
+    ProjectionExpression: "pk, sk",
+  });
+  if (phone.username) {
+    await dynamo().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: keys.usernameHolder(phone.businessId, phone.username.toLowerCase()),
+        ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
+        ExpressionAttributeValues: { ":me": phoneNumberId },
+      }),
+    ).catch((error: Error) => {
+      if (error.name !== "ConditionalCheckFailedException") throw error;
+    });
+  }
+  for (const item of items) {
+    await dynamo().send(new DeleteCommand({ TableName: tableName(), Key: { pk: item.pk, sk: item.sk } }));
+  }
+  return true;
+}
+
+export async function listHistory(phoneNumberId: string): Promise<HistoryEvent[]> {
+  const items = await queryAll({
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": keys.phone(phoneNumberId).pk, ":prefix": keys.historyPrefix },
+    ConsistentRead: true,
+  });
+  return items.map(({ pk: _pk, sk: _sk, type: _type, ...event }) => event as unknown as HistoryEvent);
+}
+
+export async function touchTenant(tenantId: string): Promise<void> {
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.tenant(tenantId),
+      UpdateExpression: "SET tenantId = :t, createdAt = if_not_exists(createdAt, :now)",
+      ExpressionAttributeValues: { ":t": tenantId, ":now": new Date().toISOString() },
+    }),
+  );
+}
+
+export async function listTenants(): Promise<string[]> {
+  const items = await queryAll({
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": keys.tenantsPartition },
+  });
+  return items.map((item) => String(item.tenantId));
+}
+
+type QueryInput = Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">;
+
+export async function queryAll(input: QueryInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}

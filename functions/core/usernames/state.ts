@@ -1,0 +1,21 @@
+/** The username state of one phone number, as SPEC §3 records it. */
+export type ChangeSource = "api" | "webhook";
+
+export interface UsernameState {
+  /** Absent when the number has no username. */
+  username?: string;
+  /** `reserved`, `approved`, `deleted`, or any future value Meta sends (stored as given). */
+  status?: string;
+}
+
+/** Case is ignored when comparing names (`myID` = `myid`); periods and underscores are not. */
+export function usernameKey(username: string): string {
+  return username.toLowerCase();
+}
+
+export function sameState(a: UsernameState, b: UsernameState): boolean {
+  return a.username === b.username && a.status === b.status;
+}
+
+/** The state a successful DELETE leaves behind. */
+export const deletedState: UsernameState = { status: "deleted" };

@@ -1,0 +1,46 @@
+/** Schemas of the username API's requests and Meta's answers: the edge types come from here. */
+import { z } from "zod/mini";
+import { brokenUsernameRule } from "./username-format.ts";
+
+export const GRAPH_VERSION_PATTERN = /^v\d{1,3}\.\d{1,3}$/;
+export const PHONE_NUMBER_ID_PATTERN = /^\d{1,20}$/;
+
+export const pathParametersSchema = z.object({
+  version: z.string().check(z.regex(GRAPH_VERSION_PATTERN, "version must look like v24.0")),
+  phone_number_id: z.string().check(z.regex(PHONE_NUMBER_ID_PATTERN, "phone_number_id must be 1 to 20 digits")),
+});
+export type PathParameters = z.infer<typeof pathParametersSchema>;
+
+export const usernameSchema = z.string().check(
+  z.superRefine((name, ctx) => {
+    const rule = brokenUsernameRule(name);
+    if (rule) ctx.addIssue({ code: "custom", message: `username ${rule.message}`, params: { rule: rule.id } });
+  }),
+);
+
+export const transferActionSchema = z.enum(["none", "force_transfer"]);
+
+/** POST body. Unknown fields are dropped (never forwarded to Meta). */
+export const claimUsernameBodySchema = z.object({
+  username: usernameSchema,
+  transfer_action: z.optional(transferActionSchema),
+});
+export type ClaimUsernameBody = z.infer<typeof claimUsernameBodySchema>;
+
+/** Meta's answers, loosely: unknown future statuses and extra fields pass through. */
+export const usernameResponseSchema = z.looseObject({
+  username: z.optional(z.string()),
+  status: z.optional(z.string()),
+});
+export type UsernameResponse = z.infer<typeof usernameResponseSchema>;
+
+export const claimResponseSchema = z.looseObject({ status: z.string() });
+export type ClaimResponse = z.infer<typeof claimResponseSchema>;
+
+export const deleteResponseSchema = z.looseObject({ success: z.boolean() });
+export type DeleteResponse = z.infer<typeof deleteResponseSchema>;
+
+export const suggestionsResponseSchema = z.looseObject({
+  data: z.array(z.looseObject({ username_suggestions: z.array(z.string()) })),
+});
+export type SuggestionsResponse = z.infer<typeof suggestionsResponseSchema>;

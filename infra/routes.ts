@@ -1,0 +1,71 @@
+/**
+ * THE route table: `infra/api.ts` turns it into API Gateway routes and Lambdas, the local
+ * gateway (`dev/`) serves it, and the OpenAPI document describes it. Plain data, no SST import.
+ */
+export interface RouteDefinition {
+  method: "GET" | "POST" | "DELETE";
+  /** API Gateway path syntax: `{name}` is a path parameter. */
+  path: string;
+  /** Entry point, relative to the repository root; it exports `handler`. */
+  handler: string;
+  /** Logical name of the function (SST component name). */
+  functionName: string;
+  /** Which resources the function is linked to: least privilege. */
+  links: ReadonlyArray<"Table" | "TokenEncryptionKey" | "MetaAppSecret" | "MetaAppSecretPrevious" | "MetaVerifyToken">;
+  /** Who calls it. */
+  audience: "api" | "meta";
+}
+
+const USERNAME_LINKS = ["Table", "TokenEncryptionKey"] as const;
+const WEBHOOK_LINKS = ["Table", "MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"] as const;
+
+export const routes: readonly RouteDefinition[] = [
+  {
+    method: "GET",
+    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
+    handler: "functions/username/get-username.ts",
+    functionName: "GetUsername",
+    links: USERNAME_LINKS,
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
+    handler: "functions/username/get-username-suggestions.ts",
+    functionName: "GetUsernameSuggestions",
+    links: USERNAME_LINKS,
+    audience: "api",
+  },
+  {
+    method: "POST",
+    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
+    handler: "functions/username/claim-username.ts",
+    functionName: "ClaimUsername",
+    links: USERNAME_LINKS,
+    audience: "api",
+  },
+  {
+    method: "DELETE",
+    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
+    handler: "functions/username/delete-username.ts",
+    functionName: "DeleteUsername",
+    links: USERNAME_LINKS,
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/meta/whatsapp/webhook",
+    handler: "functions/webhook/meta-webhook.ts",
+    functionName: "MetaWebhook",
+    links: WEBHOOK_LINKS,
+    audience: "meta",
+  },
+  {
+    method: "POST",
+    path: "/meta/whatsapp/webhook",
+    handler: "functions/webhook/meta-webhook.ts",
+    functionName: "MetaWebhook",
+    links: WEBHOOK_LINKS,
+    audience: "meta",
+  },
+];

@@ -1,0 +1,27 @@
+/**
+ * The single definition of the service's DynamoDB table. `infra/storage.ts` turns it
+ * into an `sst.aws.Dynamo`, and the DynamoDB Local table of tests and `npm start` is
+ * created from it (`dev/create-table.ts`), so the two can never drift apart.
+ * Plain data: no SST or AWS SDK import.
+ */
+export const tableDefinition = {
+  fields: {
+    pk: "string",
+    sk: "string",
+    gsi1pk: "string",
+    gsi1sk: "string",
+    gsi2pk: "string",
+    gsi2sk: "string",
+  },
+  primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+  globalIndexes: {
+    /** Phone number by WABA id + display phone number digits (webhook lookups). */
+    byWabaPhone: { hashKey: "gsi1pk", rangeKey: "gsi1sk", projection: "all" },
+    /** API keys and phone numbers by tenant (admin listings). */
+    byTenant: { hashKey: "gsi2pk", rangeKey: "gsi2sk", projection: "all" },
+  },
+  /** Epoch seconds; DynamoDB deletes expired items (webhook markers, idempotency records). */
+  ttl: "expiresAt",
+} as const;
+
+export type TableDefinition = typeof tableDefinition;
