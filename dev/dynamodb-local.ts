@@ -24,6 +24,8 @@ export interface DynamoDbLocalOptions {
   /** Called while waiting, for progress output. */
   onWait?: (elapsedMs: number) => void;
   timeoutMs?: number;
+  /** Aborting stops the process and rejects, even while waiting for it to answer. */
+  signal?: AbortSignal;
 }
 
 export function localClient(endpoint: string): DynamoDBClient {
@@ -69,6 +71,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const timeoutMs = options.timeoutMs ?? 60_000;
   try {
     for (;;) {
+      options.signal?.throwIfAborted();
       if (exited !== undefined) {
         throw new Error(`DynamoDB Local exited (code ${exited}). Is Java 17+ installed?\n${output}`);
       }
@@ -76,7 +79,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
         await client.send(new ListTablesCommand({}));
         break;
       } catch {
-        if (Date.now() - started > timeoutMs) throw new Error(`DynamoDB Local did not start in ${timeoutMs} ms\n${output}`);
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`DynamoDB Local did not start in ${timeoutMs} ms\n${output}`);
         options.onWait?.(Date.now() - started);
         await new Promise((r) => setTimeout(r, 150));
       }

@@ -11,7 +11,9 @@ export interface RouteDefinition {
   /** Logical name of the function (SST component name). */
   functionName: string;
   /** Which resources the function is linked to: least privilege. */
-  links: ReadonlyArray<"Table" | "TokenEncryptionKey" | "MetaAppSecret" | "MetaAppSecretPrevious" | "MetaVerifyToken">;
+  links: ReadonlyArray<
+    "Table" | "TokenEncryptionKey" | "MetaAppSecret" | "MetaAppSecretPrevious" | "MetaVerifyToken"
+  >;
   /** Who calls it. */
   audience: "api" | "meta";
 }

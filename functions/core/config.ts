@@ -6,7 +6,12 @@
  */
 import { Resource } from "sst";
 
-type LinkedName = "Table" | "MetaAppSecret" | "MetaAppSecretPrevious" | "MetaVerifyToken" | "TokenEncryptionKey";
+type LinkedName =
+  | "Table"
+  | "MetaAppSecret"
+  | "MetaAppSecretPrevious"
+  | "MetaVerifyToken"
+  | "TokenEncryptionKey";
 
 function linked(name: LinkedName, property: "name" | "value"): string | undefined {
   try {
@@ -33,7 +38,8 @@ function positiveNumber(name: string, fallback: number): number {
   const raw = env(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigurationError(`${name} must be a non-negative number`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigurationError(`${name} must be a non-negative number`);
   return value;
 }
 
@@ -59,9 +65,13 @@ export const config = {
     const current = env("META_APP_SECRET") ?? linked("MetaAppSecret", "value");
     const previous = env("META_APP_SECRET_PREVIOUS") ?? linked("MetaAppSecretPrevious", "value");
     const secrets = [current, previous].filter((s): s is string => s !== undefined);
-    if (secrets.length === 0) throw new ConfigurationError("META_APP_SECRET (or the MetaAppSecret secret) is not configured");
+    if (secrets.length === 0)
+      throw new ConfigurationError("META_APP_SECRET (or the MetaAppSecret secret) is not configured");
     return secrets;
   },
   metaVerifyToken: () =>
-    required(env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value"), "META_VERIFY_TOKEN (or the MetaVerifyToken secret)"),
+    required(
+      env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value"),
+      "META_VERIFY_TOKEN (or the MetaVerifyToken secret)",
+    ),
 };

@@ -23,7 +23,12 @@ describe("GET /{phone_number_id}/username", () => {
     const { phone: stored, history } = await storedState(phone.phoneNumberId);
     expect(stored).toMatchObject({ username: "lucky_shrub", status: "reserved", source: "api", version: 1 });
     expect(history).toHaveLength(1);
-    expect(history[0]).toMatchObject({ source: "api", username: "lucky_shrub", status: "reserved", version: 1 });
+    expect(history[0]).toMatchObject({
+      source: "api",
+      username: "lucky_shrub",
+      status: "reserved",
+      version: 1,
+    });
     expect(history[0]?.previousUsername).toBeUndefined();
   });
 
@@ -108,7 +113,10 @@ describe("POST /{phone_number_id}/username", () => {
   it("records approved when Meta approves at once, and the old name as previous on a change", async () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant, { approveImmediately: true });
-    await callUsernameApi("claim", phone.phoneNumberId, { apiKey: tenant.apiKey, body: { username: "first_name" } });
+    await callUsernameApi("claim", phone.phoneNumberId, {
+      apiKey: tenant.apiKey,
+      body: { username: "first_name" },
+    });
     const answer = await callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
       body: { username: "second_name" },
@@ -129,7 +137,10 @@ describe("DELETE /{phone_number_id}/username", () => {
   it("records deleted and clears the name when Meta answers success:true", async () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant);
-    await callUsernameApi("claim", phone.phoneNumberId, { apiKey: tenant.apiKey, body: { username: "short_lived" } });
+    await callUsernameApi("claim", phone.phoneNumberId, {
+      apiKey: tenant.apiKey,
+      body: { username: "short_lived" },
+    });
 
     const answer = await callUsernameApi("delete", phone.phoneNumberId, { apiKey: tenant.apiKey });
 
@@ -165,7 +176,9 @@ describe("concurrent requests", () => {
     const names = Array.from({ length: 12 }, (_, i) => `race_name_${i}`);
 
     const answers = await Promise.all(
-      names.map((username) => callUsernameApi("claim", phone.phoneNumberId, { apiKey: tenant.apiKey, body: { username } })),
+      names.map((username) =>
+        callUsernameApi("claim", phone.phoneNumberId, { apiKey: tenant.apiKey, body: { username } }),
+      ),
     );
 
     expect(answers.every((a) => a.status === 200)).toBe(true);

@@ -16,7 +16,9 @@ export interface EventInput {
 export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
   const rawPath = input.routePath.replace(/\{(\w+)\}/g, (_, name) => input.pathParameters?.[name] ?? "");
   const requestId = randomUUID();
-  const headers = Object.fromEntries(Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers = Object.fromEntries(
+    Object.entries(input.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
   const body =
     input.body === undefined
       ? undefined
@@ -36,7 +38,13 @@ export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
       apiId: "local",
       domainName: "localhost",
       domainPrefix: "localhost",
-      http: { method: input.method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "vitest" },
+      http: {
+        method: input.method,
+        path: rawPath,
+        protocol: "HTTP/1.1",
+        sourceIp: "127.0.0.1",
+        userAgent: "vitest",
+      },
       requestId,
       routeKey: `${input.method} ${input.routePath}`,
       stage: "$default",
@@ -67,7 +75,10 @@ export function lambdaContext(timeoutMs = 30_000, functionName = "test"): Contex
   };
 }
 
-export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface Answer {
   status: number;
@@ -76,7 +87,11 @@ export interface Answer {
   json: any;
 }
 
-export async function invoke(handler: Handler, event: APIGatewayProxyEventV2, context = lambdaContext()): Promise<Answer> {
+export async function invoke(
+  handler: Handler,
+  event: APIGatewayProxyEventV2,
+  context = lambdaContext(),
+): Promise<Answer> {
   const result = await handler(event, context);
   const body = typeof result.body === "string" ? result.body : "";
   let json: unknown;

@@ -14,8 +14,16 @@ const ROUTES: Record<Operation, { method: string; path: string; handler: Handler
     path: "/meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
     handler: getSuggestions,
   },
-  claim: { method: "POST", path: "/meta/whatsapp/{version}/{phone_number_id}/username", handler: claimUsername },
-  delete: { method: "DELETE", path: "/meta/whatsapp/{version}/{phone_number_id}/username", handler: deleteUsername },
+  claim: {
+    method: "POST",
+    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
+    handler: claimUsername,
+  },
+  delete: {
+    method: "DELETE",
+    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
+    handler: deleteUsername,
+  },
 };
 
 export interface CallOptions {
@@ -31,7 +39,11 @@ export interface CallOptions {
   remainingMs?: number;
 }
 
-export function callUsernameApi(operation: Operation, phoneNumberId: string, options: CallOptions = {}): Promise<Answer> {
+export function callUsernameApi(
+  operation: Operation,
+  phoneNumberId: string,
+  options: CallOptions = {},
+): Promise<Answer> {
   const route = ROUTES[operation];
   const headers: Record<string, string> = { ...options.headers };
   if (options.apiKey) {

@@ -22,8 +22,13 @@ export function hashApiKey(apiKey: string): string {
   return createHash("sha256").update(apiKey, "utf8").digest("hex");
 }
 
+const HEX_DIGEST = /^(?:[0-9a-f]{2})+$/i;
+
 /** Constant-time comparison of two hex digests of equal length. */
 export function sameHash(a: string, b: string): boolean {
+  // Buffer.from(_, "hex") silently drops an odd last digit and stops at the first non-hex one,
+  // which would make "abc" and "abd" the same hash.
+  if (!HEX_DIGEST.test(a) || !HEX_DIGEST.test(b)) return false;
   const left = Buffer.from(a, "hex");
   const right = Buffer.from(b, "hex");
   return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);

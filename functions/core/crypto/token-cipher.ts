@@ -37,8 +37,14 @@ export function decryptToken(sealed: string, phoneNumberId: string): string {
   if (version !== VERSION || !iv || !tag || ciphertext === undefined) {
     throw new Error("stored access token is not in a known format");
   }
-  const decipher = createDecipheriv("aes-256-gcm", encryptionKey(), Buffer.from(iv, "base64url"));
+  // The full 128-bit tag only: without authTagLength, Node accepts a tag truncated to 4 bytes,
+  // so a stored ciphertext with a shortened tag would still open (and forging gets far easier).
+  const decipher = createDecipheriv("aes-256-gcm", encryptionKey(), Buffer.from(iv, "base64url"), {
+    authTagLength: 16,
+  });
   decipher.setAAD(Buffer.from(phoneNumberId));
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
+  return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString(
+    "utf8",
+  );
 }

@@ -114,11 +114,11 @@ function interpret(outcome: AttemptOutcome): GraphAnswer {
   if (outcome.status >= 200 && outcome.status < 300) {
     return { kind: "success", status: outcome.status, raw: outcome.raw, json };
   }
-  if (graphErrorSchema.safeParse(json).success) return { kind: "meta-error", status: outcome.status, raw: outcome.raw };
+  if (graphErrorSchema.safeParse(json).success)
+    return { kind: "meta-error", status: outcome.status, raw: outcome.raw };
   throw graphErrors.upstreamUnavailable(502, `Meta answered HTTP ${outcome.status} without a Graph error`);
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -46,6 +46,12 @@ export const graphErrors = {
       type: "GraphMethodException",
       code: 33,
     }),
+  invalidSignature: () =>
+    new GraphError(401, {
+      message: "Invalid or missing X-Hub-Signature-256",
+      type: "OAuthException",
+      code: 100,
+    }),
   upstreamUnavailable: (status: 502 | 503 | 504, detail: string) =>
     new GraphError(status, {
       message: "Service temporarily unavailable",

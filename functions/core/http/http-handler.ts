@@ -44,10 +44,16 @@ export function errorResponse(error: unknown, requestId: string | undefined): Ap
   if (error instanceof GraphError) return jsonResponse(error.status, error.toBody(requestId));
   if (isTransientStoreError(error)) {
     logger.error("storage unavailable", { errorName: (error as Error).name });
-    return jsonResponse(503, graphErrors.upstreamUnavailable(503, "storage temporarily unavailable").toBody(requestId));
+    return jsonResponse(
+      503,
+      graphErrors.upstreamUnavailable(503, "storage temporarily unavailable").toBody(requestId),
+    );
   }
   // Only the error's kind and message: never the request, its headers or any secret.
-  logger.error("unhandled error", { errorName: (error as Error)?.name, errorMessage: (error as Error)?.message });
+  logger.error("unhandled error", {
+    errorName: (error as Error)?.name,
+    errorMessage: (error as Error)?.message,
+  });
   return jsonResponse(500, graphErrors.internal().toBody(requestId));
 }
 

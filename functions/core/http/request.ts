@@ -22,7 +22,8 @@ export const API_BODY_LIMIT_BYTES = 16 * 1024;
 export function parseJsonBody<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {
   const bytes = rawBody(event);
   if (bytes.length > API_BODY_LIMIT_BYTES) throw graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES);
-  if (bytes.length === 0) throw graphErrors.invalidParameter("Request body is required", "send a JSON object");
+  if (bytes.length === 0)
+    throw graphErrors.invalidParameter("Request body is required", "send a JSON object");
   let parsed: unknown;
   try {
     parsed = parseJsonSafely(new TextDecoder("utf-8", { fatal: true }).decode(bytes));

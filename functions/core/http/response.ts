@@ -1,6 +1,9 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
-export type ApiResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+export type ApiResponse = APIGatewayProxyStructuredResultV2 & {
+  statusCode: number;
+  headers: Record<string, string>;
+};
 
 /** On every answer: nothing here may be cached by a proxy, and no content sniffing. */
 export const SECURITY_HEADERS: Record<string, string> = {

@@ -10,7 +10,9 @@ import { type HttpRequest, httpHandler } from "./http-handler.ts";
 import { parsePathParameters } from "./request.ts";
 import { rawJsonResponse } from "./response.ts";
 
-export function usernameRoute(operation: (request: UsernameRequest, http: HttpRequest) => Promise<GraphAnswer>) {
+export function usernameRoute(
+  operation: (request: UsernameRequest, http: HttpRequest) => Promise<GraphAnswer>,
+) {
   return httpHandler(async (http) => {
     const path = parsePathParameters(http.event, pathParametersSchema);
     const caller = await authenticate(http.event.headers ?? {});

@@ -2,17 +2,25 @@
  * One DynamoDB document client per container (cold start), reused by every invocation so
  * its keep-alive connections are too.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { config } from "../config.ts";
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
 export function dynamo(): DynamoDBDocumentClient {
-  if (documentClient) return documentClient;
+  documentClient ??= createDocumentClient();
+  return documentClient;
+}
+
+/**
+ * A document client for the configured store; `overrides` tune the SDK client (the admin CLI
+ * asks for short timeouts so an unreachable store fails in seconds, not after long retries).
+ */
+export function createDocumentClient(overrides: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   const endpoint = config.dynamodbEndpoint();
-  const client = new DynamoDBClient(
-    endpoint
+  const client = new DynamoDBClient({
+    ...(endpoint
       ? {
           endpoint,
           region: process.env.AWS_REGION ?? "local",
@@ -22,12 +30,12 @@ export function dynamo(): DynamoDBDocumentClient {
             secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "local",
           },
         }
-      : {},
-  );
-  documentClient = DynamoDBDocumentClient.from(client, {
+      : {}),
+    ...overrides,
+  });
+  return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return documentClient;
 }
 
 /** For tests and tools that swap the client (fault injection, call counting). */

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
@@ -36,9 +36,14 @@ export interface HistoryEvent {
   context?: string;
   /** The webhook's `entry.time` (epoch seconds), for webhook events. */
   eventTime?: number;
+  /** Set when this number lost its name because Meta moved it to that number of the portfolio. */
+  transferredTo?: string;
 }
 
-export type NewPhone = Omit<PhoneRecord, "version" | "createdAt" | keyof UsernameState | "updatedAt" | "source" | "context" | "stateEpoch">;
+export type NewPhone = Omit<
+  PhoneRecord,
+  "version" | "createdAt" | keyof UsernameState | "updatedAt" | "source" | "context" | "stateEpoch"
+>;
 
 const ITEM_FIELDS = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "type", "usernameKey"] as const;
 
@@ -130,16 +135,18 @@ export async function removePhone(phoneNumberId: string): Promise<boolean> {
     ProjectionExpression: "pk, sk",
   });
   if (phone.username) {
-    await dynamo().send(
-      new DeleteCommand({
-        TableName: tableName(),
-        Key: keys.usernameHolder(phone.businessId, phone.username.toLowerCase()),
-        ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
-        ExpressionAttributeValues: { ":me": phoneNumberId },
-      }),
-    ).catch((error: Error) => {
-      if (error.name !== "ConditionalCheckFailedException") throw error;
-    });
+    await dynamo()
+      .send(
+        new DeleteCommand({
+          TableName: tableName(),
+          Key: keys.usernameHolder(phone.businessId, phone.username.toLowerCase()),
+          ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
+          ExpressionAttributeValues: { ":me": phoneNumberId },
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== "ConditionalCheckFailedException") throw error;
+      });
   }
   for (const item of items) {
     await dynamo().send(new DeleteCommand({ TableName: tableName(), Key: { pk: item.pk, sk: item.sk } }));
@@ -181,9 +188,33 @@ export async function queryAll(input: QueryInput): Promise<Record<string, unknow
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
-    const page = await dynamo().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey }));
+    const page = await dynamo().send(
+      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey }),
+    );
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
+}
+
+/**
+ * The phone number a webhook speaks of: Meta's payload has no phone number id, only the WABA id
+ * and the display number. Through the byWabaPhone index (eventually consistent: the state
+ * writer's version condition catches a stale read and re-reads the base table).
+ */
+export async function findPhoneByWabaDisplay(
+  wabaId: string,
+  displayDigits: string,
+): Promise<PhoneRecord | undefined> {
+  const { Items } = await dynamo().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: "byWabaPhone",
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.byWabaPhone(wabaId, displayDigits) },
+      Limit: 1,
+    }),
+  );
+  const item = Items?.[0];
+  return item ? phoneFromItem(item) : undefined;
 }

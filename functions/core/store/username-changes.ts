@@ -7,7 +7,7 @@
  *  - for webhooks, records a de-duplication marker so a redelivery changes nothing.
  * A lost race (condition failure) re-reads and decides again: no update is ever lost.
  */
-import { GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
 import { sameState, usernameKey } from "../usernames/state.ts";
 import { dynamo, tableName } from "./client.ts";
@@ -55,8 +55,17 @@ export async function applyUsernameChange(request: ChangeRequest): Promise<Chang
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!current) return { applied: false, reason: "missing" };
     const decision = request.decide(current);
-    if (!decision || sameState(current, decision.state)) {
-      return { applied: false, reason: "unchanged", phone: current };
+    if (!decision) return { applied: false, reason: "unchanged", phone: current };
+    if (sameState(current, decision.state)) {
+      if (!request.webhookEvent || !isNewer(decision.stateEpoch, current.stateEpoch)) {
+        return { applied: false, reason: "unchanged", phone: current };
+      }
+      // Same state, newer event: move the state's as-of time forward (no history: nothing
+      // changed), or an older event still in flight would overwrite this newer truth.
+      const advanced = await advanceStateEpoch(current, decision.stateEpoch);
+      if (advanced) return { applied: false, reason: "unchanged", phone: advanced };
+      current = await getPhone(request.phoneNumberId, true);
+      continue;
     }
 
     const plan = planTransaction(current, decision, request, holder, dropOldMarker);
@@ -76,7 +85,8 @@ export async function applyUsernameChange(request: ChangeRequest): Promise<Chang
         current = await getPhone(request.phoneNumberId, true);
         continue;
       }
-      if (failed.has(plan.index.webhookMarker)) return { applied: false, reason: "duplicate", phone: current };
+      if (failed.has(plan.index.webhookMarker))
+        return { applied: false, reason: "duplicate", phone: current };
       if (failed.has(plan.index.phone)) current = await getPhone(request.phoneNumberId, true);
       if (failed.has(plan.index.oldMarker)) dropOldMarker = true;
       if (failed.has(plan.index.newMarker) || failed.has(plan.index.holder)) {
@@ -84,7 +94,9 @@ export async function applyUsernameChange(request: ChangeRequest): Promise<Chang
       }
     }
   }
-  throw new Error(`username change for ${request.phoneNumberId} kept conflicting after ${MAX_ATTEMPTS} attempts`);
+  throw new Error(
+    `username change for ${request.phoneNumberId} kept conflicting after ${MAX_ATTEMPTS} attempts`,
+  );
 }
 
 function planTransaction(
@@ -212,7 +224,12 @@ function phoneUpdate(
   next: PhoneRecord,
   webhookEvent?: { time: number },
 ) {
-  const set: string[] = ["#version = :next", "updatedAt = :updatedAt", "#source = :source", "stateEpoch = :epoch"];
+  const set: string[] = [
+    "#version = :next",
+    "updatedAt = :updatedAt",
+    "#source = :source",
+    "stateEpoch = :epoch",
+  ];
   const remove: string[] = [];
   const values: Record<string, unknown> = {
     ":expected": current.version,
@@ -246,12 +263,22 @@ function phoneUpdate(
     Key: keys.phone(current.phoneNumberId),
     UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
     ConditionExpression: condition,
-    ExpressionAttributeNames: { "#version": "version", "#source": "source", "#status": "status", "#context": "context" },
+    ExpressionAttributeNames: {
+      "#version": "version",
+      "#source": "source",
+      "#status": "status",
+      "#context": "context",
+    },
     ExpressionAttributeValues: values,
   };
 }
 
-function historyEvent(current: PhoneRecord, next: PhoneRecord, request: ChangeRequest, at: string): HistoryEvent {
+function historyEvent(
+  current: PhoneRecord,
+  next: PhoneRecord,
+  request: ChangeRequest,
+  at: string,
+): HistoryEvent {
   return {
     version: next.version,
     at,
@@ -266,7 +293,10 @@ function historyEvent(current: PhoneRecord, next: PhoneRecord, request: ChangeRe
   };
 }
 
-async function readHolder(current: PhoneRecord | undefined, state: UsernameState): Promise<Holder | undefined> {
+async function readHolder(
+  current: PhoneRecord | undefined,
+  state: UsernameState,
+): Promise<Holder | undefined> {
   if (!current || !state.username) return undefined;
   const { Item } = await dynamo().send(
     new GetCommand({
@@ -278,7 +308,8 @@ async function readHolder(current: PhoneRecord | undefined, state: UsernameState
   const holderId = Item?.phoneNumberId as string | undefined;
   if (!holderId || holderId === current.phoneNumberId) return undefined;
   const phone = await getPhone(holderId, true);
-  const stillHolds = phone?.username !== undefined && usernameKey(phone.username) === usernameKey(state.username);
+  const stillHolds =
+    phone?.username !== undefined && usernameKey(phone.username) === usernameKey(state.username);
   return stillHolds ? { phoneNumberId: holderId, phone } : { phoneNumberId: holderId };
 }
 
@@ -297,6 +328,31 @@ function cancelledItems(error: unknown): Set<number> | undefined {
   });
   if (failed.size === 0 && !conflict) return undefined;
   return failed;
+}
+
+function isNewer(epoch: number, than: number | undefined): boolean {
+  return than === undefined || epoch > than;
+}
+
+/** Returns the updated record, or undefined when the record changed meanwhile (re-read and decide again). */
+async function advanceStateEpoch(current: PhoneRecord, epoch: number): Promise<PhoneRecord | undefined> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.phone(current.phoneNumberId),
+        UpdateExpression: "SET stateEpoch = :epoch",
+        ConditionExpression:
+          "#version = :version AND (attribute_not_exists(stateEpoch) OR stateEpoch < :epoch)",
+        ExpressionAttributeNames: { "#version": "version" },
+        ExpressionAttributeValues: { ":epoch": epoch, ":version": current.version },
+      }),
+    );
+    return { ...current, stateEpoch: epoch };
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+    throw error;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -37,7 +37,11 @@ async function ownedPhone(request: UsernameRequest): Promise<PhoneRecord> {
   return phone;
 }
 
-function graph(request: UsernameRequest, phone: PhoneRecord, call: Pick<GraphCall, "method" | "edge" | "body">) {
+function graph(
+  request: UsernameRequest,
+  phone: PhoneRecord,
+  call: Pick<GraphCall, "method" | "edge" | "body">,
+) {
   return callGraph({
     ...call,
     version: request.version,
@@ -78,7 +82,8 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
   const answer = await graph(request, phone, { method: "GET", edge: "username" });
   if (answer.kind === "success") {
     const parsed = usernameResponseSchema.safeParse(answer.json);
-    if (parsed.success) await record(request, phone, { username: parsed.data.username, status: parsed.data.status });
+    if (parsed.success)
+      await record(request, phone, { username: parsed.data.username, status: parsed.data.status });
     else unexpectedShape(phone, "username");
   }
   return answer;

@@ -1,4 +1,4 @@
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 
 /** Meta's Graph API error envelope: every error this service answers has this shape. */
 export const graphErrorSchema = z.object({

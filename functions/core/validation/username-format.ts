@@ -9,8 +9,28 @@
  * web suffixes. Deliberately not every IANA TLD: Meta calls `my.id` a valid username.
  */
 export const FORBIDDEN_DOMAIN_SUFFIXES = [
-  "com", "org", "net", "int", "edu", "gov", "mil", "us", "in", "html", "htm", "io", "ai",
-  "co", "info", "biz", "app", "dev", "xyz", "php", "asp", "aspx",
+  "com",
+  "org",
+  "net",
+  "int",
+  "edu",
+  "gov",
+  "mil",
+  "us",
+  "in",
+  "html",
+  "htm",
+  "io",
+  "ai",
+  "co",
+  "info",
+  "biz",
+  "app",
+  "dev",
+  "xyz",
+  "php",
+  "asp",
+  "aspx",
 ] as const;
 
 export const USERNAME_MIN_LENGTH = 3;

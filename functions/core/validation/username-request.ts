@@ -1,5 +1,5 @@
 /** Schemas of the username API's requests and Meta's answers: the edge types come from here. */
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { brokenUsernameRule } from "./username-format.ts";
 
 export const GRAPH_VERSION_PATTERN = /^v\d{1,3}\.\d{1,3}$/;
@@ -7,14 +7,17 @@ export const PHONE_NUMBER_ID_PATTERN = /^\d{1,20}$/;
 
 export const pathParametersSchema = z.object({
   version: z.string().check(z.regex(GRAPH_VERSION_PATTERN, "version must look like v24.0")),
-  phone_number_id: z.string().check(z.regex(PHONE_NUMBER_ID_PATTERN, "phone_number_id must be 1 to 20 digits")),
+  phone_number_id: z
+    .string()
+    .check(z.regex(PHONE_NUMBER_ID_PATTERN, "phone_number_id must be 1 to 20 digits")),
 });
 export type PathParameters = z.infer<typeof pathParametersSchema>;
 
 export const usernameSchema = z.string().check(
   z.superRefine((name, ctx) => {
     const rule = brokenUsernameRule(name);
-    if (rule) ctx.addIssue({ code: "custom", message: `username ${rule.message}`, params: { rule: rule.id } });
+    if (rule)
+      ctx.addIssue({ code: "custom", message: `username ${rule.message}`, params: { rule: rule.id } });
   }),
 );
 

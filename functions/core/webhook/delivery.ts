@@ -1,0 +1,76 @@
+/**
+ * One POST from Meta: size limit, signature over the raw bytes (before any parsing), payload
+ * schema, then the username updates. Returns what to answer; never throws for client input.
+ */
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { graphErrors } from "../http/graph-error.ts";
+import { parseJsonSafely, rawBody } from "../http/request.ts";
+import { logger } from "../logger.ts";
+import { describeIssues } from "../validation/issues.ts";
+import { webhookPayloadSchema } from "../validation/webhook.ts";
+import { isValidSignature } from "./signature.ts";
+import { applyUsernameUpdates, type DeliverySummary } from "./username-updates.ts";
+
+/** Meta's documented maximum webhook payload. */
+export const WEBHOOK_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
+
+export type DeliveryOutcome =
+  | { status: 200; body: { received: true } & DeliverySummary }
+  | { status: 400 | 401 | 413 | 500; body: unknown };
+
+function graphErrorBody(
+  error: ReturnType<(typeof graphErrors)[keyof typeof graphErrors]>,
+  requestId: string,
+) {
+  return error.toBody(requestId);
+}
+
+export async function receiveDelivery(
+  event: APIGatewayProxyEventV2,
+  appSecrets: readonly string[],
+  requestId: string,
+): Promise<DeliveryOutcome> {
+  const body = rawBody(event);
+  if (body.length > WEBHOOK_BODY_LIMIT_BYTES) {
+    return {
+      status: 413,
+      body: graphErrorBody(graphErrors.payloadTooLarge(WEBHOOK_BODY_LIMIT_BYTES), requestId),
+    };
+  }
+  if (!isValidSignature(body, event.headers?.["x-hub-signature-256"], appSecrets)) {
+    logger.warn("webhook signature missing or invalid");
+    return {
+      status: 401,
+      body: graphErrorBody(graphErrors.invalidSignature(), requestId),
+    };
+  }
+
+  let json: unknown;
+  try {
+    json = parseJsonSafely(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    return {
+      status: 400,
+      body: graphErrorBody(graphErrors.invalidParameter("Body is not valid JSON"), requestId),
+    };
+  }
+  const payload = webhookPayloadSchema.safeParse(json);
+  if (!payload.success) {
+    const detail = describeIssues(payload.error);
+    return {
+      status: 400,
+      body: graphErrorBody(
+        graphErrors.invalidParameter(`Not a WhatsApp Business Account webhook: ${detail}`),
+        requestId,
+      ),
+    };
+  }
+
+  const summary = await applyUsernameUpdates(payload.data, requestId);
+  logger.info("webhook delivery processed", { ...summary });
+  if (summary.failed > 0) {
+    // Meta redelivers on any non-2xx; what was stored stays, and redelivery adds only the rest.
+    return { status: 500, body: graphErrorBody(graphErrors.internal(), requestId) };
+  }
+  return { status: 200, body: { received: true, ...summary } };
+}

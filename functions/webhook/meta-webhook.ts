@@ -1,0 +1,12 @@
+import { config } from "../core/config.ts";
+import { httpHandler } from "../core/http/http-handler.ts";
+import { jsonResponse } from "../core/http/response.ts";
+import { receiveDelivery } from "../core/webhook/delivery.ts";
+import { answerVerification } from "../core/webhook/verification.ts";
+
+/** GET and POST /meta/whatsapp/webhook: Meta's verification handshake and its signed deliveries. */
+export const handler = httpHandler(async ({ event, requestId }) => {
+  if (event.requestContext.http.method === "GET") return answerVerification(event, config.metaVerifyToken());
+  const outcome = await receiveDelivery(event, config.metaAppSecrets(), requestId);
+  return jsonResponse(outcome.status, outcome.body);
+});

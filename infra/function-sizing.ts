@@ -1,0 +1,23 @@
+/**
+ * Memory and timeout of each kind of function, in SST's own notation. Plain data, no SST import:
+ * infra/api.ts deploys these figures and the local gateway (dev/) gives every invocation the
+ * same timeout, so a handler's deadline arithmetic behaves locally as in AWS. The figures are
+ * argued in docs/deploy.md ("Sizing and limits").
+ */
+import type { RouteDefinition } from "./routes.ts";
+
+export interface FunctionSizing {
+  memory: `${number} MB`;
+  timeout: `${number} seconds`;
+}
+
+export const FUNCTION_SIZING: Record<RouteDefinition["audience"], FunctionSizing> = {
+  api: { memory: "1024 MB", timeout: "15 seconds" },
+  // No upstream call; up to 1000 changes per delivery. Typical answers take milliseconds.
+  meta: { memory: "1024 MB", timeout: "20 seconds" },
+};
+
+/** The timeout in milliseconds. */
+export function timeoutMs(sizing: FunctionSizing): number {
+  return Number.parseInt(sizing.timeout, 10) * 1000;
+}
