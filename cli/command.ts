@@ -1,0 +1,34 @@
+/** The shape of one admin command: its flags and arguments (for parsing and --help) and its action. */
+import type { AdminIo } from "./io.ts";
+
+export interface OptionSpec {
+  /** Shown in help as `--flag <valueName>`. */
+  valueName: string;
+  description: string;
+  required?: boolean;
+}
+
+export interface CommandInput {
+  options: Record<string, string | undefined>;
+  positionals: string[];
+  io: AdminIo;
+}
+
+/** What a command prints: `json` with --json, `text` otherwise. */
+export interface CommandResult {
+  json: unknown;
+  text: string;
+}
+
+export interface Command {
+  /** Group and action, e.g. "key create". */
+  name: string;
+  summary: string;
+  /** Longer explanation for --help. */
+  description?: string;
+  /** String-valued flags, by name without the dashes. */
+  options?: Record<string, OptionSpec>;
+  /** Required positional arguments, in order. */
+  arguments?: ReadonlyArray<{ name: string; description: string }>;
+  run(input: CommandInput): Promise<CommandResult>;
+}

@@ -1,0 +1,121 @@
+/**
+ * The admin CLI as a function: argv in, output through `io`, exit code out (0 success,
+ * 1 failure, 2 usage). `cli/admin.ts` wraps it for the shell; tests call it in-process.
+ * With --json, stdout carries exactly one JSON document, errors included.
+ */
+import { parseArgs } from "node:util";
+import type { Command, CommandResult } from "./command.ts";
+import { keyCommands } from "./commands/keys.ts";
+import { phoneCommands } from "./commands/phones.ts";
+import { tenantCommands } from "./commands/tenants.ts";
+import { UsageError } from "./errors.ts";
+import { describeFailure } from "./failure-message.ts";
+import { commandHelp, generalHelp, INVOCATION } from "./help.ts";
+import type { AdminIo } from "./io.ts";
+import { connectStore, type StoreConnection } from "./store-environment.ts";
+
+export const commands: readonly Command[] = [...tenantCommands, ...keyCommands, ...phoneCommands];
+
+const HELP_FLAGS = new Set(["--help", "-h"]);
+
+type Parsed =
+  | { help: string }
+  | { command: Command; options: Record<string, string | undefined>; positionals: string[] };
+
+/** Finds the command named by the first two words, then parses the rest with its flags. */
+function parse(argv: string[]): Parsed {
+  const words = argv.filter((arg) => !arg.startsWith("-")).slice(0, 2);
+  const wantsHelp = argv.some((arg) => HELP_FLAGS.has(arg)) || words[0] === "help";
+  const named = words[0] === "help" ? argv.filter((a) => !a.startsWith("-")).slice(1, 3) : words;
+  const command = commands.find((c) => c.name === named.join(" "));
+  if (wantsHelp) return { help: command ? commandHelp(command) : generalHelp(matching(named[0])) };
+  if (named.length === 0) throw new UsageError("no command given");
+  if (!command) {
+    const group = commands.filter((c) => c.name.startsWith(`${named[0]} `));
+    if (group.length === 0) throw new UsageError(`unknown command '${named.join(" ")}'`);
+    const choices = group.map((c) => c.name).join(", ");
+    throw new UsageError(
+      named.length === 1
+        ? `'${named[0]}' needs a command: ${choices}`
+        : `unknown command '${named.join(" ")}'; try ${choices}`,
+      named[0],
+    );
+  }
+  // The command words come first (after a leading --json at most); the rest belongs to the command.
+  const start = argv[0] === "--json" ? 1 : 0;
+  if (`${argv[start]} ${argv[start + 1]}` !== command.name) {
+    throw new UsageError(`put the command first: ${INVOCATION} ${command.name} ...`, command.name);
+  }
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv.slice(0, start), ...argv.slice(start + 2)],
+      options: {
+        json: { type: "boolean" },
+        ...Object.fromEntries(
+          Object.keys(command.options ?? {}).map((name) => [name, { type: "string" as const }]),
+        ),
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (error) {
+    // Node's message is long-winded about '--'; its first sentence says what is wrong.
+    throw new UsageError((error as Error).message.split(". ")[0] ?? "bad arguments", command.name);
+  }
+  const expected = command.arguments ?? [];
+  if (positionals.length !== expected.length) {
+    throw new UsageError(
+      positionals.length < expected.length
+        ? `missing <${expected[positionals.length]?.name}>`
+        : `unexpected argument '${positionals[expected.length]}'`,
+      command.name,
+    );
+  }
+  const options: Record<string, string | undefined> = {};
+  for (const [name, spec] of Object.entries(command.options ?? {})) {
+    const value = values[name];
+    if (typeof value === "string") options[name] = value;
+    else if (spec.required) throw new UsageError(`missing --${name} <${spec.valueName}>`, command.name);
+  }
+  return { command, options, positionals };
+}
+
+/** Commands of one group (`key` -> key create, key list, ...); all of them when there is no such group. */
+function matching(group: string | undefined): readonly Command[] {
+  const found = commands.filter((c) => c.name.startsWith(`${group} `));
+  return found.length ? found : commands;
+}
+
+function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<number> {
+  const args = [...argv];
+  const json = args.includes("--json");
+  const emit = (result: CommandResult) => io.stdout(json ? jsonText(result.json) : `${result.text}\n`);
+  let store: StoreConnection | undefined;
+  try {
+    const parsed = parse(args);
+    if ("help" in parsed) {
+      emit({ json: { help: parsed.help }, text: parsed.help });
+      return 0;
+    }
+    store = connectStore();
+    emit(await parsed.command.run({ options: parsed.options, positionals: parsed.positionals, io }));
+    return 0;
+  } catch (error) {
+    const failure = describeFailure(error, store);
+    const pointer =
+      failure.kind === "usage"
+        ? `\nRun '${INVOCATION} ${failure.command ?? ""}${failure.command ? " " : ""}--help' for usage.`
+        : "";
+    io.stderr(`error: ${failure.message}${pointer}\n`);
+    if (json) io.stdout(jsonText({ error: { kind: failure.kind, message: failure.message } }));
+    return failure.exitCode;
+  } finally {
+    store?.close();
+  }
+}
