@@ -21,3 +21,7 @@ export const FUNCTION_SIZING: Record<RouteDefinition["audience"], FunctionSizing
 export function timeoutMs(sizing: FunctionSizing): number {
   return Number.parseInt(sizing.timeout, 10) * 1000;
 }
+
+export function memoryMb(sizing: FunctionSizing): number {
+  return Number.parseInt(sizing.memory, 10);
+}

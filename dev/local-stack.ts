@@ -1,0 +1,206 @@
+/**
+ * The whole service on one machine, as `npm start` runs it: DynamoDB Local (or a given
+ * endpoint), the table, the Meta sandbox (or a given Graph URL) with its webhooks pointed at
+ * the local gateway, the gateway itself and, on an empty store, the demo tenant. A function
+ * returning handles and `stop()`, so tests and benchmarks start the very same stack in-process.
+ */
+import { relative } from "node:path";
+import { routes } from "../infra/routes.ts";
+import { ensureTable } from "./create-table.ts";
+import type { DemoSeed } from "./demo-seed.ts";
+import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "./dynamodb-local.ts";
+import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-config.ts";
+import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
+import { type MetaSandbox, startMetaSandbox } from "./meta-sandbox/index.ts";
+import { isPortFree } from "./port-check.ts";
+import { configLines, demoLines, existingDataLines } from "./start-banner.ts";
+
+export interface LocalStackOptions {
+  /** Where configuration is read from (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Where dev secrets and DynamoDB Local's data live (default .data/). */
+  dataDir?: string;
+  /** Startup messages and the banner (default: stdout). */
+  print?: (line: string) => void;
+  /** Called every ~150 ms while DynamoDB Local starts, with the time waited so far. */
+  onWait?: (elapsedMs: number) => void;
+  /** The gateway's per-request log (default: stderr). */
+  gatewayLog?: LocalGatewayOptions["log"];
+  /** Seed the demo tenant into an empty store (default true). */
+  seed?: boolean;
+  /** Aborting stops whatever has started and rejects. */
+  signal?: AbortSignal;
+}
+
+export interface LocalStack {
+  url: string;
+  config: LocalConfig;
+  gateway: LocalGateway;
+  /** Absent when META_GRAPH_URL names another upstream. */
+  sandbox?: MetaSandbox;
+  /** Absent when DYNAMODB_ENDPOINT names a running store. */
+  dynamodb?: DynamoDbLocal;
+  dynamodbEndpoint: string;
+  /** The demo key and phone numbers, when this start seeded them. */
+  seeded?: DemoSeed;
+  /** Stops gateway, sandbox and DynamoDB Local; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** The path Meta POSTs its webhooks to, from the route table. */
+function webhookPath(): string {
+  const route = routes.find((r) => r.audience === "meta" && r.method === "POST");
+  if (!route) throw new Error("infra/routes.ts has no webhook POST route");
+  return route.path;
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith("..") ? path : rel;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { signal } = options;
+  const config = resolveLocalConfig(options.env ?? process.env, options.dataDir);
+
+  // Undone in reverse order on stop, and on any failure while starting.
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    })();
+    return stopping;
+  };
+
+  try {
+    signal?.throwIfAborted();
+    if (config.port !== 0 && !(await isPortFree(config.port))) {
+      throw new LocalConfigError(
+        `port ${config.port} is in use (another npm start?): set PORT to another port`,
+      );
+    }
+
+    let dynamodb: DynamoDbLocal | undefined;
+    let storage: string;
+    if (config.storage.kind === "embedded") {
+      const { port, dataPath } = config.storage;
+      if (!(await isPortFree(port))) {
+        throw new LocalConfigError(
+          `DynamoDB Local's port ${port} is in use: set DYNAMODB_PORT to another port, ` +
+            "or DYNAMODB_ENDPOINT to use the DynamoDB already running there",
+        );
+      }
+      signal?.throwIfAborted();
+      const where = dataPath ? `data in ${shown(dataPath)}` : "in memory";
+      print(`starting DynamoDB Local on port ${port} (${where})`);
+      const started = performance.now();
+      const local = await startDynamoDbLocal({
+        port,
+        ...(dataPath ? { dataPath } : {}),
+        ...(options.onWait ? { onWait: options.onWait } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      dynamodb = local;
+      cleanups.push(() => local.stop());
+      print(
+        `DynamoDB Local ready in ${((performance.now() - started) / 1000).toFixed(1)} s (pid ${local.process.pid})`,
+      );
+      storage = `DynamoDB Local on port ${port}, ${where}`;
+    } else {
+      storage = `DYNAMODB_ENDPOINT ${config.storage.endpoint}`;
+    }
+    const dynamodbEndpoint = dynamodb?.endpoint ?? (config.storage as { endpoint: string }).endpoint;
+    signal?.throwIfAborted();
+
+    // What the handlers and the store read, set before any of them is imported below.
+    Object.assign(process.env, {
+      DYNAMODB_ENDPOINT: dynamodbEndpoint,
+      TABLE_NAME: config.tableName,
+      META_APP_SECRET: config.appSecret.value,
+      META_VERIFY_TOKEN: config.verifyToken.value,
+      TOKEN_ENCRYPTION_KEY: config.encryptionKey.value,
+    });
+    const { dynamo, setDynamoClient } = await import("../functions/core/store/client.ts");
+    setDynamoClient(undefined);
+    cleanups.push(async () => {
+      dynamo().destroy();
+      setDynamoClient(undefined);
+    });
+
+    const client = localClient(dynamodbEndpoint);
+    try {
+      if (await ensureTable(client, config.tableName)) print(`created table ${config.tableName}`);
+    } finally {
+      client.destroy();
+    }
+    signal?.throwIfAborted();
+
+    let sandbox: MetaSandbox | undefined;
+    if (config.upstream.kind === "sandbox") {
+      const started = await startMetaSandbox({ port: config.upstream.port });
+      sandbox = started;
+      cleanups.push(() => started.close());
+      process.env.META_GRAPH_URL = started.url;
+    } else {
+      process.env.META_GRAPH_URL = config.upstream.url;
+    }
+
+    const gateway = await startLocalGateway({
+      port: config.port,
+      ...(options.gatewayLog !== undefined ? { log: options.gatewayLog } : {}),
+    });
+    cleanups.push(() => gateway.close());
+    for (const { route, error } of await gateway.warm()) {
+      print(`warning: ${route.handler} does not load (${error.message}); its routes answer 500`);
+    }
+    sandbox?.configureWebhook({
+      callbackUrl: `${gateway.url}${webhookPath()}`,
+      appSecret: config.appSecret.value,
+    });
+    signal?.throwIfAborted();
+
+    const upstream = sandbox
+      ? `${sandbox.url} (Meta sandbox; control API at ${sandbox.url}/__sandbox, webhooks to ${gateway.url}${webhookPath()})`
+      : `${config.upstream.kind === "external" ? config.upstream.url : ""} (from the environment)`;
+    for (const line of configLines(config, { url: gateway.url, storage, upstream })) print(line);
+
+    let seeded: DemoSeed | undefined;
+    const demo = await import("./demo-seed.ts");
+    if (options.seed ?? true) {
+      const outcome = await demo.seedDemoIfEmpty(sandbox);
+      if ("seeded" in outcome) {
+        seeded = outcome.seeded;
+        for (const line of demoLines(seeded, config, gateway.url, sandbox?.url)) print(line);
+      } else {
+        for (const line of existingDataLines(outcome.tenants)) print(line);
+      }
+    }
+    if (sandbox && !seeded) {
+      const { registered, unreadable } = await demo.registerStoredPhonesInSandbox(sandbox);
+      if (registered > 0) print(`registered ${registered} stored phone number(s) in the Meta sandbox`);
+      if (unreadable.length > 0) {
+        print(
+          `warning: the tokens of ${unreadable.join(", ")} do not decrypt with this TOKEN_ENCRYPTION_KEY; ` +
+            "the sandbox does not know them",
+        );
+      }
+    }
+    signal?.throwIfAborted();
+
+    return {
+      url: gateway.url,
+      config,
+      gateway,
+      ...(sandbox ? { sandbox } : {}),
+      ...(dynamodb ? { dynamodb } : {}),
+      dynamodbEndpoint,
+      ...(seeded ? { seeded } : {}),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
