@@ -55,6 +55,8 @@ export const config = {
   metaGraphUrl: () => (env("META_GRAPH_URL") ?? "https://graph.facebook.com").replace(/\/+$/, ""),
   graphTimeoutMs: () => positiveNumber("META_TIMEOUT_MS", 10_000),
   apiKeyCacheTtlMs: () => positiveNumber("API_KEY_CACHE_TTL_MS", 60_000),
+  /** POST and DELETE requests per tenant per minute (docs/reliability.md); 0 turns the limit off. */
+  tenantWriteLimitPerMinute: () => Math.floor(positiveNumber("TENANT_WRITE_LIMIT_PER_MINUTE", 60)),
   tokenEncryptionKey: () =>
     required(
       env("TOKEN_ENCRYPTION_KEY") ?? linked("TokenEncryptionKey", "value"),

@@ -1,9 +1,6 @@
-import { parseJsonBody } from "../core/http/request.ts";
 import { usernameRoute } from "../core/http/username-route.ts";
 import { claimUsername } from "../core/usernames/username-service.ts";
 import { claimUsernameBodySchema } from "../core/validation/username-request.ts";
 
 /** POST /meta/whatsapp/{version}/{phone_number_id}/username */
-export const handler = usernameRoute((request, http) =>
-  claimUsername(request, parseJsonBody(http.event, claimUsernameBodySchema)),
-);
+export const handler = usernameRoute(claimUsername, { body: claimUsernameBodySchema, idempotent: true });

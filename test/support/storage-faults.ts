@@ -1,39 +1,75 @@
 /**
  * DynamoDB faults the emulator cannot produce (unavailability, throttling), injected with an SDK
- * middleware on a client that otherwise talks to the real DynamoDB Local.
+ * middleware on a client that otherwise talks to the real DynamoDB Local. The middleware sits
+ * below the SDK's retry middleware, so every attempt passes through `rule` and a client built
+ * with `maxAttempts > 1` retries an injected retryable fault exactly as it would a real one.
  */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { localClient } from "../../dev/dynamodb-local.ts";
+import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
 
+/** Called once per attempt; `callNumber` counts attempts of that command since injection. */
 export type FaultRule = (commandName: string, callNumber: number) => Error | undefined;
 
+/** The HTTP status DynamoDB answers each fault with: the SDK's retry decision depends on it. */
+const FAULT_STATUS: Record<string, number> = {
+  ProvisionedThroughputExceededException: 400,
+  ThrottlingException: 400,
+  RequestLimitExceeded: 400,
+  InternalServerError: 500,
+  ServiceUnavailable: 503,
+};
+
 export function storageError(name: string, message = "injected storage fault"): Error {
-  return Object.assign(new Error(message), { name, $fault: "server", $metadata: {} });
+  const httpStatusCode = FAULT_STATUS[name];
+  return Object.assign(new Error(message), {
+    name,
+    $fault: httpStatusCode === undefined || httpStatusCode >= 500 ? "server" : "client",
+    $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
+  });
 }
 
-/** Installs a client whose calls pass through `rule`; returns a restore function. */
-export function injectStorageFaults(rule: FaultRule, maxAttempts = 1): () => void {
+export interface InjectedFaults {
+  (): void;
+  /** Attempts seen per low-level command name (e.g. "GetItemCommand"), faulted or not. */
+  attempts: Map<string, number>;
+}
+
+/**
+ * Installs a client whose attempts pass through `rule`; call the result to restore the default.
+ * With `maxAttempts > 1` the SDK's standard retry strategy decides what is retried, with a short
+ * fixed backoff instead of the default (up to seconds for throttling) to keep tests fast.
+ */
+export function injectStorageFaults(rule: FaultRule, maxAttempts = 1): InjectedFaults {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error("DYNAMODB_ENDPOINT is not set: call useTestTable() first");
-  const base = localClient(endpoint);
-  base.config.maxAttempts = async () => maxAttempts;
+  const base = new DynamoDBClient({
+    endpoint,
+    region: "local",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts,
+    retryStrategy: new ConfiguredRetryStrategy(maxAttempts, 10),
+  });
   const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
-  const calls = new Map<string, number>();
+  const attempts = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const name = String(context.commandName);
-      const count = (calls.get(name) ?? 0) + 1;
-      calls.set(name, count);
+      const count = (attempts.get(name) ?? 0) + 1;
+      attempts.set(name, count);
       const error = rule(name, count);
       if (error) throw error;
       return next(args);
     },
-    { step: "initialize", name: "injectStorageFaults" },
+    // finalizeRequest runs once per attempt, inside the retry middleware (same step, priority high).
+    { step: "finalizeRequest", priority: "low", name: "injectStorageFaults" },
   );
   setDynamoClient(client);
-  return () => {
+  const restore = (() => {
     setDynamoClient(undefined);
     client.destroy();
-  };
+  }) as InjectedFaults;
+  restore.attempts = attempts;
+  return restore;
 }

@@ -8,11 +8,14 @@ export class GraphError extends Error {
   override name = "GraphError";
   readonly status: number;
   readonly body: GraphErrorBody["error"];
+  /** Extra response headers (e.g. `retry-after` on a 429). */
+  readonly headers: Record<string, string>;
 
-  constructor(status: number, body: GraphErrorBody["error"]) {
+  constructor(status: number, body: GraphErrorBody["error"], headers: Record<string, string> = {}) {
     super(body.message);
     this.status = status;
     this.body = body;
+    this.headers = headers;
   }
 
   toBody(requestId: string | undefined): GraphErrorBody {
@@ -66,13 +69,40 @@ export const graphErrors = {
       type: "OAuthException",
       code: 100,
     }),
-  rateLimited: (detail: string) =>
-    new GraphError(429, {
-      message: "(#4) Application request limit reached",
+  rateLimited: (detail: string, retryAfterSeconds?: number) =>
+    new GraphError(
+      429,
+      {
+        message: "(#4) Application request limit reached",
+        type: "OAuthException",
+        code: 4,
+        is_transient: true,
+        error_data: details(detail),
+      },
+      retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) },
+    ),
+  /** Same Idempotency-Key, different request (Stripe answers 422 too). */
+  idempotencyKeyReused: () =>
+    new GraphError(422, {
+      message: "(#100) This Idempotency-Key was already used with a different request",
       type: "OAuthException",
-      code: 4,
+      code: 100,
+      error_data: details("send a new Idempotency-Key for a different request"),
+    }),
+  /** Same Idempotency-Key while the first request is still running: retry after it finishes. */
+  idempotencyKeyInFlight: () =>
+    new GraphError(409, {
+      message: "(#100) A request with this Idempotency-Key is still being processed",
+      type: "OAuthException",
+      code: 100,
       is_transient: true,
-      error_data: details(detail),
+      error_data: details("retry the same request in a moment"),
+    }),
+  webhookVerificationFailed: () =>
+    new GraphError(403, {
+      message: "(#100) Webhook verification failed: wrong hub.mode or hub.verify_token",
+      type: "OAuthException",
+      code: 100,
     }),
   notFound: (method: string, path: string) =>
     new GraphError(404, {

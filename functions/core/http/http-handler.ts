@@ -41,7 +41,11 @@ function isTransientStoreError(error: unknown): boolean {
 }
 
 export function errorResponse(error: unknown, requestId: string | undefined): ApiResponse {
-  if (error instanceof GraphError) return jsonResponse(error.status, error.toBody(requestId));
+  if (error instanceof GraphError) {
+    const response = jsonResponse(error.status, error.toBody(requestId));
+    Object.assign(response.headers, error.headers);
+    return response;
+  }
   if (isTransientStoreError(error)) {
     logger.error("storage unavailable", { errorName: (error as Error).name });
     return jsonResponse(

@@ -11,17 +11,47 @@ export function rawBody(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64En
 
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-/** JSON.parse that drops prototype-polluting keys wherever they appear. */
+/**
+ * JSON.parse that drops prototype-polluting keys wherever they appear. JSON.parse itself never
+ * sets a prototype (a `"__proto__"` key becomes an own property), so the keys are removed
+ * afterwards, by an explicit-stack walk: a reviver recurses once per nesting level and overflows
+ * the stack on a few thousand levels, which would turn a valid but deep document into an error.
+ */
 export function parseJsonSafely(text: string): unknown {
-  return JSON.parse(text, (key, value) => (FORBIDDEN_KEYS.has(key) ? undefined : value));
+  const root: unknown = JSON.parse(text);
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== "object") continue;
+    if (!Array.isArray(value)) {
+      const record = value as Record<string, unknown>;
+      for (const key of FORBIDDEN_KEYS) if (Object.hasOwn(record, key)) delete record[key];
+    }
+    for (const child of Object.values(value))
+      if (child !== null && typeof child === "object") pending.push(child);
+  }
+  return root;
 }
 
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
 
-/** Parses and validates a JSON request body, or throws a Graph code 100 error naming the problem. */
-export function parseJsonBody<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {
+/**
+ * The request body's bytes, or 413 code 100 when they exceed the API's limit: on every username
+ * route, those that ignore their body too (a GET or DELETE carrying megabytes is refused, not read).
+ */
+export function limitedBody(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64Encoded">): Buffer {
+  // A text body has at least as many UTF-8 bytes as UTF-16 units: a huge one is refused uncopied.
+  if (!event.isBase64Encoded && (event.body?.length ?? 0) > API_BODY_LIMIT_BYTES) {
+    throw graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES);
+  }
   const bytes = rawBody(event);
   if (bytes.length > API_BODY_LIMIT_BYTES) throw graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES);
+  return bytes;
+}
+
+/** Parses and validates a JSON request body, or throws a Graph code 100 error naming the problem. */
+export function parseJsonBody<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {
+  const bytes = limitedBody(event);
   if (bytes.length === 0)
     throw graphErrors.invalidParameter("Request body is required", "send a JSON object");
   let parsed: unknown;

@@ -1,31 +1,64 @@
 /**
- * What every username Lambda does before and after its one domain call: validate the path
- * (before any I/O), authenticate the API key, and answer with Meta's answer as it came.
+ * What every username Lambda does around its one domain call, in this order (each step before
+ * the I/O of the next, docs/reliability.md): validate the path (no I/O), authenticate the API
+ * key, check the body (size limit on every route; schema where the route takes one), then the
+ * Idempotency-Key on POST and DELETE. Phone ownership and the rate limit are the domain's,
+ * and come before Meta. Meta's answer goes back as it came.
  */
+import type { z } from "zod/mini";
 import { authenticate } from "../auth/authenticate.ts";
 import type { GraphAnswer } from "../graph/client.ts";
+import { requestFingerprint } from "../idempotency/fingerprint.ts";
+import { idempotencyKeyOf } from "../idempotency/idempotency-key.ts";
+import { runIdempotently } from "../idempotency/idempotent-request.ts";
 import type { UsernameRequest } from "../usernames/username-service.ts";
 import { pathParametersSchema } from "../validation/username-request.ts";
-import { type HttpRequest, httpHandler } from "./http-handler.ts";
-import { parsePathParameters } from "./request.ts";
+import { httpHandler } from "./http-handler.ts";
+import { limitedBody, parseJsonBody, parsePathParameters } from "./request.ts";
 import { rawJsonResponse } from "./response.ts";
 
-export function usernameRoute(
-  operation: (request: UsernameRequest, http: HttpRequest) => Promise<GraphAnswer>,
+export interface UsernameRouteOptions<B> {
+  /** The route's JSON body (POST); routes without one ignore any body within the size limit. */
+  body?: z.ZodMiniType<B>;
+  /** Honour `Idempotency-Key` (POST and DELETE); GETs are idempotent anyway and ignore it. */
+  idempotent?: boolean;
+}
+
+export function usernameRoute<B = undefined>(
+  operation: (request: UsernameRequest, body: B) => Promise<GraphAnswer>,
+  options: UsernameRouteOptions<B> = {},
 ) {
   return httpHandler(async (http) => {
     const path = parsePathParameters(http.event, pathParametersSchema);
-    const caller = await authenticate(http.event.headers ?? {});
-    const answer = await operation(
+    const headers = http.event.headers ?? {};
+    const caller = await authenticate(headers);
+    let body: B | undefined;
+    if (options.body) body = parseJsonBody(http.event, options.body);
+    else limitedBody(http.event);
+    const key = options.idempotent ? idempotencyKeyOf(headers) : undefined;
+
+    const request: UsernameRequest = {
+      caller,
+      version: path.version,
+      phoneNumberId: path.phone_number_id,
+      requestId: http.requestId,
+      deadline: http.deadline,
+    };
+    const execute = async () => {
+      const answer = await operation(request, body as B);
+      return rawJsonResponse(answer.status, answer.raw);
+    };
+    if (key === undefined) return execute();
+    return runIdempotently(
       {
-        caller,
-        version: path.version,
-        phoneNumberId: path.phone_number_id,
+        key,
+        tenantId: caller.tenantId,
+        phoneNumberId: request.phoneNumberId,
+        fingerprint: requestFingerprint(http.event.requestContext.http.method, request.version, body),
         requestId: http.requestId,
-        deadline: http.deadline,
+        lockedUntil: Date.now() + http.context.getRemainingTimeInMillis(),
       },
-      http,
+      execute,
     );
-    return rawJsonResponse(answer.status, answer.raw);
   });
 }

@@ -5,15 +5,23 @@
  *   API key id      pk APIKEYID#<id>            sk APIKEYID     -> the hash (revoke by id)
  *   phone number    pk PHONE#<id>               sk PHONE        gsi1 WABA#<w>#DISPLAY#<digits> / PHONE#<id>
  *                                                               gsi2 TENANT#<t> / PHONE#<id>
+ *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id (webhook lookups:
+ *                                                               BatchGetItem, unlike the byWabaPhone GSI)
  *   history event   pk PHONE#<id>               sk HISTORY#<version, zero-padded>
  *   webhook marker  pk PHONE#<id>               sk WEBHOOK#<time>#<status>#<username>   (TTL)
  *   username holder pk BUSINESS#<businessId>    sk USERNAME#<lower-case name>
  *   tenant          pk TENANTS                  sk TENANT#<t>
+ *   idempotency key pk IDEMPOTENCY#<t>#<phone>  sk KEY#<sha256 of the client's key>             (TTL)
+ *   write counter   pk RATELIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
  */
 export const keys = {
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
   apiKeyId: (id: string) => ({ pk: `APIKEYID#${id}`, sk: "APIKEYID" }),
   phone: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "PHONE" }),
+  wabaPhone: (wabaId: string, displayDigits: string) => ({
+    pk: `WABAPHONE#${wabaId}#${displayDigits}`,
+    sk: "WABAPHONE",
+  }),
   history: (phoneNumberId: string, version: number) => ({
     pk: `PHONE#${phoneNumberId}`,
     sk: `HISTORY#${String(version).padStart(12, "0")}`,
@@ -29,6 +37,15 @@ export const keys = {
   }),
   tenant: (tenantId: string) => ({ pk: "TENANTS", sk: `TENANT#${tenantId}` }),
   tenantsPartition: "TENANTS",
+  /** Scoped to tenant and number: the same key sent for another number is another request. */
+  idempotencyRecord: (tenantId: string, phoneNumberId: string, keyHash: string) => ({
+    pk: `IDEMPOTENCY#${tenantId}#${phoneNumberId}`,
+    sk: `KEY#${keyHash}`,
+  }),
+  writeCounter: (tenantId: string, epochMinute: number) => ({
+    pk: `RATELIMIT#${tenantId}`,
+    sk: `MINUTE#${epochMinute}`,
+  }),
   byWabaPhone: (wabaId: string, displayDigits: string) => `WABA#${wabaId}#DISPLAY#${displayDigits}`,
   byTenant: (tenantId: string) => `TENANT#${tenantId}`,
 };

@@ -1,12 +1,15 @@
 /**
  * The four username operations (SPEC §2–3): find the caller's phone number, call Meta with
  * its token, record what Meta's success means for the stored state. A Meta error changes nothing.
+ * POST and DELETE count against the tenant's write limit once the number is known to be theirs,
+ * before Meta is called (so a refused request never reaches Meta).
  */
 import type { Caller } from "../auth/authenticate.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { graphErrors } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
+import { enforceTenantWriteLimit } from "../rate-limit/tenant-write-limit.ts";
 import { getPhone, type PhoneRecord } from "../store/phones.ts";
 import { applyUsernameChange } from "../store/username-changes.ts";
 import {
@@ -96,6 +99,7 @@ export async function getUsernameSuggestions(request: UsernameRequest): Promise<
 
 export async function claimUsername(request: UsernameRequest, body: ClaimUsernameBody): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  await enforceTenantWriteLimit(request.caller.tenantId);
   // Only the two documented fields are ever forwarded.
   const forwarded: ClaimUsernameBody = { username: body.username };
   if (body.transfer_action) forwarded.transfer_action = body.transfer_action;
@@ -110,6 +114,7 @@ export async function claimUsername(request: UsernameRequest, body: ClaimUsernam
 
 export async function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  await enforceTenantWriteLimit(request.caller.tenantId);
   const answer = await graph(request, phone, { method: "DELETE", edge: "username" });
   if (answer.kind === "success") {
     const parsed = deleteResponseSchema.safeParse(answer.json);

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { graphErrors } from "../http/graph-error.ts";
 import { type ApiResponse, textResponse } from "../http/response.ts";
 import { webhookVerificationQuerySchema } from "../validation/webhook.ts";
 
@@ -11,12 +12,12 @@ function sameSecret(a: string, b: string): boolean {
 
 /**
  * Meta's subscription handshake: `hub.mode=subscribe` with our verify token gets the challenge
- * back as plain text, byte for byte; anything else is 403.
+ * back as plain text, byte for byte; anything else is 403, a Graph-style error like every other.
  */
 export function answerVerification(event: APIGatewayProxyEventV2, verifyToken: string): ApiResponse {
   const query = webhookVerificationQuerySchema.safeParse(event.queryStringParameters ?? {});
   if (!query.success || !sameSecret(query.data["hub.verify_token"], verifyToken)) {
-    return textResponse(403, "Forbidden");
+    throw graphErrors.webhookVerificationFailed();
   }
   return textResponse(200, query.data["hub.challenge"]);
 }

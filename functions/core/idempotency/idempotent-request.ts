@@ -1,0 +1,122 @@
+/**
+ * Runs a POST or DELETE at most once per Idempotency-Key (docs/reliability.md, "Idempotency"):
+ *  - first request: an in-progress record (conditional put), the operation, then its answer;
+ *  - same key, same request, answered: the stored answer again, `idempotent-replayed: true`,
+ *    without calling Meta or touching the state;
+ *  - same key, different request: 422 code 100; same key still running: 409 code 100;
+ *  - an answer that says "try again" (5xx, 429, Meta's transient and rate-limit codes) and every
+ *    error raised before or instead of Meta's answer (33, our 429, code 2) release the key, so
+ *    the retry the client is told to make really runs.
+ * Bookkeeping failures after the operation never replace its answer: the client gets what
+ * happened, and the record lapses with its lease (the Lambda's end), after which a retry runs.
+ */
+import { randomUUID } from "node:crypto";
+import { graphErrors } from "../http/graph-error.ts";
+import type { ApiResponse } from "../http/response.ts";
+import { rawJsonResponse } from "../http/response.ts";
+import { logger } from "../logger.ts";
+import {
+  acquireIdempotencyRecord,
+  completeIdempotencyRecord,
+  type IdempotencyScope,
+  releaseIdempotencyRecord,
+} from "../store/idempotency-records.ts";
+import { hashIdempotencyKey } from "./idempotency-key.ts";
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+export const REPLAYED_HEADER = "idempotent-replayed";
+/** Larger answers are not stored (an item holds at most 400 KB); Meta's username answers are tiny. */
+const MAX_STORED_BODY_BYTES = 64 * 1024;
+/** Graph codes that mean "retry later", whatever the HTTP status they came with. */
+const RETRY_LATER_CODES = new Set([1, 2, 4, 17, 341, 613, 80007, 130429, 131056]);
+
+export interface IdempotentRequest {
+  key: string;
+  tenantId: string;
+  phoneNumberId: string;
+  fingerprint: string;
+  requestId: string;
+  /** Epoch ms at which this invocation is surely over (the Lambda's own end). */
+  lockedUntil: number;
+}
+
+export async function runIdempotently(
+  request: IdempotentRequest,
+  run: () => Promise<ApiResponse>,
+): Promise<ApiResponse> {
+  const scope: IdempotencyScope = {
+    tenantId: request.tenantId,
+    phoneNumberId: request.phoneNumberId,
+    keyHash: hashIdempotencyKey(request.key),
+  };
+  const lockToken = randomUUID();
+  const now = Date.now();
+  const outcome = await acquireIdempotencyRecord({
+    scope,
+    fingerprint: request.fingerprint,
+    lockToken,
+    lockedUntil: Math.max(request.lockedUntil, now),
+    expiresAt: Math.floor(now / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    requestId: request.requestId,
+    now,
+  });
+  if (!outcome.acquired) {
+    const { existing } = outcome;
+    if (existing.fingerprint !== request.fingerprint) throw graphErrors.idempotencyKeyReused();
+    if (existing.state === "in-progress") throw graphErrors.idempotencyKeyInFlight();
+    logger.info("idempotent replay", {
+      phoneNumberId: request.phoneNumberId,
+      status: existing.response.statusCode,
+    });
+    const replay = rawJsonResponse(existing.response.statusCode, existing.response.body);
+    replay.headers[REPLAYED_HEADER] = "true";
+    return replay;
+  }
+
+  let response: ApiResponse;
+  try {
+    response = await run();
+  } catch (error) {
+    await bookkeeping("release", () => releaseIdempotencyRecord(scope, lockToken));
+    throw error;
+  }
+  const body = typeof response.body === "string" ? response.body : "";
+  if (isFinalAnswer(response.statusCode, body)) {
+    const stored = await bookkeeping("complete", () =>
+      completeIdempotencyRecord(scope, lockToken, { statusCode: response.statusCode, body }),
+    );
+    // Could not store it: free the key rather than leave it "in progress" until the lease ends.
+    if (!stored) await bookkeeping("release", () => releaseIdempotencyRecord(scope, lockToken));
+  } else {
+    await bookkeeping("release", () => releaseIdempotencyRecord(scope, lockToken));
+  }
+  return response;
+}
+
+/**
+ * Worth replaying for 24 h: Meta's success and Meta's final refusals (147001, 100, 33...).
+ * Not: anything that tells the client to retry, which a replay would turn into a loop.
+ */
+export function isFinalAnswer(statusCode: number, body: string): boolean {
+  if (statusCode === 429 || statusCode >= 500) return false;
+  if (Buffer.byteLength(body, "utf8") > MAX_STORED_BODY_BYTES) return false;
+  if (statusCode < 400) return true;
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; is_transient?: unknown } }).error;
+    return !(error?.is_transient === true || RETRY_LATER_CODES.has(error?.code as number));
+  } catch {
+    return true;
+  }
+}
+
+/** Idempotency bookkeeping never fails the request it belongs to; false when it did not happen. */
+async function bookkeeping(step: "complete" | "release", action: () => Promise<boolean>): Promise<boolean> {
+  try {
+    const done = await action();
+    if (!done) logger.warn("idempotency record was taken over before it could be settled", { step });
+    return done;
+  } catch (error) {
+    logger.warn("idempotency record could not be settled", { step, errorName: (error as Error)?.name });
+    return false;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Per-tenant write counters for the rate limit (see core/rate-limit/): one item per tenant per
+ * minute, incremented with a single conditional `ADD`, so concurrent Lambdas share one count
+ * and a refused request does not count.
+ */
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { dynamo, tableName } from "./client.ts";
+import { keys } from "./keys.ts";
+
+export interface CounterWindow {
+  tenantId: string;
+  /** floor(epoch ms / 60 000). */
+  epochMinute: number;
+  limit: number;
+  /** Epoch seconds after which DynamoDB TTL may delete the counter. */
+  expiresAt: number;
+}
+
+/** Counts one write in the window; false (nothing counted) when the window is already full. */
+export async function countWrite(window: CounterWindow): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.writeCounter(window.tenantId, window.epochMinute),
+        UpdateExpression:
+          "ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt), #type = :type",
+        ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
+        ExpressionAttributeNames: { "#count": "count", "#type": "type" },
+        ExpressionAttributeValues: {
+          ":one": 1,
+          ":limit": window.limit,
+          ":expiresAt": window.expiresAt,
+          ":type": "writeCounter",
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return false;
+    throw error;
+  }
+}

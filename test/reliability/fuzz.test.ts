@@ -1,0 +1,379 @@
+/**
+ * Fuzz: fast-check drives every route of infra/routes.ts with generated raw requests (methods,
+ * paths and path parameters, odd auth headers, Idempotency-Keys, content types, bodies that are
+ * huge, deep, non-UTF-8 or carry `__proto__` keys), turned into API Gateway events the way the
+ * local gateway builds them (routing, percent-decoding, base64 by content type), and invoked on
+ * the real handlers. For every answer:
+ *  - the status and Graph error code are the ones an independent oracle expects;
+ *  - it is a Graph-style error (graphErrorSchema) or the route's documented success;
+ *  - security headers are present; no 5xx other than declared transient ones (code 2);
+ *  - the sandbox received a request only for a fully valid one, and that request is valid;
+ * and after each route's runs the table is unchanged outside what valid requests may change.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { revokeApiKey } from "../../functions/core/store/api-keys.ts";
+import { graphErrorSchema } from "../../functions/core/validation/graph-error.ts";
+import { type RouteDefinition, routes } from "../../infra/routes.ts";
+import type { Answer } from "../support/lambda.ts";
+import { oracleAccepts } from "../support/username-oracle.ts";
+import { APP_SECRET, configureWebhookSecrets, VERIFY_TOKEN } from "../support/webhook-client.ts";
+import { type SeededPhone, seedPhone, seedTenant, useWorld } from "../support/world.ts";
+import {
+  API_LIMIT,
+  type FuzzWorld,
+  type UsernameCase,
+  usernameCaseArb,
+  WEBHOOK_LIMIT,
+  type WebhookCase,
+  webhookCaseArb,
+} from "./helpers/fuzz-requests.ts";
+import { invokeRoute, routeKey, toGatewayEvent } from "./helpers/gateway-event.ts";
+import { expectConsistent, type Item, itemKey, scanTable } from "./helpers/store-snapshot.ts";
+
+const world = useWorld();
+/** Generated requests per route; some land on another route or none (API Gateway's 404). */
+const RUNS_PER_USERNAME_ROUTE = Number(process.env.FUZZ_RUNS ?? 2_200);
+const RUNS_WEBHOOK = Number(process.env.FUZZ_RUNS ?? 2_200);
+const MIN_INVOCATIONS = Number(process.env.FUZZ_MIN_INVOCATIONS ?? 2_000);
+
+let fuzz: FuzzWorld;
+let own: SeededPhone;
+let webhookPhone: SeededPhone;
+let savedCacheTtl: string | undefined;
+/** Which partitions valid requests may change; everything else must stay byte-identical. */
+let mutablePartitions: Set<string>;
+
+const invocations = new Map<string, number>();
+const outcomes = new Map<string, Map<string, number>>();
+const acceptedRequestIds = new Set<string>();
+let transient5xx = 0;
+let unrouted = 0;
+
+beforeAll(async () => {
+  configureWebhookSecrets();
+  savedCacheTtl = process.env.API_KEY_CACHE_TTL_MS;
+  // A warm container: the valid key is looked up once, so most runs do no I/O at all.
+  process.env.API_KEY_CACHE_TTL_MS = "600000";
+  const tenant = await seedTenant();
+  const other = await seedTenant();
+  const revoked = await seedTenant();
+  await revokeApiKey(revoked.keyId);
+  own = await seedPhone(world, tenant);
+  const foreign = await seedPhone(world, other);
+  webhookPhone = await seedPhone(world, other);
+  fuzz = {
+    apiKey: tenant.apiKey,
+    revokedKey: revoked.apiKey,
+    ownPhone: own.phoneNumberId,
+    foreignPhone: foreign.phoneNumberId,
+    appSecret: APP_SECRET,
+    verifyToken: VERIFY_TOKEN,
+    webhookPhone: { wabaId: webhookPhone.wabaId, displayPhoneNumber: webhookPhone.displayPhoneNumber },
+  };
+  mutablePartitions = new Set([
+    `PHONE#${own.phoneNumberId}`,
+    `BUSINESS#${own.businessId}`,
+    `IDEMPOTENCY#${tenant.tenantId}#${own.phoneNumberId}`,
+    `RATELIMIT#${tenant.tenantId}`,
+    `PHONE#${webhookPhone.phoneNumberId}`,
+    `BUSINESS#${webhookPhone.businessId}`,
+  ]);
+});
+
+afterAll(() => {
+  process.env.API_KEY_CACHE_TTL_MS = savedCacheTtl;
+  const summary = Object.fromEntries(
+    [...outcomes].map(([route, counts]) => [route, Object.fromEntries([...counts].sort())]),
+  );
+  console.info(
+    JSON.stringify({
+      fuzz: { invocations: Object.fromEntries(invocations), unrouted, transient5xx, outcomes: summary },
+    }),
+  );
+});
+
+function count(route: RouteDefinition, outcome: string): void {
+  const key = routeKey(route);
+  invocations.set(key, (invocations.get(key) ?? 0) + 1);
+  const counts = outcomes.get(key) ?? new Map<string, number>();
+  counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+  outcomes.set(key, counts);
+}
+
+// --- oracles ------------------------------------------------------------------------------
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function parseJson(bytes: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(strictUtf8.decode(bytes)) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function own_(value: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(value, key) ? value[key] : undefined;
+}
+
+/** SPEC §2: a JSON object with a valid `username` and, optionally, a known `transfer_action`. */
+function isValidClaimBody(bytes: Buffer): boolean {
+  const parsed = parseJson(bytes);
+  if (!parsed.ok || !isObject(parsed.value)) return false;
+  const username = own_(parsed.value, "username");
+  const transfer = own_(parsed.value, "transfer_action");
+  return (
+    typeof username === "string" &&
+    oracleAccepts(username) &&
+    (transfer === undefined || transfer === "none" || transfer === "force_transfer")
+  );
+}
+
+type Expected = { status: number; code: number } | "meta";
+
+/** What the username routes must answer, from the generator's labels (SPEC §2, docs/reliability.md). */
+function expectedUsername(c: UsernameCase, route: RouteDefinition, body: Buffer): Expected {
+  if (c.version === "invalid" || c.phone === "invalid") return { status: 400, code: 100 };
+  if (c.auth === "invalid") return { status: 401, code: 190 };
+  if (body.length > API_LIMIT) return { status: 413, code: 100 };
+  if (route.method === "POST" && !isValidClaimBody(body)) return { status: 400, code: 100 };
+  if (route.method !== "GET" && c.idempotencyKey === "invalid") return { status: 400, code: 100 };
+  if (c.phone !== "own") return { status: 400, code: 33 };
+  return "meta";
+}
+
+function validSignature(body: Buffer, header: string | undefined): boolean {
+  const expected = createHmac("sha256", APP_SECRET).update(body).digest();
+  return (header ?? "").split(",").some((part) => {
+    const hex = /^sha256=([0-9a-fA-F]{64})$/.exec(part.trim())?.[1];
+    return hex !== undefined && timingSafeEqual(Buffer.from(hex, "hex"), expected);
+  });
+}
+
+/** SPEC §4's payload shape, as far as the service must check it. */
+function isWebhookPayload(value: unknown): boolean {
+  if (!isObject(value) || value.object !== "whatsapp_business_account" || !Array.isArray(value.entry))
+    return false;
+  return value.entry.every(
+    (entry) =>
+      isObject(entry) &&
+      typeof entry.id === "string" &&
+      (entry.time === undefined || typeof entry.time === "number") &&
+      (entry.changes === undefined ||
+        (Array.isArray(entry.changes) &&
+          entry.changes.every((change) => isObject(change) && typeof change.field === "string"))),
+  );
+}
+
+// --- checks -------------------------------------------------------------------------------
+
+function expectSecurityHeaders(answer: Answer): void {
+  expect(answer.headers["cache-control"]).toBe("no-store");
+  expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+}
+
+function expectGraphError(answer: Answer, expected?: { status: number; code: number }): void {
+  expect(graphErrorSchema.safeParse(answer.json).success, answer.body.slice(0, 300)).toBe(true);
+  expect(answer.headers["content-type"]).toMatch(/^application\/json/);
+  if (expected) {
+    expect({ status: answer.status, code: answer.json.error.code }).toEqual(expected);
+  }
+}
+
+/** A 5xx is only ever a declared transient error (code 2, is_transient), e.g. Meta too slow. */
+function expectNoUndeclared5xx(answer: Answer): void {
+  if (answer.status < 500) return;
+  transient5xx += 1;
+  expect(answer.json?.error, answer.body.slice(0, 300)).toMatchObject({ code: 2, is_transient: true });
+}
+
+const DOCUMENTED_SUCCESS: Record<string, (json: Answer["json"]) => boolean> = {
+  "GET username": (json) => isObject(json) && (json.status === undefined || typeof json.status === "string"),
+  "GET username_suggestions": (json) =>
+    Array.isArray(json?.data) && Array.isArray(json.data[0]?.username_suggestions),
+  "POST username": (json) => typeof json?.status === "string",
+  "DELETE username": (json) => typeof json?.success === "boolean",
+};
+
+function checkSandboxRequests(route: RouteDefinition, routedVersion: string | undefined, body: Buffer) {
+  const requests = world.sandbox.requests();
+  world.sandbox.clearRequests();
+  const edge = route.path.endsWith("username_suggestions") ? "username_suggestions" : "username";
+  for (const request of requests) {
+    // Only ever our own number, with its token, on the routed edge, with a valid body.
+    expect(request.method).toBe(route.method);
+    expect(request.path).toBe(`/${routedVersion}/${own.phoneNumberId}/${edge}`);
+    expect(request.headers.authorization).toBe(`Bearer ${own.accessToken}`);
+    if (route.method === "POST") {
+      const forwarded = JSON.parse(request.body) as Record<string, unknown>;
+      expect(Object.keys(forwarded).every((key) => key === "username" || key === "transfer_action")).toBe(
+        true,
+      );
+      expect(oracleAccepts(String(forwarded.username))).toBe(true);
+      expect(forwarded.username).toBe(
+        (JSON.parse(body.toString("utf8")) as Record<string, unknown>).username,
+      );
+    } else {
+      expect(request.body).toBe("");
+    }
+  }
+  return requests.length;
+}
+
+async function runUsernameCase(c: UsernameCase): Promise<void> {
+  const routed = toGatewayEvent(c.request);
+  if (!routed) {
+    unrouted += 1;
+    return;
+  }
+  const { route, event } = routed;
+  expect(route.audience).toBe("api");
+  const body = c.request.body;
+  const answer = await invokeRoute(routed);
+  expectSecurityHeaders(answer);
+  expectNoUndeclared5xx(answer);
+  const edgeKey = `${route.method} ${route.path.split("/").at(-1)}`;
+  const metaCalls = checkSandboxRequests(route, event.pathParameters?.version, body);
+  const expected = expectedUsername(c, route, body);
+
+  if (expected !== "meta") {
+    count(route, `${expected.status}/${expected.code}`);
+    expectGraphError(answer, expected);
+    expect(metaCalls, "an invalid request reached Meta").toBe(0);
+    return;
+  }
+  const keyed = route.method !== "GET" && c.idempotencyKey === "reused";
+  if (answer.headers["idempotent-replayed"] === "true" || (keyed && [409, 422].includes(answer.status))) {
+    count(route, answer.status === 200 ? "replayed" : `${answer.status}/idempotency`);
+    expect(keyed).toBe(true);
+    expect(metaCalls).toBe(0);
+    if (answer.status >= 400) expectGraphError(answer, { status: answer.status, code: 100 });
+    return;
+  }
+  if (answer.status >= 500) {
+    count(route, `${answer.status}/transient`);
+    return;
+  }
+  // A valid request: Meta was asked exactly once and its answer came back.
+  expect(metaCalls).toBe(1);
+  acceptedRequestIds.add(event.requestContext.requestId);
+  if (answer.status >= 200 && answer.status < 300) {
+    count(route, "2xx");
+    expect(DOCUMENTED_SUCCESS[edgeKey]?.(answer.json), answer.body).toBe(true);
+  } else {
+    count(route, `${answer.status}/meta`);
+    expectGraphError(answer);
+  }
+}
+
+async function runWebhookCase(c: WebhookCase): Promise<void> {
+  const routed = toGatewayEvent(c.request);
+  if (!routed) {
+    unrouted += 1;
+    return;
+  }
+  const { route, event } = routed;
+  expect(route.audience).toBe("meta");
+  const answer = await invokeRoute(routed);
+  expectSecurityHeaders(answer);
+  expectNoUndeclared5xx(answer);
+  expect(world.sandbox.requests()).toEqual([]);
+
+  if (route.method === "GET") {
+    const query = event.queryStringParameters ?? {};
+    const challenge = query["hub.challenge"];
+    if (
+      query["hub.mode"] === "subscribe" &&
+      query["hub.verify_token"] === VERIFY_TOKEN &&
+      challenge !== undefined
+    ) {
+      count(route, "200 challenge");
+      expect(answer.status).toBe(200);
+      expect(answer.body).toBe(challenge);
+      expect(answer.headers["content-type"]).toMatch(/^text\/plain/);
+    } else {
+      count(route, "403/100");
+      expectGraphError(answer, { status: 403, code: 100 });
+      expect(answer.body).not.toContain(VERIFY_TOKEN);
+    }
+    return;
+  }
+
+  const body = c.request.body;
+  const parsed = parseJson(body);
+  let expected: { status: number; code?: number };
+  if (body.length > WEBHOOK_LIMIT) expected = { status: 413, code: 100 };
+  else if (!validSignature(body, event.headers["x-hub-signature-256"])) expected = { status: 401, code: 100 };
+  else if (!parsed.ok || !isWebhookPayload(parsed.value)) expected = { status: 400, code: 100 };
+  else expected = { status: 200 };
+  count(route, `${expected.status}${expected.code ? `/${expected.code}` : ""}`);
+
+  if (expected.status === 200) {
+    expect(answer.status, answer.body.slice(0, 300)).toBe(200);
+    expect(answer.json).toMatchObject({ received: true, failed: 0 });
+    acceptedRequestIds.add(event.requestContext.requestId);
+  } else {
+    expectGraphError(answer, expected as { status: number; code: number });
+  }
+}
+
+// --- the runs -----------------------------------------------------------------------------
+
+/** The table outside the partitions valid requests may change. */
+async function immutableItems(): Promise<Item[]> {
+  return (await scanTable()).filter((item) => !mutablePartitions.has(String(item.pk)));
+}
+
+async function expectStoreChangedOnlyByValidRequests(before: Item[]): Promise<void> {
+  const after = await immutableItems();
+  expect(after.map(itemKey)).toEqual(before.map(itemKey));
+  expect(after).toEqual(before);
+  for (const phone of [own, webhookPhone]) {
+    const { history } = await expectConsistent(phone.phoneNumberId);
+    // Every change comes from a request that was valid and answered as such.
+    for (const event of history) expect(acceptedRequestIds.has(event.requestId ?? "")).toBe(true);
+  }
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+}
+
+const USERNAME_ROUTES = routes.filter((route) => route.audience === "api");
+
+describe("fuzz: every route answers as documented, whatever it is sent", () => {
+  it.each(USERNAME_ROUTES.map((route) => ({ key: routeKey(route), route })))(
+    "$key",
+    async ({ route }) => {
+      const edge = route.path.endsWith("username_suggestions") ? "username_suggestions" : "username";
+      const arbitrary = usernameCaseArb(fuzz, { method: route.method, edge }, `fuzz-reused-${route.method}`);
+      const before = await immutableItems();
+      await fc.assert(fc.asyncProperty(arbitrary, runUsernameCase), { numRuns: RUNS_PER_USERNAME_ROUTE });
+      await expectStoreChangedOnlyByValidRequests(before);
+    },
+    240_000,
+  );
+
+  it("GET and POST /meta/whatsapp/webhook", async () => {
+    const before = await immutableItems();
+    await fc.assert(fc.asyncProperty(webhookCaseArb(fuzz), runWebhookCase), { numRuns: RUNS_WEBHOOK });
+    await expectStoreChangedOnlyByValidRequests(before);
+  }, 240_000);
+
+  it(`every handler got at least ${MIN_INVOCATIONS} requests, most refused before any I/O`, () => {
+    const perHandler = new Map<string, number>();
+    for (const route of routes) {
+      const n = invocations.get(routeKey(route)) ?? 0;
+      perHandler.set(route.handler, (perHandler.get(route.handler) ?? 0) + n);
+    }
+    for (const [handler, n] of perHandler) expect(n, handler).toBeGreaterThanOrEqual(MIN_INVOCATIONS);
+    // The valid fraction is small but real: each username route reached Meta, the webhook applied changes.
+    for (const route of USERNAME_ROUTES) {
+      const counts = outcomes.get(routeKey(route));
+      expect((counts?.get("2xx") ?? 0) + (counts?.get("replayed") ?? 0), routeKey(route)).toBeGreaterThan(0);
+    }
+  });
+});

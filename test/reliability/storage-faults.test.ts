@@ -1,0 +1,246 @@
+/**
+ * DynamoDB throttled or unavailable, injected below the SDK's retry middleware on a client that
+ * otherwise talks to DynamoDB Local: the SDK retries and the request succeeds; a fault that
+ * outlasts the retries is 503 code 2; no fault ever leaves a half-written change (version =
+ * number of history events, newest event = state); a webhook whose storage fails is answered
+ * 5xx and its redelivery does the work exactly once.
+ */
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { WebhookEvent } from "../../dev/meta-sandbox/index.ts";
+import { setDynamoClient } from "../../functions/core/store/client.ts";
+import type { Answer } from "../support/lambda.ts";
+import { type FaultRule, injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { callUsernameApi, type Operation } from "../support/username-client.ts";
+import { configureWebhookSecrets, postEvents } from "../support/webhook-client.ts";
+import {
+  type SeededPhone,
+  type SeededTenant,
+  seedPhone,
+  seedTenant,
+  storedState,
+  uniqueDigits,
+  useWorld,
+} from "../support/world.ts";
+import { expectConsistent, idempotencyItems } from "./helpers/store-snapshot.ts";
+
+const world = useWorld();
+beforeAll(configureWebhookSecrets);
+afterEach(() => setDynamoClient(undefined));
+
+const FAULTS = [
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "ServiceUnavailable",
+] as const;
+
+let counter = 0;
+const uniqueName = () => `fault_${++counter}_${uniqueDigits(6)}`;
+
+async function owner(): Promise<{ tenant: SeededTenant; phone: SeededPhone }> {
+  const tenant = await seedTenant();
+  return { tenant, phone: await seedPhone(world, tenant) };
+}
+
+function call(
+  operation: Operation,
+  who: { tenant: SeededTenant; phone: SeededPhone },
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return callUsernameApi(operation, who.phone.phoneNumberId, {
+    apiKey: who.tenant.apiKey,
+    headers,
+    ...(operation === "claim" ? { body: { username: uniqueName() } } : {}),
+  });
+}
+
+/** Runs `action` with faults injected, restoring the real client afterwards. */
+async function withFaults<T>(rule: FaultRule, maxAttempts: number, action: () => Promise<T>) {
+  const restore = injectStorageFaults(rule, maxAttempts);
+  try {
+    const result = await action();
+    return { result, attempts: Object.fromEntries(restore.attempts) };
+  } finally {
+    restore();
+  }
+}
+
+function expectUnavailable(answer: Answer): void {
+  expect(answer.status).toBe(503);
+  expect(answer.json.error).toMatchObject({ code: 2, is_transient: true, type: "OAuthException" });
+  expect(answer.headers["cache-control"]).toBe("no-store");
+}
+
+describe("a passing fault: the SDK retries and the request succeeds", () => {
+  it.each(FAULTS)("%s on the first attempt of every call of a POST: 200, recorded once", async (fault) => {
+    const who = await owner();
+    // Every odd attempt of every command fails once: each call needs exactly one retry.
+    const { result, attempts } = await withFaults(
+      (_, n) => (n % 2 === 1 ? storageError(fault) : undefined),
+      3,
+      () => call("claim", who),
+    );
+    expect(result.status).toBe(200);
+    // API key + phone reads, the write counter, the state transaction: each tried twice.
+    expect(attempts).toEqual({ GetItemCommand: 4, UpdateItemCommand: 2, TransactWriteItemsCommand: 2 });
+    expect(world.sandbox.requests()).toHaveLength(1);
+    const { history } = await expectConsistent(who.phone.phoneNumberId);
+    expect(history).toHaveLength(1);
+  });
+
+  it("a webhook delivery under throttling is applied once", async () => {
+    const who = await owner();
+    const { result } = await withFaults(
+      (_, n) => (n % 2 === 1 ? storageError("ThrottlingException") : undefined),
+      3,
+      () => postEvents([event(who.phone, 1_000, "approved", uniqueName())]),
+    );
+    expect(result.status).toBe(200);
+    expect(result.json).toMatchObject({ applied: 1, failed: 0 });
+    expect((await expectConsistent(who.phone.phoneNumberId)).history).toHaveLength(1);
+  });
+});
+
+describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-written", () => {
+  const stages: Array<{ stage: string; command: string; after?: number; metaCalled: boolean }> = [
+    { stage: "the API key lookup", command: "GetItemCommand", metaCalled: false },
+    { stage: "the phone number read", command: "GetItemCommand", after: 1, metaCalled: false },
+    { stage: "the write counter", command: "UpdateItemCommand", metaCalled: false },
+    { stage: "the state transaction", command: "TransactWriteItemsCommand", metaCalled: true },
+  ];
+
+  // Every fault at the state transaction (where a half-write could happen); the reads and the
+  // counter each get one of them in turn.
+  const cases = [
+    ...stages.slice(0, 3).map((stage, i) => ({ fault: FAULTS[i % FAULTS.length] as string, ...stage })),
+    ...FAULTS.map((fault) => ({ fault, ...(stages[3] as (typeof stages)[number]) })),
+  ];
+
+  it.each(cases)("$fault at $stage: 503, state and history untouched", async (c) => {
+    const who = await owner();
+    expect((await call("claim", who)).status).toBe(200);
+    world.sandbox.clearRequests();
+    const before = await storedState(who.phone.phoneNumberId);
+
+    const { result, attempts } = await withFaults(
+      (command, n) => (command === c.command && n > (c.after ?? 0) ? storageError(c.fault) : undefined),
+      2,
+      () => call("claim", who),
+    );
+
+    expectUnavailable(result);
+    // The SDK did retry before giving up.
+    expect(attempts[c.command]).toBe((c.after ?? 0) + 2);
+    expect(world.sandbox.requests()).toHaveLength(c.metaCalled ? 1 : 0);
+    expect(await storedState(who.phone.phoneNumberId)).toEqual(before);
+    await expectConsistent(who.phone.phoneNumberId);
+  });
+
+  it("when the state write failed after Meta acted, the next GET records Meta's answer", async () => {
+    const who = await owner();
+    const { result } = await withFaults(
+      (command) => (command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined),
+      1,
+      () => call("claim", who),
+    );
+    expectUnavailable(result);
+    expect((await storedState(who.phone.phoneNumberId)).history).toEqual([]);
+
+    const read = await call("get", who);
+    expect(read.status).toBe(200);
+    const { phone } = await expectConsistent(who.phone.phoneNumberId);
+    expect(phone?.username).toBe(world.sandbox.getPhone(who.phone.phoneNumberId)?.username);
+  });
+
+  it("with an Idempotency-Key, the 503 frees the key and the retry records the change once", async () => {
+    const who = await owner();
+    const headers = { "idempotency-key": `storage-${uniqueDigits(8)}` };
+    const body = { username: uniqueName() };
+    const claimWithKey = () =>
+      callUsernameApi("claim", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey, body, headers });
+
+    const { result } = await withFaults(
+      (command) =>
+        command === "TransactWriteItemsCommand" ? storageError("ThrottlingException") : undefined,
+      1,
+      claimWithKey,
+    );
+    expectUnavailable(result);
+    expect(await idempotencyItems()).toEqual([]);
+
+    const retry = await claimWithKey();
+    expect(retry.status).toBe(200);
+    expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+    const replay = await claimWithKey();
+    expect(replay.headers["idempotent-replayed"]).toBe("true");
+    const { history } = await expectConsistent(who.phone.phoneNumberId);
+    expect(history.map((e) => e.username)).toEqual([body.username]);
+  });
+
+  it("storage failing at random under concurrent writes: every number stays consistent", async () => {
+    const tenant = await seedTenant();
+    const phones = await Promise.all(Array.from({ length: 6 }, () => seedPhone(world, tenant)));
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const operations = Array.from({ length: 36 }, (_, i) => ({
+      phone: phones[i % phones.length] as SeededPhone,
+      operation: (i % 3 === 2 ? "delete" : "claim") as Operation,
+    }));
+
+    const { result: answers } = await withFaults(
+      (command) =>
+        ["TransactWriteItemsCommand", "GetItemCommand", "UpdateItemCommand"].includes(command) &&
+        random() < 0.25
+          ? storageError(FAULTS[Math.floor(random() * FAULTS.length)] as string)
+          : undefined,
+      1,
+      () => Promise.all(operations.map(({ phone, operation }) => call(operation, { tenant, phone }))),
+    );
+
+    const unavailable = answers.filter((a) => a.status === 503);
+    expect(unavailable.length).toBeGreaterThan(0);
+    expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
+    const failedRequestIds = new Set(unavailable.map((a) => a.json.error.fbtrace_id as string));
+    for (const [i, phone] of phones.entries()) {
+      const { history } = await expectConsistent(phone.phoneNumberId);
+      // Every claim succeeded (200) with a new name is in the history exactly once; no failed one is.
+      const claimed = answers.filter(
+        (a, j) => j % phones.length === i && operations[j]?.operation === "claim" && a.status === 200,
+      ).length;
+      expect(history.filter((e) => e.status === "reserved")).toHaveLength(claimed);
+      expect(history.filter((e) => failedRequestIds.has(e.requestId ?? ""))).toEqual([]);
+    }
+  });
+});
+
+describe("webhook storage failure: 5xx so Meta redelivers, then exactly once", () => {
+  it.each(FAULTS)("%s on every storage call: 5xx, nothing stored; redeliveries apply once", async (fault) => {
+    const who = await owner();
+    const events = [event(who.phone, 2_000, "reserved", uniqueName())];
+    const { result } = await withFaults(
+      () => storageError(fault),
+      2,
+      () => postEvents(events),
+    );
+    expect(result.status).toBeGreaterThanOrEqual(500);
+    expect(result.json.error).toMatchObject({ is_transient: true });
+    expect((await storedState(who.phone.phoneNumberId)).history).toEqual([]);
+
+    const [redelivery, duplicate] = [await postEvents(events), await postEvents(events)];
+    expect(redelivery.json).toMatchObject({ applied: 1, failed: 0 });
+    expect(duplicate.json).toMatchObject({ applied: 0 });
+    expect((await expectConsistent(who.phone.phoneNumberId)).history).toHaveLength(1);
+  });
+});
+
+function event(phone: SeededPhone, time: number, status: string, username?: string): WebhookEvent {
+  return {
+    wabaId: phone.wabaId,
+    displayPhoneNumber: phone.displayPhoneNumber,
+    time,
+    status,
+    ...(username ? { username } : {}),
+  };
+}
