@@ -33,6 +33,12 @@ const TRANSIENT_STORE_ERRORS = new Set([
   "TransactionCanceledException",
 ]);
 
+/** middy's early-timeout error: same name as the SDK's socket timeout, but not a storage fault. */
+function isLambdaDeadline(error: unknown): boolean {
+  const cause = (error as { cause?: { package?: string } })?.cause;
+  return (error as Error)?.name === "TimeoutError" && cause?.package === "@middy/core";
+}
+
 function isTransientStoreError(error: unknown): boolean {
   const e = error as { name?: string; code?: string; $metadata?: unknown };
   if (TRANSIENT_STORE_ERRORS.has(e.name ?? "")) return true;
@@ -45,6 +51,13 @@ export function errorResponse(error: unknown, requestId: string | undefined): Ap
     const response = jsonResponse(error.status, error.toBody(requestId));
     Object.assign(response.headers, error.headers);
     return response;
+  }
+  if (isLambdaDeadline(error)) {
+    logger.error("invocation ran out of time");
+    return jsonResponse(
+      504,
+      graphErrors.upstreamUnavailable(504, "the request ran out of time").toBody(requestId),
+    );
   }
   if (isTransientStoreError(error)) {
     logger.error("storage unavailable", { errorName: (error as Error).name });
