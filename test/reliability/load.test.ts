@@ -9,12 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WebhookDelivery } from "../../dev/meta-sandbox/index.ts";
 import { mapWithConcurrency } from "../../functions/core/concurrency.ts";
-import { handler as claimUsername } from "../../functions/username/claim-username.ts";
-import { handler as deleteUsername } from "../../functions/username/delete-username.ts";
-import { handler as getUsername } from "../../functions/username/get-username.ts";
-import { handler as getSuggestions } from "../../functions/username/get-username-suggestions.ts";
-import { type Answer, apiEvent, type Handler, invoke, lambdaContext } from "../support/lambda.ts";
-import type { Operation } from "../support/username-client.ts";
+import { type Answer, apiEvent, invoke, lambdaContext } from "../support/lambda.ts";
+import { type Operation, USERNAME_ROUTES } from "../support/username-client.ts";
 import { APP_SECRET, configureWebhookSecrets, startWebhookReceiver } from "../support/webhook-client.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
 import { expectConsistent } from "./helpers/store-snapshot.ts";
@@ -27,25 +23,6 @@ const OPERATIONS = Number(process.env.LOAD_OPERATIONS ?? 520);
 const CONCURRENCY = 50;
 const PHONES = 20;
 const TENANTS = 3;
-
-const ROUTES: Record<Operation, { method: string; path: string; handler: Handler }> = {
-  get: { method: "GET", path: "/meta/whatsapp/{version}/{phone_number_id}/username", handler: getUsername },
-  suggestions: {
-    method: "GET",
-    path: "/meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
-    handler: getSuggestions,
-  },
-  claim: {
-    method: "POST",
-    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
-    handler: claimUsername,
-  },
-  delete: {
-    method: "DELETE",
-    path: "/meta/whatsapp/{version}/{phone_number_id}/username",
-    handler: deleteUsername,
-  },
-};
 
 interface Owned {
   tenant: SeededTenant;
@@ -135,7 +112,7 @@ function plan(count: number): Op[] {
 }
 
 async function callApi(op: Extract<Op, { kind: "api" }>): Promise<ApiResult> {
-  const route = ROUTES[op.operation];
+  const route = USERNAME_ROUTES[op.operation];
   const headers: Record<string, string> = { "x-api-key": op.caller.apiKey };
   if (op.key) headers["idempotency-key"] = op.key;
   const withBody = op.operation === "claim";
@@ -230,7 +207,7 @@ describe("load", () => {
     // --- Meta saw exactly one call per accepted request, and only with the owner's token ----
     const tokenOf = new Map(owned.map((o) => [o.phone.phoneNumberId, o.phone.accessToken]));
     const callOf = ({ op }: ApiResult) =>
-      `${ROUTES[op.operation].method} /v24.0/${op.owner.phone.phoneNumberId}/${op.operation === "suggestions" ? "username_suggestions" : "username"}`;
+      `${USERNAME_ROUTES[op.operation].method} /v24.0/${op.owner.phone.phoneNumberId}/${op.operation === "suggestions" ? "username_suggestions" : "username"}`;
     const requests = world.sandbox.requests();
     const received = tallyOf(requests.map((r) => `${r.method} ${r.path}`));
     const expected = tallyOf(accepted.map(callOf));

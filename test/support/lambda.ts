@@ -1,6 +1,7 @@
 /** Real API Gateway HTTP API (payload 2.0) events and Lambda contexts for driving handlers. */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { lambdaContext as gatewayLambdaContext } from "../../dev/gateway/lambda-context.ts";
 
 export interface EventInput {
   method: string;
@@ -57,22 +58,9 @@ export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
   };
 }
 
+/** A Lambda context as the local gateway builds it: remaining time counts down from `timeoutMs`. */
 export function lambdaContext(timeoutMs = 30_000, functionName = "test"): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:local:123456789012:function:${functionName}`,
-    memoryLimitInMB: "512",
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return gatewayLambdaContext(functionName, timeoutMs, 512);
 }
 
 export type Handler = (
@@ -84,6 +72,8 @@ export interface Answer {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Parsed body; tests assert on its shape, so it is deliberately untyped. */
+  // biome-ignore lint/suspicious/noExplicitAny: answers are checked structurally by each test's expect()
   json: any;
 }
 

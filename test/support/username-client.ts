@@ -7,7 +7,7 @@ import { type Answer, apiEvent, type Handler, invoke, lambdaContext } from "./la
 
 export type Operation = "get" | "suggestions" | "claim" | "delete";
 
-const ROUTES: Record<Operation, { method: string; path: string; handler: Handler }> = {
+export const USERNAME_ROUTES: Record<Operation, { method: string; path: string; handler: Handler }> = {
   get: { method: "GET", path: "/meta/whatsapp/{version}/{phone_number_id}/username", handler: getUsername },
   suggestions: {
     method: "GET",
@@ -44,7 +44,7 @@ export function callUsernameApi(
   phoneNumberId: string,
   options: CallOptions = {},
 ): Promise<Answer> {
-  const route = ROUTES[operation];
+  const route = USERNAME_ROUTES[operation];
   const headers: Record<string, string> = { ...options.headers };
   if (options.apiKey) {
     if (options.bearer) headers.authorization = `Bearer ${options.apiKey}`;
