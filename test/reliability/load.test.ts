@@ -57,7 +57,8 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  process.env.META_TIMEOUT_MS = savedTimeout;
+  if (savedTimeout === undefined) delete process.env.META_TIMEOUT_MS;
+  else process.env.META_TIMEOUT_MS = savedTimeout;
   world.sandbox.configureWebhook(null);
   await receiver?.close();
 });

@@ -1,6 +1,7 @@
 import { config } from "../config.ts";
 import { graphErrors } from "../http/graph-error.ts";
-import { getApiKeyByHash } from "../store/api-keys.ts";
+import { type ApiKeyRecord, getApiKeyAndPhone, getApiKeyByHash } from "../store/api-keys.ts";
+import type { PhoneRecord } from "../store/phones.ts";
 import { hashApiKey, looksLikeApiKey, presentedApiKey, sameHash } from "./api-keys.ts";
 
 export interface Caller {
@@ -17,16 +18,47 @@ const cache = new Map<string, { caller: Caller; expiresAt: number }>();
 const CACHE_LIMIT = 1_000;
 
 export async function authenticate(headers: Record<string, string | undefined>): Promise<Caller> {
+  const keyHash = presentedKeyHash(headers);
+  return cachedCaller(keyHash) ?? admit(keyHash, await getApiKeyByHash(keyHash));
+}
+
+export interface CallerAndPhone {
+  caller: Caller;
+  /**
+   * The phone number the request names, when it was read with the key (a key not in the cache:
+   * one BatchGetItem for both); `null` when read and absent, undefined when not read.
+   */
+  phone?: PhoneRecord | null;
+}
+
+/** `authenticate`, reading the request's phone number in the same round trip as an uncached key. */
+export async function authenticateFor(
+  headers: Record<string, string | undefined>,
+  phoneNumberId: string,
+): Promise<CallerAndPhone> {
+  const keyHash = presentedKeyHash(headers);
+  const cached = cachedCaller(keyHash);
+  if (cached) return { caller: cached };
+  const { apiKey, phone } = await getApiKeyAndPhone(keyHash, phoneNumberId);
+  return { caller: admit(keyHash, apiKey), phone: phone ?? null };
+}
+
+function presentedKeyHash(headers: Record<string, string | undefined>): string {
   const apiKey = presentedApiKey(headers);
   // A malformed key cannot exist: refuse it without a storage read.
   if (!apiKey || !looksLikeApiKey(apiKey)) throw graphErrors.invalidApiKey();
-  const keyHash = hashApiKey(apiKey);
+  return hashApiKey(apiKey);
+}
 
+function cachedCaller(keyHash: string): Caller | undefined {
   const cached = cache.get(keyHash);
   if (cached && cached.expiresAt > Date.now()) return cached.caller;
   cache.delete(keyHash);
+  return undefined;
+}
 
-  const record = await getApiKeyByHash(keyHash);
+/** The caller a stored key record stands for (then cached), or the 401 for a missing or revoked key. */
+function admit(keyHash: string, record: ApiKeyRecord | undefined): Caller {
   if (!record || record.revokedAt || !sameHash(record.keyHash, keyHash)) throw graphErrors.invalidApiKey();
 
   const caller = { tenantId: record.tenantId, keyId: record.id };

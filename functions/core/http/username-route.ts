@@ -6,7 +6,7 @@
  * and come before Meta. Meta's answer goes back as it came.
  */
 import type { z } from "zod/mini";
-import { authenticate } from "../auth/authenticate.ts";
+import { authenticateFor } from "../auth/authenticate.ts";
 import type { GraphAnswer } from "../graph/client.ts";
 import { requestFingerprint } from "../idempotency/fingerprint.ts";
 import { idempotencyKeyOf } from "../idempotency/idempotency-key.ts";
@@ -31,7 +31,8 @@ export function usernameRoute<B = undefined>(
   return httpHandler(async (http) => {
     const path = parsePathParameters(http.event, pathParametersSchema);
     const headers = http.event.headers ?? {};
-    const caller = await authenticate(headers);
+    // An uncached key is read together with the phone number: one round trip for both.
+    const { caller, phone } = await authenticateFor(headers, path.phone_number_id);
     let body: B | undefined;
     if (options.body) body = parseJsonBody(http.event, options.body);
     else limitedBody(http.event);
@@ -43,6 +44,7 @@ export function usernameRoute<B = undefined>(
       phoneNumberId: path.phone_number_id,
       requestId: http.requestId,
       deadline: http.deadline,
+      ...(phone !== undefined ? { prefetchedPhone: phone } : {}),
     };
     const execute = async () => {
       const answer = await operation(request, body as B);

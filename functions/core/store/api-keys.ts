@@ -1,7 +1,8 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
-import { queryAll, touchTenant } from "./phones.ts";
+import { type PhoneRecord, phoneFromItem, queryAll, touchTenant } from "./phones.ts";
 
 export interface ApiKeyRecord {
   id: string;
@@ -49,6 +50,24 @@ export async function createApiKeyRecord(record: Omit<ApiKeyRecord, "createdAt">
 export async function getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
   const { Item } = await dynamo().send(new GetCommand({ TableName: tableName(), Key: keys.apiKey(keyHash) }));
   return Item ? apiKeyFromItem(Item) : undefined;
+}
+
+/**
+ * The API key and the phone number a request names, in one round trip (one BatchGetItem): what
+ * a username request on a container that has not seen the key yet needs before calling Meta.
+ * Both eventually consistent, as getApiKeyByHash and getPhone read them.
+ */
+export async function getApiKeyAndPhone(
+  keyHash: string,
+  phoneNumberId: string,
+): Promise<{ apiKey?: ApiKeyRecord; phone?: PhoneRecord }> {
+  const items = await batchGetItems([keys.apiKey(keyHash), keys.phone(phoneNumberId)], { consistent: false });
+  const apiKey = items.get(itemId(keys.apiKey(keyHash)));
+  const phone = items.get(itemId(keys.phone(phoneNumberId)));
+  return {
+    ...(apiKey ? { apiKey: apiKeyFromItem(apiKey) } : {}),
+    ...(phone ? { phone: phoneFromItem(phone) } : {}),
+  };
 }
 
 export async function listApiKeys(tenantId: string): Promise<ApiKeyRecord[]> {

@@ -1,5 +1,14 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { mapWithConcurrency } from "../concurrency.ts";
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
+import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
 
@@ -20,6 +29,12 @@ export interface PhoneRecord extends UsernameState {
   context?: string;
   /** Epoch seconds of the event the current state came from: orders webhook deliveries. */
   stateEpoch?: number;
+  /**
+   * The webhook event the state is as of (its de-duplication marker's sort key); absent when an
+   * API change or a transfer set it. Its marker is written only if a change replaces the state
+   * within the same second (store/username-changes.ts).
+   */
+  stateEvent?: string;
   /** Incremented by every change; every write is conditional on it. */
   version: number;
 }
@@ -42,7 +57,14 @@ export interface HistoryEvent {
 
 export type NewPhone = Omit<
   PhoneRecord,
-  "version" | "createdAt" | keyof UsernameState | "updatedAt" | "source" | "context" | "stateEpoch"
+  | "version"
+  | "createdAt"
+  | keyof UsernameState
+  | "updatedAt"
+  | "source"
+  | "context"
+  | "stateEpoch"
+  | "stateEvent"
 >;
 
 const ITEM_FIELDS = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "type", "usernameKey"] as const;
@@ -77,19 +99,39 @@ export async function getPhone(phoneNumberId: string, consistent = false): Promi
   return Item ? phoneFromItem(Item) : undefined;
 }
 
-/** Registers a phone number; an existing id is never overwritten (its state and history stay intact). */
+/** The item a webhook finds the number by: Meta's payload names the WABA and display number only. */
+function wabaPhoneItem(phone: Pick<PhoneRecord, "wabaId" | "displayPhoneNumber" | "phoneNumberId">) {
+  return {
+    ...keys.wabaPhone(phone.wabaId, phone.displayPhoneNumber),
+    type: "wabaPhone",
+    phoneNumberId: phone.phoneNumberId,
+  };
+}
+
+/**
+ * Registers a phone number; an existing id is never overwritten (its state and history stay
+ * intact). Its WABA-phone lookup item is written in the same transaction, so a registered number
+ * is always found by webhooks. The lookup is not conditional: a display number of a WABA is one
+ * number, and registering it again under another id (Meta re-created it) points webhooks there.
+ */
 export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
   const record: PhoneRecord = { ...phone, version: 0, createdAt: new Date().toISOString() };
+  const TableName = tableName();
   try {
     await dynamo().send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: phoneItem(record),
-        ConditionExpression: "attribute_not_exists(pk)",
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName, Item: phoneItem(record), ConditionExpression: "attribute_not_exists(pk)" } },
+          { Put: { TableName, Item: wabaPhoneItem(record) } },
+        ],
       }),
     );
   } catch (error) {
-    if ((error as Error).name === "ConditionalCheckFailedException") {
+    const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+    if (
+      e.name === "TransactionCanceledException" &&
+      e.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+    ) {
       throw new PhoneExistsError(`phone number ${phone.phoneNumberId} is already registered`);
     }
     throw error;
@@ -148,6 +190,19 @@ export async function removePhone(phoneNumberId: string): Promise<boolean> {
         if (error.name !== "ConditionalCheckFailedException") throw error;
       });
   }
+  await dynamo()
+    .send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: keys.wabaPhone(phone.wabaId, phone.displayPhoneNumber),
+        // Only this number's lookup: the display number may since have been registered again.
+        ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
+        ExpressionAttributeValues: { ":me": phoneNumberId },
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== "ConditionalCheckFailedException") throw error;
+    });
   for (const item of items) {
     await dynamo().send(new DeleteCommand({ TableName: tableName(), Key: { pk: item.pk, sk: item.sk } }));
   }
@@ -217,4 +272,89 @@ export async function findPhoneByWabaDisplay(
   );
   const item = Items?.[0];
   return item ? phoneFromItem(item) : undefined;
+}
+
+export interface WabaDisplay {
+  wabaId: string;
+  /** Digits only. */
+  displayDigits: string;
+}
+
+/** Up to this many numbers, one index query each (in parallel) is no more calls than the batch path. */
+const QUERY_UP_TO = 2;
+const PARALLEL_QUERIES = 16;
+
+/**
+ * The phone numbers a webhook delivery speaks of, by `wabaDisplayId`, read in as few calls as the
+ * key design allows, and strongly consistent:
+ *  - one or two numbers: one byWabaPhone query each, in parallel (one round trip);
+ *  - more: BatchGetItem of their WABA-phone lookup items, then of the phone records: two calls
+ *    per 100 numbers, not one per number.
+ * A number without a lookup item (registered before lookups existed) is looked for through the
+ * index, and its lookup item written, so the next delivery finds it in the batch.
+ */
+export async function findPhonesByWabaDisplay(
+  numbers: readonly WabaDisplay[],
+): Promise<Map<string, PhoneRecord>> {
+  const found = new Map<string, PhoneRecord>();
+  let missing: WabaDisplay[] = [...numbers];
+  if (numbers.length > QUERY_UP_TO) {
+    const lookups = await batchGetItems(
+      numbers.map((n) => keys.wabaPhone(n.wabaId, n.displayDigits)),
+      { consistent: true },
+    );
+    const phoneIds = new Map<WabaDisplay, string>();
+    for (const number of numbers) {
+      const lookup = lookups.get(itemId(keys.wabaPhone(number.wabaId, number.displayDigits)));
+      if (lookup) phoneIds.set(number, String(lookup.phoneNumberId));
+    }
+    const phones = await getPhones([...phoneIds.values()], true);
+    missing = [];
+    for (const number of numbers) {
+      const phone = phones.get(phoneIds.get(number) ?? "");
+      if (phone) found.set(wabaDisplayId(number), phone);
+      else missing.push(number);
+    }
+  }
+  const settled = await mapWithConcurrency(missing, PARALLEL_QUERIES, async (number) => {
+    const phone = await findPhoneByWabaDisplay(number.wabaId, number.displayDigits);
+    if (!phone) return;
+    found.set(wabaDisplayId(number), phone);
+    if (numbers.length > QUERY_UP_TO) await backfillWabaPhone(phone);
+  });
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return found;
+}
+
+export function wabaDisplayId(number: WabaDisplay): string {
+  return `${number.wabaId}#${number.displayDigits}`;
+}
+
+/** Phone records by id, in BatchGetItem calls of 100. */
+export async function getPhones(phoneNumberIds: readonly string[], consistent: boolean) {
+  const items = await batchGetItems(
+    phoneNumberIds.map((id) => keys.phone(id)),
+    { consistent },
+  );
+  const phones = new Map<string, PhoneRecord>();
+  for (const item of items.values()) {
+    const phone = phoneFromItem(item);
+    phones.set(phone.phoneNumberId, phone);
+  }
+  return phones;
+}
+
+async function backfillWabaPhone(phone: PhoneRecord): Promise<void> {
+  await dynamo()
+    .send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: wabaPhoneItem(phone),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== "ConditionalCheckFailedException") throw error;
+    });
 }

@@ -4,8 +4,19 @@
  *  - appends the history event at version + 1 (so history and state can never disagree),
  *  - keeps the per-portfolio username holder marker pointing at the number that holds a name,
  *    taking the name from another number of the portfolio when Meta gave it to this one,
- *  - for webhooks, records a de-duplication marker so a redelivery changes nothing.
+ *  - de-duplicates webhook events (below).
  * A lost race (condition failure) re-reads and decides again: no update is ever lost.
+ *
+ * De-duplication. `stateEpoch` never moves back (an API change at a clock behind Meta's keeps
+ * it), so an event applied once is stale afterwards, unless the state was replaced within that
+ * same second. Only then can a redelivery apply again, so only then are markers needed:
+ *  - the record names the event its state came from (`stateEvent`); a change that replaces the
+ *    state within the same second writes that event's marker;
+ *  - an event arriving at the very second of the stored state is checked against its marker
+ *    (present: applied before, a duplicate).
+ * Every event applied at a later second (nearly all of them) costs no marker item at all.
+ * A webhook delivery's changes go through username-change-batches.ts, which writes the same
+ * items (built here) for many numbers per transaction and comes back here for transfers.
  */
 import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
@@ -34,7 +45,13 @@ export interface ChangeRequest {
   /** Decides the new state from the current record; `undefined` means leave it as it is. */
   decide(current: PhoneRecord): Decision | undefined;
   /** Webhook events: the identity of the delivery, for de-duplication. */
-  webhookEvent?: { time: number; status: string; username?: string };
+  webhookEvent?: WebhookEventId;
+}
+
+export interface WebhookEventId {
+  time: number;
+  status: string;
+  username?: string;
 }
 
 export type ChangeOutcome =
@@ -62,7 +79,7 @@ export async function applyUsernameChange(request: ChangeRequest): Promise<Chang
       }
       // Same state, newer event: move the state's as-of time forward (no history: nothing
       // changed), or an older event still in flight would overwrite this newer truth.
-      const advanced = await advanceStateEpoch(current, decision.stateEpoch);
+      const advanced = await advanceStateEpoch(current, decision.stateEpoch, request.webhookEvent);
       if (advanced) return { applied: false, reason: "unchanged", phone: advanced };
       current = await getPhone(request.phoneNumberId, true);
       continue;
@@ -111,29 +128,10 @@ function planTransaction(
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [];
   const index = { phone: -1, oldMarker: -1, newMarker: -1, holder: -1, webhookMarker: -1 };
 
-  const next: PhoneRecord = {
-    ...current,
-    username: decision.state.username,
-    status: decision.state.status,
-    context: decision.context,
-    updatedAt: now,
-    source: request.source,
-    stateEpoch: decision.stateEpoch,
-    version: current.version + 1,
-  };
+  const next = nextRecord(current, decision, request, now);
 
   index.phone = items.push({ Update: phoneUpdate(TableName, current, next, request.webhookEvent) }) - 1;
-  items.push({
-    Put: {
-      TableName,
-      Item: {
-        ...keys.history(current.phoneNumberId, next.version),
-        type: "history",
-        ...historyEvent(current, next, request, now),
-      },
-      ConditionExpression: "attribute_not_exists(pk)",
-    },
-  });
+  items.push({ Put: historyPut(TableName, current, next, request, now) });
 
   const oldKey = current.username ? usernameKey(current.username) : undefined;
   const newKey = next.username ? usernameKey(next.username) : undefined;
@@ -176,17 +174,16 @@ function planTransaction(
   if (holderPhone) {
     // Meta moved the name to this number (force_transfer, or an approval it decided): the
     // number of the same portfolio that held it here loses it, in this same write.
-    const lost: PhoneRecord = {
-      ...holderPhone,
-      username: undefined,
-      status: undefined,
-      context: undefined,
-      updatedAt: now,
-      source: request.source,
-      stateEpoch: decision.stateEpoch,
-      version: holderPhone.version + 1,
-    };
+    // Not an event of that number: its state is as of this change, with no event of its own.
+    const lost = nextRecord(
+      holderPhone,
+      { ...decision, state: {}, context: undefined },
+      { source: request.source },
+      now,
+    );
     index.holder = items.push({ Update: phoneUpdate(TableName, holderPhone, lost) }) - 1;
+    const { put } = markersFor(holderPhone, lost);
+    if (put) items.push({ Put: markerPut(TableName, holderPhone.phoneNumberId, put) });
     items.push({
       Put: {
         TableName,
@@ -200,25 +197,98 @@ function planTransaction(
       },
     });
   }
-  if (request.webhookEvent) {
-    const { time, status, username } = request.webhookEvent;
+  const markers = markersFor(current, next, request.webhookEvent);
+  if (markers.check) {
     index.webhookMarker =
-      items.push({
-        Put: {
-          TableName,
-          Item: {
-            ...keys.webhookMarker(current.phoneNumberId, time, status, username),
-            type: "webhookMarker",
-            expiresAt: Math.floor(Date.now() / 1000) + WEBHOOK_MARKER_TTL_SECONDS,
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
-        },
-      }) - 1;
+      items.push({ ConditionCheck: markerCheck(TableName, current.phoneNumberId, markers.check) }) - 1;
   }
+  if (markers.put) items.push({ Put: markerPut(TableName, current.phoneNumberId, markers.put) });
   return { items, index, next, transferredFrom: holderPhone?.phoneNumberId };
 }
 
-function phoneUpdate(
+/** A webhook event's identity as its marker's sort key. */
+export function eventKey(phoneNumberId: string, event: WebhookEventId): string {
+  return keys.webhookMarker(phoneNumberId, event.time, event.status, event.username).sk;
+}
+
+/**
+ * The markers a change from `current` to `next` needs (module comment): `check`, the arriving
+ * event's marker must not exist; `put`, the replaced state's event becomes a duplicate.
+ */
+export function markersFor(
+  current: PhoneRecord,
+  next: PhoneRecord,
+  event?: WebhookEventId,
+): { check?: string; put?: string } {
+  const sameSecond = current.stateEpoch !== undefined && next.stateEpoch === current.stateEpoch;
+  if (!sameSecond) return {};
+  return {
+    ...(event ? { check: eventKey(current.phoneNumberId, event) } : {}),
+    ...(current.stateEvent ? { put: current.stateEvent } : {}),
+  };
+}
+
+export function markerCheck(TableName: string, phoneNumberId: string, sk: string) {
+  return {
+    TableName,
+    Key: { pk: keys.phone(phoneNumberId).pk, sk },
+    ConditionExpression: "attribute_not_exists(pk)",
+  };
+}
+
+/** A marker; `onlyIfNew` makes the put the check as well (one item may appear once per transaction). */
+export function markerPut(TableName: string, phoneNumberId: string, sk: string, onlyIfNew = false) {
+  return {
+    TableName,
+    Item: {
+      pk: keys.phone(phoneNumberId).pk,
+      sk,
+      type: "webhookMarker",
+      expiresAt: Math.floor(Date.now() / 1000) + WEBHOOK_MARKER_TTL_SECONDS,
+    },
+    ...(onlyIfNew ? { ConditionExpression: "attribute_not_exists(pk)" } : {}),
+  };
+}
+
+/** The record after one change: every change is the next version; the as-of time never moves back. */
+export function nextRecord(
+  current: PhoneRecord,
+  decision: Decision,
+  request: Pick<ChangeRequest, "source" | "webhookEvent">,
+  at: string,
+): PhoneRecord {
+  return {
+    ...current,
+    username: decision.state.username,
+    status: decision.state.status,
+    context: decision.context,
+    updatedAt: at,
+    source: request.source,
+    stateEpoch: Math.max(decision.stateEpoch, current.stateEpoch ?? decision.stateEpoch),
+    stateEvent: request.webhookEvent ? eventKey(current.phoneNumberId, request.webhookEvent) : undefined,
+    version: current.version + 1,
+  };
+}
+
+export function historyPut(
+  TableName: string,
+  current: PhoneRecord,
+  next: PhoneRecord,
+  request: ChangeRequest,
+  at: string,
+) {
+  return {
+    TableName,
+    Item: {
+      ...keys.history(current.phoneNumberId, next.version),
+      type: "history",
+      ...historyEvent(current, next, request, at),
+    },
+    ConditionExpression: "attribute_not_exists(pk)",
+  };
+}
+
+export function phoneUpdate(
   TableName: string,
   current: PhoneRecord,
   next: PhoneRecord,
@@ -243,6 +313,7 @@ function phoneUpdate(
     ["usernameKey", next.username ? usernameKey(next.username) : undefined],
     ["#status", next.status],
     ["#context", next.context],
+    ["stateEvent", next.stateEvent],
   ];
   for (const [name, value] of optional) {
     const placeholder = `:${name.replace("#", "")}`;
@@ -317,7 +388,7 @@ async function readHolder(
  * Indexes of the transaction items whose condition failed; an empty set when the transaction
  * only lost a race (TransactionConflict); undefined for any other error (thrown on).
  */
-function cancelledItems(error: unknown): Set<number> | undefined {
+export function cancelledItems(error: unknown): Set<number> | undefined {
   const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
   if (e.name !== "TransactionCanceledException" || !e.CancellationReasons) return undefined;
   const failed = new Set<number>();
@@ -330,31 +401,43 @@ function cancelledItems(error: unknown): Set<number> | undefined {
   return failed;
 }
 
-function isNewer(epoch: number, than: number | undefined): boolean {
+export function isNewer(epoch: number, than: number | undefined): boolean {
   return than === undefined || epoch > than;
 }
 
 /** Returns the updated record, or undefined when the record changed meanwhile (re-read and decide again). */
-async function advanceStateEpoch(current: PhoneRecord, epoch: number): Promise<PhoneRecord | undefined> {
+async function advanceStateEpoch(
+  current: PhoneRecord,
+  epoch: number,
+  event: WebhookEventId | undefined,
+): Promise<PhoneRecord | undefined> {
+  // The state is now as of this event: replaced within this second, its marker gets written.
+  const stateEvent = event ? eventKey(current.phoneNumberId, event) : undefined;
   try {
     await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.phone(current.phoneNumberId),
-        UpdateExpression: "SET stateEpoch = :epoch",
+        UpdateExpression: stateEvent
+          ? "SET stateEpoch = :epoch, stateEvent = :event"
+          : "SET stateEpoch = :epoch REMOVE stateEvent",
         ConditionExpression:
           "#version = :version AND (attribute_not_exists(stateEpoch) OR stateEpoch < :epoch)",
         ExpressionAttributeNames: { "#version": "version" },
-        ExpressionAttributeValues: { ":epoch": epoch, ":version": current.version },
+        ExpressionAttributeValues: {
+          ":epoch": epoch,
+          ":version": current.version,
+          ...(stateEvent ? { ":event": stateEvent } : {}),
+        },
       }),
     );
-    return { ...current, stateEpoch: epoch };
+    return { ...current, stateEpoch: epoch, stateEvent };
   } catch (error) {
     if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
     throw error;
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

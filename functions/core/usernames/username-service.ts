@@ -26,6 +26,8 @@ export interface UsernameRequest {
   phoneNumberId: string;
   requestId: string;
   deadline: number;
+  /** The phone number as already read with the API key (null: read, not there); else read here. */
+  prefetchedPhone?: PhoneRecord | null;
 }
 
 /**
@@ -33,7 +35,10 @@ export interface UsernameRequest {
  * cannot learn which ids exist, and Meta is never called for them.
  */
 async function ownedPhone(request: UsernameRequest): Promise<PhoneRecord> {
-  const phone = await getPhone(request.phoneNumberId);
+  const phone =
+    request.prefetchedPhone === undefined
+      ? await getPhone(request.phoneNumberId)
+      : (request.prefetchedPhone ?? undefined);
   if (!phone || phone.tenantId !== request.caller.tenantId) {
     throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   }

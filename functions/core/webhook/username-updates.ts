@@ -1,17 +1,21 @@
 /**
  * Applies one webhook delivery's `business_username_updates` (SPEC §4).
- *  - Changes are grouped per phone number and applied in event-time order, one number at a
- *    time, different numbers in parallel (bounded), so a 1000-change batch finishes quickly.
- *  - Each number is looked up once per delivery (WABA id + display digits, through the GSI).
- *  - Ordering and de-duplication are decided by the state writer's conditional writes, so
- *    concurrent and repeated deliveries are safe.
- *  - A storage failure on any change fails the delivery (Meta redelivers); what was applied
+ *  - Changes are grouped per phone number and applied in event-time order.
+ *  - The numbers are read together, not one by one: lookups by WABA id + display digits in
+ *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent; a round's
+ *    writes overlap the next round's reads.
+ *  - The state writes of all numbers are packed into few transactions
+ *    (store/username-change-batches.ts), deciding every change exactly as the one-change path.
+ *  - Ordering and de-duplication are decided by conditional writes, so concurrent and repeated
+ *    deliveries are safe.
+ *  - A storage failure on any number fails the delivery (Meta redelivers); what was applied
  *    stays applied, and the redelivery applies only what is missing.
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
-import { findPhoneByWabaDisplay, type PhoneRecord } from "../store/phones.ts";
-import { applyUsernameChange, type Decision } from "../store/username-changes.ts";
+import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
+import { applyWebhookChanges } from "../store/username-change-batches.ts";
+import type { ChangeRequest, Decision } from "../store/username-changes.ts";
 import type { UsernameState } from "../usernames/state.ts";
 import {
   USERNAME_UPDATE_FIELDS,
@@ -20,7 +24,9 @@ import {
   type WebhookPayload,
 } from "../validation/webhook.ts";
 
-const PARALLEL_NUMBERS = 16;
+/** One BatchGetItem of lookups, one of records. */
+const NUMBERS_PER_ROUND = 100;
+const PARALLEL_ROUNDS = 4;
 
 export interface UsernameUpdate {
   wabaId: string;
@@ -92,14 +98,56 @@ export async function applyUsernameUpdates(
 
   const byNumber = new Map<string, UsernameUpdate[]>();
   for (const update of updates) {
-    const key = `${update.wabaId}#${update.displayDigits}`;
+    const key = wabaDisplayId(update);
     byNumber.set(key, [...(byNumber.get(key) ?? []), update]);
   }
-
+  // Read and write in rounds of 100 numbers (one BatchGetItem each), a few rounds at a time, so
+  // the writes of one round overlap the reads of the next.
   const groups = [...byNumber.values()];
-  const results = await mapWithConcurrency(groups, PARALLEL_NUMBERS, async (group) => {
+  const rounds: UsernameUpdate[][][] = [];
+  for (let i = 0; i < groups.length; i += NUMBERS_PER_ROUND)
+    rounds.push(groups.slice(i, i + NUMBERS_PER_ROUND));
+  await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
+    const numbers = await readNumbers(round, summary, requestId);
+    if (!numbers) return;
+    const results = await applyWebhookChanges(
+      numbers.map(({ phone, changes }) => ({ phone, changes: changes.map((c) => c.request) })),
+      { deliveryChanges: updates.length },
+    );
+    for (const [n, result] of results.entries()) {
+      if (result.status === "rejected") {
+        summary.failed++;
+        logger.error("webhook change not stored", { errorName: (result.reason as Error)?.name });
+        continue;
+      }
+      const { changes } = numbers[n] as (typeof numbers)[number];
+      for (const [i, outcome] of result.value.entries()) {
+        if (outcome.applied) summary.applied++;
+        else if (outcome.reason === "duplicate") summary.duplicate++;
+        else if (changes[i]?.stale) summary.stale++;
+        else summary.unchanged++;
+      }
+    }
+  });
+  return summary;
+}
+
+/** The round's numbers with their changes in order; unknown ones are counted and left out. */
+async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, requestId: string) {
+  let phones: Map<string, PhoneRecord>;
+  try {
+    phones = await findPhonesByWabaDisplay(round.map((group) => group[0] as UsernameUpdate));
+  } catch (error) {
+    // Nothing of these numbers applied: they failed, and Meta redelivers the delivery.
+    summary.failed += round.length;
+    logger.error("webhook numbers not read", { errorName: (error as Error)?.name });
+    return undefined;
+  }
+  // By phone number id: two spellings of one number are one sequence of changes.
+  const byPhone = new Map<string, { phone: PhoneRecord; updates: UsernameUpdate[] }>();
+  for (const group of round) {
     const first = group[0] as UsernameUpdate;
-    const phone = await findPhoneByWabaDisplay(first.wabaId, first.displayDigits);
+    const phone = phones.get(wabaDisplayId(first));
     if (!phone) {
       // Acknowledged, not retried: Meta would redeliver it for 7 days to no effect.
       logger.warn("webhook for an unknown phone number", {
@@ -108,53 +156,42 @@ export async function applyUsernameUpdates(
         changes: group.length,
       });
       summary.unknownNumber += group.length;
-      return;
+      continue;
     }
-    const ordered = [...group].sort((a, b) => a.time - b.time);
-    let current: PhoneRecord | undefined = phone;
-    for (const update of ordered) {
-      current = await applyOne(current, phone.phoneNumberId, update, requestId, summary);
-    }
-  });
-
-  for (const result of results) {
-    if (result.status === "rejected") {
-      summary.failed++;
-      logger.error("webhook change not stored", { errorName: (result.reason as Error)?.name });
-    }
+    const entry = byPhone.get(phone.phoneNumberId) ?? { phone, updates: [] };
+    entry.updates.push(...group);
+    byPhone.set(phone.phoneNumberId, entry);
   }
-  return summary;
+  return [...byPhone.values()].map(({ phone, updates }) => ({
+    phone,
+    // Stable: changes of one entry.time keep the payload's order.
+    changes: [...updates].sort((a, b) => a.time - b.time).map((u) => changeRequest(u, phone, requestId)),
+  }));
 }
 
-async function applyOne(
-  current: PhoneRecord | undefined,
-  phoneNumberId: string,
-  update: UsernameUpdate,
-  requestId: string,
-  summary: DeliverySummary,
-): Promise<PhoneRecord | undefined> {
+/** One update as a state change; `stale` tells, after deciding, whether it was older than the record. */
+function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
   const { value, time } = update;
-  let stale = false;
-  const outcome = await applyUsernameChange({
-    phoneNumberId,
-    source: "webhook",
-    requestId,
-    ...(current ? { current } : {}),
-    webhookEvent: { time, status: value.status, ...(value.username ? { username: value.username } : {}) },
-    decide: (phone): Decision | undefined => {
-      if (phone.stateEpoch !== undefined && time < phone.stateEpoch) {
-        stale = true;
-        return undefined;
-      }
-      stale = false;
-      return { state: nextState(phone, value), stateEpoch: time, context: value.context, eventTime: time };
+  const change: { stale: boolean; request: ChangeRequest } = {
+    stale: false,
+    request: {
+      phoneNumberId: phone.phoneNumberId,
+      source: "webhook",
+      requestId,
+      webhookEvent: { time, status: value.status, ...(value.username ? { username: value.username } : {}) },
+      decide: (current: PhoneRecord): Decision | undefined => {
+        change.stale = current.stateEpoch !== undefined && time < current.stateEpoch;
+        if (change.stale) return undefined;
+        return {
+          state: nextState(current, value),
+          stateEpoch: time,
+          context: value.context,
+          eventTime: time,
+        };
+      },
     },
-  });
-  if (outcome.applied) summary.applied++;
-  else if (outcome.reason === "duplicate") summary.duplicate++;
-  else if (stale) summary.stale++;
-  else summary.unchanged++;
-  return outcome.phone;
+  };
+  return change;
 }
 
 function nextState(phone: PhoneRecord, value: UsernameUpdateValue): UsernameState {

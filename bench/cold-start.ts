@@ -1,0 +1,270 @@
+/**
+ * 1. Cold start. Every routed Lambda is bundled exactly as SST does (dev/bundle.ts), beside a
+ * floor handler that only constructs a DynamoDBClient. Each run is a fresh `node` process that
+ * imports one bundle and serves one invocation (bench/cold-start-runner.mjs); runs interleave
+ * the functions (A, B, C, A, B, C, ...) so the machine's noise spreads over all of them.
+ *
+ * The first invocation is one the function answers from its normal code path without network:
+ * a username route gets a well-formed request with a malformed API key (401 before any I/O:
+ * middy, path validation and auth all run); the webhook gets a correctly signed delivery with
+ * no username change (signature, JSON, payload schema and the delivery summary all run, 200).
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { bundleFunction } from "../dev/bundle.ts";
+import { signWebhookBody } from "../dev/meta-sandbox/index.ts";
+import { routes } from "../infra/routes.ts";
+import { apiEvent } from "../test/support/lambda.ts";
+import { composition } from "./bundle-composition.ts";
+import { type Section, table } from "./section.ts";
+import { median, spread, summarize } from "./stats.ts";
+
+const RUNNER = resolve(import.meta.dirname, "cold-start-runner.mjs");
+const FLOOR = resolve(import.meta.dirname, "floor-handler.ts");
+export const BUNDLE_LIMIT_BYTES = 700_000;
+export const COLD_START_RATIO_LIMIT = 1.25;
+const APP_SECRET = "bench-app-secret";
+
+interface Target {
+  name: string;
+  entry: string;
+  /** What the first invocation is, for the report. */
+  firstInvocation: string;
+  event: unknown;
+  expectedStatus: number;
+  outfile?: string;
+  bytes?: number;
+  composition?: Map<string, number>;
+}
+
+interface RunResult {
+  coldMs: number;
+  cpuMs: number;
+  importMs: number;
+  invokeMs: number;
+  /** Spawn to exit as the parent sees it: node's own start-up included. */
+  processMs: number;
+}
+
+function targets(): Target[] {
+  const targets: Target[] = [
+    {
+      name: "floor (DynamoDBClient only)",
+      entry: FLOOR,
+      firstInvocation: "any event → 200",
+      event: {},
+      expectedStatus: 200,
+    },
+  ];
+  const seen = new Set<string>();
+  for (const route of routes) {
+    if (seen.has(route.handler)) continue;
+    seen.add(route.handler);
+    const entry = resolve(import.meta.dirname, "..", route.handler);
+    if (route.audience === "meta") {
+      const body = JSON.stringify({
+        object: "whatsapp_business_account",
+        entry: [{ id: "102290129340398", time: 1_700_000_000, changes: [{ field: "messages", value: {} }] }],
+      });
+      targets.push({
+        name: route.functionName,
+        entry,
+        firstInvocation: "signed delivery without username changes → 200",
+        event: apiEvent({
+          method: "POST",
+          routePath: route.path,
+          headers: {
+            "content-type": "application/json",
+            "x-hub-signature-256": signWebhookBody(body, APP_SECRET),
+          },
+          body,
+        }),
+        expectedStatus: 200,
+      });
+    } else {
+      targets.push({
+        name: route.functionName,
+        entry,
+        firstInvocation: `${route.method}, malformed API key → 401 before I/O`,
+        event: apiEvent({
+          method: route.method,
+          routePath: route.path,
+          pathParameters: { version: "v24.0", phone_number_id: "106540352242922" },
+          headers: { "x-api-key": "not-a-key", "content-type": "application/json" },
+          ...(route.method === "POST" ? { body: JSON.stringify({ username: "lucky_shrub" }) } : {}),
+        }),
+        expectedStatus: 401,
+      });
+    }
+  }
+  return targets;
+}
+
+/** What a Lambda's environment holds, and nothing from this shell (no NODE_OPTIONS, no compile cache). */
+function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
+  return {
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "bench",
+    AWS_SECRET_ACCESS_KEY: "bench",
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
+    TABLE_NAME: "bench",
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    META_APP_SECRET: APP_SECRET,
+    META_VERIFY_TOKEN: "bench-verify-token",
+    // Logs would be the same for all targets; keep the child's output to the result line.
+    POWERTOOLS_LOG_LEVEL: "SILENT",
+  };
+}
+
+function runOnce(target: Target): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [RUNNER, target.outfile as string, JSON.stringify(target.event)], {
+      env: lambdaEnvironment(target.name),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const processMs = performance.now() - started;
+      const line = out.split("\n").find((l) => l.startsWith("BENCH-RESULT "));
+      if (code !== 0 || !line) {
+        reject(new Error(`${target.name}: runner exited ${code}\n${err.slice(-2000)}`));
+        return;
+      }
+      const result = JSON.parse(line.slice("BENCH-RESULT ".length));
+      if (result.statusCode !== target.expectedStatus) {
+        reject(new Error(`${target.name}: first invocation answered ${result.statusCode}`));
+        return;
+      }
+      resolvePromise({ ...result, processMs });
+    });
+  });
+}
+
+export async function coldStart(options: { runs: number }): Promise<Section> {
+  const outdir = await mkdtemp(join(tmpdir(), "wau-bench-bundles-"));
+  try {
+    const all = targets();
+    for (const target of all) {
+      const bundle = await bundleFunction(target.entry, outdir);
+      target.outfile = bundle.outfile;
+      target.bytes = bundle.bytes;
+      target.composition = composition(bundle.metafile);
+    }
+    const results = new Map<Target, RunResult[]>(all.map((t) => [t, []]));
+    // One discarded round first: the disk cache and node's own first start are not a cold start's.
+    for (let round = -1; round < options.runs; round++) {
+      // Each round starts one function later (A,B,C; B,C,A; ...): no function always follows another.
+      for (let k = 0; k < all.length; k++) {
+        const target = all[(k + Math.max(0, round)) % all.length] as Target;
+        const result = await runOnce(target);
+        if (round >= 0) results.get(target)?.push(result);
+      }
+    }
+
+    const floor = all[0] as Target;
+    const floorRuns = results.get(floor) ?? [];
+    const floorCold = summarize(floorRuns.map((r) => r.coldMs));
+    const floorCpu = summarize((results.get(floor) ?? []).map((r) => r.cpuMs));
+    const budgets = [];
+    const rows = [];
+    for (const target of all) {
+      const runs = results.get(target) ?? [];
+      const cold = summarize(runs.map((r) => r.coldMs));
+      const cpu = summarize(runs.map((r) => r.cpuMs));
+      // Budgeted: each round's function against the floor of that same round (the same seconds of
+      // this shared machine's load), then the median of those ratios.
+      const ratio = median(runs.map((r, i) => r.coldMs / (floorRuns[i] as RunResult).coldMs));
+      const ratioOfMedians = cold.median / floorCold.median;
+      const cpuRatio = cpu.median / floorCpu.median;
+      const isFloor = target === floor;
+      rows.push([
+        target.name,
+        basename(target.entry),
+        String(target.bytes),
+        spread(cold),
+        spread(cpu),
+        spread(summarize(runs.map((r) => r.importMs))),
+        spread(summarize(runs.map((r) => r.invokeMs))),
+        spread(summarize(runs.map((r) => r.processMs)), 0),
+        isFloor
+          ? "1 (floor)"
+          : `**${ratio.toFixed(2)}** / ${ratioOfMedians.toFixed(2)} / ${cpuRatio.toFixed(2)}`,
+        target.firstInvocation,
+      ]);
+      if (!isFloor) {
+        budgets.push({
+          name: `cold start ${target.name} ≤ ${COLD_START_RATIO_LIMIT} × floor`,
+          measured: `${ratio.toFixed(2)} (medians ${cold.median.toFixed(1)} / ${floorCold.median.toFixed(1)} ms)`,
+          limit: `${COLD_START_RATIO_LIMIT}`,
+          pass: ratio <= COLD_START_RATIO_LIMIT,
+        });
+        budgets.push({
+          name: `bundle ${target.name} ≤ ${BUNDLE_LIMIT_BYTES / 1000} KB`,
+          measured: `${((target.bytes ?? 0) / 1000).toFixed(1)} KB`,
+          limit: `${BUNDLE_LIMIT_BYTES / 1000} KB`,
+          pass: (target.bytes ?? 0) <= BUNDLE_LIMIT_BYTES,
+        });
+      }
+    }
+    return {
+      title: "1. Cold start",
+      lines: [
+        `Each figure: median (min–max) of ${options.runs} fresh \`node\` processes per function, run interleaved ` +
+          "(each round starting one function later) after one discarded round. *cold* = import of the bundle + first " +
+          "invocation, timed inside the process. The budgeted ratio is the median over rounds of (function ÷ the floor " +
+          "of the same round: the same seconds of this machine's load); beside it the ratio of the medians and of " +
+          "the CPU medians. *process* = spawn to exit as seen from outside, node's own start-up included. " +
+          "Bundles: `dev/bundle.ts` (esbuild as SST v4: ESM, minified, AWS SDK bundled). " +
+          "Logging is silenced in every process alike.",
+        "",
+        ...table(
+          [
+            "function",
+            "entry",
+            "bytes",
+            "cold ms",
+            "cold CPU ms",
+            "import ms",
+            "first invocation ms",
+            "process ms",
+            "ratio to floor: per round / of medians / CPU",
+            "first invocation",
+          ],
+          rows,
+        ),
+        "",
+        "*cold CPU* = CPU time of the process over the same span (all threads): the work itself, much less " +
+          "sensitive than wall time to other processes on this shared machine. Where the bytes come from:",
+        "",
+        ...compositionTable(all),
+      ],
+      budgets,
+    };
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Bytes per group for each distinct bundle (functions sharing a composition are one column). */
+function compositionTable(all: readonly Target[]): string[] {
+  const groups = [...(all[0]?.composition?.keys() ?? [])];
+  return table(
+    ["bytes from", ...all.map((t) => t.name)],
+    groups
+      .filter((group) => all.some((t) => (t.composition?.get(group) ?? 0) > 0))
+      .map((group) => [group, ...all.map((t) => String(t.composition?.get(group) ?? 0))]),
+  );
+}
