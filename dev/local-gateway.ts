@@ -11,7 +11,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { type GraphError, graphErrors } from "../functions/core/http/graph-error.ts";
 import { SECURITY_HEADERS } from "../functions/core/http/response.ts";
 import { FUNCTION_SIZING, memoryMb, timeoutMs as sizingTimeoutMs } from "../infra/function-sizing.ts";
-import { routes as infraRoutes, type RouteDefinition } from "../infra/routes.ts";
+import { fallbackRoute, routes as infraRoutes, type RouteDefinition } from "../infra/routes.ts";
 import { buildApiGatewayEvent, newRequestId } from "./gateway/api-gateway-event.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS, lambdaContext } from "./gateway/lambda-context.ts";
 import { answerFromResult, type HttpAnswer } from "./gateway/lambda-result.ts";
@@ -32,6 +32,12 @@ export interface LocalGatewayOptions {
   host?: string;
   /** Defaults to infra/routes.ts. */
   routes?: readonly GatewayRoute[];
+  /**
+   * Serves every request no route matches, as API Gateway's `$default` route. Defaults to
+   * infra/routes.ts's `fallbackRoute` with the default routes; with custom routes, none (the
+   * gateway answers a Graph-style 404 itself).
+   */
+  fallback?: GatewayRoute | null;
   /** Defaults to importing the route's handler file from the repository root. */
   loadHandler?: (route: GatewayRoute) => Promise<LambdaHandler>;
   /**
@@ -80,6 +86,12 @@ function describe(error: unknown): string {
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const routes = options.routes ?? infraRoutes;
+  const fallback =
+    options.fallback !== undefined
+      ? options.fallback
+      : options.routes
+        ? null
+        : ({ method: "ANY", path: fallbackRoute.routeKey, ...fallbackRoute } satisfies GatewayRoute);
   const matcher = createRouteMatcher(routes);
   const loadHandler = options.loadHandler ?? importHandler;
   const timeoutOf = (route: GatewayRoute): number =>
@@ -159,8 +171,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // No route for this method and path, whether or not the path exists for another method:
     // an HTTP API answers 404 to both.
     const match = matcher.match(method, target.rawPath);
-    if (!match) return graphAnswer(graphErrors.notFound(method, target.rawPath), requestId);
-    const pathParameters = match.pathParameters
+    if (!match && !fallback) return graphAnswer(graphErrors.notFound(method, target.rawPath), requestId);
+    const route = match?.route ?? (fallback as GatewayRoute);
+    const pathParameters = match?.pathParameters
       ? Object.fromEntries(Object.entries(match.pathParameters).map(([k, v]) => [k, decodePathParameter(v)]))
       : undefined;
     const event = buildApiGatewayEvent(
@@ -174,12 +187,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         localPort: req.socket.localPort ?? 0,
       },
       {
-        routeKey: `${match.route.method} ${match.route.path}`,
+        routeKey: match ? `${route.method} ${route.path}` : fallbackRoute.routeKey,
         ...(pathParameters ? { pathParameters } : {}),
       },
       requestId,
     );
-    return invoke(match.route, event, requestId);
+    return invoke(route, event, requestId);
   }
 
   function send(res: ServerResponse, reply: HttpAnswer, requestId: string): void {
@@ -231,7 +244,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     port,
     async warm() {
       const failures: { route: GatewayRoute; error: Error }[] = [];
-      for (const route of routes) {
+      for (const route of fallback ? [...routes, fallback] : routes) {
         try {
           await handlerFor(route);
         } catch (error) {

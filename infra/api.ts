@@ -5,7 +5,7 @@
  * timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
  */
 import { FUNCTION_SIZING } from "./function-sizing.ts";
-import { type RouteDefinition, routes } from "./routes.ts";
+import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
 import { metaAppSecret, metaAppSecretPrevious, metaVerifyToken, tokenEncryptionKey } from "./secrets.ts";
 import { table } from "./storage.ts";
 
@@ -69,13 +69,13 @@ function sameLinks(a: RouteDefinition, b: RouteDefinition): boolean {
   return a.links.length === b.links.length && a.links.every((link) => b.links.includes(link));
 }
 
-function functionArgs(name: string, served: RouteDefinition[]): SstFunctionArgs {
-  const [route] = served;
-  if (!route) throw new Error(`function ${name} serves no route`);
+type FunctionSpec = Pick<RouteDefinition, "handler" | "audience" | "links">;
+
+function functionArgs(route: FunctionSpec, description: string): SstFunctionArgs {
   return {
     // SST's handler syntax: the file without its extension, then the export.
     handler: `${route.handler.replace(/\.ts$/, "")}.handler`,
-    description: `${served.map((r) => r.method).join(", ")} ${[...new Set(served.map((r) => r.path))].join(" ")}`,
+    description,
     runtime: "nodejs24.x",
     architecture: "arm64",
     ...FUNCTION_SIZING[route.audience],
@@ -88,10 +88,21 @@ function functionArgs(name: string, served: RouteDefinition[]): SstFunctionArgs 
 export const functions: Record<string, SstFunction> = {};
 for (const [name, served] of routesByFunction()) {
   // A function of its own, routed by ARN, so routes that share a functionName share one Lambda.
-  const fn = new sst.aws.Function(name, functionArgs(name, served));
+  const [first] = served;
+  if (!first) throw new Error(`function ${name} serves no route`);
+  const description = `${served.map((r) => r.method).join(", ")} ${[...new Set(served.map((r) => r.path))].join(" ")}`;
+  const fn = new sst.aws.Function(name, functionArgs(first, description));
   functions[name] = fn;
   for (const route of served) api.route(`${route.method} ${route.path}`, fn.arn);
 }
+
+// Anything no route matches gets a Graph-style 404 from our own function, not API Gateway's.
+const notFound = new sst.aws.Function(
+  fallbackRoute.functionName,
+  functionArgs(fallbackRoute, "any request no other route matches: Graph-style 404"),
+);
+functions[fallbackRoute.functionName] = notFound;
+api.route(fallbackRoute.routeKey, notFound.arn);
 
 const webhookPaths = [...new Set(routes.filter((r) => r.audience === "meta").map((r) => r.path))];
 if (webhookPaths.length !== 1) throw new Error("the route table must have exactly one webhook path");

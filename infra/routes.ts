@@ -71,3 +71,19 @@ export const routes: readonly RouteDefinition[] = [
     audience: "meta",
   },
 ];
+
+/**
+ * API Gateway's `$default` route: every request that no route above matches (an unknown path,
+ * a method a path does not take). Without it API Gateway answers `{"message":"Not Found"}`
+ * itself, which no Graph client can parse and which lacks our security headers. The local
+ * gateway sends unmatched requests here too.
+ */
+export const fallbackRoute = {
+  routeKey: "$default",
+  handler: "functions/fallback/not-found.ts",
+  functionName: "NotFound",
+  links: [] as RouteDefinition["links"],
+  audience: "api",
+} as const satisfies Pick<RouteDefinition, "handler" | "functionName" | "links" | "audience"> & {
+  routeKey: "$default";
+};

@@ -13,7 +13,7 @@ import {
   type LocalGateway,
   startLocalGateway,
 } from "../../dev/local-gateway.ts";
-import { routes } from "../../infra/routes.ts";
+import { fallbackRoute, routes } from "../../infra/routes.ts";
 import { configureWebhookSecrets } from "../support/webhook-client.ts";
 import { seedPhone, seedTenant, storedState, useWorld } from "../support/world.ts";
 
@@ -64,13 +64,19 @@ const TEST_ROUTES: GatewayRoute[] = [
 ];
 
 let gateway: LocalGateway;
+const loadedHandlers: string[] = [];
 const logLines: string[] = [];
 
 beforeAll(async () => {
   configureWebhookSecrets();
   gateway = await startLocalGateway({
     routes: [...routes, ...TEST_ROUTES],
-    loadHandler: async (route) => TEST_HANDLERS[route.handler] ?? importHandler(route),
+    // As with the default routes: unmatched requests go to the $default Lambda.
+    fallback: { method: "ANY", path: fallbackRoute.routeKey, ...fallbackRoute },
+    loadHandler: async (route) => {
+      loadedHandlers.push(route.handler);
+      return TEST_HANDLERS[route.handler] ?? importHandler(route);
+    },
     log: (line) => logLines.push(line),
   });
 });
@@ -146,9 +152,11 @@ describe("route matching", () => {
     ["PUT", "/meta/whatsapp/v24.0/123/username"],
     ["PATCH", "/meta/whatsapp/webhook"],
     ["HEAD", "/meta/whatsapp/v24.0/123/username"],
-  ])("%s %s: 404 in a Graph-style envelope", async (method, target) => {
+  ])("%s %s: 404 in a Graph-style envelope from the $default Lambda", async (method, target) => {
     const answer = await send(method, target);
     expect(answer.status).toBe(404);
+    expect(loadedHandlers).toContain(fallbackRoute.handler);
+    expect(answer.headers["x-content-type-options"]).toBe("nosniff");
     if (method === "HEAD") return;
     const body = JSON.parse(answer.body.toString("utf8"));
     expect(body).toEqual({

@@ -12,13 +12,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bundle, bundleFunction } from "../../dev/bundle.ts";
-import { routes } from "../../infra/routes.ts";
+import { fallbackRoute, routes } from "../../infra/routes.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAX_BUNDLE_BYTES = 700 * 1024;
 
 /** One entry per Lambda: routes that share a function share its bundle. */
-const functions = [...new Map(routes.map((r) => [r.functionName, r.handler])).entries()];
+const functions = [
+  ...new Map([...routes, fallbackRoute].map((r) => [r.functionName, r.handler] as const)).entries(),
+];
 
 const run = promisify(execFile);
 

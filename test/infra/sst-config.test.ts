@@ -11,7 +11,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTableInput } from "../../dev/create-table.ts";
-import { routes } from "../../infra/routes.ts";
+import { fallbackRoute, routes } from "../../infra/routes.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -218,12 +218,22 @@ describe("run()", () => {
 });
 
 describe("routes", () => {
-  it("has exactly the four username routes and the two webhook routes", async () => {
+  it("has exactly the four username routes, the two webhook routes and the $default fallback", async () => {
     const { recording } = await loadConfig("dev");
     const rawRoutes = recording.routes.map((r) => r.rawRoute);
-    expect(rawRoutes).toHaveLength(6);
-    expect(new Set(rawRoutes)).toEqual(new Set([...USERNAME_ROUTES, ...WEBHOOK_ROUTES]));
-    expect(new Set(rawRoutes)).toEqual(new Set(routes.map((r) => `${r.method} ${r.path}`)));
+    expect(rawRoutes).toHaveLength(7);
+    expect(new Set(rawRoutes)).toEqual(new Set([...USERNAME_ROUTES, ...WEBHOOK_ROUTES, "$default"]));
+    expect(new Set(rawRoutes)).toEqual(
+      new Set([...routes.map((r) => `${r.method} ${r.path}`), fallbackRoute.routeKey]),
+    );
+  });
+
+  it("sends every unmatched request to the not-found function, which links nothing", async () => {
+    const { fnOfRoute } = await loadConfig("dev");
+    const fn = fnOfRoute("$default");
+    expect(fn?.name).toBe(fallbackRoute.functionName);
+    expect(handlerFile(fn?.handler ?? "").file).toBe(fallbackRoute.handler);
+    expect(fn?.links).toEqual([]);
   });
 
   it("sends each route to the function of its handler file in the route table", async () => {
@@ -244,7 +254,7 @@ describe("routes", () => {
     expect(get).toBeDefined();
     expect(get).toBe(post);
     expect(get?.rawRoutes.sort()).toEqual([...WEBHOOK_ROUTES].sort());
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) expect(fn.rawRoutes.length, fn.name).toBeGreaterThan(0);
   });
 
@@ -284,7 +294,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 describe("functions", () => {
   it("links each function to exactly the table and the secrets it reads", async () => {
     const { functions } = await loadConfig("dev");
-    for (const fn of functions) {
+    for (const fn of functions.filter((f) => f.name !== fallbackRoute.functionName)) {
       const expected = fn.rawRoutes.every((r) => WEBHOOK_ROUTES.includes(r))
         ? ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken", "Table"]
         : ["Table", "TokenEncryptionKey"];
