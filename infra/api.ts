@@ -6,7 +6,13 @@
  */
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
-import { metaAppSecret, metaAppSecretPrevious, metaVerifyToken, tokenEncryptionKey } from "./secrets.ts";
+import {
+  metaAppSecret,
+  metaAppSecretPrevious,
+  metaVerifyToken,
+  tokenEncryptionKey,
+  tokenEncryptionKeyPrevious,
+} from "./secrets.ts";
 import { table } from "./storage.ts";
 
 const production = $app.stage === "production";
@@ -36,6 +42,7 @@ const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> =
 const linkable = {
   Table: table,
   TokenEncryptionKey: tokenEncryptionKey,
+  TokenEncryptionKeyPrevious: tokenEncryptionKeyPrevious,
   MetaAppSecret: metaAppSecret,
   MetaAppSecretPrevious: metaAppSecretPrevious,
   MetaVerifyToken: metaVerifyToken,

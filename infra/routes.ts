@@ -12,13 +12,18 @@ export interface RouteDefinition {
   functionName: string;
   /** Which resources the function is linked to: least privilege. */
   links: ReadonlyArray<
-    "Table" | "TokenEncryptionKey" | "MetaAppSecret" | "MetaAppSecretPrevious" | "MetaVerifyToken"
+    | "Table"
+    | "TokenEncryptionKey"
+    | "TokenEncryptionKeyPrevious"
+    | "MetaAppSecret"
+    | "MetaAppSecretPrevious"
+    | "MetaVerifyToken"
   >;
   /** Who calls it. */
   audience: "api" | "meta";
 }
 
-const USERNAME_LINKS = ["Table", "TokenEncryptionKey"] as const;
+const USERNAME_LINKS = ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"] as const;
 const WEBHOOK_LINKS = ["Table", "MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"] as const;
 
 export const routes: readonly RouteDefinition[] = [

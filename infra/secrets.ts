@@ -19,3 +19,9 @@ export const metaVerifyToken = new sst.Secret("MetaVerifyToken");
 
 /** AES-256-GCM key of the stored Meta access tokens: 32 random bytes, base64 (`openssl rand -base64 32`). */
 export const tokenEncryptionKey = new sst.Secret("TokenEncryptionKey");
+
+/**
+ * The encryption key being rotated out: decrypts tokens not yet re-sealed, never encrypts.
+ * Optional like `MetaAppSecretPrevious` (empty placeholder, ignored by config.ts).
+ */
+export const tokenEncryptionKeyPrevious = new sst.Secret("TokenEncryptionKeyPrevious", "");

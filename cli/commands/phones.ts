@@ -1,4 +1,4 @@
-import { registerPhone, replacePhoneToken } from "../../functions/core/admin/admin.ts";
+import { reencryptAllTokens, registerPhone, replacePhoneToken } from "../../functions/core/admin/admin.ts";
 import {
   getPhone,
   listHistory,
@@ -165,6 +165,26 @@ export const phoneCommands: Command[] = [
       return {
         json: { phoneNumberId, tokenReplaced: true },
         text: `Replaced the access token of phone number ${phoneNumberId}.`,
+      };
+    },
+  },
+  {
+    name: "phone reencrypt-tokens",
+    summary: "Re-seal every stored Meta token under the current encryption key (key rotation)",
+    description:
+      "Step two of rotating TokenEncryptionKey (docs/deploy.md): with the old key as TOKEN_ENCRYPTION_KEY_PREVIOUS\n" +
+      "(TokenEncryptionKeyPrevious in AWS) and the new one as the current key, re-seals every token not yet\n" +
+      "under the current key. Safe to run again. Exits 1 if a token opens under neither key.",
+    async run() {
+      const report = await reencryptAllTokens();
+      if (report.failed.length > 0) {
+        throw new CommandFailure(
+          `${report.failed.length} token(s) open under neither key: ${report.failed.join(", ")} (use phone set-token)`,
+        );
+      }
+      return {
+        json: { phones: report.phones, reencrypted: report.reencrypted },
+        text: `Checked ${report.phones} phone number(s): re-encrypted ${report.reencrypted.length}.`,
       };
     },
   },

@@ -11,7 +11,8 @@ type LinkedName =
   | "MetaAppSecret"
   | "MetaAppSecretPrevious"
   | "MetaVerifyToken"
-  | "TokenEncryptionKey";
+  | "TokenEncryptionKey"
+  | "TokenEncryptionKeyPrevious";
 
 function linked(name: LinkedName, property: "name" | "value"): string | undefined {
   try {
@@ -62,6 +63,12 @@ export const config = {
       env("TOKEN_ENCRYPTION_KEY") ?? linked("TokenEncryptionKey", "value"),
       "TOKEN_ENCRYPTION_KEY (or the TokenEncryptionKey secret)",
     ),
+  /**
+   * The key being rotated out: tokens still sealed under it decrypt until `phone reencrypt-tokens`
+   * has moved them to the current key (docs/deploy.md). Never used to encrypt.
+   */
+  previousTokenEncryptionKey: () =>
+    env("TOKEN_ENCRYPTION_KEY_PREVIOUS") ?? linked("TokenEncryptionKeyPrevious", "value"),
   /** Current app secret first; a second one is accepted while a rotation is under way. */
   metaAppSecrets: (): string[] => {
     const current = env("META_APP_SECRET") ?? linked("MetaAppSecret", "value");

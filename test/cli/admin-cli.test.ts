@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runAdmin } from "../../cli/run-admin.ts";
 import { localClient } from "../../dev/dynamodb-local.ts";
 import { freePort } from "../../dev/free-port.ts";
 import { authenticate, clearApiKeyCache } from "../../functions/core/auth/authenticate.ts";
@@ -16,6 +15,7 @@ import { decryptToken } from "../../functions/core/crypto/token-cipher.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
 import { getPhone } from "../../functions/core/store/phones.ts";
 import { applyUsernameChange } from "../../functions/core/store/username-changes.ts";
+import { admin, parsed, type Run } from "../support/admin-cli.ts";
 import { useTestTable } from "../support/test-table.ts";
 import { uniqueDigits } from "../support/world.ts";
 
@@ -31,38 +31,6 @@ afterAll(() => {
   dynamo().destroy();
   setDynamoClient(undefined);
 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  // biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, asserted field by field.
-  json: any;
-}
-
-function parsed(stdout: string): unknown {
-  try {
-    return JSON.parse(stdout);
-  } catch {
-    return undefined;
-  }
-}
-
-/** runAdmin in-process; `stdin` is what a pipe would hold (undefined: a terminal, no prompt). */
-async function admin(args: string[], options: { stdin?: string } = {}): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runAdmin(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readStdin: async () => options.stdin,
-  });
-  return { code, stdout, stderr, json: parsed(stdout) };
-}
 
 /** The real entry point, with the test table's environment. */
 function spawnAdmin(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
@@ -515,6 +483,7 @@ describe("usage", () => {
       "phone list",
       "phone remove",
       "phone set-token",
+      "phone reencrypt-tokens",
     ]);
     for (const name of names) {
       const help = await admin([...name.split(" "), "--help"]);

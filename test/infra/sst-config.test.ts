@@ -213,7 +213,7 @@ describe("run()", () => {
         "TokenEncryptionKey",
       ]),
     );
-    expect(only("Secret")).toHaveLength(4);
+    expect(only("Secret")).toHaveLength(5);
   });
 });
 
@@ -297,7 +297,7 @@ describe("functions", () => {
     for (const fn of functions.filter((f) => f.name !== fallbackRoute.functionName)) {
       const expected = fn.rawRoutes.every((r) => WEBHOOK_ROUTES.includes(r))
         ? ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken", "Table"]
-        : ["Table", "TokenEncryptionKey"];
+        : ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"];
       expect([...fn.links].sort(), fn.name).toEqual(expected);
     }
   });

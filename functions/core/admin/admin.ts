@@ -3,9 +3,16 @@
  * Never reachable from the HTTP API.
  */
 import { generateApiKey, hashApiKey } from "../auth/api-keys.ts";
-import { encryptToken } from "../crypto/token-cipher.ts";
+import { decryptToken, encryptToken, sealedUnderCurrentKey } from "../crypto/token-cipher.ts";
 import { createApiKeyRecord } from "../store/api-keys.ts";
-import { createPhone, type NewPhone, type PhoneRecord, setPhoneToken } from "../store/phones.ts";
+import {
+  createPhone,
+  listPhones,
+  listTenants,
+  type NewPhone,
+  type PhoneRecord,
+  setPhoneToken,
+} from "../store/phones.ts";
 
 export interface IssuedApiKey {
   id: string;
@@ -30,4 +37,35 @@ export function registerPhone({ accessToken, ...phone }: PhoneRegistration): Pro
 
 export function replacePhoneToken(phoneNumberId: string, accessToken: string): Promise<boolean> {
   return setPhoneToken(phoneNumberId, encryptToken(accessToken, phoneNumberId));
+}
+
+export interface ReencryptionReport {
+  phones: number;
+  reencrypted: string[];
+  /** Numbers whose token opens under neither key (or changed meanwhile): fix with `phone set-token`. */
+  failed: string[];
+}
+
+/**
+ * Key rotation, step two (docs/deploy.md): every token not yet sealed under the current key is
+ * decrypted (current or previous key) and sealed again under the current one. Idempotent: a
+ * second run finds nothing to do.
+ */
+export async function reencryptAllTokens(): Promise<ReencryptionReport> {
+  const report: ReencryptionReport = { phones: 0, reencrypted: [], failed: [] };
+  for (const tenantId of await listTenants()) {
+    for (const phone of await listPhones(tenantId)) {
+      report.phones++;
+      const { phoneNumberId, accessTokenEncrypted: sealed } = phone;
+      if (sealedUnderCurrentKey(sealed, phoneNumberId)) continue;
+      try {
+        const resealed = encryptToken(decryptToken(sealed, phoneNumberId), phoneNumberId);
+        if (await setPhoneToken(phoneNumberId, resealed, sealed)) report.reencrypted.push(phoneNumberId);
+        else report.failed.push(phoneNumberId);
+      } catch {
+        report.failed.push(phoneNumberId);
+      }
+    }
+  }
+  return report;
 }

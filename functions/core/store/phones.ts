@@ -140,15 +140,26 @@ export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
   return record;
 }
 
-export async function setPhoneToken(phoneNumberId: string, accessTokenEncrypted: string): Promise<boolean> {
+/**
+ * Stores a new sealed token. With `replacing`, only if the stored one is still that ciphertext
+ * (a re-encryption must not undo a `phone set-token` that ran meanwhile).
+ */
+export async function setPhoneToken(
+  phoneNumberId: string,
+  accessTokenEncrypted: string,
+  replacing?: string,
+): Promise<boolean> {
   try {
     await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.phone(phoneNumberId),
         UpdateExpression: "SET accessTokenEncrypted = :token",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":token": accessTokenEncrypted },
+        ConditionExpression: replacing ? "accessTokenEncrypted = :replacing" : "attribute_exists(pk)",
+        ExpressionAttributeValues: {
+          ":token": accessTokenEncrypted,
+          ...(replacing ? { ":replacing": replacing } : {}),
+        },
       }),
     );
     return true;
