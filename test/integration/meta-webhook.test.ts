@@ -10,6 +10,7 @@ import {
   postWebhook,
   startWebhookReceiver,
   verifyWebhook,
+  webhookEvent,
 } from "../support/webhook-client.ts";
 import { type SeededPhone, seedPhone, seedTenant, storedState, useWorld } from "../support/world.ts";
 
@@ -18,23 +19,6 @@ beforeAll(configureWebhookSecrets);
 
 async function seedNumber(overrides: Record<string, unknown> = {}): Promise<SeededPhone> {
   return seedPhone(world, await seedTenant(), overrides);
-}
-
-function event(
-  phone: SeededPhone,
-  time: number,
-  status: string,
-  username?: string,
-  context?: string,
-): WebhookEvent {
-  return {
-    wabaId: phone.wabaId,
-    displayPhoneNumber: phone.displayPhoneNumber,
-    time,
-    status,
-    ...(username ? { username } : {}),
-    ...(context ? { context } : {}),
-  };
 }
 
 describe("GET /meta/whatsapp/webhook (verification)", () => {
@@ -72,7 +56,7 @@ describe("GET /meta/whatsapp/webhook (verification)", () => {
 describe("POST /meta/whatsapp/webhook", () => {
   it("applies an approval: state, status, event time and a webhook history event", async () => {
     const phone = await seedNumber();
-    const answer = await postEvents([event(phone, 1_800_000_000, "approved", "lucky_shrub_1")]);
+    const answer = await postEvents([webhookEvent(phone, 1_800_000_000, "approved", "lucky_shrub_1")]);
 
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ applied: 1, changes: 1 });
@@ -94,11 +78,13 @@ describe("POST /meta/whatsapp/webhook", () => {
 
   it("accepts the older field spelling and a base64-encoded body, and stores context", async () => {
     const phone = await seedNumber();
-    await postEvents([event(phone, 100, "approved", "old_spelling")], "business_username_update");
+    await postEvents([webhookEvent(phone, 100, "approved", "old_spelling")], "business_username_update");
     expect((await storedState(phone.phoneNumberId)).phone?.username).toBe("old_spelling");
 
     const { buildWebhookPayload } = await import("../../dev/meta-sandbox/index.ts");
-    const body = JSON.stringify(buildWebhookPayload([event(phone, 200, "deleted", undefined, "revoked")]));
+    const body = JSON.stringify(
+      buildWebhookPayload([webhookEvent(phone, 200, "deleted", undefined, "revoked")]),
+    );
     const answer = await postWebhook(body, { base64: true });
     expect(answer.status).toBe(200);
     const { phone: stored, history } = await storedState(phone.phoneNumberId);
@@ -197,7 +183,7 @@ describe("POST /meta/whatsapp/webhook", () => {
   ])("answers 401 to %s and stores nothing", async (_, signature) => {
     const phone = await seedNumber();
     const { buildWebhookPayload } = await import("../../dev/meta-sandbox/index.ts");
-    const body = JSON.stringify(buildWebhookPayload([event(phone, 10, "approved", "unsigned_name")]));
+    const body = JSON.stringify(buildWebhookPayload([webhookEvent(phone, 10, "approved", "unsigned_name")]));
     const answer = await postWebhook(body, { signature });
     expect(answer.status).toBe(401);
     expect((await storedState(phone.phoneNumberId)).history).toEqual([]);
@@ -206,7 +192,7 @@ describe("POST /meta/whatsapp/webhook", () => {
   it("answers 401 to a body signed with another secret, and accepts the previous secret during rotation", async () => {
     const phone = await seedNumber();
     const { buildWebhookPayload } = await import("../../dev/meta-sandbox/index.ts");
-    const body = JSON.stringify(buildWebhookPayload([event(phone, 10, "approved", "rotated_name")]));
+    const body = JSON.stringify(buildWebhookPayload([webhookEvent(phone, 10, "approved", "rotated_name")]));
     expect((await postWebhook(body, { secret: "old-secret" })).status).toBe(401);
     process.env.META_APP_SECRET_PREVIOUS = "old-secret";
     try {
@@ -221,8 +207,8 @@ describe("POST /meta/whatsapp/webhook", () => {
   it("applies a batch across WABAs and numbers", async () => {
     const phones = await Promise.all([seedNumber(), seedNumber(), seedNumber()]);
     const events = phones.flatMap((phone, i) => [
-      event(phone, 1000 + i, "reserved", `batch_name_${i}`),
-      event(phone, 2000 + i, "approved", `batch_name_${i}`),
+      webhookEvent(phone, 1000 + i, "reserved", `batch_name_${i}`),
+      webhookEvent(phone, 2000 + i, "approved", `batch_name_${i}`),
     ]);
     const answer = await postEvents(events);
     expect(answer.json).toMatchObject({ changes: 6, applied: 6 });
@@ -237,7 +223,7 @@ describe("POST /meta/whatsapp/webhook", () => {
 describe("ordering and duplicates", () => {
   it("a duplicate delivery changes nothing and adds no history", async () => {
     const phone = await seedNumber();
-    const events = [event(phone, 3000, "approved", "dup_name")];
+    const events = [webhookEvent(phone, 3000, "approved", "dup_name")];
     await postEvents(events);
     const again = await postEvents(events);
     expect(again.status).toBe(200);
@@ -247,9 +233,9 @@ describe("ordering and duplicates", () => {
 
   it("a duplicate of an older event never re-applies it, even at the same second", async () => {
     const phone = await seedNumber();
-    await postEvents([event(phone, 4000, "approved", "same_second")]);
-    await postEvents([event(phone, 4000, "deleted")]);
-    const replay = await postEvents([event(phone, 4000, "approved", "same_second")]);
+    await postEvents([webhookEvent(phone, 4000, "approved", "same_second")]);
+    await postEvents([webhookEvent(phone, 4000, "deleted")]);
+    const replay = await postEvents([webhookEvent(phone, 4000, "approved", "same_second")]);
     expect(replay.json).toMatchObject({ applied: 0, duplicate: 1 });
     const { phone: stored } = await storedState(phone.phoneNumberId);
     expect(stored?.status).toBe("deleted");
@@ -257,8 +243,8 @@ describe("ordering and duplicates", () => {
 
   it("an event older than the stored state does not overwrite it", async () => {
     const phone = await seedNumber();
-    await postEvents([event(phone, 5000, "deleted")]);
-    const older = await postEvents([event(phone, 4999, "approved", "too_late")]);
+    await postEvents([webhookEvent(phone, 5000, "deleted")]);
+    const older = await postEvents([webhookEvent(phone, 4999, "approved", "too_late")]);
     expect(older.json).toMatchObject({ applied: 0, stale: 1 });
     const { phone: stored, history } = await storedState(phone.phoneNumberId);
     expect(stored?.status).toBe("deleted");
@@ -270,8 +256,8 @@ describe("ordering and duplicates", () => {
     const phone = await seedNumber();
     const events = Array.from({ length: 12 }, (_, i) =>
       i % 3 === 2
-        ? event(phone, 6000 + i, "deleted")
-        : event(phone, 6000 + i, i % 2 ? "approved" : "reserved", `conc_${i}`),
+        ? webhookEvent(phone, 6000 + i, "deleted")
+        : webhookEvent(phone, 6000 + i, i % 2 ? "approved" : "reserved", `conc_${i}`),
     );
     const newest = events.at(-1) as WebhookEvent;
     const deliveries = [...events, ...events].sort(() => Math.random() - 0.5);
@@ -301,7 +287,7 @@ describe("large batches and storage faults", () => {
     const phones = await Promise.all(Array.from({ length: 200 }, () => seedPhone(world, tenant)));
     const events = phones.flatMap((phone, n) =>
       Array.from({ length: 5 }, (_, i) =>
-        event(phone, 10_000 + i, i === 4 ? "approved" : "reserved", `big_${n}_${i}`),
+        webhookEvent(phone, 10_000 + i, i === 4 ? "approved" : "reserved", `big_${n}_${i}`),
       ),
     );
     const answer = await postEvents(events.sort(() => Math.random() - 0.5));
@@ -317,7 +303,7 @@ describe("large batches and storage faults", () => {
   it("answers 500 when storage fails part way, and the redelivery applies only what is missing", async () => {
     const tenant = await seedTenant();
     const phones = await Promise.all(Array.from({ length: 6 }, () => seedPhone(world, tenant)));
-    const events = phones.map((phone, i) => event(phone, 20_000, "approved", `fault_${i}`));
+    const events = phones.map((phone, i) => webhookEvent(phone, 20_000, "approved", `fault_${i}`));
 
     // Fail the 3rd and 4th state writes as DynamoDB would when it is unavailable.
     const restore = injectStorageFaults((command, n) =>

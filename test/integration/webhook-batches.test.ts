@@ -6,12 +6,11 @@
  */
 import { DeleteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { WebhookEvent } from "../../dev/meta-sandbox/index.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
 import { keys } from "../../functions/core/store/keys.ts";
 import { injectStorageFaults } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";
-import { configureWebhookSecrets, postEvents } from "../support/webhook-client.ts";
+import { configureWebhookSecrets, postEvents, webhookEvent } from "../support/webhook-client.ts";
 import {
   type SeededPhone,
   type SeededTenant,
@@ -25,16 +24,6 @@ import {
 const world = useWorld();
 beforeAll(configureWebhookSecrets);
 afterEach(() => setDynamoClient(undefined));
-
-function event(phone: SeededPhone, time: number, status: string, username?: string): WebhookEvent {
-  return {
-    wabaId: phone.wabaId,
-    displayPhoneNumber: phone.displayPhoneNumber,
-    time,
-    status,
-    ...(username ? { username } : {}),
-  };
-}
 
 /** Numbers of one tenant; more than two, so a delivery about all of them takes the batch path. */
 async function numbers(count: number, tenant?: SeededTenant): Promise<SeededPhone[]> {
@@ -50,7 +39,7 @@ describe("a delivery of many numbers", () => {
     const phones = await numbers(30);
     const counting = injectStorageFaults(() => undefined);
     try {
-      const answer = await postEvents(phones.map((p) => event(p, 1_000, "approved", name())));
+      const answer = await postEvents(phones.map((p) => webhookEvent(p, 1_000, "approved", name())));
       expect(answer.json).toMatchObject({ applied: 30, failed: 0 });
       const calls = Object.fromEntries(counting.attempts);
       // One BatchGetItem of lookup items, one of the records.
@@ -73,10 +62,10 @@ describe("a delivery of many numbers", () => {
     const first = name();
     const second = name();
     const answer = await postEvents([
-      event(a, 2_003, "approved", second),
-      event(a, 2_001, "reserved", first),
-      event(a, 2_002, "reserved", second),
-      ...phones.slice(1).map((p) => event(p, 2_000, "reserved", name())),
+      webhookEvent(a, 2_003, "approved", second),
+      webhookEvent(a, 2_001, "reserved", first),
+      webhookEvent(a, 2_002, "reserved", second),
+      ...phones.slice(1).map((p) => webhookEvent(p, 2_000, "reserved", name())),
     ]);
     expect(answer.json).toMatchObject({ applied: 5, failed: 0 });
     const { phone, history } = await storedState(a.phoneNumberId);
@@ -92,12 +81,12 @@ describe("a delivery of many numbers", () => {
     // 41 numbers: enough changes that a transaction carries more than one number.
     const phones = await numbers(41);
     const [a] = phones as [SeededPhone];
-    const once = event(a, 3_000, "approved", name());
+    const once = webhookEvent(a, 3_000, "approved", name());
     const answer = await postEvents([
       once,
-      event(a, 3_000, "deleted"),
+      webhookEvent(a, 3_000, "deleted"),
       once,
-      ...phones.slice(1).map((p) => event(p, 3_000, "reserved", name())),
+      ...phones.slice(1).map((p) => webhookEvent(p, 3_000, "reserved", name())),
     ]);
     expect(answer.json).toMatchObject({ applied: 42, duplicate: 1 });
     expect((await storedState(a.phoneNumberId)).phone?.status).toBe("deleted");
@@ -106,7 +95,7 @@ describe("a delivery of many numbers", () => {
     // transaction, and it alone is dropped; the rest is written.
     const again = await postEvents([
       once,
-      ...phones.slice(1).map((p) => event(p, 3_001, "approved", name())),
+      ...phones.slice(1).map((p) => webhookEvent(p, 3_001, "approved", name())),
     ]);
     expect(again.json).toMatchObject({ applied: 40, duplicate: 1, failed: 0 });
     const { phone, history } = await storedState(a.phoneNumberId);
@@ -121,11 +110,11 @@ describe("a delivery of many numbers", () => {
     const phones = await numbers(3);
     const [a, b, c] = phones as [SeededPhone, SeededPhone, SeededPhone];
     const held = name();
-    await postEvents(phones.map((p) => event(p, 4_000, "approved", p === a ? held : name())));
+    await postEvents(phones.map((p) => webhookEvent(p, 4_000, "approved", p === a ? held : name())));
     const answer = await postEvents([
-      event(a, 4_005, "approved", held),
-      event(b, 3_999, "deleted"),
-      event(c, 4_005, "deleted"),
+      webhookEvent(a, 4_005, "approved", held),
+      webhookEvent(b, 3_999, "deleted"),
+      webhookEvent(c, 4_005, "deleted"),
     ]);
     expect(answer.json).toMatchObject({ applied: 1, unchanged: 1, stale: 1 });
     const stored = await storedState(a.phoneNumberId);
@@ -142,13 +131,13 @@ describe("a delivery of many numbers", () => {
     const others = await numbers(2, tenant);
     const shared = name();
     await postEvents([
-      event(a, 5_000, "approved", shared),
-      ...others.map((p) => event(p, 5_000, "reserved", name())),
+      webhookEvent(a, 5_000, "approved", shared),
+      ...others.map((p) => webhookEvent(p, 5_000, "reserved", name())),
     ]);
 
     const answer = await postEvents([
-      event(b, 5_001, "approved", shared),
-      ...others.map((p) => event(p, 5_001, "approved", name())),
+      webhookEvent(b, 5_001, "approved", shared),
+      ...others.map((p) => webhookEvent(p, 5_001, "approved", name())),
     ]);
     expect(answer.json).toMatchObject({ applied: 3, failed: 0 });
     expect((await storedState(b.phoneNumberId)).phone).toMatchObject({
@@ -174,7 +163,7 @@ describe("a delivery of many numbers", () => {
     const lookup = keys.wabaPhone(legacy.wabaId, legacy.displayPhoneNumber);
     await dynamo().send(new DeleteCommand({ TableName: process.env.TABLE_NAME, Key: lookup }));
 
-    const answer = await postEvents(phones.map((p) => event(p, 6_000, "approved", name())));
+    const answer = await postEvents(phones.map((p) => webhookEvent(p, 6_000, "approved", name())));
     expect(answer.json).toMatchObject({ applied: 3, unknownNumber: 0 });
     const { Item } = await dynamo().send(
       new GetCommand({ TableName: process.env.TABLE_NAME, Key: lookup, ConsistentRead: true }),
@@ -189,7 +178,7 @@ describe("the as-of time never moves back", () => {
     const phone = await seedPhone(world, tenant);
     // Meta's clock ahead of ours: the event is "later" than the API change that follows.
     const future = Math.floor(Date.now() / 1000) + 3_600;
-    const approval = event(phone, future, "approved", name());
+    const approval = webhookEvent(phone, future, "approved", name());
     expect((await postEvents([approval])).json).toMatchObject({ applied: 1 });
 
     const claim = await callUsernameApi("claim", phone.phoneNumberId, {

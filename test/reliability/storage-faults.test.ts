@@ -6,12 +6,11 @@
  * 5xx and its redelivery does the work exactly once.
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { WebhookEvent } from "../../dev/meta-sandbox/index.ts";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
 import type { Answer } from "../support/lambda.ts";
 import { type FaultRule, injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { callUsernameApi, type Operation } from "../support/username-client.ts";
-import { configureWebhookSecrets, postEvents } from "../support/webhook-client.ts";
+import { configureWebhookSecrets, postEvents, webhookEvent } from "../support/webhook-client.ts";
 import {
   type SeededPhone,
   type SeededTenant,
@@ -92,7 +91,7 @@ describe("a passing fault: the SDK retries and the request succeeds", () => {
     const { result } = await withFaults(
       (_, n) => (n % 2 === 1 ? storageError("ThrottlingException") : undefined),
       3,
-      () => postEvents([event(who.phone, 1_000, "approved", uniqueName())]),
+      () => postEvents([webhookEvent(who.phone, 1_000, "approved", uniqueName())]),
     );
     expect(result.status).toBe(200);
     expect(result.json).toMatchObject({ applied: 1, failed: 0 });
@@ -219,7 +218,7 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
 describe("webhook storage failure: 5xx so Meta redelivers, then exactly once", () => {
   it.each(FAULTS)("%s on every storage call: 5xx, nothing stored; redeliveries apply once", async (fault) => {
     const who = await owner();
-    const events = [event(who.phone, 2_000, "reserved", uniqueName())];
+    const events = [webhookEvent(who.phone, 2_000, "reserved", uniqueName())];
     const { result } = await withFaults(
       () => storageError(fault),
       2,
@@ -235,13 +234,3 @@ describe("webhook storage failure: 5xx so Meta redelivers, then exactly once", (
     expect((await expectConsistent(who.phone.phoneNumberId)).history).toHaveLength(1);
   });
 });
-
-function event(phone: SeededPhone, time: number, status: string, username?: string): WebhookEvent {
-  return {
-    wabaId: phone.wabaId,
-    displayPhoneNumber: phone.displayPhoneNumber,
-    time,
-    status,
-    ...(username ? { username } : {}),
-  };
-}

@@ -52,6 +52,24 @@ export function postEvents(
   return postWebhook(JSON.stringify(buildWebhookPayload(events, field)));
 }
 
+/** One username update about a seeded number, as Meta would send it (`username` absent when deleted). */
+export function webhookEvent(
+  phone: Pick<WebhookEvent, "wabaId" | "displayPhoneNumber">,
+  time: number,
+  status: string,
+  username?: string,
+  context?: string,
+): WebhookEvent {
+  return {
+    wabaId: phone.wabaId,
+    displayPhoneNumber: phone.displayPhoneNumber,
+    time,
+    status,
+    ...(username ? { username } : {}),
+    ...(context ? { context } : {}),
+  };
+}
+
 export function verifyWebhook(query: Record<string, string>): Promise<Answer> {
   return invoke(handler, apiEvent({ method: "GET", routePath: WEBHOOK_PATH, query }));
 }
