@@ -15,11 +15,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { bundleFunction } from "../dev/bundle.ts";
-import { signWebhookBody } from "../dev/meta-sandbox/index.ts";
 import { routes } from "../infra/routes.ts";
 import { apiEvent } from "../test/support/lambda.ts";
 import { composition } from "./bundle-composition.ts";
 import { type Section, table } from "./section.ts";
+import { signedDeliveryEvent } from "./signed-delivery.ts";
 import { median, spread, summarize } from "./stats.ts";
 
 const RUNNER = resolve(import.meta.dirname, "cold-start-runner.mjs");
@@ -73,15 +73,7 @@ function targets(): Target[] {
         name: route.functionName,
         entry,
         firstInvocation: "signed delivery without username changes → 200",
-        event: apiEvent({
-          method: "POST",
-          routePath: route.path,
-          headers: {
-            "content-type": "application/json",
-            "x-hub-signature-256": signWebhookBody(body, APP_SECRET),
-          },
-          body,
-        }),
+        event: signedDeliveryEvent(route.path, body, APP_SECRET),
         expectedStatus: 200,
       });
     } else {

@@ -3,10 +3,11 @@
  * same upstream requests made directly to the sandbox, so the two can be timed side by side.
  */
 import { resolve } from "node:path";
-import { buildWebhookPayload, signWebhookBody, type WebhookEvent } from "../dev/meta-sandbox/index.ts";
+import { buildWebhookPayload, type WebhookEvent } from "../dev/meta-sandbox/index.ts";
 import { routes } from "../infra/routes.ts";
 import { type Answer, apiEvent, type Handler, invoke } from "../test/support/lambda.ts";
 import { APP_SECRET, type BenchPhone } from "./environment.ts";
+import { signedDeliveryEvent } from "./signed-delivery.ts";
 
 export const ENDPOINTS = [
   "GET username",
@@ -61,18 +62,7 @@ export async function loadService(): Promise<Service> {
     deliver(events) {
       const { route, handler } = handlerOf("POST webhook");
       const body = JSON.stringify(buildWebhookPayload(events));
-      return invoke(
-        handler,
-        apiEvent({
-          method: "POST",
-          routePath: route.path,
-          headers: {
-            "content-type": "application/json",
-            "x-hub-signature-256": signWebhookBody(body, APP_SECRET),
-          },
-          body,
-        }),
-      );
+      return invoke(handler, signedDeliveryEvent(route.path, body, APP_SECRET));
     },
   };
 }
