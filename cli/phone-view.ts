@@ -18,6 +18,7 @@ export interface PhoneView {
 }
 
 export interface HistoryView {
+  eventId: string;
   at: string;
   source: string;
   username?: string;
@@ -27,6 +28,8 @@ export interface HistoryView {
   context?: string;
   /** Set on the number that lost a name to another number of its portfolio. */
   transferredTo?: string;
+  /** Set on the number that took its name from another number of its portfolio. */
+  transferredFrom?: string;
   /** The webhook's `entry.time` (epoch seconds). */
   eventTime?: number;
   requestId?: string;
@@ -55,6 +58,7 @@ const PHONE_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof PhoneView>;
 
 const HISTORY_FIELDS = [
+  "eventId",
   "at",
   "source",
   "username",
@@ -63,6 +67,7 @@ const HISTORY_FIELDS = [
   "previousStatus",
   "context",
   "transferredTo",
+  "transferredFrom",
   "eventTime",
   "requestId",
 ] as const satisfies ReadonlyArray<keyof HistoryView>;

@@ -44,6 +44,7 @@ function historyText(history: HistoryView[]): string {
     [
       event.context && `context ${event.context}`,
       event.transferredTo && `transferred to ${event.transferredTo}`,
+      event.transferredFrom && `transferred from ${event.transferredFrom}`,
     ]
       .filter(Boolean)
       .join(", "),

@@ -330,6 +330,7 @@ describe("phone show", () => {
       context: "revoked",
       history: [
         {
+          eventId: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
           at: expect.any(String),
           source: "api",
           username: "lucky_shrub",
@@ -337,6 +338,7 @@ describe("phone show", () => {
           requestId: "req-api",
         },
         {
+          eventId: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
           at: expect.any(String),
           source: "webhook",
           username: "lucky_shrub",
@@ -346,6 +348,7 @@ describe("phone show", () => {
           requestId: "req-webhook",
         },
         {
+          eventId: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
           at: expect.any(String),
           source: "webhook",
           status: "deleted",

@@ -95,7 +95,7 @@ describe("within one portfolio", () => {
     expect(a.history).toHaveLength(aBefore.history.length + 1);
     const lost: TransferEvent | undefined = a.history.at(-1);
     expect(lost).toMatchObject({
-      source: "api",
+      source: "transfer",
       previousUsername: name,
       previousStatus: how === "claim" ? "reserved" : "approved",
       transferredTo: p.b.phoneNumberId,
@@ -104,7 +104,7 @@ describe("within one portfolio", () => {
     expect(lost?.username).toBeUndefined();
     // One write: both events carry the same request and the same time.
     const won = b.history.at(-1);
-    expect(won).toMatchObject({ username: name, status: "reserved" });
+    expect(won).toMatchObject({ username: name, status: "reserved", transferredFrom: p.a.phoneNumberId });
     expect(won?.previousUsername).toBeUndefined();
     expect(lost?.requestId).toBe(won?.requestId);
     expect(lost?.at).toBe(won?.at);

@@ -39,7 +39,19 @@ export interface PhoneRecord extends UsernameState {
   version: number;
 }
 
+/**
+ * One change of a number's username state. The history item is also the change's outbox
+ * record: it carries everything a tenant event needs (its stable `eventId`, tenant, the
+ * number's Meta ids), written in the same transaction as the state it describes.
+ */
 export interface HistoryEvent {
+  /** Stable, unique id of the change (`evt_` + 26 characters), the tenant event's `id`. */
+  eventId: string;
+  tenantId: string;
+  phoneNumberId: string;
+  wabaId: string;
+  /** Digits only. */
+  displayPhoneNumber: string;
   version: number;
   at: string;
   source: ChangeSource;
@@ -53,6 +65,8 @@ export interface HistoryEvent {
   eventTime?: number;
   /** Set when this number lost its name because Meta moved it to that number of the portfolio. */
   transferredTo?: string;
+  /** Set when this number took its name from that number of the portfolio. */
+  transferredFrom?: string;
 }
 
 export type NewPhone = Omit<

@@ -19,6 +19,7 @@
  * items (built here) for many numbers per transaction and comes back here for transfers.
  */
 import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { newEventId } from "../event-id.ts";
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
 import { sameState, usernameKey } from "../usernames/state.ts";
 import { dynamo, tableName } from "./client.ts";
@@ -131,7 +132,8 @@ function planTransaction(
   const next = nextRecord(current, decision, request, now);
 
   index.phone = items.push({ Update: phoneUpdate(TableName, current, next, request.webhookEvent) }) - 1;
-  items.push({ Put: historyPut(TableName, current, next, request, now) });
+  const history = historyPut(TableName, current, next, request, now);
+  items.push({ Put: history });
 
   const oldKey = current.username ? usernameKey(current.username) : undefined;
   const newKey = next.username ? usernameKey(next.username) : undefined;
@@ -172,13 +174,14 @@ function planTransaction(
   }
   const holderPhone = otherHolder?.phone;
   if (holderPhone) {
+    history.Item.transferredFrom = holderPhone.phoneNumberId;
     // Meta moved the name to this number (force_transfer, or an approval it decided): the
     // number of the same portfolio that held it here loses it, in this same write.
     // Not an event of that number: its state is as of this change, with no event of its own.
     const lost = nextRecord(
       holderPhone,
       { ...decision, state: {}, context: undefined },
-      { source: request.source },
+      { source: "transfer" },
       now,
     );
     index.holder = items.push({ Update: phoneUpdate(TableName, holderPhone, lost) }) - 1;
@@ -190,7 +193,7 @@ function planTransaction(
         Item: {
           ...keys.history(holderPhone.phoneNumberId, lost.version),
           type: "history",
-          ...historyEvent(holderPhone, lost, request, now),
+          ...historyEvent(holderPhone, lost, { ...request, source: "transfer" }, now),
           transferredTo: current.phoneNumberId,
         },
         ConditionExpression: "attribute_not_exists(pk)",
@@ -347,10 +350,15 @@ export function phoneUpdate(
 function historyEvent(
   current: PhoneRecord,
   next: PhoneRecord,
-  request: ChangeRequest,
+  request: Pick<ChangeRequest, "source" | "requestId" | "webhookEvent">,
   at: string,
 ): HistoryEvent {
   return {
+    eventId: newEventId(Date.parse(at)),
+    tenantId: current.tenantId,
+    phoneNumberId: current.phoneNumberId,
+    wabaId: current.wabaId,
+    displayPhoneNumber: current.displayPhoneNumber,
     version: next.version,
     at,
     source: request.source,

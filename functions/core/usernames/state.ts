@@ -1,5 +1,12 @@
 /** The username state of one phone number, as SPEC §3 records it. */
-export type ChangeSource = "api" | "webhook";
+
+/**
+ * What changed a number's state: `api` (an answer of Meta to a call through the proxy),
+ * `webhook` (Meta's business_username_updates), `reconcile` (a read of Meta by the reconciler
+ * or `phone sync`), `transfer` (the number lost its name because Meta moved it to another
+ * number of its portfolio).
+ */
+export type ChangeSource = "api" | "webhook" | "reconcile" | "transfer";
 
 export interface UsernameState {
   /** Absent when the number has no username. */
