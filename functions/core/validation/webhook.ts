@@ -20,11 +20,26 @@ export const webhookEntrySchema = z.looseObject({
   changes: z.optional(z.array(webhookChangeSchema)),
 });
 
+/** The object whose changes this service applies; one Meta app may deliver others to the same URL. */
+export const WHATSAPP_BUSINESS_ACCOUNT = "whatsapp_business_account";
+
+/** A delivery as Meta documents it (the OpenAPI document's shape). */
 export const webhookPayloadSchema = z.looseObject({
-  object: z.literal("whatsapp_business_account"),
+  /** `whatsapp_business_account`; deliveries for other objects are acknowledged and ignored. */
+  object: z.string(),
   entry: z.array(webhookEntrySchema),
 });
-export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/**
+ * What a delivery is parsed with: the envelope only. Entries are checked one by one
+ * (webhookEntrySchema), so one malformed entry never keeps the valid ones from being applied.
+ */
+export const webhookEnvelopeSchema = z.looseObject({
+  object: z.string(),
+  entry: z.array(z.unknown()),
+});
+export type WebhookEnvelope = z.infer<typeof webhookEnvelopeSchema>;
+export type WebhookEntry = z.infer<typeof webhookEntrySchema>;
 
 export const usernameUpdateValueSchema = z.looseObject({
   display_phone_number: z.string().check(z.regex(/\d/, "display_phone_number must contain digits")),
