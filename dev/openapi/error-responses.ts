@@ -5,11 +5,8 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { GraphError, graphErrors } from "../../functions/core/http/graph-error.ts";
-import {
-  API_BODY_LIMIT_BYTES,
-  parseJsonBody,
-  parsePathParameters,
-} from "../../functions/core/http/request.ts";
+import { API_BODY_LIMIT_BYTES, parsePathParameters } from "../../functions/core/http/request.ts";
+import { validateParameters } from "../../functions/core/http/request-parameters.ts";
 import {
   claimUsernameBodySchema,
   pathParametersSchema,
@@ -51,6 +48,11 @@ function fromMeta(code: number, message: string, details: string, type = "OAuthE
   };
 }
 
+/** The claim route's parameter validation, as the handler runs it. */
+function claimParameters(values: Record<string, unknown>) {
+  return validateParameters({ values, repeated: new Set() }, claimUsernameBodySchema);
+}
+
 interface Example {
   summary: string;
   value: unknown;
@@ -84,12 +86,11 @@ export function errorResponses() {
         },
         invalidUsername: {
           summary: "Username format (code 100)",
-          value: thrownBy(() =>
-            parseJsonBody(
-              event({ body: JSON.stringify({ username: "lucky.shrub.com" }) }),
-              claimUsernameBodySchema,
-            ),
-          ),
+          value: thrownBy(() => claimParameters({ username: "lucky.shrub.com" })),
+        },
+        wrongType: {
+          summary: "A parameter of the wrong type (code 100)",
+          value: thrownBy(() => claimParameters({ username: 123 })),
         },
         phoneNotAccessible: {
           summary: "Unknown phone number, or another tenant's (code 33)",
