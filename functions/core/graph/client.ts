@@ -164,7 +164,8 @@ function interpret(outcome: AttemptOutcome): GraphAnswer {
   const { status, raw, headers } = outcome;
   const json = parseOrUndefined(raw);
   if (metaErrorOf(json)) return { kind: "meta-error", status, raw, headers };
-  if (json !== undefined && status >= 200 && status < 300) return { kind: "success", status, raw, json, headers };
+  if (json !== undefined && status >= 200 && status < 300)
+    return { kind: "success", status, raw, json, headers };
   const what = json === undefined ? "without JSON" : "without a Graph error";
   throw graphErrors.upstreamUnavailable(502, `Meta answered HTTP ${status} ${what}`, headers);
 }

@@ -50,7 +50,12 @@ export const graphErrors = {
     return new GraphError(
       401,
       { message, type: "OAuthException", code: 190 },
-      { "www-authenticate": oauthChallenge(problem === "missing" ? "invalid_request" : "invalid_token", message) },
+      {
+        "www-authenticate": oauthChallenge(
+          problem === "missing" ? "invalid_request" : "invalid_token",
+          message,
+        ),
+      },
     );
   },
   /** Unknown and foreign phone numbers get this same body, so ids cannot be probed. */

@@ -25,7 +25,9 @@ function kindOf(value: unknown): string {
 function stringParameter(name: string) {
   return z.string({
     error: (issue) =>
-      issue.input === undefined ? `${name} is required` : `${name} must be a string, not ${kindOf(issue.input)}`,
+      issue.input === undefined
+        ? `${name} is required`
+        : `${name} must be a string, not ${kindOf(issue.input)}`,
   });
 }
 
@@ -55,12 +57,10 @@ export type ClaimUsernameBody = z.infer<typeof claimUsernameBodySchema>;
  */
 export const methodOverrideSchema = z.object({
   method: z.optional(
-    z
-      .string({ error: "method must be a string" })
-      .check(
-        z.toLowerCase(),
-        z.refine((value) => value === "post" || value === "delete", "method must be post or delete"),
-      ),
+    z.string({ error: "method must be a string" }).check(
+      z.toLowerCase(),
+      z.refine((value) => value === "post" || value === "delete", "method must be post or delete"),
+    ),
   ),
 });
 
