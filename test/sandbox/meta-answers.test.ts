@@ -62,7 +62,7 @@ describe("headers Graph sends", () => {
     const answer = await getUsername("not-a-token");
     expect(answer.status).toBe(401);
     expect(answer.headers.get("www-authenticate")).toMatch(/^OAuth "Facebook Platform" "invalid_token" "/);
-    expect((await answer.json()).error.code).toBe(190);
+    expect(((await answer.json()) as { error: { code: number } }).error.code).toBe(190);
   });
 });
 
@@ -75,7 +75,8 @@ describe("Meta's real answers, injected by name", () => {
 
     expect(answer.status).toBe(example.status);
     expect(await answer.text()).toBe(example.body);
-    for (const [header, value] of Object.entries(example.headers)) expect(answer.headers.get(header)).toBe(value);
+    for (const [header, value] of Object.entries(example.headers))
+      expect(answer.headers.get(header)).toBe(value);
   });
 
   it("a fault's own status, raw bytes and headers override the example's", async () => {
@@ -105,7 +106,7 @@ describe("Meta's real answers, injected by name", () => {
       body: JSON.stringify(fault),
     });
     expect(answer.status).toBe(400);
-    expect((await answer.json()).error.message).toMatch(message);
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(message);
     expect(sandbox.pendingFaults()).toEqual([]);
   });
 });
