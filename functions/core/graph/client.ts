@@ -112,6 +112,8 @@ export function retryAfterMs(headers: Record<string, string>, now = Date.now()):
   const value = headers["retry-after"]?.trim();
   if (!value) return undefined;
   if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // An HTTP date starts with the day's name ("Sun, 06 Nov 1994 08:49:37 GMT").
+  if (!/^[A-Za-z]{3},/.test(value)) return undefined;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
