@@ -370,7 +370,8 @@ describe("API", () => {
     const variables = format.match(/\$context\.[\w.]+/g) ?? [];
     expect(variables).toContain("$context.routeKey");
     expect(variables).toContain("$context.requestId");
-    for (const variable of variables) expect(variable).not.toMatch(/path|query|querystring|authorization|apiKey/i);
+    for (const variable of variables)
+      expect(variable).not.toMatch(/path|query|querystring|authorization|apiKey/i);
     expect(JSON.parse(format)).toBeTypeOf("object");
   });
 });
