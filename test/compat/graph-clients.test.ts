@@ -22,6 +22,7 @@ import {
   seedPhone,
   seedTenant,
   storedState,
+  uniqueUsername,
   useWorld,
 } from "../support/world.ts";
 
@@ -45,12 +46,6 @@ afterAll(async () => {
   expect(gatewayLog.join("\n")).not.toContain("access_token");
 });
 beforeEach(() => world.sandbox.clearRequests());
-
-let nameCounter = 0;
-function uniqueName(prefix: string): string {
-  nameCounter += 1;
-  return `${prefix}_${nameCounter}_${Date.now() % 1_000_000}`;
-}
 
 function baseUrl(): string {
   return `${gateway.url}/meta/whatsapp`;
@@ -76,7 +71,7 @@ describe("Kapso's @kapso/whatsapp-cloud-api (baseUrl + kapsoApiKey)", () => {
   it("get, suggestions, claim and delete", async () => {
     const phone = await freshPhone();
     const client = kapso();
-    const username = uniqueName("kapso");
+    const username = uniqueUsername("kapso");
 
     expect(await client.request("GET", `${phone.phoneNumberId}/username`, { responseType: "json" })).toEqual(
       {},
@@ -123,7 +118,7 @@ describe("Kapso's @kapso/whatsapp-cloud-api (baseUrl + kapsoApiKey)", () => {
 
   it("Meta's errors: its code, trace id and throttle reach the SDK as Meta sent them", async () => {
     const phone = await freshPhone();
-    const taken = uniqueName("kapso_taken");
+    const taken = uniqueUsername("kapso_taken");
     world.sandbox.markTaken(taken);
     const refused = await kapso()
       .request("POST", `${phone.phoneNumberId}/username`, { body: { username: taken }, responseType: "json" })
@@ -175,7 +170,7 @@ describe("Meta's facebook-nodejs-business-sdk (URL override, access_token in the
 
   it("get, suggestions, claim and delete", async () => {
     const phone = await freshPhone();
-    const username = uniqueName("fbsdk");
+    const username = uniqueUsername("fbsdk");
 
     expect(await call("GET", phone, "username")).toEqual({});
     const suggestions = (await call("GET", phone, "username_suggestions")) as {
@@ -203,7 +198,7 @@ describe("Meta's facebook-nodejs-business-sdk (URL override, access_token in the
   it("Meta's error: the SDK sees Meta's own body and headers", async () => {
     const phone = await freshPhone();
     world.sandbox.injectFault({ mode: "status", example: "error-data-string" });
-    const error = (await call("POST", phone, "username", { username: uniqueName("fbsdk_err") }).catch(
+    const error = (await call("POST", phone, "username", { username: uniqueUsername("fbsdk_err") }).catch(
       (e: unknown) => e,
     )) as SdkRequestError;
     expect(error.name).toBe("FacebookRequestError");
@@ -237,7 +232,7 @@ describe("fbgraph (form-encoded, access_token as a form field and in the query s
 
   it("get, suggestions, claim and delete", async () => {
     const phone = await freshPhone();
-    const username = uniqueName("fbgraph");
+    const username = uniqueUsername("fbgraph");
     const path = `/${phone.phoneNumberId}/username`;
 
     expect(await get(path)).toEqual({});
@@ -261,7 +256,7 @@ describe("fbgraph (form-encoded, access_token as a form field and in the query s
     fbgraph.setAccessToken(tenant.apiKey);
     try {
       const answer = await fbgraphCall<unknown>((cb) =>
-        fbgraph.post(`/${phone.phoneNumberId}/username`, { username: uniqueName("fbgraph_q") }, cb),
+        fbgraph.post(`/${phone.phoneNumberId}/username`, { username: uniqueUsername("fbgraph_q") }, cb),
       );
       expect(answer).toEqual({ status: "reserved" });
     } finally {
@@ -283,7 +278,7 @@ describe("fbgraph (form-encoded, access_token as a form field and in the query s
     const phone = await freshPhone();
     world.sandbox.injectFault({ mode: "status", example: "blame-field" });
     const error = await post(`/${phone.phoneNumberId}/username`, {
-      username: uniqueName("fbgraph_err"),
+      username: uniqueUsername("fbgraph_err"),
     }).catch((e: unknown) => e);
     expect(error).toEqual(JSON.parse(lastMetaAnswer().body).error);
   });

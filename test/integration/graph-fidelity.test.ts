@@ -29,6 +29,7 @@ import {
   seedPhone,
   seedTenant,
   storedState,
+  uniqueUsername,
   useWorld,
 } from "../support/world.ts";
 
@@ -37,12 +38,6 @@ beforeAll(() => {
   // Room for a Retry-After of one second and the retries after it on a loaded machine.
   process.env.META_TIMEOUT_MS = "10000";
 });
-
-let nameCounter = 0;
-function uniqueName(prefix = "fidelity"): string {
-  nameCounter += 1;
-  return `${prefix}_${nameCounter}_${Date.now() % 1_000_000}`;
-}
 
 async function owner(): Promise<{ tenant: SeededTenant; phone: SeededPhone }> {
   const tenant = await seedTenant();
@@ -107,7 +102,7 @@ describe("parameters in every form Graph takes", () => {
   it.each(FORMS)("%s: validated, and forwarded to Meta as the same JSON", async (form) => {
     const { tenant, phone } = await owner();
     world.sandbox.clearRequests();
-    const username = uniqueName(form.replaceAll("-", "_"));
+    const username = uniqueUsername(form.replaceAll("-", "_"));
 
     const answer = await sendClaim(
       form,
@@ -127,7 +122,7 @@ describe("parameters in every form Graph takes", () => {
   it("the body wins over the query string, per parameter", async () => {
     const { tenant, phone } = await owner();
     world.sandbox.clearRequests();
-    const username = uniqueName("body_wins");
+    const username = uniqueUsername("body_wins");
 
     const answer = await callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
@@ -190,7 +185,7 @@ describe("parameters in every form Graph takes", () => {
 
   it("a repeated name in the query string does not matter when the body gives it", async () => {
     const { tenant, phone } = await owner();
-    const username = uniqueName("repeat_overridden");
+    const username = uniqueUsername("repeat_overridden");
     const answer = await callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
       rawQuery: "username=a_one&username=a_two",
@@ -220,8 +215,11 @@ describe("parameters in every form Graph takes", () => {
   it("an Idempotency-Key sees the same request in another form: replayed, Meta called once", async () => {
     const { tenant, phone } = await owner();
     world.sandbox.clearRequests();
-    const params = { username: uniqueName("idem_forms"), transfer_action: "none" };
-    const auth = { apiKey: tenant.apiKey, headers: { "idempotency-key": `forms-${uniqueName()}` } };
+    const params = { username: uniqueUsername("idem_forms"), transfer_action: "none" };
+    const auth = {
+      apiKey: tenant.apiKey,
+      headers: { "idempotency-key": `forms-${uniqueUsername("fidelity")}` },
+    };
 
     const first = await sendClaim("json", phone, params, auth);
     const again = await sendClaim("form", phone, params, auth);
@@ -284,20 +282,20 @@ describe("access_token as the API key", () => {
     [
       "the query string of a JSON POST",
       "claim",
-      (key) => ({ rawQuery: `access_token=${key}`, body: { username: uniqueName("query_key") } }),
+      (key) => ({ rawQuery: `access_token=${key}`, body: { username: uniqueUsername("query_key") } }),
     ],
     [
       "a form field of a POST",
       "claim",
       (key) => ({
-        rawBody: `username=${uniqueName("form_key")}&access_token=${key}`,
+        rawBody: `username=${uniqueUsername("form_key")}&access_token=${key}`,
         headers: { "content-type": "application/x-www-form-urlencoded" },
       }),
     ],
     [
       "a field of a JSON POST",
       "claim",
-      (key) => ({ body: { username: uniqueName("json_key"), access_token: key } }),
+      (key) => ({ body: { username: uniqueUsername("json_key"), access_token: key } }),
     ],
     [
       "a form field of a DELETE",
@@ -392,7 +390,7 @@ describe("Graph's method=delete on a POST", () => {
       (
         await callUsernameApi("claim", phone.phoneNumberId, {
           apiKey: tenant.apiKey,
-          body: { username: uniqueName() },
+          body: { username: uniqueUsername("fidelity") },
         })
       ).status,
     ).toBe(200);
@@ -416,7 +414,7 @@ describe("Graph's method=delete on a POST", () => {
     const answer = await callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
       rawQuery: "method=get",
-      body: { username: uniqueName() },
+      body: { username: uniqueUsername("fidelity") },
     });
     expect(answer.status).toBe(400);
     expect(answer.json.error.message).toMatch(/method must be post or delete/);
@@ -461,7 +459,7 @@ describe("Meta's answers pass through byte for byte, with the headers clients ac
 
     const answer = await callUsernameApi(operation, phone.phoneNumberId, {
       apiKey: tenant.apiKey,
-      ...(operation === "claim" ? { body: { username: uniqueName() } } : {}),
+      ...(operation === "claim" ? { body: { username: uniqueUsername("fidelity") } } : {}),
     });
     world.sandbox.clearFaults();
 
@@ -498,7 +496,7 @@ describe("Meta's answers pass through byte for byte, with the headers clients ac
 
     const answer = await callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
-      body: { username: uniqueName() },
+      body: { username: uniqueUsername("fidelity") },
     });
     world.sandbox.clearFaults();
 
@@ -527,8 +525,8 @@ describe("an Idempotency-Key follows Meta's status and is_transient", () => {
     const { tenant, phone } = await owner();
     const options = {
       apiKey: tenant.apiKey,
-      body: { username: uniqueName("idem") },
-      headers: { "idempotency-key": `meta-${uniqueName()}` },
+      body: { username: uniqueUsername("idem") },
+      headers: { "idempotency-key": `meta-${uniqueUsername("fidelity")}` },
     };
     world.sandbox.injectFault({ mode: "status", example });
     const first = await callUsernameApi("claim", phone.phoneNumberId, options);

@@ -17,6 +17,7 @@ import {
   seedPhone,
   seedTenant,
   storedState,
+  uniqueUsername,
   useWorld,
 } from "../support/world.ts";
 
@@ -27,19 +28,13 @@ beforeAll(() => {
   process.env.META_TIMEOUT_MS = "10000";
 });
 
-let nameCounter = 0;
-function uniqueName(prefix: string): string {
-  nameCounter += 1;
-  return `${prefix}_${nameCounter}_${Date.now() % 1_000_000}`;
-}
-
 /** A number that already holds a name here and at Meta, so "unchanged" has something to lose. */
 async function phoneWithState(): Promise<{ tenant: SeededTenant; phone: SeededPhone }> {
   const tenant = await seedTenant();
   const phone = await seedPhone(world, tenant);
   const claimed = await callUsernameApi("claim", phone.phoneNumberId, {
     apiKey: tenant.apiKey,
-    body: { username: uniqueName("upstream") },
+    body: { username: uniqueUsername("upstream") },
   });
   expect(claimed.status).toBe(200);
   world.sandbox.clearRequests();
@@ -51,7 +46,7 @@ function call(
   who: { tenant: SeededTenant; phone: SeededPhone },
   options: CallOptions = {},
 ) {
-  const body = operation === "claim" ? { body: { username: uniqueName("attempt") } } : {};
+  const body = operation === "claim" ? { body: { username: uniqueUsername("attempt") } } : {};
   return callUsernameApi(operation, who.phone.phoneNumberId, {
     apiKey: who.tenant.apiKey,
     ...body,
