@@ -20,11 +20,21 @@ export const webhookEntrySchema = z.looseObject({
   changes: z.optional(z.array(webhookChangeSchema)),
 });
 
+export const WHATSAPP_OBJECT = "whatsapp_business_account";
+
 export const webhookPayloadSchema = z.looseObject({
-  object: z.literal("whatsapp_business_account"),
+  object: z.literal(WHATSAPP_OBJECT),
   entry: z.array(webhookEntrySchema),
 });
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/**
+ * A delivery for another product of the same Meta app (`"object": "page"`, `"instagram"`...): one
+ * app may send several products to one callback URL, and each is acknowledged and ignored.
+ */
+export const otherObjectPayloadSchema = z.looseObject({
+  object: z.string().check(z.refine((object) => object !== WHATSAPP_OBJECT)),
+});
 
 export const usernameUpdateValueSchema = z.looseObject({
   display_phone_number: z.string().check(z.regex(/\d/, "display_phone_number must contain digits")),

@@ -7,7 +7,7 @@ import { graphErrors } from "../http/graph-error.ts";
 import { parseJsonSafely, rawBody } from "../http/request.ts";
 import { logger } from "../logger.ts";
 import { describeIssues } from "../validation/issues.ts";
-import { webhookPayloadSchema } from "../validation/webhook.ts";
+import { otherObjectPayloadSchema, webhookPayloadSchema } from "../validation/webhook.ts";
 import { isValidSignature } from "./signature.ts";
 import { applyUsernameUpdates, type DeliverySummary } from "./username-updates.ts";
 
@@ -17,6 +17,17 @@ export const WEBHOOK_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 export type DeliveryOutcome =
   | { status: 200; body: { received: true } & DeliverySummary }
   | { status: 400 | 401 | 413 | 500; body: unknown };
+
+const NOTHING_APPLIED: DeliverySummary = {
+  changes: 0,
+  applied: 0,
+  duplicate: 0,
+  stale: 0,
+  unchanged: 0,
+  unknownNumber: 0,
+  ignored: 0,
+  failed: 0,
+};
 
 function graphErrorBody(
   error: ReturnType<(typeof graphErrors)[keyof typeof graphErrors]>,
@@ -53,6 +64,12 @@ export async function receiveDelivery(
       status: 400,
       body: graphErrorBody(graphErrors.invalidParameter("Body is not valid JSON"), requestId),
     };
+  }
+  const other = otherObjectPayloadSchema.safeParse(json);
+  if (other.success) {
+    // Signed by Meta, so not an error: a 4xx would only make Meta redeliver it for days.
+    logger.info("webhook delivery for another object ignored", { object: other.data.object.slice(0, 64) });
+    return { status: 200, body: { received: true, ...NOTHING_APPLIED } };
   }
   const payload = webhookPayloadSchema.safeParse(json);
   if (!payload.success) {
