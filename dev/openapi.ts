@@ -12,6 +12,7 @@ import { errorResponses } from "./openapi/error-responses.ts";
 import { idempotencyKeyParameter } from "./openapi/idempotency-key.ts";
 import { jsonSchemaOf, propertiesOf } from "./openapi/json-schema.ts";
 import { type OperationInfo, operations } from "./openapi/operations.ts";
+import { metaHeaderComponents } from "./openapi/parameter-forms.ts";
 import { schemaComponents } from "./openapi/schemas.ts";
 
 const PATH_PARAMETER_DESCRIPTIONS: Record<string, string> = {
@@ -77,8 +78,10 @@ export function buildOpenApiDocument() {
       version: packageJson.version,
       description:
         "Manage the business username of WhatsApp business phone numbers through a proxy that speaks Meta's " +
-        "Graph API dialect: clients written for the Graph API work by changing only the base URL and the auth " +
-        "header. Every error is a Graph-style envelope.",
+        "Graph API dialect: clients written for the Graph API work by changing only the base URL and using an " +
+        "API key as their token (header, or Graph's `access_token` parameter). Parameters are taken as JSON, " +
+        "a form or the query string. Every error is a Graph-style envelope; Meta's pass through byte for byte " +
+        "with their status and the Meta headers clients act on.",
     },
     servers: [
       { url: `http://127.0.0.1:${DEFAULT_PORT}`, description: "npm start (local gateway)" },
@@ -102,7 +105,16 @@ export function buildOpenApiDocument() {
           description:
             "The same API key as `Authorization: Bearer <key>`, for Graph clients that can only send that.",
         },
+        AccessToken: {
+          type: "apiKey",
+          in: "query",
+          name: "access_token",
+          description:
+            "The same API key as Graph's `access_token` parameter: in the query string, or a form or JSON " +
+            "field of the body. Never forwarded to Meta, never logged.",
+        },
       },
+      headers: metaHeaderComponents(),
       parameters,
       schemas: schemaComponents(),
       responses: errorResponses(),

@@ -73,6 +73,8 @@ type SstTransform<T> = Partial<T> | ((args: T, opts: unknown, name: string) => u
 
 /** The parts of Pulumi's `aws.apigatewayv2.StageArgs` we set. */
 interface SstApiStageArgs {
+  /** SST sets the destination (its log group) and a default format. */
+  accessLogSettings?: { destinationArn?: SstInput<string>; format?: SstInput<string> };
   defaultRouteSettings: SstInput<{
     throttlingBurstLimit?: SstInput<number>;
     throttlingRateLimit?: SstInput<number>;

@@ -3,10 +3,13 @@
  * state.ts's rules; `/__sandbox/...` is the control API. Everything the control API can
  * do is also a method of the returned object, so tests need not speak HTTP to set up.
  */
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { graphAnswerHeaders } from "./meta-errors.ts";
 import {
   faultReply,
+  type GraphReply,
   isRecord,
   type RecordedRequest,
   SandboxError,
@@ -289,7 +292,14 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     raw: string,
   ): Promise<void> {
     const method = req.method ?? "GET";
-    state.record({ method, path: target, headers: flattenHeaders(req), body: raw, at: Date.now() });
+    const recorded: RecordedRequest = {
+      method,
+      path: target,
+      headers: flattenHeaders(req),
+      body: raw,
+      at: Date.now(),
+    };
+    state.record(recorded);
     const fault = state.takeFault(target);
     if (fault?.mode === "reset") {
       req.socket.resetAndDestroy();
@@ -298,10 +308,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     if (fault?.mode === "hang") return; // the socket stays open until the client gives up or close()
     const extra = fault?.mode === "slow" ? fault.delayMs : 0;
     if (!(await wait(state.delayMs + extra))) return;
-    if (fault?.mode === "status") {
-      const reply = faultReply(fault);
-      return sendJson(res, reply.status, reply.body);
-    }
+    if (fault?.mode === "status") return sendGraph(res, faultReply(fault), recorded);
     if (fault?.mode === "garbage") {
       res.writeHead(200, { "content-type": "text/html" });
       res.end("<html>oops</html>");
@@ -315,7 +322,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       authorization: req.headers.authorization,
       body: raw,
     });
-    sendJson(res, reply.status, reply.body);
+    sendGraph(res, reply, recorded);
     if (reply.event) webhooks.fireAndForget(reply.event);
   }
 
@@ -342,6 +349,23 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   }
 
   return sandbox;
+}
+
+/**
+ * A Graph answer as Meta sends it: Graph's trace and debug headers on every answer, the reply's
+ * own headers, its exact bytes; what was sent is kept with the recorded request.
+ */
+function sendGraph(res: ServerResponse, reply: GraphReply, recorded: RecordedRequest): void {
+  const body = reply.rawBody ?? JSON.stringify(reply.body);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    ...graphAnswerHeaders(() => randomBytes(12).toString("base64url")),
+    ...reply.headers,
+    "content-length": String(Buffer.byteLength(body)),
+  };
+  recorded.response = { status: reply.status, headers, body };
+  res.writeHead(reply.status, headers);
+  res.end(body);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -4,6 +4,11 @@
  * so the rules read (and change) in one place.
  */
 import { randomBytes } from "node:crypto";
+import {
+  META_ANSWER_EXAMPLE_NAMES,
+  META_ANSWER_EXAMPLES,
+  type MetaAnswerExampleName,
+} from "./meta-errors.ts";
 import type { WebhookEvent } from "./webhooks.ts";
 
 /** One WhatsApp business phone number as the sandbox's Meta knows it. */
@@ -48,6 +53,15 @@ export interface RecordedRequest {
   body: string;
   /** Epoch milliseconds when the whole request had arrived. */
   at: number;
+  /** What the sandbox answered, byte for byte; absent while pending, and for resets and hangs. */
+  response?: RecordedResponse;
+}
+
+export interface RecordedResponse {
+  status: number;
+  /** Lower-case names, every header the sandbox sent. */
+  headers: Record<string, string>;
+  body: string;
 }
 
 export type SandboxFaultMode = "status" | "slow" | "garbage" | "reset" | "hang";
@@ -58,6 +72,12 @@ export interface SandboxFault {
   status?: number;
   /** For "status": answer this JSON instead of the default Graph error for the status. */
   body?: unknown;
+  /** For "status": answer these exact bytes (takes precedence over `body`). */
+  rawBody?: string;
+  /** For "status": one of Meta's real answers (meta-errors.ts): its status, headers and bytes. */
+  example?: MetaAnswerExampleName;
+  /** For "status": response headers to add (lower-case names), over the example's. */
+  headers?: Record<string, string>;
   /** For "slow": how long to wait before answering normally (default 1000). */
   delayMs?: number;
   /** How many upcoming Graph requests this fault takes (default 1; Infinity in-process = all). */
@@ -77,6 +97,10 @@ export interface GraphRequest {
 export interface GraphReply {
   status: number;
   body: unknown;
+  /** Sent instead of JSON-encoding `body`, byte for byte. */
+  rawBody?: string;
+  /** Headers besides the ones Graph sends on every answer. */
+  headers?: Record<string, string>;
   /** A webhook Meta would send because of this request (DELETE). */
   event?: WebhookEvent;
 }
@@ -145,7 +169,17 @@ export function graphError(httpStatus: number, f: GraphErrorFields): GraphReply 
 
 /** The answer of a "status" fault: Graph's transient errors unless the test gave a body. */
 export function faultReply(fault: SandboxFault): GraphReply {
-  const status = fault.status ?? 500;
+  const example = fault.example === undefined ? undefined : META_ANSWER_EXAMPLES[fault.example];
+  const status = fault.status ?? example?.status ?? 500;
+  const reply = defaultFaultReply(status, fault);
+  const headers = { ...example?.headers, ...fault.headers };
+  if (Object.keys(headers).length > 0) reply.headers = { ...reply.headers, ...headers };
+  const rawBody = fault.rawBody ?? example?.body;
+  if (rawBody !== undefined) reply.rawBody = rawBody;
+  return reply;
+}
+
+function defaultFaultReply(status: number, fault: SandboxFault): GraphReply {
   if (fault.body !== undefined) return { status, body: fault.body };
   if (status === 429) {
     return graphError(429, {
@@ -184,12 +218,12 @@ const unknownPath = (pathname: string): GraphReply =>
     code: 100,
   });
 
-const badToken = (): GraphReply =>
-  graphError(401, {
-    message: "Invalid OAuth access token - Cannot parse access token",
-    type: "OAuthException",
-    code: 190,
-  });
+const BAD_TOKEN_MESSAGE = "Invalid OAuth access token - Cannot parse access token";
+/** Graph's 401 carries its OAuth challenge in WWW-Authenticate. */
+const badToken = (): GraphReply => ({
+  ...graphError(401, { message: BAD_TOKEN_MESSAGE, type: "OAuthException", code: 190 }),
+  headers: { "www-authenticate": `OAuth "Facebook Platform" "invalid_token" "${BAD_TOKEN_MESSAGE}"` },
+});
 
 const VERSION = /^v\d+\.\d+$/;
 const EDGE_METHODS = new Map<string, readonly string[]>([
@@ -289,12 +323,28 @@ export type NormalizedFault = SandboxFault & { status: number; delayMs: number; 
 /** Validates and fills a fault's defaults. */
 export function parseFault(value: unknown): NormalizedFault {
   if (!isRecord(value)) throw new SandboxError(400, "fault must be a JSON object");
-  rejectUnknownKeys(value, new Set(["mode", "status", "body", "delayMs", "count", "path"]), "fault");
+  rejectUnknownKeys(
+    value,
+    new Set(["mode", "status", "body", "rawBody", "example", "headers", "delayMs", "count", "path"]),
+    "fault",
+  );
   const f = value as unknown as SandboxFault;
+  if (f.example !== undefined && !META_ANSWER_EXAMPLE_NAMES.includes(f.example)) {
+    throw new SandboxError(400, `example must be one of ${META_ANSWER_EXAMPLE_NAMES.join(", ")}`);
+  }
+  if (f.rawBody !== undefined && typeof f.rawBody !== "string")
+    throw new SandboxError(400, "rawBody must be a string");
+  if (
+    f.headers !== undefined &&
+    (!isRecord(f.headers) ||
+      Object.entries(f.headers).some(([k, v]) => typeof v !== "string" || k !== k.toLowerCase()))
+  ) {
+    throw new SandboxError(400, "headers must map lower-case names to strings");
+  }
   if (!["status", "slow", "garbage", "reset", "hang"].includes(f.mode)) {
     throw new SandboxError(400, "mode must be one of status, slow, garbage, reset, hang");
   }
-  const status = f.status ?? 500;
+  const status = f.status ?? (f.example === undefined ? 500 : META_ANSWER_EXAMPLES[f.example].status);
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     throw new SandboxError(400, "status must be an HTTP status (200-599)");
   }
@@ -316,6 +366,9 @@ export function parseFault(value: unknown): NormalizedFault {
   };
   if (f.path !== undefined) fault.path = f.path;
   if (f.body !== undefined) fault.body = f.body;
+  if (f.rawBody !== undefined) fault.rawBody = f.rawBody;
+  if (f.example !== undefined) fault.example = f.example;
+  if (f.headers !== undefined) fault.headers = { ...f.headers };
   return fault;
 }
 
@@ -477,7 +530,13 @@ export class SandboxState {
     }
     const gate = this.#gate(req, id);
     if ("reply" in gate) return gate.reply;
-    const { phone } = gate;
+    const reply = this.#answer(req, edge, gate.phone);
+    reply.headers = { ...reply.headers, "x-business-use-case-usage": usageHeader(gate.phone) };
+    return reply;
+  }
+
+  /** The endpoint's own answer, once the gate has let the request through. */
+  #answer(req: GraphRequest, edge: string | undefined, phone: SandboxPhone): GraphReply {
     if (edge === "username_suggestions") {
       return { status: 200, body: { data: [{ username_suggestions: this.#suggest(phone) }] } };
     }
@@ -673,6 +732,21 @@ export class SandboxState {
       ...value,
     };
   }
+}
+
+/** Meta's usage of the number's WhatsApp Business account, as it reports it on every call. */
+function usageHeader(phone: SandboxPhone): string {
+  return JSON.stringify({
+    [phone.wabaId]: [
+      {
+        type: "whatsapp_business_management",
+        call_count: 1,
+        total_cputime: 1,
+        total_time: 1,
+        estimated_time_to_regain_access: 0,
+      },
+    ],
+  });
 }
 
 function safeDecode(segment: string): string | undefined {

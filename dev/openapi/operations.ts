@@ -3,11 +3,22 @@
  * builder fails on a route missing here or an entry for a route that no longer exists.
  */
 import { replayedHeader } from "./idempotency-key.ts";
+import {
+  accessTokenParameter,
+  claimQueryParameters,
+  claimRequestBody,
+  metaHeaders,
+} from "./parameter-forms.ts";
 import { ref } from "./schemas.ts";
 
 const json = (schema: unknown, description: string) => ({
   description,
   content: { "application/json": { schema } },
+});
+/** Meta's answer, with the Meta headers clients act on. */
+const fromMeta = (schema: unknown, description: string) => ({
+  ...json(schema, description),
+  headers: metaHeaders(),
 });
 const error = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
@@ -31,10 +42,10 @@ const IDEMPOTENT = {
 };
 const replayable = (schema: unknown) => ({
   ...json(schema, "Meta's answer, passed through (or replayed for a repeated Idempotency-Key)"),
-  headers: replayedHeader(),
+  headers: { ...metaHeaders(), ...replayedHeader() },
 });
 
-const USERNAME_SECURITY = [{ ApiKey: [] }, { BearerApiKey: [] }];
+const USERNAME_SECURITY = [{ ApiKey: [] }, { BearerApiKey: [] }, { AccessToken: [] }];
 const upstream = (method: string, edge: string) =>
   `Forwarded to Meta as \`${method} /{version}/{phone_number_id}/${edge}\` with the number's own access token.`;
 
@@ -57,7 +68,11 @@ export const operations: Record<string, OperationInfo> = {
     summary: "Get a phone number's username",
     description: `${upstream("GET", "username")} Meta's answer becomes the stored state of the number.`,
     security: USERNAME_SECURITY,
-    responses: { "200": json(ref("UsernameResponse"), "Meta's answer, passed through"), ...USERNAME_ERRORS },
+    parameters: [accessTokenParameter()],
+    responses: {
+      "200": fromMeta(ref("UsernameResponse"), "Meta's answer, passed through"),
+      ...USERNAME_ERRORS,
+    },
   },
   "GET /meta/whatsapp/{version}/{phone_number_id}/username_suggestions": {
     operationId: "getUsernameSuggestions",
@@ -65,8 +80,9 @@ export const operations: Record<string, OperationInfo> = {
     summary: "Get username suggestions for a phone number",
     description: `${upstream("GET", "username_suggestions")} Nothing is recorded.`,
     security: USERNAME_SECURITY,
+    parameters: [accessTokenParameter()],
     responses: {
-      "200": json(ref("UsernameSuggestionsResponse"), "Meta's answer, passed through"),
+      "200": fromMeta(ref("UsernameSuggestionsResponse"), "Meta's answer, passed through"),
       ...USERNAME_ERRORS,
     },
   },
@@ -77,19 +93,22 @@ export const operations: Record<string, OperationInfo> = {
     description:
       `${upstream("POST", "username")} The username format is checked first; a bad name never reaches Meta. On success the name ` +
       "is stored with the returned status; with `force_transfer`, any other number of the same business " +
-      "portfolio that held the name loses it in the same write. The body is read as JSON whatever its content type.",
+      "portfolio that held the name loses it in the same write. The parameters may come as JSON, a form or " +
+      "the query string (see the request body).",
     security: USERNAME_SECURITY,
-    parameters: IDEMPOTENT.parameters,
-    requestBody: { required: true, ...json(ref("ClaimUsernameRequest"), "The username to request") },
+    parameters: [...IDEMPOTENT.parameters, accessTokenParameter(), ...claimQueryParameters()],
+    requestBody: claimRequestBody("The username to request"),
     responses: { "200": replayable(ref("ClaimUsernameResponse")), ...USERNAME_ERRORS, ...IDEMPOTENT.errors },
   },
   "DELETE /meta/whatsapp/{version}/{phone_number_id}/username": {
     operationId: "deleteUsername",
     tags: ["usernames"],
     summary: "Remove a phone number's username",
-    description: `${upstream("DELETE", "username")} \`success: true\` stores status \`deleted\` and clears the username.`,
+    description:
+      `${upstream("DELETE", "username")} \`success: true\` stores status \`deleted\` and clears the username. ` +
+      "Clients that cannot send DELETE may POST with `method=delete`.",
     security: USERNAME_SECURITY,
-    parameters: IDEMPOTENT.parameters,
+    parameters: [...IDEMPOTENT.parameters, accessTokenParameter()],
     responses: { "200": replayable(ref("DeleteUsernameResponse")), ...USERNAME_ERRORS, ...IDEMPOTENT.errors },
   },
   "GET /meta/whatsapp/webhook": {
@@ -129,8 +148,8 @@ export const operations: Record<string, OperationInfo> = {
     tags: ["webhook"],
     summary: "Meta's signed webhook deliveries",
     description:
-      "`business_username_updates` changes update the stored state of the number; every other field is " +
-      "acknowledged and ignored. Delivery is at least once and unordered: a duplicate changes nothing, an event " +
+      "`business_username_updates` changes update the stored state of the number; every other field, and " +
+      "a delivery for another `object` (a Page, Instagram), is acknowledged and ignored. Delivery is at least once and unordered: a duplicate changes nothing, an event " +
       "older than the stored state does not overwrite it, an unknown number is logged and acknowledged.",
     security: [],
     parameters: [

@@ -150,8 +150,10 @@ export function schemaComponents(): Record<string, JsonSchema> {
     },
     GraphError: {
       description:
-        "Meta's Graph API error envelope. Every error has this shape; Meta's own errors are passed through " +
-        "with their HTTP status and body unchanged. `fbtrace_id` of the service's own errors is the request id.",
+        "Meta's Graph API error envelope. Every error the service makes has this shape. Meta's own errors are " +
+        "passed through byte for byte with their HTTP status whatever else they hold (Meta's may lack `type`, " +
+        "carry `error_data` as a JSON string or without `messaging_product`, or add fields): any JSON object " +
+        "whose `error` is an object. `fbtrace_id` of the service's own errors is the request id.",
       ...jsonSchemaOf(graphErrorSchema),
     },
     Username: username(),

@@ -336,10 +336,22 @@ describe("functions", () => {
 });
 
 describe("API", () => {
+  /** The stage args after the transform, applied to what SST passes it (its log group, its format). */
+  function transformedStage(args: SstApiGatewayV2Args): SstApiStageArgs {
+    const stage: SstApiStageArgs = {
+      defaultRouteSettings: {},
+      accessLogSettings: { destinationArn: "arn:aws:logs:sst-log-group", format: '{"path":"$context.path"}' },
+    };
+    const transform = args.transform?.stage;
+    if (typeof transform === "function") transform(stage, {}, "ApiStage");
+    else Object.assign(stage, transform);
+    return stage;
+  }
+
   it("throttles the stage (burst and rate), logs access and has no CORS", async () => {
     const { only } = await loadConfig("dev");
     const args = only("ApiGatewayV2")[0]?.args as SstApiGatewayV2Args;
-    const stage = args.transform?.stage as SstApiStageArgs;
+    const stage = transformedStage(args);
     const settings = stage.defaultRouteSettings as {
       throttlingBurstLimit?: number;
       throttlingRateLimit?: number;
@@ -348,6 +360,19 @@ describe("API", () => {
     expect(settings.throttlingBurstLimit).toBeGreaterThanOrEqual(settings.throttlingRateLimit ?? 0);
     expect(args.cors).toBe(false);
     expect((args.accessLog as { retention?: string }).retention).toBeDefined();
+  });
+
+  it("access log lines never hold a query string (access_token) or path, and keep SST's log group", async () => {
+    const { only } = await loadConfig("dev");
+    const stage = transformedStage(only("ApiGatewayV2")[0]?.args as SstApiGatewayV2Args);
+    expect(stage.accessLogSettings?.destinationArn).toBe("arn:aws:logs:sst-log-group");
+    const format = String(stage.accessLogSettings?.format);
+    const variables = format.match(/\$context\.[\w.]+/g) ?? [];
+    expect(variables).toContain("$context.routeKey");
+    expect(variables).toContain("$context.requestId");
+    for (const variable of variables)
+      expect(variable).not.toMatch(/path|query|querystring|authorization|apiKey/i);
+    expect(JSON.parse(format)).toBeTypeOf("object");
   });
 });
 

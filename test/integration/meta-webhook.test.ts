@@ -165,6 +165,7 @@ describe("POST /meta/whatsapp/webhook", () => {
 
   it.each([
     ["malformed JSON", "{not json"],
+    ["an object that is not a string", JSON.stringify({ object: 42, entry: [] })],
     ["no entry array", JSON.stringify({ object: "whatsapp_business_account" })],
     ["a JSON array", "[]"],
   ])("answers 400 to %s", async (_, body) => {

@@ -30,6 +30,7 @@ import {
   webhookCaseArb,
 } from "./helpers/fuzz-requests.ts";
 import { invokeRoute, routeKey, toGatewayEvent } from "./helpers/gateway-event.ts";
+import { type PostIntent, postIntent } from "./helpers/parameter-oracle.ts";
 import { expectConsistent, type Item, itemKey, scanTable } from "./helpers/store-snapshot.ts";
 
 const world = useWorld();
@@ -118,31 +119,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function own_(value: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(value, key) ? value[key] : undefined;
-}
-
-/** SPEC §2: a JSON object with a valid `username` and, optionally, a known `transfer_action`. */
-function isValidClaimBody(bytes: Buffer): boolean {
-  const parsed = parseJson(bytes);
-  if (!parsed.ok || !isObject(parsed.value)) return false;
-  const username = own_(parsed.value, "username");
-  const transfer = own_(parsed.value, "transfer_action");
-  return (
-    typeof username === "string" &&
-    oracleAccepts(username) &&
-    (transfer === undefined || transfer === "none" || transfer === "force_transfer")
-  );
-}
-
 type Expected = { status: number; code: number } | "meta";
 
 /** What the username routes must answer, from the generator's labels (SPEC §2, docs/reliability.md). */
-function expectedUsername(c: UsernameCase, route: RouteDefinition, body: Buffer): Expected {
+function expectedUsername(
+  c: UsernameCase,
+  route: RouteDefinition,
+  body: Buffer,
+  intent: PostIntent,
+): Expected {
   if (c.version === "invalid" || c.phone === "invalid") return { status: 400, code: 100 };
   if (c.auth === "invalid") return { status: 401, code: 190 };
   if (body.length > API_LIMIT) return { status: 413, code: 100 };
-  if (route.method === "POST" && !isValidClaimBody(body)) return { status: 400, code: 100 };
+  if (route.method === "POST" && intent.kind === "refused") return { status: 400, code: 100 };
   if (route.method !== "GET" && c.idempotencyKey === "invalid") return { status: 400, code: 100 };
   if (c.phone !== "own") return { status: 400, code: 33 };
   return "meta";
@@ -154,6 +143,11 @@ function validSignature(body: Buffer, header: string | undefined): boolean {
     const hex = /^sha256=([0-9a-fA-F]{64})$/.exec(part.trim())?.[1];
     return hex !== undefined && timingSafeEqual(Buffer.from(hex, "hex"), expected);
   });
+}
+
+/** A signed delivery for another product of the app (`page`, `instagram`...): acknowledged, ignored. */
+function isOtherObject(value: unknown): boolean {
+  return isObject(value) && typeof value.object === "string" && value.object !== "whatsapp_business_account";
 }
 
 /** SPEC §4's payload shape, as far as the service must check it. */
@@ -201,24 +195,22 @@ const DOCUMENTED_SUCCESS: Record<string, (json: Answer["json"]) => boolean> = {
   "DELETE username": (json) => typeof json?.success === "boolean",
 };
 
-function checkSandboxRequests(route: RouteDefinition, routedVersion: string | undefined, body: Buffer) {
+function checkSandboxRequests(route: RouteDefinition, routedVersion: string | undefined, intent: PostIntent) {
   const requests = world.sandbox.requests();
   world.sandbox.clearRequests();
   const edge = route.path.endsWith("username_suggestions") ? "username_suggestions" : "username";
   for (const request of requests) {
-    // Only ever our own number, with its token, on the routed edge, with a valid body.
-    expect(request.method).toBe(route.method);
+    // Only ever our own number, with its token, on the routed edge, with exactly the valid parameters.
+    expect(request.method).toBe(intent.kind === "delete" ? "DELETE" : route.method);
     expect(request.path).toBe(`/${routedVersion}/${own.phoneNumberId}/${edge}`);
     expect(request.headers.authorization).toBe(`Bearer ${own.accessToken}`);
-    if (route.method === "POST") {
+    if (intent.kind === "claim") {
       const forwarded = JSON.parse(request.body) as Record<string, unknown>;
-      expect(Object.keys(forwarded).every((key) => key === "username" || key === "transfer_action")).toBe(
-        true,
-      );
+      expect(forwarded).toEqual({
+        username: intent.username,
+        ...(intent.transferAction ? { transfer_action: intent.transferAction } : {}),
+      });
       expect(oracleAccepts(String(forwarded.username))).toBe(true);
-      expect(forwarded.username).toBe(
-        (JSON.parse(body.toString("utf8")) as Record<string, unknown>).username,
-      );
     } else {
       expect(request.body).toBe("");
     }
@@ -238,9 +230,13 @@ async function runUsernameCase(c: UsernameCase): Promise<void> {
   const answer = await invokeRoute(routed);
   expectSecurityHeaders(answer);
   expectNoUndeclared5xx(answer);
-  const edgeKey = `${route.method} ${route.path.split("/").at(-1)}`;
-  const metaCalls = checkSandboxRequests(route, event.pathParameters?.version, body);
-  const expected = expectedUsername(c, route, body);
+  const intent: PostIntent =
+    route.method === "POST"
+      ? await postIntent(event.rawQueryString, body, event.headers["content-type"])
+      : { kind: "refused" };
+  const edgeKey = `${intent.kind === "delete" ? "DELETE" : route.method} ${route.path.split("/").at(-1)}`;
+  const metaCalls = checkSandboxRequests(route, event.pathParameters?.version, intent);
+  const expected = expectedUsername(c, route, body, intent);
 
   if (expected !== "meta") {
     count(route, `${expected.status}/${expected.code}`);
@@ -310,6 +306,7 @@ async function runWebhookCase(c: WebhookCase): Promise<void> {
   let expected: { status: number; code?: number };
   if (body.length > WEBHOOK_LIMIT) expected = { status: 413, code: 100 };
   else if (!validSignature(body, event.headers["x-hub-signature-256"])) expected = { status: 401, code: 100 };
+  else if (parsed.ok && isOtherObject(parsed.value)) expected = { status: 200 };
   else if (!parsed.ok || !isWebhookPayload(parsed.value)) expected = { status: 400, code: 100 };
   else expected = { status: 200 };
   count(route, `${expected.status}${expected.code ? `/${expected.code}` : ""}`);

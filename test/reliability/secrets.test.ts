@@ -112,6 +112,23 @@ describe("secrets", () => {
     // Successes, with both ways of presenting the key, and an idempotent replay.
     for (const operation of OPERATIONS) await call(`${operation} ok`, operation);
     await call("bearer", "get", { bearer: true });
+    // The key as Graph SDKs send it: the access_token parameter, in the query string and in a form.
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    await call("access_token query", "get", { apiKey: undefined, rawQuery: `access_token=${tenant.apiKey}` });
+    await call("access_token form", "claim", {
+      apiKey: undefined,
+      rawBody: `username=secret_form&access_token=${tenant.apiKey}`,
+      headers: form,
+    });
+    await call("access_token bad form", "claim", {
+      apiKey: undefined,
+      rawBody: `username=&transfer_action=${tenant.apiKey}&access_token=${tenant.apiKey}`,
+      headers: form,
+    });
+    await call("access_token revoked", "get", {
+      apiKey: undefined,
+      rawQuery: `access_token=${revoked.apiKey}`,
+    });
     const keyed = { body: { username: "secret_keyed" }, headers: { "idempotency-key": "secret-run" } };
     await call("keyed", "claim", keyed);
     await call("replay", "claim", keyed);

@@ -12,6 +12,8 @@ export interface EventInput {
   body?: string | Buffer;
   base64?: boolean;
   query?: Record<string, string>;
+  /** The query string exactly as sent (wins over `query` for rawQueryString). */
+  rawQuery?: string;
 }
 
 export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
@@ -26,7 +28,7 @@ export function apiEvent(input: EventInput): APIGatewayProxyEventV2 {
       : input.base64
         ? Buffer.from(input.body).toString("base64")
         : input.body.toString();
-  const rawQueryString = new URLSearchParams(input.query ?? {}).toString();
+  const rawQueryString = input.rawQuery ?? new URLSearchParams(input.query ?? {}).toString();
   return {
     version: "2.0",
     routeKey: `${input.method} ${input.routePath}`,

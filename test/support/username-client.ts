@@ -37,6 +37,8 @@ export interface CallOptions {
   rawBody?: string | Buffer;
   base64?: boolean;
   remainingMs?: number;
+  /** The query string, exactly as a client would send it (`username=a&access_token=…`). */
+  rawQuery?: string;
 }
 
 export function callUsernameApi(
@@ -62,6 +64,7 @@ export function callUsernameApi(
     headers,
     ...(body !== undefined ? { body } : {}),
     ...(options.base64 ? { base64: true } : {}),
+    ...(options.rawQuery !== undefined ? { rawQuery: options.rawQuery } : {}),
   });
   return invoke(route.handler, event, lambdaContext(options.remainingMs ?? 30_000));
 }

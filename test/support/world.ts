@@ -24,6 +24,13 @@ export function uniqueDigits(length = 15): string {
   return `${counter}${random}${Date.now()}`.slice(0, length).padEnd(length, "7");
 }
 
+let nameCounter = 0;
+/** A valid username no other call of this run gets: `<prefix>_<n>_<time>` (prefix: letters, digits, _). */
+export function uniqueUsername(prefix: string): string {
+  nameCounter += 1;
+  return `${prefix}_${nameCounter}_${Date.now() % 1_000_000}`.slice(0, 35);
+}
+
 export function useWorld(): World {
   const world = {} as World;
   beforeAll(async () => {

@@ -133,3 +133,18 @@ describe("presentedApiKey", () => {
     expect(presentedApiKey(headers)).toBe(expected);
   });
 });
+
+describe("presentedApiKey with the access_token parameter", () => {
+  const key = `wau_${"k".repeat(32)}`;
+
+  it.each<[string, Record<string, string | undefined>, string | undefined, string | undefined]>([
+    ["access_token alone", {}, key, key],
+    ["access_token with surrounding spaces", {}, `  ${key} `, key],
+    ["X-API-Key wins over access_token", { "x-api-key": key }, "other", key],
+    ["Bearer wins over access_token", { authorization: `Bearer ${key}` }, "other", key],
+    ["an empty access_token is none", {}, "   ", undefined],
+    ["a Basic header falls back to access_token", { authorization: "Basic abc" }, key, key],
+  ])("%s", (_what, headers, accessToken, expected) => {
+    expect(presentedApiKey(headers, accessToken)).toBe(expected);
+  });
+});

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { usernamePattern } from "../../dev/openapi/username-pattern.ts";
 import { buildOpenApiDocument, openApiJson } from "../../dev/openapi.ts";
+import { PASSED_THROUGH_HEADERS } from "../../functions/core/graph/client.ts";
 import { idempotencyKeyOf } from "../../functions/core/idempotency/idempotency-key.ts";
 import { graphErrorSchema } from "../../functions/core/validation/graph-error.ts";
 import {
@@ -48,12 +49,31 @@ describe("docs/openapi.json", () => {
 });
 
 describe("the document", () => {
-  it("is OpenAPI 3.1 with the X-API-Key scheme and bearer as an alternative", () => {
+  it("is OpenAPI 3.1 with the X-API-Key scheme, and bearer and access_token as alternatives", () => {
     expect(document.openapi).toBe("3.1.0");
     expect(document.components.securitySchemes).toEqual({
       ApiKey: expect.objectContaining({ type: "apiKey", in: "header", name: "X-API-Key" }),
       BearerApiKey: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      AccessToken: expect.objectContaining({ type: "apiKey", in: "query", name: "access_token" }),
     });
+  });
+
+  it("describes the POST parameters in every form Graph takes, and Meta's headers on Meta's answers", () => {
+    const claim = document.paths["/meta/whatsapp/{version}/{phone_number_id}/username"].post;
+    expect(Object.keys(claim.requestBody.content).sort()).toEqual([
+      "application/json",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data",
+    ]);
+    expect(claim.requestBody.description).toMatch(/body's value of a parameter wins over the query string's/);
+    const query = claim.parameters.filter((p: Json) => p.in === "query").map((p: Json) => p.name);
+    expect(query.sort()).toEqual(["access_token", "method", "transfer_action", "username"]);
+    for (const name of PASSED_THROUGH_HEADERS) {
+      expect(document.components.headers[name], name).toBeDefined();
+      expect(claim.responses["200"].headers[name], name).toEqual({ $ref: `#/components/headers/${name}` });
+      expect(document.components.responses.BadRequest.headers[name], name).toBeDefined();
+    }
+    expect(document.components.responses.Unauthorized.headers["www-authenticate"]).toBeDefined();
   });
 
   it("describes every route of infra/routes.ts, and nothing else", () => {
@@ -68,7 +88,7 @@ describe("the document", () => {
       for (const [, name] of route.path.matchAll(/\{(\w+)\}/g)) expect(declared).toContain(name);
       // Callers with API keys authenticate; Meta signs instead.
       if (route.audience === "api")
-        expect(operation.security).toEqual([{ ApiKey: [] }, { BearerApiKey: [] }]);
+        expect(operation.security).toEqual([{ ApiKey: [] }, { BearerApiKey: [] }, { AccessToken: [] }]);
       else expect(operation.security).toEqual([]);
     }
   });

@@ -35,12 +35,18 @@ export function sameHash(a: string, b: string): boolean {
 }
 
 /**
- * The key a request presents: `X-API-Key`, or `Authorization: Bearer <key>` for Graph clients
- * that can only send that. Header names arrive lower-cased from API Gateway HTTP APIs.
+ * The key a request presents, first found of: `X-API-Key`, `Authorization: Bearer <key>`, the
+ * `access_token` parameter (query string or body, as Graph SDKs send a token). Each is held to the
+ * same key rules afterwards; the parameter is only ever read here, never forwarded or logged.
+ * Header names arrive lower-cased from API Gateway HTTP APIs.
  */
-export function presentedApiKey(headers: Record<string, string | undefined>): string | undefined {
+export function presentedApiKey(
+  headers: Record<string, string | undefined>,
+  accessToken?: string,
+): string | undefined {
   const direct = headers["x-api-key"]?.trim();
   if (direct) return direct;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
-  return match?.[1];
+  if (match?.[1]) return match[1];
+  return accessToken?.trim() || undefined;
 }

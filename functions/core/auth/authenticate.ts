@@ -17,8 +17,12 @@ export interface Caller {
 const cache = new Map<string, { caller: Caller; expiresAt: number }>();
 const CACHE_LIMIT = 1_000;
 
-export async function authenticate(headers: Record<string, string | undefined>): Promise<Caller> {
-  const keyHash = presentedKeyHash(headers);
+/** The caller the request's key stands for (`presentedApiKey`), or the 401 for none or a bad one. */
+export async function authenticate(
+  headers: Record<string, string | undefined>,
+  accessToken?: string,
+): Promise<Caller> {
+  const keyHash = presentedKeyHash(headers, accessToken);
   return cachedCaller(keyHash) ?? admit(keyHash, await getApiKeyByHash(keyHash));
 }
 
@@ -35,18 +39,20 @@ export interface CallerAndPhone {
 export async function authenticateFor(
   headers: Record<string, string | undefined>,
   phoneNumberId: string,
+  accessToken?: string,
 ): Promise<CallerAndPhone> {
-  const keyHash = presentedKeyHash(headers);
+  const keyHash = presentedKeyHash(headers, accessToken);
   const cached = cachedCaller(keyHash);
   if (cached) return { caller: cached };
   const { apiKey, phone } = await getApiKeyAndPhone(keyHash, phoneNumberId);
   return { caller: admit(keyHash, apiKey), phone: phone ?? null };
 }
 
-function presentedKeyHash(headers: Record<string, string | undefined>): string {
-  const apiKey = presentedApiKey(headers);
+function presentedKeyHash(headers: Record<string, string | undefined>, accessToken?: string): string {
+  const apiKey = presentedApiKey(headers, accessToken);
+  if (!apiKey) throw graphErrors.invalidApiKey("missing");
   // A malformed key cannot exist: refuse it without a storage read.
-  if (!apiKey || !looksLikeApiKey(apiKey)) throw graphErrors.invalidApiKey();
+  if (!looksLikeApiKey(apiKey)) throw graphErrors.invalidApiKey();
   return hashApiKey(apiKey);
 }
 

@@ -23,6 +23,11 @@ export class GraphError extends Error {
   }
 }
 
+/** Graph's challenge format: `OAuth "Facebook Platform" "<error>" "<message>"`. */
+function oauthChallenge(error: "invalid_request" | "invalid_token", message: string): string {
+  return `OAuth "Facebook Platform" "${error}" "${message.replaceAll('"', "'")}"`;
+}
+
 function details(text: string) {
   return { messaging_product: "whatsapp" as const, details: text };
 }
@@ -36,12 +41,23 @@ export const graphErrors = {
       code: 100,
       ...(detail ? { error_data: details(detail) } : {}),
     }),
-  invalidApiKey: () =>
-    new GraphError(401, {
-      message: "Invalid API key: send a valid key in the X-API-Key header",
-      type: "OAuthException",
-      code: 190,
-    }),
+  /**
+   * No key (`invalid_request`) or a key that is malformed, unknown or revoked (`invalid_token`).
+   * Like Graph's own 401, it carries the OAuth challenge in `WWW-Authenticate`.
+   */
+  invalidApiKey: (problem: "missing" | "invalid" = "invalid") => {
+    const message = "Invalid API key: send a valid key as X-API-Key, Authorization: Bearer or access_token";
+    return new GraphError(
+      401,
+      { message, type: "OAuthException", code: 190 },
+      {
+        "www-authenticate": oauthChallenge(
+          problem === "missing" ? "invalid_request" : "invalid_token",
+          message,
+        ),
+      },
+    );
+  },
   /** Unknown and foreign phone numbers get this same body, so ids cannot be probed. */
   phoneNumberNotAccessible: (phoneNumberId: string) =>
     new GraphError(400, {
@@ -55,14 +71,19 @@ export const graphErrors = {
       type: "OAuthException",
       code: 100,
     }),
-  upstreamUnavailable: (status: 502 | 503 | 504, detail: string) =>
-    new GraphError(status, {
-      message: "Service temporarily unavailable",
-      type: "OAuthException",
-      code: 2,
-      is_transient: true,
-      error_data: details(detail),
-    }),
+  /** `headers`: what Meta's unusable answer carried that clients act on (e.g. `retry-after`). */
+  upstreamUnavailable: (status: 502 | 503 | 504, detail: string, headers: Record<string, string> = {}) =>
+    new GraphError(
+      status,
+      {
+        message: "Service temporarily unavailable",
+        type: "OAuthException",
+        code: 2,
+        is_transient: true,
+        error_data: details(detail),
+      },
+      headers,
+    ),
   payloadTooLarge: (limitBytes: number) =>
     new GraphError(413, {
       message: `(#100) Request body exceeds ${limitBytes} bytes`,

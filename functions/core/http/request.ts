@@ -9,7 +9,8 @@ export function rawBody(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64En
   return event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
 }
 
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+/** Keys that must never become properties of an object built from client input. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 /**
  * JSON.parse that drops prototype-polluting keys wherever they appear. JSON.parse itself never
@@ -34,42 +35,6 @@ export function parseJsonSafely(text: string): unknown {
 }
 
 export const API_BODY_LIMIT_BYTES = 16 * 1024;
-
-/**
- * The request body's bytes, or 413 code 100 when they exceed the API's limit: on every username
- * route, those that ignore their body too (a GET or DELETE carrying megabytes is refused, not read).
- */
-export function limitedBody(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64Encoded">): Buffer {
-  // A text body has at least as many UTF-8 bytes as UTF-16 units: a huge one is refused uncopied.
-  if (!event.isBase64Encoded && (event.body?.length ?? 0) > API_BODY_LIMIT_BYTES) {
-    throw graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES);
-  }
-  const bytes = rawBody(event);
-  if (bytes.length > API_BODY_LIMIT_BYTES) throw graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES);
-  return bytes;
-}
-
-/** Parses and validates a JSON request body, or throws a Graph code 100 error naming the problem. */
-export function parseJsonBody<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {
-  const bytes = limitedBody(event);
-  if (bytes.length === 0)
-    throw graphErrors.invalidParameter("Request body is required", "send a JSON object");
-  let parsed: unknown;
-  try {
-    parsed = parseJsonSafely(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch {
-    throw graphErrors.invalidParameter("Request body is not valid JSON", "send a UTF-8 JSON object");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw graphErrors.invalidParameter("Request body must be a JSON object");
-  }
-  const result = schema.safeParse(parsed);
-  if (!result.success) {
-    const detail = describeIssues(result.error);
-    throw graphErrors.invalidParameter(`Invalid parameter: ${detail}`, detail);
-  }
-  return result.data;
-}
 
 /** Validates path parameters (before any I/O) or throws a Graph code 100 error. */
 export function parsePathParameters<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {

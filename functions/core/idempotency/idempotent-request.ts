@@ -4,13 +4,16 @@
  *  - same key, same request, answered: the stored answer again, `idempotent-replayed: true`,
  *    without calling Meta or touching the state;
  *  - same key, different request: 422 code 100; same key still running: 409 code 100;
- *  - an answer that says "try again" (5xx, 429, Meta's transient and rate-limit codes) and every
- *    error raised before or instead of Meta's answer (33, our 429, code 2) release the key, so
- *    the retry the client is told to make really runs.
+ *  - an answer that says "try again" (HTTP 5xx or 429, `is_transient: true`, a throttling code)
+ *    and every error raised before or instead of Meta's answer (33, our 429, code 2) release the
+ *    key, so the retry the client is told to make really runs; Meta's final answers (its success,
+ *    and its errors that are not transient whatever their shape) are kept and replayed with the
+ *    Meta headers they came with.
  * Bookkeeping failures after the operation never replace its answer: the client gets what
  * happened, and the record lapses with its lease (the Lambda's end), after which a retry runs.
  */
 import { randomUUID } from "node:crypto";
+import { PASSED_THROUGH_HEADERS } from "../graph/client.ts";
 import { graphErrors } from "../http/graph-error.ts";
 import type { ApiResponse } from "../http/response.ts";
 import { rawJsonResponse } from "../http/response.ts";
@@ -21,14 +24,13 @@ import {
   type IdempotencyScope,
   releaseIdempotencyRecord,
 } from "../store/idempotency-records.ts";
+import { isThrottling, metaErrorOf } from "../validation/graph-error.ts";
 import { hashIdempotencyKey } from "./idempotency-key.ts";
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 export const REPLAYED_HEADER = "idempotent-replayed";
 /** Larger answers are not stored (an item holds at most 400 KB); Meta's username answers are tiny. */
 const MAX_STORED_BODY_BYTES = 64 * 1024;
-/** Graph codes that mean "retry later", whatever the HTTP status they came with. */
-const RETRY_LATER_CODES = new Set([1, 2, 4, 17, 341, 613, 80007, 130429, 131056]);
 
 export interface IdempotentRequest {
   key: string;
@@ -69,6 +71,7 @@ export async function runIdempotently(
       status: existing.response.statusCode,
     });
     const replay = rawJsonResponse(existing.response.statusCode, existing.response.body);
+    Object.assign(replay.headers, existing.response.headers);
     replay.headers[REPLAYED_HEADER] = "true";
     return replay;
   }
@@ -83,7 +86,11 @@ export async function runIdempotently(
   const body = typeof response.body === "string" ? response.body : "";
   if (isFinalAnswer(response.statusCode, body)) {
     const stored = await bookkeeping("complete", () =>
-      completeIdempotencyRecord(scope, lockToken, { statusCode: response.statusCode, body }),
+      completeIdempotencyRecord(scope, lockToken, {
+        statusCode: response.statusCode,
+        body,
+        headers: metaHeadersOf(response.headers),
+      }),
     );
     // Could not store it: free the key rather than leave it "in progress" until the lease ends.
     if (!stored) await bookkeeping("release", () => releaseIdempotencyRecord(scope, lockToken));
@@ -94,19 +101,32 @@ export async function runIdempotently(
 }
 
 /**
- * Worth replaying for 24 h: Meta's success and Meta's final refusals (147001, 100, 33...).
- * Not: anything that tells the client to retry, which a replay would turn into a loop.
+ * Worth replaying for 24 h: Meta's success and Meta's final refusals (147001, 100, 33...), by
+ * Meta's status and `is_transient`. Not: anything that tells the client to retry (HTTP 5xx or 429,
+ * `is_transient: true`, a throttling code with any status), which a replay would turn into a loop.
  */
 export function isFinalAnswer(statusCode: number, body: string): boolean {
   if (statusCode === 429 || statusCode >= 500) return false;
   if (Buffer.byteLength(body, "utf8") > MAX_STORED_BODY_BYTES) return false;
   if (statusCode < 400) return true;
+  let json: unknown;
   try {
-    const error = (JSON.parse(body) as { error?: { code?: unknown; is_transient?: unknown } }).error;
-    return !(error?.is_transient === true || RETRY_LATER_CODES.has(error?.code as number));
+    json = JSON.parse(body);
   } catch {
     return true;
   }
+  const error = metaErrorOf(json);
+  return !(error?.is_transient === true || isThrottling(statusCode, error));
+}
+
+/** The Meta headers of an answer (graph/client.ts), replayed with it. */
+function metaHeadersOf(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of PASSED_THROUGH_HEADERS) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
 }
 
 /** Idempotency bookkeeping never fails the request it belongs to; false when it did not happen. */

@@ -21,6 +21,8 @@ export interface IdempotencyScope {
 export interface StoredResponse {
   statusCode: number;
   body: string;
+  /** Response headers replayed with the body (Meta's, e.g. `x-fb-trace-id`); stored as JSON. */
+  headers?: Record<string, string>;
 }
 
 export type ExistingRecord =
@@ -95,13 +97,14 @@ export async function completeIdempotencyRecord(
         TableName: tableName(),
         Key: keys.idempotencyRecord(scope.tenantId, scope.phoneNumberId, scope.keyHash),
         UpdateExpression:
-          "SET #state = :completed, statusCode = :status, body = :body REMOVE lockToken, lockedUntil",
+          "SET #state = :completed, statusCode = :status, body = :body, responseHeaders = :headers REMOVE lockToken, lockedUntil",
         ConditionExpression: "lockToken = :token",
         ExpressionAttributeNames: { "#state": "state" },
         ExpressionAttributeValues: {
           ":completed": "completed",
           ":status": response.statusCode,
           ":body": response.body,
+          ":headers": JSON.stringify(response.headers ?? {}),
           ":token": lockToken,
         },
       }),
@@ -141,8 +144,26 @@ function existingRecord(item: Record<string, AttributeValue> | undefined): Exist
     return {
       state: "completed",
       fingerprint,
-      response: { statusCode: Number(item.statusCode.N), body: item.body.S },
+      response: {
+        statusCode: Number(item.statusCode.N),
+        body: item.body.S,
+        headers: storedHeaders(item.responseHeaders?.S),
+      },
     };
   }
   return { state: "in-progress", fingerprint };
+}
+
+/** Headers stored with an answer; none for records written before headers were kept. */
+function storedHeaders(json: string | undefined): Record<string, string> {
+  if (json === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+    );
+  } catch {
+    return {};
+  }
 }

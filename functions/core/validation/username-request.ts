@@ -13,7 +13,25 @@ export const pathParametersSchema = z.object({
 });
 export type PathParameters = z.infer<typeof pathParametersSchema>;
 
-export const usernameSchema = z.string().check(
+/** What a value is, in the words of a JSON document (`null`, `array`, `object`, `number`...). */
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}
+
+/** A required string parameter whose errors name the field: "username must be a string, not a number". */
+function stringParameter(name: string) {
+  return z.string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `${name} is required`
+        : `${name} must be a string, not ${kindOf(issue.input)}`,
+  });
+}
+
+export const usernameSchema = stringParameter("username").check(
   z.superRefine((name, ctx) => {
     const rule = brokenUsernameRule(name);
     if (rule)
@@ -21,14 +39,30 @@ export const usernameSchema = z.string().check(
   }),
 );
 
-export const transferActionSchema = z.enum(["none", "force_transfer"]);
+export const TRANSFER_ACTIONS = ["none", "force_transfer"] as const;
+export const transferActionSchema = z.enum(TRANSFER_ACTIONS, {
+  error: `transfer_action must be one of: ${TRANSFER_ACTIONS.join(", ")}`,
+});
 
-/** POST body. Unknown fields are dropped (never forwarded to Meta). */
+/** POST parameters (JSON, form or query string). Unknown fields are dropped (never forwarded to Meta). */
 export const claimUsernameBodySchema = z.object({
   username: usernameSchema,
   transfer_action: z.optional(transferActionSchema),
 });
 export type ClaimUsernameBody = z.infer<typeof claimUsernameBodySchema>;
+
+/**
+ * Graph's `method` parameter on a POST (case-insensitive): `delete` makes it the path's DELETE,
+ * for clients that cannot send that method; `post` changes nothing.
+ */
+export const methodOverrideSchema = z.object({
+  method: z.optional(
+    z.string({ error: "method must be a string" }).check(
+      z.toLowerCase(),
+      z.refine((value) => value === "post" || value === "delete", "method must be post or delete"),
+    ),
+  ),
+});
 
 /** Meta's answers, loosely: unknown future statuses and extra fields pass through. */
 export const usernameResponseSchema = z.looseObject({

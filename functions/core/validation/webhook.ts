@@ -21,12 +21,11 @@ export const webhookEntrySchema = z.looseObject({
 });
 
 /** The object whose changes this service applies; one Meta app may deliver others to the same URL. */
-export const WHATSAPP_BUSINESS_ACCOUNT = "whatsapp_business_account";
+export const WHATSAPP_OBJECT = "whatsapp_business_account";
 
 /** A delivery as Meta documents it (the OpenAPI document's shape). */
 export const webhookPayloadSchema = z.looseObject({
-  /** `whatsapp_business_account`; deliveries for other objects are acknowledged and ignored. */
-  object: z.string(),
+  object: z.literal(WHATSAPP_OBJECT),
   entry: z.array(webhookEntrySchema),
 });
 
@@ -35,11 +34,19 @@ export const webhookPayloadSchema = z.looseObject({
  * (webhookEntrySchema), so one malformed entry never keeps the valid ones from being applied.
  */
 export const webhookEnvelopeSchema = z.looseObject({
-  object: z.string(),
+  object: z.literal(WHATSAPP_OBJECT),
   entry: z.array(z.unknown()),
 });
 export type WebhookEnvelope = z.infer<typeof webhookEnvelopeSchema>;
 export type WebhookEntry = z.infer<typeof webhookEntrySchema>;
+
+/**
+ * A delivery for another product of the same Meta app (`"object": "page"`, `"instagram"`...): one
+ * app may send several products to one callback URL, and each is acknowledged and ignored.
+ */
+export const otherObjectPayloadSchema = z.looseObject({
+  object: z.string().check(z.refine((object) => object !== WHATSAPP_OBJECT)),
+});
 
 export const usernameUpdateValueSchema = z.looseObject({
   display_phone_number: z.string().check(z.regex(/\d/, "display_phone_number must contain digits")),

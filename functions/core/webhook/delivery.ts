@@ -7,7 +7,7 @@ import { graphErrors } from "../http/graph-error.ts";
 import { parseJsonSafely, rawBody } from "../http/request.ts";
 import { logger } from "../logger.ts";
 import { describeIssues } from "../validation/issues.ts";
-import { WHATSAPP_BUSINESS_ACCOUNT, webhookEnvelopeSchema } from "../validation/webhook.ts";
+import { otherObjectPayloadSchema, webhookEnvelopeSchema } from "../validation/webhook.ts";
 import { isValidSignature } from "./signature.ts";
 import { applyUsernameUpdates, type DeliverySummary } from "./username-updates.ts";
 
@@ -16,8 +16,20 @@ export const WEBHOOK_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 export type DeliveryOutcome =
   | { status: 200; body: { received: true } & DeliverySummary }
-  | { status: 200; body: { received: true; ignored: string } }
   | { status: 400 | 401 | 413 | 500 | 503; body: unknown };
+
+const NOTHING_APPLIED: DeliverySummary = {
+  changes: 0,
+  applied: 0,
+  duplicate: 0,
+  stale: 0,
+  unchanged: 0,
+  unknownNumber: 0,
+  ignored: 0,
+  malformed: 0,
+  failed: 0,
+  deferred: 0,
+};
 
 function graphErrorBody(
   error: ReturnType<(typeof graphErrors)[keyof typeof graphErrors]>,
@@ -57,6 +69,12 @@ export async function receiveDelivery(
       body: graphErrorBody(graphErrors.invalidParameter("Body is not valid JSON"), requestId),
     };
   }
+  const other = otherObjectPayloadSchema.safeParse(json);
+  if (other.success) {
+    // Signed by Meta, so not an error: a 4xx would only make Meta redeliver it for days.
+    logger.info("webhook delivery for another object ignored", { object: other.data.object.slice(0, 64) });
+    return { status: 200, body: { received: true, ...NOTHING_APPLIED } };
+  }
   const payload = webhookEnvelopeSchema.safeParse(json);
   if (!payload.success) {
     const detail = describeIssues(payload.error);
@@ -68,13 +86,6 @@ export async function receiveDelivery(
       ),
     };
   }
-  if (payload.data.object !== WHATSAPP_BUSINESS_ACCOUNT) {
-    // One Meta app may send several products to one callback URL: acknowledged, so Meta does
-    // not redeliver it for days, and ignored.
-    logger.info("webhook delivery for another object ignored", { object: payload.data.object.slice(0, 64) });
-    return { status: 200, body: { received: true, ignored: "object" } };
-  }
-
   const summary = await applyUsernameUpdates(payload.data, requestId, deadline);
   logger.info("webhook delivery processed", { ...summary });
   if (summary.failed > 0) {

@@ -391,6 +391,20 @@ export function usernameCaseArb(
       query: fc.oneof(
         { weight: 9, arbitrary: fc.constant("") },
         { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((q) => `?${encodeURIComponent(q)}=1`) },
+        // Graph's parameters in the query string: alone, repeated, or beside a body that may win.
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(
+              validName,
+              fc.constantFrom("", "&transfer_action=none", "&username=fz_twice", "&transfer_action=x"),
+            )
+            .map(([name, more]) => `?username=${name}${more}`),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom("?method=delete", "?method=DELETE", "?method=post", "?method=get"),
+        },
       ),
       auth: authArb(world),
       key: idempotencyKeyArb(reusedKey),
