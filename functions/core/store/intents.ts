@@ -3,15 +3,18 @@
  * reads) go one at a time, in arrival order, and any whose outcome is not recorded is remembered
  * (docs/reliability.md, "No change lost after Meta acted"). Two items per number:
  *
- *  - the line (`PHONE#<id>` / `QUEUE`), a ticket lock: a caller takes a ticket (`ADD nextTicket
- *    1`) and waits until `serving` reaches it, sleeping in proportion to its place in the line and
- *    the last turn's length, so a long line costs few reads. Only plain updates touch it, so the
- *    callers joining the line never conflict with a state transaction.
+ *  - the line (`PHONE#<id>` / `QUEUE`): a caller takes a ticket (`ADD nextTicket 1`); a caller
+ *    that gives up waiting (or fails) puts its ticket in `abandoned`. Only plain updates touch
+ *    it, so callers joining the line never conflict with a state transaction.
  *  - the intent (`PHONE#<id>` / `INTENT`): the lease of the caller whose turn it is (`leaseOwner`,
- *    `leaseUntil` = the end of its invocation, the operation and since when). Claiming it is
- *    conditional on no live lease, which is what makes turns exclusive. The state write ends it in
- *    its own transaction (`endLeaseUpdate`), so "recorded" and "intent completed" are one fact;
- *    a refusal by Meta ends it alone (`releaseLease`). Then `serving` moves on.
+ *    `leaseUntil` = the end of its invocation, the operation and since when), and `lastTicket`,
+ *    the last ticket whose turn is over. Claiming the lease is conditional on no lease and on the
+ *    `lastTicket` the caller saw, which makes turns exclusive and in order. The state write ends
+ *    the lease in its own transaction (`endLeaseUpdate`), so "recorded" and "intent completed"
+ *    are one fact; a refusal by Meta ends it alone (`releaseLease`).
+ * The turn is the first ticket after `lastTicket` that is not abandoned. Waiters sleep in
+ * proportion to their place in the line and the last turn's length, so a long line costs few
+ * reads; an uncontended change costs two small updates (ticket, lease) besides its state write.
  *
  * `unresolved` on the intent: Meta may have acted but what it did is not recorded (the invocation
  * died holding the lease, the state write failed, Meta's answer was lost, or the answer disagrees
@@ -19,17 +22,16 @@
  * number) lists what the reconciler must look at: a held lease when it ends (its holder is then
  * surely gone), an unresolved number at once (later after failed attempts).
  *
- * A caller that gives up waiting (or fails) says so (`abandoned`): its turn is skipped at once. A
- * turn nobody claims is skipped after ABANDONED_TURN_MS (its caller died waiting). A lease whose
- * holder died is taken over when it ends; the number is then unresolved.
+ * A turn a waiter has seen unclaimed for ABANDONED_TURN_MS is given up on (its caller died
+ * waiting). A lease whose holder died is taken over when it ends; the number is then unresolved.
  */
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
 
 /**
- * A turn nobody claimed for this long is skipped (its waiter died while waiting without saying
- * so). Far above a waiter's longest sleep, so a live waiter is never skipped.
+ * A turn nobody claimed for this long is given up on (its waiter died while waiting without
+ * saying so). Far above a waiter's longest sleep, so a live waiter is never given up on.
  */
 export const ABANDONED_TURN_MS = 5_000;
 /** A waiter sleeps at most this long between looks; the next in line, a fraction of a turn. */
@@ -42,14 +44,10 @@ export type IntentOperation = "claim" | "delete" | "reconcile";
 
 /** The line of callers waiting for their turn on a number. */
 interface QueueItem {
+  /** The last ticket given out. */
   nextTicket: number;
-  serving: number;
-  /** Epoch ms when `serving` last moved. */
-  servingSince: number;
-  /** Tickets whose callers gave up waiting. */
+  /** Tickets whose callers gave up waiting (or were given up on). */
   abandoned?: Set<number>;
-  /** How long the last turn was held (ms). */
-  lastTurnMs?: number;
 }
 
 /** The number's intent: the lease in force, if any, and whether an outcome is unknown. */
@@ -64,6 +62,12 @@ export interface IntentItem {
   username?: string;
   /** Epoch ms the holder got its turn. */
   startedAt?: number;
+  /** The last ticket whose turn is over. */
+  lastTicket?: number;
+  /** Epoch ms the last turn ended. */
+  endedAt?: number;
+  /** How long the last turn was held (ms). */
+  lastTurnMs?: number;
   unresolved?: boolean;
   /** Epoch ms from when the recorded state may be behind Meta's. */
   unresolvedSince?: number;
@@ -114,24 +118,22 @@ async function conditionalUpdate(input: Omit<ConstructorParameters<typeof Update
   }
 }
 
-async function takeTicket(phoneNumberId: string, now: number): Promise<QueueItem> {
+async function takeTicket(phoneNumberId: string): Promise<number> {
   const { Attributes } = await dynamo().send(
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.intentQueue(phoneNumberId),
-      UpdateExpression:
-        "SET #type = :type, serving = if_not_exists(serving, :one), " +
-        "servingSince = if_not_exists(servingSince, :now) ADD nextTicket :one",
+      UpdateExpression: "SET #type = :type ADD nextTicket :one",
       ExpressionAttributeNames: { "#type": "type" },
-      ExpressionAttributeValues: { ":type": "intentQueue", ":one": 1, ":now": now },
-      ReturnValues: "ALL_NEW",
+      ExpressionAttributeValues: { ":type": "intentQueue", ":one": 1 },
+      ReturnValues: "UPDATED_NEW",
     }),
   );
-  return Attributes as QueueItem;
+  return Number(Attributes?.nextTicket);
 }
 
 /** The line and the intent, in one strongly consistent read. */
-async function readLine(phoneNumberId: string): Promise<{ queue?: QueueItem; intent?: IntentItem }> {
+async function readLine(phoneNumberId: string): Promise<{ queue: QueueItem; intent?: IntentItem }> {
   const queueKey = keys.intentQueue(phoneNumberId);
   const intentKey = keys.intent(phoneNumberId);
   const { Responses } = await dynamo().send(
@@ -140,16 +142,19 @@ async function readLine(phoneNumberId: string): Promise<{ queue?: QueueItem; int
     }),
   );
   const items = Responses?.[tableName()] ?? [];
-  return {
-    queue: items.find((item) => item.sk === queueKey.sk) as QueueItem | undefined,
-    intent: items.find((item) => item.sk === intentKey.sk) as IntentItem | undefined,
-  };
+  const queue = items.find((item) => item.sk === queueKey.sk) as QueueItem | undefined;
+  if (!queue) throw new Error(`the line of ${phoneNumberId} vanished`);
+  return { queue, intent: items.find((item) => item.sk === intentKey.sk) as IntentItem | undefined };
 }
 
-/** Holds the lease for `ticket`, if no live lease is in force. */
+/**
+ * Holds the lease for `ticket` if no lease is in force and the last turn over is still
+ * `lastTicket` as the caller saw it (undefined: no turn ever ended).
+ */
 async function claimTurn(
   request: LeaseRequest,
   ticket: number,
+  lastTicket: number | undefined,
   now: number,
 ): Promise<IntentItem | undefined> {
   try {
@@ -161,7 +166,9 @@ async function claimTurn(
           "SET #type = :type, phoneNumberId = :id, leaseOwner = :owner, leaseUntil = :until, " +
           "ticket = :ticket, operation = :operation, startedAt = :now, gsi1pk = :due, gsi1sk = :dueKey" +
           (request.username ? ", username = :username" : " REMOVE username"),
-        ConditionExpression: "attribute_not_exists(leaseOwner)",
+        ConditionExpression: `attribute_not_exists(leaseOwner) AND ${
+          lastTicket === undefined ? "attribute_not_exists(lastTicket)" : "lastTicket = :last"
+        }`,
         ExpressionAttributeNames: { "#type": "type" },
         ExpressionAttributeValues: {
           ":type": "intent",
@@ -174,6 +181,7 @@ async function claimTurn(
           ":due": DUE_PARTITION,
           ":dueKey": dueKey(request.leaseUntil, request.phoneNumberId),
           ...(request.username ? { ":username": request.username } : {}),
+          ...(lastTicket === undefined ? {} : { ":last": lastTicket }),
         },
         ReturnValues: "ALL_NEW",
       }),
@@ -185,47 +193,31 @@ async function claimTurn(
   }
 }
 
-/** Serves the ticket after `ticket` (best effort: a stuck line skips the turn after ABANDONED_TURN_MS). */
-async function serveNext(phoneNumberId: string, ticket: number, now: number, turnMs?: number): Promise<void> {
-  await conditionalUpdate({
-    Key: keys.intentQueue(phoneNumberId),
-    UpdateExpression:
-      `SET serving = :next, servingSince = :now${turnMs !== undefined ? ", lastTurnMs = :turn" : ""} ` +
-      "DELETE abandoned :served",
-    ConditionExpression: "serving = :ticket",
-    ExpressionAttributeValues: {
-      ":next": ticket + 1,
-      ":now": now,
-      ":ticket": ticket,
-      ":served": new Set([ticket]),
-      ...(turnMs !== undefined ? { ":turn": Math.max(1, turnMs) } : {}),
-    },
-  });
-}
-
 /**
- * The holder of the lease died (the lease ended): what its call did at Meta is unknown, so the
- * number becomes unresolved; the line moves on.
+ * The holder of the lease died (the lease ended): its turn is over and what its call did at Meta
+ * is unknown, so the number becomes unresolved.
  */
 async function takeOverDeadLease(intent: IntentItem, now: number): Promise<void> {
-  const taken = await conditionalUpdate({
+  await conditionalUpdate({
     Key: keys.intent(intent.phoneNumberId),
     UpdateExpression:
       "SET unresolved = :true, unresolvedSince = if_not_exists(unresolvedSince, :since), " +
-      "gsi1pk = :due, gsi1sk = :dueKey REMOVE leaseOwner, leaseUntil, ticket, operation, username, startedAt",
+      "lastTicket = :ticket, endedAt = :now, gsi1pk = :due, gsi1sk = :dueKey " +
+      "REMOVE leaseOwner, leaseUntil, ticket, operation, username, startedAt",
     ConditionExpression: "leaseOwner = :dead",
     ExpressionAttributeValues: {
       ":true": true,
       ":since": intent.leaseUntil ?? now,
+      ":ticket": intent.ticket ?? intent.lastTicket ?? 0,
+      ":now": now,
       ":due": DUE_PARTITION,
       ":dueKey": dueKey(now, intent.phoneNumberId),
       ":dead": intent.leaseOwner,
     },
   });
-  if (taken && intent.ticket !== undefined) await serveNext(intent.phoneNumberId, intent.ticket, now);
 }
 
-/** This caller leaves the line: its turn is skipped as soon as it comes. Best effort. */
+/** A ticket leaves the line (its caller gave up, or never came): its turn is skipped. Best effort. */
 async function abandonTicket(phoneNumberId: string, ticket: number): Promise<void> {
   try {
     await dynamo().send(
@@ -237,8 +229,15 @@ async function abandonTicket(phoneNumberId: string, ticket: number): Promise<voi
       }),
     );
   } catch {
-    // The turn is then skipped after ABANDONED_TURN_MS.
+    // The turn is then given up on after ABANDONED_TURN_MS.
   }
+}
+
+/** Whose turn it is: the first ticket after the last one over that was not abandoned. */
+function turnOf(queue: QueueItem, intent: IntentItem | undefined): number {
+  let turn = (intent?.lastTicket ?? 0) + 1;
+  while (queue.abandoned?.has(turn)) turn++;
+  return turn;
 }
 
 /**
@@ -247,56 +246,56 @@ async function abandonTicket(phoneNumberId: string, ticket: number): Promise<voi
  */
 export async function acquireLease(request: LeaseRequest): Promise<Lease | undefined> {
   const { phoneNumberId } = request;
-  let queue = await takeTicket(phoneNumberId, Date.now());
-  let ticket = queue.nextTicket;
-  let intent: IntentItem | undefined;
-  let intentRead = false;
+  let ticket = await takeTicket(phoneNumberId);
+  const lease = (claimed: IntentItem, claimedAt: number): Lease => ({
+    phoneNumberId,
+    owner: request.owner,
+    ticket,
+    unresolved: claimed.unresolved === true,
+    reconcileAttempts: claimed.reconcileAttempts ?? 0,
+    claimedAt,
+  });
   try {
+    // Uncontended: the turn before ours is over (or ours is the first ever).
+    const first = Date.now();
+    const optimistic = await claimTurn(request, ticket, ticket > 1 ? ticket - 1 : undefined, first);
+    if (optimistic) return lease(optimistic, first);
+    // A turn before ours that we have seen unclaimed since `unclaimedSince`.
+    let unclaimed: number | undefined;
+    let unclaimedSince = 0;
     for (;;) {
+      const { queue, intent } = await readLine(phoneNumberId);
       const now = Date.now();
-      // Until the intent has been read, a claim is tried optimistically (its condition decides).
-      const leased = intentRead && intent?.leaseOwner !== undefined;
-      const live = leased && (intent?.leaseUntil ?? 0) >= now;
-      if (queue.serving > ticket) {
-        // Our turn was skipped while we slept (we looked abandoned): join the line again.
-        queue = await takeTicket(phoneNumberId, now);
-        ticket = queue.nextTicket;
+      const turn = turnOf(queue, intent);
+      const free = intent?.leaseOwner === undefined;
+      if (!free || turn !== unclaimed) {
+        unclaimed = free && turn < ticket ? turn : undefined;
+        unclaimedSince = now;
+      }
+      if (intent?.leaseOwner !== undefined) {
+        if ((intent.leaseUntil ?? 0) < now) {
+          await takeOverDeadLease(intent, now);
+          continue;
+        }
+      } else if (turn > ticket) {
+        // Our turn was given up on while we slept: join the line again.
+        ticket = await takeTicket(phoneNumberId);
+        continue;
+      } else if (turn === ticket) {
+        const claimed = await claimTurn(request, ticket, intent?.lastTicket, now);
+        if (claimed) return lease(claimed, now);
+        continue;
+      } else if (now - unclaimedSince > ABANDONED_TURN_MS) {
+        // Nobody came for a turn before ours all this time: its caller died waiting.
+        await abandonTicket(phoneNumberId, turn);
         continue;
       }
-      if (leased && !live) {
-        await takeOverDeadLease(intent as IntentItem, now);
-      } else if (queue.serving === ticket && !live) {
-        const claimed = await claimTurn(request, ticket, now);
-        if (claimed) {
-          return {
-            phoneNumberId,
-            owner: request.owner,
-            ticket,
-            unresolved: claimed.unresolved === true,
-            reconcileAttempts: claimed.reconcileAttempts ?? 0,
-            claimedAt: now,
-          };
-        }
-      } else if (
-        intentRead &&
-        !leased &&
-        (queue.abandoned?.has(queue.serving) === true || now - queue.servingSince > ABANDONED_TURN_MS)
-      ) {
-        // The turn is a ticket that left, or one nobody came for; a lease in force is never skipped.
-        await serveNext(phoneNumberId, queue.serving, now);
-      } else {
-        if (now >= request.waitUntil) {
-          await abandonTicket(phoneNumberId, ticket);
-          return undefined;
-        }
-        const sleepMs = waitHint(ticket - queue.serving, queue.lastTurnMs ?? DEFAULT_TURN_MS);
-        await sleep(Math.min(sleepMs, Math.max(1, request.waitUntil - now)));
+      if (now >= request.waitUntil) {
+        await abandonTicket(phoneNumberId, ticket);
+        return undefined;
       }
-      const line = await readLine(phoneNumberId);
-      if (!line.queue) throw new Error(`the line of ${phoneNumberId} vanished`);
-      queue = line.queue;
-      intent = line.intent;
-      intentRead = true;
+      const sleepMs = waitHint(ticket - turn, intent?.lastTurnMs ?? DEFAULT_TURN_MS);
+      await sleep(Math.min(sleepMs, Math.max(1, request.waitUntil - now)));
     }
   } catch (error) {
     await abandonTicket(phoneNumberId, ticket);
@@ -323,24 +322,29 @@ function waitHint(ahead: number, turnMs: number): number {
 export type LeaseEnd = "resolved" | "unchanged" | "unresolved";
 
 /**
- * The update of the intent that ends a lease, as a transaction item (the state write completes
- * its intent in the same transaction) or on its own (`releaseLease`); then `leaseEnded` serves
- * the next ticket. `retryAt` delays the reconciler's next look at an unresolved number.
+ * The update of the intent that ends a lease (and so begins the next ticket's turn), as a
+ * transaction item (the state write completes its intent in the same transaction) or on its own
+ * (`releaseLease`). `retryAt` delays the reconciler's next look at an unresolved number.
  */
 export function endLeaseUpdate(lease: Lease, end: LeaseEnd, now = Date.now(), retryAt?: number) {
   const unresolved = end === "unresolved" || (end === "unchanged" && lease.unresolved);
-  const values: Record<string, unknown> = { ":owner": lease.owner };
+  const values: Record<string, unknown> = {
+    ":owner": lease.owner,
+    ":ticket": lease.ticket,
+    ":now": now,
+    ":turn": Math.max(1, now - lease.claimedAt),
+  };
+  const turnOver = "lastTicket = :ticket, endedAt = :now, lastTurnMs = :turn";
   const clearLease = "leaseOwner, leaseUntil, ticket, operation, username, startedAt";
-  let update = `REMOVE ${clearLease}, unresolved, unresolvedSince, reconcileAttempts, gsi1pk, gsi1sk`;
+  let update = `SET ${turnOver} REMOVE ${clearLease}, unresolved, unresolvedSince, reconcileAttempts, gsi1pk, gsi1sk`;
   if (unresolved) {
     update =
-      "SET unresolved = :true, unresolvedSince = if_not_exists(unresolvedSince, :now), " +
+      `SET ${turnOver}, unresolved = :true, unresolvedSince = if_not_exists(unresolvedSince, :now), ` +
       "gsi1pk = :due, gsi1sk = :dueKey" +
       (retryAt !== undefined ? ", reconcileAttempts = if_not_exists(reconcileAttempts, :zero) + :one" : "") +
       ` REMOVE ${clearLease}`;
     Object.assign(values, {
       ":true": true,
-      ":now": now,
       ":due": DUE_PARTITION,
       ":dueKey": dueKey(retryAt ?? now, lease.phoneNumberId),
       ...(retryAt !== undefined ? { ":zero": 0, ":one": 1 } : {}),
@@ -355,18 +359,10 @@ export function endLeaseUpdate(lease: Lease, end: LeaseEnd, now = Date.now(), re
   };
 }
 
-/** After a lease ended (in a state transaction or by releaseLease): the next ticket's turn. */
-export async function leaseEnded(lease: Lease): Promise<void> {
-  const now = Date.now();
-  await serveNext(lease.phoneNumberId, lease.ticket, now, now - lease.claimedAt);
-}
-
 /** Ends a lease outside a state write; false when it was no longer ours (it ended and was taken over). */
 export async function releaseLease(lease: Lease, end: LeaseEnd, retryAt?: number): Promise<boolean> {
   const { TableName: _, ...input } = endLeaseUpdate(lease, end, Date.now(), retryAt);
-  const ended = await conditionalUpdate(input);
-  if (ended) await leaseEnded(lease);
-  return ended;
+  return conditionalUpdate(input);
 }
 
 /** The numbers the reconciler must look at now: unresolved ones and ended leases, oldest first. */

@@ -41,7 +41,7 @@ import {
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
 import { sameState, usernameKey } from "../usernames/state.ts";
 import { dynamo, tableName } from "./client.ts";
-import { endLeaseUpdate, type Lease, type LeaseEnd, leaseEnded, releaseLease } from "./intents.ts";
+import { endLeaseUpdate, type Lease, type LeaseEnd, releaseLease } from "./intents.ts";
 import { keys } from "./keys.ts";
 import { getPhone, type HistoryEvent, type PhoneRecord } from "./phones.ts";
 
@@ -163,7 +163,6 @@ export async function applyUsernameChange(request: ChangeRequest): Promise<Chang
     const plan = planTransaction(current, decision, request, holder, dropOldMarker);
     try {
       await dynamo().send(new TransactWriteCommand({ TransactItems: plan.items }));
-      if (lease) await leaseEnded(lease).catch(() => undefined);
       return {
         applied: true,
         phone: plan.next,
