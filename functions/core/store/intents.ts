@@ -34,8 +34,9 @@ import { keys } from "./keys.ts";
  * saying so). Far above a waiter's longest sleep, so a live waiter is never given up on.
  */
 export const ABANDONED_TURN_MS = 5_000;
-/** A waiter sleeps at most this long between looks; the next in line, a fraction of a turn. */
+/** A waiter sleeps at most this long between looks; the next in line, at most NEXT_IN_LINE_MAX_SLEEP_MS. */
 const MAX_SLEEP_MS = 500;
+const NEXT_IN_LINE_MAX_SLEEP_MS = 25;
 /** How long a turn lasts when the number has no measured one yet (a Meta call and a write). */
 const DEFAULT_TURN_MS = 100;
 const DUE_PARTITION = "DUE";
@@ -277,6 +278,15 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
           await takeOverDeadLease(intent, now);
           continue;
         }
+        if (
+          intent.ticket !== undefined &&
+          turnOf(queue, { ...intent, lastTicket: intent.ticket }) === ticket
+        ) {
+          // Next in line: claim as soon as the holder's turn is over, without reading in between.
+          const claimed = await claimWhenOver(request, ticket, intent);
+          if (claimed) return lease(claimed.item, claimed.at);
+          continue;
+        }
       } else if (turn > ticket) {
         // Our turn was given up on while we slept: join the line again.
         ticket = await takeTicket(phoneNumberId);
@@ -304,12 +314,40 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
 }
 
 /**
- * Sleep before looking again: most of the turns ahead (the next in line: a quarter of a turn),
- * with jitter, 5 to MAX_SLEEP_MS, so a long line costs few reads.
+ * The caller right after the lease holder claims as soon as the holder's turn is over, without
+ * reading in between (a failed conditional update costs what a read does, and a success needs no
+ * read first): every few ms at first, less often the longer the turn lasts (a tenth of it so far,
+ * 5 to 100 ms). Gives up when the holder's lease runs out (then it is taken over) or the caller's
+ * wait ends. Nobody else can claim after the holder: the tickets between were given up.
+ */
+async function claimWhenOver(
+  request: LeaseRequest,
+  ticket: number,
+  holder: IntentItem,
+): Promise<{ item: IntentItem; at: number } | undefined> {
+  const until = Math.min(holder.leaseUntil ?? 0, request.waitUntil);
+  const since = holder.startedAt ?? Date.now();
+  for (;;) {
+    const now = Date.now();
+    if (now >= until) return undefined;
+    const pause = Math.min(100, Math.max(5, (now - since) / 10)) * (0.75 + Math.random() * 0.5);
+    await sleep(Math.min(pause, until - now));
+    const at = Date.now();
+    const item = await claimTurn(request, ticket, holder.ticket, at);
+    if (item) return { item, at };
+  }
+}
+
+/**
+ * Sleep before looking again: the next in line looks often (a tenth of a turn, 5 to 25 ms), so a
+ * turn passes on quickly; the others sleep through most of the turns ahead of them (up to
+ * MAX_SLEEP_MS), so a long line costs few reads. With jitter, so waiters do not look in step.
  */
 function waitHint(ahead: number, turnMs: number): number {
-  const turns = ahead <= 1 ? 0.25 : (ahead - 1) * 0.8;
-  const base = Math.min(MAX_SLEEP_MS, Math.max(5, turns * turnMs));
+  const base =
+    ahead <= 1
+      ? Math.min(NEXT_IN_LINE_MAX_SLEEP_MS, Math.max(5, turnMs / 10))
+      : Math.min(MAX_SLEEP_MS, Math.max(5, (ahead - 1) * 0.8 * turnMs));
   return base * (0.75 + Math.random() * 0.5);
 }
 
