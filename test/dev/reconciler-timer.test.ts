@@ -52,12 +52,15 @@ describe("the reconciler timer of npm start", () => {
   });
 
   it("runs every RECONCILE_INTERVAL_SECONDS (60 by default, 0 turns it off)", () => {
-    expect(resolveLocalConfig({}, "/tmp/wau-config-test").reconcileIntervalMs).toBe(60_000);
-    expect(
-      resolveLocalConfig({ RECONCILE_INTERVAL_SECONDS: "0" }, "/tmp/wau-config-test").reconcileIntervalMs,
-    ).toBe(0);
-    expect(() => resolveLocalConfig({ RECONCILE_INTERVAL_SECONDS: "soon" }, "/tmp/wau-config-test")).toThrow(
-      /RECONCILE_INTERVAL_SECONDS/,
-    );
+    const dataDir = mkdtempSync(join(tmpdir(), "wau-config-"));
+    try {
+      expect(resolveLocalConfig({}, dataDir).reconcileIntervalMs).toBe(60_000);
+      expect(resolveLocalConfig({ RECONCILE_INTERVAL_SECONDS: "0" }, dataDir).reconcileIntervalMs).toBe(0);
+      expect(() => resolveLocalConfig({ RECONCILE_INTERVAL_SECONDS: "soon" }, dataDir)).toThrow(
+        /RECONCILE_INTERVAL_SECONDS/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -282,7 +282,9 @@ describe("routes", () => {
       "TokenEncryptionKey",
       "TokenEncryptionKeyPrevious",
     ]);
-    expect((fn?.args.environment as Record<string, string>).DRIFT_SWEEP_INTERVAL_HOURS).toBe("24");
+    expect((fn?.args.environment as Record<string, string> | undefined)?.DRIFT_SWEEP_INTERVAL_HOURS).toBe(
+      "24",
+    );
   });
 
   it("points every function at a handler file that exists and exports a handler", async () => {

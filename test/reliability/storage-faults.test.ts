@@ -105,13 +105,13 @@ describe("a passing fault: the SDK retries and the request succeeds", () => {
 });
 
 describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-written", () => {
-  /** `then`: calls of the same command after the failed one (giving up the ticket). */
-  const stages: Array<{ stage: string; command: string; after?: number; then?: number }> = [
+  /** `later`: calls of the same command after the failed one (giving up the ticket). */
+  const stages: Array<{ stage: string; command: string; after?: number; later?: number }> = [
     // A key the container has not cached is read with the phone number, in one BatchGetItem.
     { stage: "the API key and phone number read", command: "BatchGetItemCommand" },
     { stage: "the write counter", command: "UpdateItemCommand" },
     { stage: "the ticket on the number", command: "UpdateItemCommand", after: 1 },
-    { stage: "the turn on the number", command: "UpdateItemCommand", after: 2, then: 1 },
+    { stage: "the turn on the number", command: "UpdateItemCommand", after: 2, later: 1 },
   ];
   const cases = stages.map((stage, i) => ({ fault: FAULTS[i % FAULTS.length] as string, ...stage }));
 
@@ -133,7 +133,7 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
 
     expectUnavailable(result);
     // The SDK did retry before giving up.
-    expect(attempts[c.command]).toBe((c.after ?? 0) + 2 + (c.then ?? 0));
+    expect(attempts[c.command]).toBe((c.after ?? 0) + 2 + (c.later ?? 0));
     expect(world.sandbox.requests()).toHaveLength(0);
     expect(await storedState(who.phone.phoneNumberId)).toEqual(before);
     await expectConsistent(who.phone.phoneNumberId);
