@@ -16,6 +16,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { addedLatency } from "./added-latency.ts";
 import { coldStart } from "./cold-start.ts";
+import { contention } from "./contention.ts";
 import { dynamoCalls } from "./dynamo-calls.ts";
 import { type BenchEnvironment, startEnvironment } from "./environment.ts";
 import { gatewayThroughput } from "./gateway-throughput.ts";
@@ -24,7 +25,7 @@ import { type Budget, type Section, table } from "./section.ts";
 import { loadService, type Service } from "./service.ts";
 import { webhookBatch } from "./webhook-batch.ts";
 
-const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway"] as const;
+const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "contention"] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const DOC = resolve(import.meta.dirname, "..", "docs", "benchmarks.md");
@@ -82,7 +83,7 @@ await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
 
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
-if (["latency", "calls", "webhook", "gateway"].some((id) => wanted(id as SectionId))) {
+if (["latency", "calls", "webhook", "gateway", "contention"].some((id) => wanted(id as SectionId))) {
   env = await startEnvironment();
   service = await loadService();
 }
@@ -100,6 +101,9 @@ try {
   );
   await run("gateway", "5. Local gateway throughput", () =>
     gatewayThroughput(world().env.dynamodb.endpoint, { seconds: profile.gatewaySeconds }),
+  );
+  await run("contention", "6. Contention", () =>
+    contention(world().env, world().service, { repeats: profile.repeats + 2 }),
   );
 } finally {
   await env?.stop();

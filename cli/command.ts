@@ -8,8 +8,14 @@ export interface OptionSpec {
   required?: boolean;
 }
 
+export interface FlagSpec {
+  description: string;
+}
+
 export interface CommandInput {
   options: Record<string, string | undefined>;
+  /** Boolean flags, by name: true when given. */
+  flags: Record<string, boolean>;
   positionals: string[];
   io: AdminIo;
 }
@@ -28,7 +34,9 @@ export interface Command {
   description?: string;
   /** String-valued flags, by name without the dashes. */
   options?: Record<string, OptionSpec>;
-  /** Required positional arguments, in order. */
-  arguments?: ReadonlyArray<{ name: string; description: string }>;
+  /** Boolean flags, by name without the dashes (`--all`). */
+  flags?: Record<string, FlagSpec>;
+  /** Positional arguments, in order; optional ones come last. */
+  arguments?: ReadonlyArray<{ name: string; description: string; optional?: boolean }>;
   run(input: CommandInput): Promise<CommandResult>;
 }

@@ -6,7 +6,9 @@ export const INVOCATION = "npm run admin --";
 
 export function synopsis(command: Command): string {
   const parts = [command.name];
-  for (const argument of command.arguments ?? []) parts.push(`<${argument.name}>`);
+  for (const argument of command.arguments ?? [])
+    parts.push(argument.optional ? `[<${argument.name}>]` : `<${argument.name}>`);
+  for (const name of Object.keys(command.flags ?? {})) parts.push(`[--${name}]`);
   for (const [name, option] of Object.entries(command.options ?? {})) {
     const flag = `--${name} <${option.valueName}>`;
     parts.push(option.required ? flag : `[${flag}]`);
@@ -17,6 +19,7 @@ export function synopsis(command: Command): string {
 export function commandHelp(command: Command): string {
   const rows = [
     ...(command.arguments ?? []).map((a) => [`  <${a.name}>`, a.description]),
+    ...Object.entries(command.flags ?? {}).map(([name, f]) => [`  --${name}`, f.description]),
     ...Object.entries(command.options ?? {}).map(([name, o]) => [
       `  --${name} <${o.valueName}>`,
       `${o.description}${o.required ? " (required)" : ""}`,

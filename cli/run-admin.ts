@@ -20,7 +20,12 @@ const HELP_FLAGS = new Set(["--help", "-h"]);
 
 type Parsed =
   | { help: string }
-  | { command: Command; options: Record<string, string | undefined>; positionals: string[] };
+  | {
+      command: Command;
+      options: Record<string, string | undefined>;
+      flags: Record<string, boolean>;
+      positionals: string[];
+    };
 
 /** Finds the command named by the first two words, then parses the rest with its flags. */
 function parse(argv: string[]): Parsed {
@@ -56,6 +61,9 @@ function parse(argv: string[]): Parsed {
         ...Object.fromEntries(
           Object.keys(command.options ?? {}).map((name) => [name, { type: "string" as const }]),
         ),
+        ...Object.fromEntries(
+          Object.keys(command.flags ?? {}).map((name) => [name, { type: "boolean" as const }]),
+        ),
       },
       allowPositionals: true,
       strict: true,
@@ -65,9 +73,10 @@ function parse(argv: string[]): Parsed {
     throw new UsageError((error as Error).message.split(". ")[0] ?? "bad arguments", command.name);
   }
   const expected = command.arguments ?? [];
-  if (positionals.length !== expected.length) {
+  const required = expected.filter((argument) => !argument.optional).length;
+  if (positionals.length < required || positionals.length > expected.length) {
     throw new UsageError(
-      positionals.length < expected.length
+      positionals.length < required
         ? `missing <${expected[positionals.length]?.name}>`
         : `unexpected argument '${positionals[expected.length]}'`,
       command.name,
@@ -79,7 +88,10 @@ function parse(argv: string[]): Parsed {
     if (typeof value === "string") options[name] = value;
     else if (spec.required) throw new UsageError(`missing --${name} <${spec.valueName}>`, command.name);
   }
-  return { command, options, positionals };
+  const flags = Object.fromEntries(
+    Object.keys(command.flags ?? {}).map((name) => [name, values[name] === true]),
+  );
+  return { command, options, flags, positionals };
 }
 
 /** Commands of one group (`key` -> key create, key list, ...); all of them when there is no such group. */
@@ -104,7 +116,14 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<nu
       return 0;
     }
     store = connectStore();
-    emit(await parsed.command.run({ options: parsed.options, positionals: parsed.positionals, io }));
+    emit(
+      await parsed.command.run({
+        options: parsed.options,
+        flags: parsed.flags,
+        positionals: parsed.positionals,
+        io,
+      }),
+    );
     return 0;
   } catch (error) {
     const failure = describeFailure(error, store);

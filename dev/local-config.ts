@@ -26,6 +26,8 @@ export interface LocalConfig {
   verifyToken: DevSecret;
   encryptionKey: DevSecret;
   dataDir: string;
+  /** How often the reconciler runs (ms); 0: never (RECONCILE_INTERVAL_SECONDS, default 60). */
+  reconcileIntervalMs: number;
 }
 
 export class LocalConfigError extends Error {
@@ -101,5 +103,15 @@ export function resolveLocalConfig(env: Env = process.env, dataDir: string = DEV
       ),
     ),
     dataDir: dir,
+    reconcileIntervalMs: secondsFrom(env, "RECONCILE_INTERVAL_SECONDS", 60) * 1000,
   };
+}
+
+function secondsFrom(env: Env, name: string, fallback: number): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new LocalConfigError(`${name} must be a number of seconds (0 turns it off), got '${raw}'`);
+  return seconds;
 }

@@ -13,6 +13,7 @@ import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
 import { type MetaSandbox, startMetaSandbox } from "./meta-sandbox/index.ts";
 import { isPortFree } from "./port-check.ts";
+import { startReconcilerTimer } from "./reconciler-timer.ts";
 import { configLines, demoLines, existingDataLines } from "./start-banner.ts";
 
 export interface LocalStackOptions {
@@ -152,6 +153,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.gatewayLog !== undefined ? { log: options.gatewayLog } : {}),
     });
     cleanups.push(() => gateway.close());
+    if (config.reconcileIntervalMs > 0) {
+      // What sst.aws.Cron does in AWS: settle unresolved intents, and the drift sweep if enabled.
+      const reconciler = startReconcilerTimer(config.reconcileIntervalMs, print);
+      cleanups.push(() => reconciler.stop());
+    }
     for (const { route, error } of await gateway.warm()) {
       print(`warning: ${route.handler} does not load (${error.message}); its routes answer 500`);
     }

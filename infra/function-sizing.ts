@@ -25,3 +25,11 @@ export function timeoutMs(sizing: FunctionSizing): number {
 export function memoryMb(sizing: FunctionSizing): number {
   return Number.parseInt(sizing.memory, 10);
 }
+
+/**
+ * The scheduled reconciler (functions/reconcile/reconciler.ts): one run settles the numbers due
+ * and a slice of the drift sweep, pacing its calls to Meta, so it may run for minutes. It runs
+ * every minute (`RECONCILE_SCHEDULE`); the local runtime runs it on a timer with the same timeout.
+ */
+export const RECONCILER_SIZING: FunctionSizing = { memory: "512 MB", timeout: "300 seconds" };
+export const RECONCILE_SCHEDULE = "rate(1 minute)";

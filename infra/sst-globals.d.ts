@@ -125,6 +125,15 @@ interface SstSecret extends SstLinkable {
   readonly value: SstOutput<string>;
 }
 
+interface SstCronArgs {
+  schedule: SstInput<string>;
+  function: SstInput<string | SstFunctionArgs>;
+}
+
+interface SstCron {
+  readonly nodes: { readonly function: SstOutput<SstFunction> };
+}
+
 declare function $config(input: SstConfig): SstConfig;
 
 declare const $app: {
@@ -140,6 +149,7 @@ declare const sst: {
     readonly Function: new (name: string, args: SstFunctionArgs) => SstFunction;
     readonly ApiGatewayV2: new (name: string, args?: SstApiGatewayV2Args) => SstApiGatewayV2;
     readonly Dynamo: new (name: string, args: SstDynamoArgs) => SstDynamo;
+    readonly Cron: new (name: string, args: SstCronArgs) => SstCron;
   };
   /** `placeholder` is used until `sst secret set` gives the secret a value. */
   readonly Secret: new (

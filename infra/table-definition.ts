@@ -15,8 +15,8 @@ export const tableDefinition = {
   },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
   globalIndexes: {
-    /** Phone number by WABA id + display phone number digits (webhook lookups). */
-    byWabaPhone: { hashKey: "gsi1pk", rangeKey: "gsi1sk", projection: "all" },
+    /** Intents due for the reconciler (store/intents.ts): `DUE` / due time + phone number id. */
+    byDueTime: { hashKey: "gsi1pk", rangeKey: "gsi1sk", projection: "keys-only" },
     /** API keys and phone numbers by tenant (admin listings). */
     byTenant: { hashKey: "gsi2pk", rangeKey: "gsi2sk", projection: "all" },
   },

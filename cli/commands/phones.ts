@@ -1,14 +1,18 @@
 import { reencryptAllTokens, registerPhone, replacePhoneToken } from "../../functions/core/admin/admin.ts";
+import { config } from "../../functions/core/config.ts";
+import { pacer, type ReconcileOutcome, reconcileNumber } from "../../functions/core/reconcile/reconciler.ts";
 import {
   getPhone,
   listHistory,
   listPhones,
+  listTenants,
+  MetaNumberTakenError,
   PhoneExistsError,
   removePhone,
 } from "../../functions/core/store/phones.ts";
 import { readAccessToken } from "../access-token.ts";
 import type { Command } from "../command.ts";
-import { CommandFailure } from "../errors.ts";
+import { CommandFailure, UsageError } from "../errors.ts";
 import { describeUsername, type HistoryView, historyView, type PhoneView, phoneView } from "../phone-view.ts";
 import { textTable } from "../text-table.ts";
 import { displayPhoneNumber, metaId, tenantId } from "../validate.ts";
@@ -96,6 +100,8 @@ export const phoneCommands: Command[] = [
             `phone number ${registration.phoneNumberId} is already registered (phone set-token replaces its token)`,
           );
         }
+        // One Meta number, one record: the message names neither the other record nor its tenant.
+        if (error instanceof MetaNumberTakenError) throw new CommandFailure(error.message);
         throw error;
       }
     },
@@ -189,4 +195,76 @@ export const phoneCommands: Command[] = [
       };
     },
   },
+  {
+    name: "phone sync",
+    summary:
+      "Read the username state from Meta and record it where the stored state differs (source reconcile)",
+    description:
+      "Repairs drift: for one number, or every number with --all, reads Meta's GET username with the number's\n" +
+      "token and records the answer with source 'reconcile' when it differs from the stored state (each\n" +
+      "difference is logged as DriftDetected). Waits for a POST or DELETE in flight on the number. Calls Meta\n" +
+      "at most --rate times a second (default META_SYNC_RATE_PER_SECOND, 5); --all shows progress on stderr.",
+    arguments: [{ ...PHONE_ARGUMENT[0], optional: true }],
+    flags: { all: { description: "every phone number of every tenant" } },
+    options: { rate: { valueName: "per-second", description: "calls to Meta per second at most (--all)" } },
+    async run({ positionals: [id], flags, options, io }) {
+      if ((id === undefined) === !flags.all) {
+        throw new UsageError("give one <phoneNumberId> or --all", "phone sync");
+      }
+      const rate = options.rate === undefined ? config.metaSyncRatePerSecond() : Number(options.rate);
+      if (!Number.isFinite(rate) || rate <= 0)
+        throw new UsageError("--rate must be a positive number", "phone sync");
+      if (id !== undefined) {
+        const phoneNumberId = metaId(id, "phoneNumberId", "phone sync");
+        await requirePhone(phoneNumberId);
+        const outcome = await reconcileNumber(phoneNumberId, { waitMs: 10_000 });
+        if (outcome.result === "failed" || outcome.result === "busy") {
+          throw new CommandFailure(`could not sync ${phoneNumberId}: ${outcome.reason ?? outcome.result}`);
+        }
+        return { json: outcome, text: syncLine(outcome) };
+      }
+      const ids: string[] = [];
+      for (const tenant of (await listTenants()).sort()) {
+        ids.push(...(await listPhones(tenant)).map((p) => p.phoneNumberId).sort());
+      }
+      const pace = pacer(rate);
+      const outcomes: ReconcileOutcome[] = [];
+      for (const [i, phoneNumberId] of ids.entries()) {
+        await pace();
+        const outcome = await reconcileNumber(phoneNumberId, { waitMs: 10_000 });
+        outcomes.push(outcome);
+        io.stderr(`[${i + 1}/${ids.length}] ${syncLine(outcome)}\n`);
+      }
+      const count = (result: ReconcileOutcome["result"]) =>
+        outcomes.filter((o) => o.result === result).length;
+      const summary = {
+        phones: ids.length,
+        recorded: count("recorded"),
+        confirmed: count("confirmed"),
+        failed: outcomes
+          .filter((o) => o.result === "failed" || o.result === "busy")
+          .map((o) => o.phoneNumberId),
+      };
+      const text =
+        `Synced ${summary.phones} phone number(s): ${summary.recorded} differed from Meta and were recorded, ` +
+        `${summary.confirmed} matched` +
+        (summary.failed.length ? `; could not sync ${summary.failed.join(", ")}` : "") +
+        ".";
+      if (summary.failed.length > 0) throw new CommandFailure(text);
+      return { json: { ...summary, outcomes }, text };
+    },
+  },
 ];
+
+/** One number's sync, for people: what Meta says, and whether it differed. */
+function syncLine(outcome: ReconcileOutcome): string {
+  const { phoneNumberId, result, drift } = outcome;
+  if (result === "recorded" && drift) {
+    return (
+      `${phoneNumberId}: was ${describeUsername(drift.recorded.username, drift.recorded.status)}, ` +
+      `Meta says ${describeUsername(drift.actual.username, drift.actual.status)}: recorded`
+    );
+  }
+  if (result === "confirmed") return `${phoneNumberId}: matches Meta`;
+  return `${phoneNumberId}: ${result}${outcome.reason ? ` (${outcome.reason})` : ""}`;
+}

@@ -111,8 +111,11 @@ const DELIVERY_SUMMARY_FIELDS = {
   stale: "username updates older than the stored state, not applied",
   unchanged: "username updates equal to the stored state",
   unknownNumber: "username updates for a number this service does not know (logged, acknowledged)",
-  ignored: "changes of other fields (messages, statuses, ...), acknowledged and ignored",
+  ignored: "changes of other fields (messages, statuses, ...) or malformed changes, acknowledged and ignored",
+  malformed: "entries that are not a WhatsApp Business Account entry (logged, acknowledged, skipped)",
   failed: "username updates that could not be stored (the answer is then 500 so Meta redelivers)",
+  deferred:
+    "username updates not attempted because the invocation's deadline was near (the answer is then 503 so Meta redelivers)",
 } satisfies Record<keyof DeliverySummary, string>;
 
 function webhookAcknowledgement(): JsonSchema {

@@ -58,6 +58,14 @@ export const config = {
   apiKeyCacheTtlMs: () => positiveNumber("API_KEY_CACHE_TTL_MS", 60_000),
   /** POST and DELETE requests per tenant per minute (docs/reliability.md); 0 turns the limit off. */
   tenantWriteLimitPerMinute: () => Math.floor(positiveNumber("TENANT_WRITE_LIMIT_PER_MINUTE", 60)),
+  /** The Graph API version the reconciler reads Meta with (the proxy forwards each client's own). */
+  metaGraphVersion: () => env("META_GRAPH_VERSION") ?? "v24.0",
+  /** Calls to Meta per second at most, for the reconciler and `phone sync` (docs/reliability.md). */
+  metaSyncRatePerSecond: () => positiveNumber("META_SYNC_RATE_PER_SECOND", 5) || 5,
+  /** Numbers one reconciler run looks at, at most (due intents first, then the drift sweep). */
+  reconcileBatchSize: () => Math.max(1, Math.floor(positiveNumber("RECONCILE_BATCH_SIZE", 100))),
+  /** Hours between two drift sweeps over every number; 0 turns the sweep off (the default). */
+  driftSweepIntervalHours: () => positiveNumber("DRIFT_SWEEP_INTERVAL_HOURS", 0),
   tokenEncryptionKey: () =>
     required(
       env("TOKEN_ENCRYPTION_KEY") ?? linked("TokenEncryptionKey", "value"),

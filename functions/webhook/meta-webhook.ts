@@ -5,8 +5,8 @@ import { receiveDelivery } from "../core/webhook/delivery.ts";
 import { answerVerification } from "../core/webhook/verification.ts";
 
 /** GET and POST /meta/whatsapp/webhook: Meta's verification handshake and its signed deliveries. */
-export const handler = httpHandler(async ({ event, requestId }) => {
+export const handler = httpHandler(async ({ event, requestId, deadline }) => {
   if (event.requestContext.http.method === "GET") return answerVerification(event, config.metaVerifyToken());
-  const outcome = await receiveDelivery(event, config.metaAppSecrets(), requestId);
+  const outcome = await receiveDelivery(event, config.metaAppSecrets(), requestId, deadline);
   return jsonResponse(outcome.status, outcome.body);
 });

@@ -487,6 +487,7 @@ describe("usage", () => {
       "phone remove",
       "phone set-token",
       "phone reencrypt-tokens",
+      "phone sync",
     ]);
     for (const name of names) {
       const help = await admin([...name.split(" "), "--help"]);

@@ -15,10 +15,12 @@ import { fallbackRoute, routes } from "../../infra/routes.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** The function SST's Cron component creates for the reconciler job. */
+const RECONCILER = "ReconcilerHandler";
 const API_URL = "https://abc123.execute-api.us-east-1.amazonaws.com";
 const ACCOUNT = "123456789012";
 
-type Kind = "Dynamo" | "Secret" | "Function" | "ApiGatewayV2";
+type Kind = "Dynamo" | "Secret" | "Function" | "ApiGatewayV2" | "Cron";
 
 interface Recorded {
   kind: Kind;
@@ -76,6 +78,14 @@ function installFakes(stage: string): Recording {
         constructor(name: string, args: unknown) {
           this.urn = record("Function", name, args).urn;
           this.arn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${name}`;
+        }
+      },
+      Cron: class {
+        readonly urn: string;
+        constructor(name: string, args: { function: unknown }) {
+          this.urn = record("Cron", name, args).urn;
+          // SST creates the job's function as `<name>Handler`.
+          record("Function", `${name}Handler`, args.function);
         }
       },
       ApiGatewayV2: class {
@@ -254,8 +264,27 @@ describe("routes", () => {
     expect(get).toBeDefined();
     expect(get).toBe(post);
     expect(get?.rawRoutes.sort()).toEqual([...WEBHOOK_ROUTES].sort());
-    expect(functions).toHaveLength(6);
-    for (const fn of functions) expect(fn.rawRoutes.length, fn.name).toBeGreaterThan(0);
+    // Plus the scheduled reconciler's, which serves no route.
+    expect(functions).toHaveLength(7);
+    for (const fn of functions.filter((f) => f.name !== RECONCILER))
+      expect(fn.rawRoutes.length, fn.name).toBeGreaterThan(0);
+  });
+
+  it("runs the reconciler every minute, with the table and the token keys only", async () => {
+    const { recording, functions } = await loadConfig("dev");
+    const cron = recording.components.find((c) => c.kind === "Cron");
+    expect(cron?.args.schedule).toBe("rate(1 minute)");
+    const fn = functions.find((f) => f.name === RECONCILER);
+    expect(fn?.handler).toBe("functions/reconcile/reconciler.handler");
+    expect(fn?.rawRoutes).toEqual([]);
+    expect([...(fn?.links ?? [])].sort()).toEqual([
+      "Table",
+      "TokenEncryptionKey",
+      "TokenEncryptionKeyPrevious",
+    ]);
+    expect((fn?.args.environment as Record<string, string> | undefined)?.DRIFT_SWEEP_INTERVAL_HOURS).toBe(
+      "24",
+    );
   });
 
   it("points every function at a handler file that exists and exports a handler", async () => {
@@ -294,7 +323,9 @@ async function sourceFiles(dir: string): Promise<string[]> {
 describe("functions", () => {
   it("links each function to exactly the table and the secrets it reads", async () => {
     const { functions } = await loadConfig("dev");
-    for (const fn of functions.filter((f) => f.name !== fallbackRoute.functionName)) {
+    for (const fn of functions.filter(
+      (f) => f.name !== fallbackRoute.functionName && f.name !== RECONCILER,
+    )) {
       const expected = fn.rawRoutes.every((r) => WEBHOOK_ROUTES.includes(r))
         ? ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken", "Table"]
         : ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"];
@@ -316,7 +347,8 @@ describe("functions", () => {
 
   it("keeps every function inside API Gateway's 30 s cap and the Graph budget inside the username functions", async () => {
     const { functions, fnOfRoute } = await loadConfig("dev");
-    for (const fn of functions) expect(seconds(fn.args.timeout), fn.name).toBeLessThan(30);
+    for (const fn of functions.filter((f) => f.rawRoutes.length > 0))
+      expect(seconds(fn.args.timeout), fn.name).toBeLessThan(30);
     for (const rawRoute of USERNAME_ROUTES) {
       const fn = fnOfRoute(rawRoute);
       const env = (fn?.args.environment ?? {}) as Record<string, string>;

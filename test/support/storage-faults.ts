@@ -9,8 +9,11 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConfiguredRetryStrategy } from "@smithy/core/retry";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
 
-/** Called once per attempt; `callNumber` counts attempts of that command since injection. */
-export type FaultRule = (commandName: string, callNumber: number) => Error | undefined;
+/**
+ * Called once per attempt; `callNumber` counts attempts of that command since injection. An
+ * error fails the attempt; a number delays it by that many ms (a slow store); undefined passes.
+ */
+export type FaultRule = (commandName: string, callNumber: number) => Error | number | undefined;
 
 /** The HTTP status DynamoDB answers each fault with: the SDK's retry decision depends on it. */
 const FAULT_STATUS: Record<string, number> = {
@@ -58,8 +61,9 @@ export function injectStorageFaults(rule: FaultRule, maxAttempts = 1): InjectedF
       const name = String(context.commandName);
       const count = (attempts.get(name) ?? 0) + 1;
       attempts.set(name, count);
-      const error = rule(name, count);
-      if (error) throw error;
+      const fault = rule(name, count);
+      if (typeof fault === "number") await new Promise((resolve) => setTimeout(resolve, fault));
+      else if (fault) throw fault;
       return next(args);
     },
     // finalizeRequest runs once per attempt, inside the retry middleware (same step, priority high).

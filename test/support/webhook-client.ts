@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildWebhookPayload, signWebhookBody, type WebhookEvent } from "../../dev/meta-sandbox/index.ts";
 import { handler } from "../../functions/webhook/meta-webhook.ts";
-import { type Answer, apiEvent, invoke } from "./lambda.ts";
+import { type Answer, apiEvent, invoke, lambdaContext } from "./lambda.ts";
 
 export const APP_SECRET = "test-app-secret-for-webhooks";
 export const VERIFY_TOKEN = "test-verify-token";
@@ -22,6 +22,8 @@ export interface PostOptions {
   secret?: string;
   base64?: boolean;
   headers?: Record<string, string>;
+  /** The invocation's remaining time (default 30 s). */
+  remainingMs?: number;
 }
 
 /** POSTs raw bytes, signed with the app secret unless told otherwise. */
@@ -42,6 +44,7 @@ export function postWebhook(body: string | Buffer, options: PostOptions = {}): P
       body: bytes,
       ...(options.base64 ? { base64: true } : {}),
     }),
+    lambdaContext(options.remainingMs ?? 30_000),
   );
 }
 

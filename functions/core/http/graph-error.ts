@@ -119,6 +119,22 @@ export const graphErrors = {
       is_transient: true,
       error_data: details("retry the same request in a moment"),
     }),
+  /**
+   * Another change to the same number is still running and this request's wait for its turn ran
+   * out before Meta could be called: nothing happened, retry.
+   */
+  phoneNumberBusy: () =>
+    new GraphError(
+      503,
+      {
+        message: "Service temporarily unavailable",
+        type: "OAuthException",
+        code: 2,
+        is_transient: true,
+        error_data: details("another change to this phone number is in progress: retry in a moment"),
+      },
+      { "retry-after": "1" },
+    ),
   webhookVerificationFailed: () =>
     new GraphError(403, {
       message: "(#100) Webhook verification failed: wrong hub.mode or hub.verify_token",

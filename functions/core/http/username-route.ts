@@ -66,6 +66,7 @@ export function usernameRoute<B = undefined>(
       phoneNumberId: path.phone_number_id,
       requestId: http.requestId,
       deadline: http.deadline,
+      invocationEnd: Date.now() + http.context.getRemainingTimeInMillis(),
       ...(phone !== undefined ? { prefetchedPhone: phone } : {}),
     };
     const execute = async () => {

@@ -3,16 +3,19 @@
  *
  *   API key         pk APIKEY#<sha256>          sk APIKEY       gsi2 TENANT#<t> / KEY#<id>
  *   API key id      pk APIKEYID#<id>            sk APIKEYID     -> the hash (revoke by id)
- *   phone number    pk PHONE#<id>               sk PHONE        gsi1 WABA#<w>#DISPLAY#<digits> / PHONE#<id>
- *                                                               gsi2 TENANT#<t> / PHONE#<id>
- *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id (webhook lookups:
- *                                                               BatchGetItem, unlike the byWabaPhone GSI)
+ *   phone number    pk PHONE#<id>               sk PHONE        gsi2 TENANT#<t> / PHONE#<id>
+ *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id: one record per Meta
+ *                                                               number (unique), found by webhooks with
+ *                                                               strongly consistent (Batch)GetItem
+ *   intent          pk PHONE#<id>               sk INTENT       gsi1 DUE / <due ms, 15 digits>#<id> (when due)
+ *   intent line     pk PHONE#<id>               sk QUEUE        the ticket lock of changes through Meta
  *   history event   pk PHONE#<id>               sk HISTORY#<version, zero-padded>
  *   webhook marker  pk PHONE#<id>               sk WEBHOOK#<time>#<status>#<username>   (TTL)
  *   username holder pk BUSINESS#<businessId>    sk USERNAME#<lower-case name>
  *   tenant          pk TENANTS                  sk TENANT#<t>
  *   idempotency key pk IDEMPOTENCY#<t>#<phone>  sk KEY#<sha256 of the client's key>             (TTL)
  *   write counter   pk RATELIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
+ *   drift sweep     pk RECONCILER               sk SWEEP        the sweep's progress
  */
 export const keys = {
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
@@ -22,12 +25,20 @@ export const keys = {
     pk: `WABAPHONE#${wabaId}#${displayDigits}`,
     sk: "WABAPHONE",
   }),
+  intent: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "INTENT" }),
+  intentQueue: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "QUEUE" }),
   history: (phoneNumberId: string, version: number) => ({
     pk: `PHONE#${phoneNumberId}`,
     sk: `HISTORY#${String(version).padStart(12, "0")}`,
   }),
   historyPrefix: "HISTORY#",
-  webhookMarker: (phoneNumberId: string, time: number, status: string, username: string | undefined) => ({
+  /** `time` is `untimed` for an entry without `entry.time` (its marker is its content). */
+  webhookMarker: (
+    phoneNumberId: string,
+    time: number | "untimed",
+    status: string,
+    username: string | undefined,
+  ) => ({
     pk: `PHONE#${phoneNumberId}`,
     sk: `WEBHOOK#${time}#${status}#${username?.toLowerCase() ?? ""}`,
   }),
@@ -46,6 +57,6 @@ export const keys = {
     pk: `RATELIMIT#${tenantId}`,
     sk: `MINUTE#${epochMinute}`,
   }),
-  byWabaPhone: (wabaId: string, displayDigits: string) => `WABA#${wabaId}#DISPLAY#${displayDigits}`,
   byTenant: (tenantId: string) => `TENANT#${tenantId}`,
+  driftSweep: { pk: "RECONCILER", sk: "SWEEP" },
 };

@@ -1,12 +1,10 @@
 import {
   DeleteCommand,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { mapWithConcurrency } from "../concurrency.ts";
 import type { ChangeSource, UsernameState } from "../usernames/state.ts";
 import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
@@ -27,8 +25,14 @@ export interface PhoneRecord extends UsernameState {
   updatedAt?: string;
   source?: ChangeSource;
   context?: string;
-  /** Epoch seconds of the event the current state came from: orders webhook deliveries. */
+  /** Epoch seconds the current state is as of (a webhook's entry.time, or when the answer's call was sent); never moves back. */
   stateEpoch?: number;
+  /**
+   * Set when an answer of Meta (not a webhook) set the state: epoch ms when its call was sent and
+   * answered, the window within which Meta made it (usernames/ordering.ts).
+   */
+  stateSentAt?: number;
+  stateReceivedAt?: number;
   /**
    * The webhook event the state is as of (its de-duplication marker's sort key); absent when an
    * API change or a transfer set it. Its marker is written only if a change replaces the state
@@ -78,6 +82,8 @@ export type NewPhone = Omit<
   | "source"
   | "context"
   | "stateEpoch"
+  | "stateSentAt"
+  | "stateReceivedAt"
   | "stateEvent"
 >;
 
@@ -93,8 +99,6 @@ export function phoneItem(phone: PhoneRecord): Record<string, unknown> {
   return {
     ...keys.phone(phone.phoneNumberId),
     type: "phone",
-    gsi1pk: keys.byWabaPhone(phone.wabaId, phone.displayPhoneNumber),
-    gsi1sk: `PHONE#${phone.phoneNumberId}`,
     gsi2pk: keys.byTenant(phone.tenantId),
     gsi2sk: `PHONE#${phone.phoneNumberId}`,
     ...phone,
@@ -104,6 +108,14 @@ export function phoneItem(phone: PhoneRecord): Record<string, unknown> {
 
 export class PhoneExistsError extends Error {
   override name = "PhoneExistsError";
+}
+
+/**
+ * The WABA id + display number is already another record's: one Meta number has one record.
+ * The message names neither that record nor its tenant.
+ */
+export class MetaNumberTakenError extends Error {
+  override name = "MetaNumberTakenError";
 }
 
 export async function getPhone(phoneNumberId: string, consistent = false): Promise<PhoneRecord | undefined> {
@@ -124,9 +136,10 @@ function wabaPhoneItem(phone: Pick<PhoneRecord, "wabaId" | "displayPhoneNumber" 
 
 /**
  * Registers a phone number; an existing id is never overwritten (its state and history stay
- * intact). Its WABA-phone lookup item is written in the same transaction, so a registered number
- * is always found by webhooks. The lookup is not conditional: a display number of a WABA is one
- * number, and registering it again under another id (Meta re-created it) points webhooks there.
+ * intact). Its WABA-phone lookup item is written in the same transaction, only if no record has
+ * that WABA id + display number yet: a Meta number belongs to exactly one record (of any tenant),
+ * so a webhook about it can only ever update that one. Throws PhoneExistsError (same id) or
+ * MetaNumberTakenError (same WABA id + display number under another id).
  */
 export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
   const record: PhoneRecord = { ...phone, version: 0, createdAt: new Date().toISOString() };
@@ -136,17 +149,24 @@ export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
       new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName, Item: phoneItem(record), ConditionExpression: "attribute_not_exists(pk)" } },
-          { Put: { TableName, Item: wabaPhoneItem(record) } },
+          {
+            Put: { TableName, Item: wabaPhoneItem(record), ConditionExpression: "attribute_not_exists(pk)" },
+          },
         ],
       }),
     );
   } catch (error) {
     const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
-    if (
-      e.name === "TransactionCanceledException" &&
-      e.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-    ) {
-      throw new PhoneExistsError(`phone number ${phone.phoneNumberId} is already registered`);
+    if (e.name === "TransactionCanceledException") {
+      if (e.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed") {
+        throw new PhoneExistsError(`phone number ${phone.phoneNumberId} is already registered`);
+      }
+      if (e.CancellationReasons?.[1]?.Code === "ConditionalCheckFailed") {
+        throw new MetaNumberTakenError(
+          `WABA ${phone.wabaId} display number ${phone.displayPhoneNumber} is already registered ` +
+            "under another phone number id (one Meta number, one record: remove that record first)",
+        );
+      }
     }
     throw error;
   }
@@ -277,78 +297,36 @@ export async function queryAll(input: QueryInput): Promise<Record<string, unknow
   return items;
 }
 
-/**
- * The phone number a webhook speaks of: Meta's payload has no phone number id, only the WABA id
- * and the display number. Through the byWabaPhone index (eventually consistent: the state
- * writer's version condition catches a stale read and re-reads the base table).
- */
-export async function findPhoneByWabaDisplay(
-  wabaId: string,
-  displayDigits: string,
-): Promise<PhoneRecord | undefined> {
-  const { Items } = await dynamo().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: "byWabaPhone",
-      KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.byWabaPhone(wabaId, displayDigits) },
-      Limit: 1,
-    }),
-  );
-  const item = Items?.[0];
-  return item ? phoneFromItem(item) : undefined;
-}
-
 export interface WabaDisplay {
   wabaId: string;
   /** Digits only. */
   displayDigits: string;
 }
 
-/** Up to this many numbers, one index query each (in parallel) is no more calls than the batch path. */
-const QUERY_UP_TO = 2;
-const PARALLEL_QUERIES = 16;
-
 /**
- * The phone numbers a webhook delivery speaks of, by `wabaDisplayId`, read in as few calls as the
- * key design allows, and strongly consistent:
- *  - one or two numbers: one byWabaPhone query each, in parallel (one round trip);
- *  - more: BatchGetItem of their WABA-phone lookup items, then of the phone records: two calls
- *    per 100 numbers, not one per number.
- * A number without a lookup item (registered before lookups existed) is looked for through the
- * index, and its lookup item written, so the next delivery finds it in the batch.
+ * The phone numbers a webhook delivery speaks of (Meta's payload names only the WABA id and the
+ * display number), by `wabaDisplayId`: BatchGetItem of their WABA-phone lookup items, then of the
+ * phone records, both strongly consistent (a number registered a moment ago is found), two calls
+ * per 100 numbers. Deterministic: a lookup item names exactly one record.
  */
 export async function findPhonesByWabaDisplay(
   numbers: readonly WabaDisplay[],
 ): Promise<Map<string, PhoneRecord>> {
-  const found = new Map<string, PhoneRecord>();
-  let missing: WabaDisplay[] = [...numbers];
-  if (numbers.length > QUERY_UP_TO) {
-    const lookups = await batchGetItems(
-      numbers.map((n) => keys.wabaPhone(n.wabaId, n.displayDigits)),
-      { consistent: true },
-    );
-    const phoneIds = new Map<WabaDisplay, string>();
-    for (const number of numbers) {
-      const lookup = lookups.get(itemId(keys.wabaPhone(number.wabaId, number.displayDigits)));
-      if (lookup) phoneIds.set(number, String(lookup.phoneNumberId));
-    }
-    const phones = await getPhones([...phoneIds.values()], true);
-    missing = [];
-    for (const number of numbers) {
-      const phone = phones.get(phoneIds.get(number) ?? "");
-      if (phone) found.set(wabaDisplayId(number), phone);
-      else missing.push(number);
-    }
+  const lookups = await batchGetItems(
+    numbers.map((n) => keys.wabaPhone(n.wabaId, n.displayDigits)),
+    { consistent: true },
+  );
+  const phoneIds = new Map<string, string>();
+  for (const number of numbers) {
+    const lookup = lookups.get(itemId(keys.wabaPhone(number.wabaId, number.displayDigits)));
+    if (lookup) phoneIds.set(wabaDisplayId(number), String(lookup.phoneNumberId));
   }
-  const settled = await mapWithConcurrency(missing, PARALLEL_QUERIES, async (number) => {
-    const phone = await findPhoneByWabaDisplay(number.wabaId, number.displayDigits);
-    if (!phone) return;
-    found.set(wabaDisplayId(number), phone);
-    if (numbers.length > QUERY_UP_TO) await backfillWabaPhone(phone);
-  });
-  const failed = settled.find((result) => result.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const phones = await getPhones([...new Set(phoneIds.values())], true);
+  const found = new Map<string, PhoneRecord>();
+  for (const [id, phoneNumberId] of phoneIds) {
+    const phone = phones.get(phoneNumberId);
+    if (phone) found.set(id, phone);
+  }
   return found;
 }
 
@@ -368,18 +346,4 @@ export async function getPhones(phoneNumberIds: readonly string[], consistent: b
     phones.set(phone.phoneNumberId, phone);
   }
   return phones;
-}
-
-async function backfillWabaPhone(phone: PhoneRecord): Promise<void> {
-  await dynamo()
-    .send(
-      new PutCommand({
-        TableName: tableName(),
-        Item: wabaPhoneItem(phone),
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    )
-    .catch((error: Error) => {
-      if (error.name !== "ConditionalCheckFailedException") throw error;
-    });
 }

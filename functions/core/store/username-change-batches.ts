@@ -145,9 +145,15 @@ function decide(plan: Plan): void {
       continue;
     }
     if (sameState(current, decision.state)) {
-      // Same state, newer event: only the as-of time moves (see applyUsernameChange).
-      if (isNewer(decision.stateEpoch, current.stateEpoch)) {
-        current = { ...current, stateEpoch: decision.stateEpoch, stateEvent: eventKey(me, event) };
+      // Same state, newer event: only the as-of time moves (see applyUsernameChange); an entry
+      // without time dates nothing.
+      if (
+        !event.untimed &&
+        decision.stateEpoch !== undefined &&
+        isNewer(decision.stateEpoch, current.stateEpoch)
+      ) {
+        const { stateSentAt: _sent, stateReceivedAt: _received, ...rest } = current;
+        current = { ...rest, stateEpoch: decision.stateEpoch, stateEvent: eventKey(me, event) };
         advanced = true;
       }
       plan.outcomes.push({ applied: false, reason: "unchanged", phone: current });
@@ -155,12 +161,15 @@ function decide(plan: Plan): void {
     }
     const next = nextRecord(current, decision, change, at);
     const needs = markersFor(current, next, event);
-    // Applied earlier in this delivery, then replaced within the same second: a duplicate.
-    if (needs.check && markers.has(needs.check)) {
+    // Applied earlier in this delivery, then replaced (within the same second, or an entry
+    // without time whose marker is always written): a duplicate.
+    const own = needs.check ?? needs.checkAndPut;
+    if (own && markers.has(own)) {
       plan.outcomes.push({ applied: false, reason: "duplicate", phone: current });
       continue;
     }
     if (needs.check) markers.set(needs.check, { check: i });
+    if (needs.checkAndPut) markers.set(needs.checkAndPut, { check: i, put: true });
     if (needs.put) markers.set(needs.put, { ...markers.get(needs.put), put: true });
     plan.items.push({ Put: historyPut(TableName, current, next, change, at) });
     plan.roles.push("history");

@@ -1,8 +1,12 @@
 /**
- * The four username operations (SPEC §2–3): find the caller's phone number, call Meta with
- * its token, record what Meta's success means for the stored state. A Meta error changes nothing.
- * POST and DELETE count against the tenant's write limit once the number is known to be theirs,
- * before Meta is called (so a refused request never reaches Meta).
+ * The four username operations (docs/spec.md): find the caller's phone number, call Meta with
+ * its token, record what Meta's answer means for the stored state. A Meta refusal changes nothing.
+ *
+ * POST and DELETE change the number at Meta, so they run under the number's intent
+ * (store/intents.ts): one at a time per number, in arrival order, each recorded before the next
+ * starts. Meta's answer is always returned, even when it could not be recorded: the intent then
+ * stays unresolved and the reconciler records Meta's truth (docs/reliability.md). They count
+ * against the tenant's write limit once the number is known to be theirs, before Meta is called.
  */
 import type { Caller } from "../auth/authenticate.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
@@ -10,14 +14,16 @@ import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts"
 import { graphErrors } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantWriteLimit } from "../rate-limit/tenant-write-limit.ts";
+import { acquireLease, type IntentOperation, type LeaseEnd, releaseLease } from "../store/intents.ts";
 import { getPhone, type PhoneRecord } from "../store/phones.ts";
-import { applyUsernameChange } from "../store/username-changes.ts";
+import { applyUsernameChange, type ChangeOutcome } from "../store/username-changes.ts";
 import {
   type ClaimUsernameBody,
   claimResponseSchema,
   deleteResponseSchema,
   usernameResponseSchema,
 } from "../validation/username-request.ts";
+import type { Observation } from "./ordering.ts";
 import { deletedState, type UsernameState } from "./state.ts";
 
 export interface UsernameRequest {
@@ -25,10 +31,16 @@ export interface UsernameRequest {
   version: string;
   phoneNumberId: string;
   requestId: string;
+  /** Epoch ms after which no upstream call may still be running (the invocation's end, less a reserve). */
   deadline: number;
+  /** Epoch ms at which the invocation is surely over (its lease on the number ends then). */
+  invocationEnd?: number;
   /** The phone number as already read with the API key (null: read, not there); else read here. */
   prefetchedPhone?: PhoneRecord | null;
 }
+
+/** Meta's budget a POST or DELETE keeps at least: its wait for the number's turn ends this much before the deadline. */
+const MIN_META_BUDGET_MS = 5_000;
 
 /**
  * The caller's phone number. Unknown and foreign numbers are the same error, so a tenant
@@ -59,20 +71,97 @@ function graph(
   });
 }
 
-async function record(request: UsernameRequest, phone: PhoneRecord, state: UsernameState): Promise<void> {
-  const outcome = await applyUsernameChange({
-    phoneNumberId: phone.phoneNumberId,
-    source: "api",
-    requestId: request.requestId,
-    current: phone,
-    decide: () => ({ state, stateEpoch: Math.floor(Date.now() / 1000) }),
-  });
+/** What an answer of Meta says about the state: the state, nothing (a refusal), or not readable. */
+type AnswerMeaning = { state: UsernameState } | "nothing" | "unreadable";
+
+function logOutcome(phone: PhoneRecord, outcome: ChangeOutcome, state: UsernameState): void {
   if (outcome.applied) {
     logger.info("username state recorded", {
       phoneNumberId: phone.phoneNumberId,
       status: state.status,
       version: outcome.phone.version,
       ...(outcome.transferredFrom ? { transferredFrom: outcome.transferredFrom } : {}),
+    });
+  } else if (outcome.reason === "unresolved") {
+    logger.warn("Meta's answer and a change of the same moment disagree: left to the reconciler", {
+      phoneNumberId: phone.phoneNumberId,
+    });
+  }
+}
+
+/**
+ * A POST or DELETE: waits for the number's turn (never calling Meta if it does not come in
+ * time), calls Meta, records the answer in the same transaction that ends the intent, and returns
+ * Meta's answer whatever the recording did.
+ */
+async function changeThroughMeta(
+  request: UsernameRequest,
+  phone: PhoneRecord,
+  operation: IntentOperation,
+  username: string | undefined,
+  call: () => Promise<GraphAnswer>,
+  meaning: (answer: GraphAnswer) => AnswerMeaning,
+): Promise<GraphAnswer> {
+  const invocationEnd = request.invocationEnd ?? request.deadline;
+  const lease = await acquireLease({
+    phoneNumberId: phone.phoneNumberId,
+    owner: request.requestId,
+    operation,
+    ...(username ? { username } : {}),
+    leaseUntil: invocationEnd,
+    waitUntil: request.deadline - MIN_META_BUDGET_MS,
+  });
+  if (!lease) throw graphErrors.phoneNumberBusy();
+
+  const sentAt = Date.now();
+  let answer: GraphAnswer;
+  try {
+    answer = await call();
+  } catch (error) {
+    // Meta unreachable, too slow or answering garbage: it may have acted all the same.
+    await settleLease(() => releaseLease(lease, "unresolved"), phone);
+    throw error;
+  }
+  const observation: Observation = { kind: "write", sentAt, receivedAt: Date.now() };
+  const meant = meaning(answer);
+  if (typeof meant === "string") {
+    // A refusal (4xx) changed nothing; a 5xx or an unreadable success may hide a change.
+    const end: LeaseEnd = meant === "nothing" && answer.status < 500 ? "unchanged" : "unresolved";
+    if (meant === "unreadable") unexpectedShape(phone, "username");
+    await settleLease(() => releaseLease(lease, end), phone);
+    return answer;
+  }
+  try {
+    const outcome = await applyUsernameChange({
+      phoneNumberId: phone.phoneNumberId,
+      source: "api",
+      requestId: request.requestId,
+      current: phone,
+      observation,
+      lease,
+      decide: () => ({ state: meant.state }),
+    });
+    logOutcome(phone, outcome, meant.state);
+  } catch (error) {
+    // Meta acted; the answer goes back all the same. The intent stays unresolved (or its lease
+    // ends with the invocation), and the reconciler records Meta's truth within minutes.
+    logger.error("Meta acted but the state write failed: left to the reconciler", {
+      phoneNumberId: phone.phoneNumberId,
+      errorName: (error as Error)?.name,
+    });
+    await settleLease(() => releaseLease(lease, "unresolved"), phone);
+  }
+  return answer;
+}
+
+/** Ending a lease never fails the request: if it cannot be ended, it lapses with the invocation. */
+async function settleLease(end: () => Promise<boolean>, phone: PhoneRecord): Promise<void> {
+  try {
+    await end();
+  } catch (error) {
+    logger.warn("intent not settled; it lapses with the invocation", {
+      phoneNumberId: phone.phoneNumberId,
+      errorName: (error as Error)?.name,
     });
   }
 }
@@ -87,12 +176,33 @@ function unexpectedShape(phone: PhoneRecord, edge: string): void {
 
 export async function getUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  const sentAt = Date.now();
   const answer = await graph(request, phone, { method: "GET", edge: "username" });
-  if (answer.kind === "success") {
-    const parsed = usernameResponseSchema.safeParse(answer.json);
-    if (parsed.success)
-      await record(request, phone, { username: parsed.data.username, status: parsed.data.status });
-    else unexpectedShape(phone, "username");
+  if (answer.kind !== "success") return answer;
+  const parsed = usernameResponseSchema.safeParse(answer.json);
+  if (!parsed.success) {
+    unexpectedShape(phone, "username");
+    return answer;
+  }
+  const state: UsernameState = { username: parsed.data.username, status: parsed.data.status };
+  try {
+    // Only while no POST or DELETE holds the number: that one records the newer truth.
+    const outcome = await applyUsernameChange({
+      phoneNumberId: phone.phoneNumberId,
+      source: "api",
+      requestId: request.requestId,
+      current: phone,
+      observation: { kind: "read", sentAt, receivedAt: Date.now() },
+      onlyWhenFree: true,
+      decide: () => ({ state }),
+    });
+    logOutcome(phone, outcome, state);
+  } catch (error) {
+    // A read records nothing Meta did: the answer is still right, the record catches up later.
+    logger.warn("username read not recorded", {
+      phoneNumberId: phone.phoneNumberId,
+      errorName: (error as Error)?.name,
+    });
   }
   return answer;
 }
@@ -108,23 +218,36 @@ export async function claimUsername(request: UsernameRequest, body: ClaimUsernam
   // Only the two documented fields are ever forwarded.
   const forwarded: ClaimUsernameBody = { username: body.username };
   if (body.transfer_action) forwarded.transfer_action = body.transfer_action;
-  const answer = await graph(request, phone, { method: "POST", edge: "username", body: forwarded });
-  if (answer.kind === "success") {
-    const parsed = claimResponseSchema.safeParse(answer.json);
-    if (parsed.success) await record(request, phone, { username: body.username, status: parsed.data.status });
-    else unexpectedShape(phone, "username");
-  }
-  return answer;
+  return changeThroughMeta(
+    request,
+    phone,
+    "claim",
+    body.username,
+    () => graph(request, phone, { method: "POST", edge: "username", body: forwarded }),
+    (answer) => {
+      if (answer.kind !== "success") return "nothing";
+      const parsed = claimResponseSchema.safeParse(answer.json);
+      return parsed.success
+        ? { state: { username: body.username, status: parsed.data.status } }
+        : "unreadable";
+    },
+  );
 }
 
 export async function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
   await enforceTenantWriteLimit(request.caller.tenantId);
-  const answer = await graph(request, phone, { method: "DELETE", edge: "username" });
-  if (answer.kind === "success") {
-    const parsed = deleteResponseSchema.safeParse(answer.json);
-    if (!parsed.success) unexpectedShape(phone, "username");
-    else if (parsed.data.success) await record(request, phone, deletedState);
-  }
-  return answer;
+  return changeThroughMeta(
+    request,
+    phone,
+    "delete",
+    undefined,
+    () => graph(request, phone, { method: "DELETE", edge: "username" }),
+    (answer) => {
+      if (answer.kind !== "success") return "nothing";
+      const parsed = deleteResponseSchema.safeParse(answer.json);
+      if (!parsed.success) return "unreadable";
+      return parsed.data.success ? { state: deletedState } : "nothing";
+    },
+  );
 }

@@ -20,13 +20,25 @@ export const webhookEntrySchema = z.looseObject({
   changes: z.optional(z.array(webhookChangeSchema)),
 });
 
+/** The object whose changes this service applies; one Meta app may deliver others to the same URL. */
 export const WHATSAPP_OBJECT = "whatsapp_business_account";
 
+/** A delivery as Meta documents it (the OpenAPI document's shape). */
 export const webhookPayloadSchema = z.looseObject({
   object: z.literal(WHATSAPP_OBJECT),
   entry: z.array(webhookEntrySchema),
 });
-export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/**
+ * What a delivery is parsed with: the envelope only. Entries are checked one by one
+ * (webhookEntrySchema), so one malformed entry never keeps the valid ones from being applied.
+ */
+export const webhookEnvelopeSchema = z.looseObject({
+  object: z.literal(WHATSAPP_OBJECT),
+  entry: z.array(z.unknown()),
+});
+export type WebhookEnvelope = z.infer<typeof webhookEnvelopeSchema>;
+export type WebhookEntry = z.infer<typeof webhookEntrySchema>;
 
 /**
  * A delivery for another product of the same Meta app (`"object": "page"`, `"instagram"`...): one

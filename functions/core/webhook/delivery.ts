@@ -7,7 +7,7 @@ import { graphErrors } from "../http/graph-error.ts";
 import { parseJsonSafely, rawBody } from "../http/request.ts";
 import { logger } from "../logger.ts";
 import { describeIssues } from "../validation/issues.ts";
-import { otherObjectPayloadSchema, webhookPayloadSchema } from "../validation/webhook.ts";
+import { otherObjectPayloadSchema, webhookEnvelopeSchema } from "../validation/webhook.ts";
 import { isValidSignature } from "./signature.ts";
 import { applyUsernameUpdates, type DeliverySummary } from "./username-updates.ts";
 
@@ -16,7 +16,7 @@ export const WEBHOOK_BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 
 export type DeliveryOutcome =
   | { status: 200; body: { received: true } & DeliverySummary }
-  | { status: 400 | 401 | 413 | 500; body: unknown };
+  | { status: 400 | 401 | 413 | 500 | 503; body: unknown };
 
 const NOTHING_APPLIED: DeliverySummary = {
   changes: 0,
@@ -26,7 +26,9 @@ const NOTHING_APPLIED: DeliverySummary = {
   unchanged: 0,
   unknownNumber: 0,
   ignored: 0,
+  malformed: 0,
   failed: 0,
+  deferred: 0,
 };
 
 function graphErrorBody(
@@ -40,6 +42,8 @@ export async function receiveDelivery(
   event: APIGatewayProxyEventV2,
   appSecrets: readonly string[],
   requestId: string,
+  /** Epoch ms by which the answer must be on its way (see applyUsernameUpdates). */
+  deadline = Number.POSITIVE_INFINITY,
 ): Promise<DeliveryOutcome> {
   const body = rawBody(event);
   if (body.length > WEBHOOK_BODY_LIMIT_BYTES) {
@@ -71,7 +75,7 @@ export async function receiveDelivery(
     logger.info("webhook delivery for another object ignored", { object: other.data.object.slice(0, 64) });
     return { status: 200, body: { received: true, ...NOTHING_APPLIED } };
   }
-  const payload = webhookPayloadSchema.safeParse(json);
+  const payload = webhookEnvelopeSchema.safeParse(json);
   if (!payload.success) {
     const detail = describeIssues(payload.error);
     return {
@@ -82,12 +86,22 @@ export async function receiveDelivery(
       ),
     };
   }
-
-  const summary = await applyUsernameUpdates(payload.data, requestId);
+  const summary = await applyUsernameUpdates(payload.data, requestId, deadline);
   logger.info("webhook delivery processed", { ...summary });
   if (summary.failed > 0) {
     // Meta redelivers on any non-2xx; what was stored stays, and redelivery adds only the rest.
     return { status: 500, body: graphErrorBody(graphErrors.internal(), requestId) };
+  }
+  if (summary.deferred > 0) {
+    // Answered before the deadline, never a 504 with unknown progress: the redelivery applies
+    // the rest and finds the applied part already there.
+    return {
+      status: 503,
+      body: graphErrorBody(
+        graphErrors.upstreamUnavailable(503, `${summary.deferred} changes deferred: redeliver`),
+        requestId,
+      ),
+    };
   }
   return { status: 200, body: { received: true, ...summary } };
 }

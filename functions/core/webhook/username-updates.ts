@@ -1,5 +1,7 @@
 /**
  * Applies one webhook delivery's `business_username_updates` (SPEC §4).
+ *  - Entries are checked one by one: a malformed entry (or change) is logged and skipped, the
+ *    valid ones are applied.
  *  - Changes are grouped per phone number and applied in event-time order.
  *  - The numbers are read together, not one by one: lookups by WABA id + display digits in
  *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent; a round's
@@ -10,18 +12,23 @@
  *    deliveries are safe.
  *  - A storage failure on any number fails the delivery (Meta redelivers); what was applied
  *    stays applied, and the redelivery applies only what is missing.
+ *  - No round starts that might not finish before the invocation's deadline: the changes of
+ *    rounds not started are counted `deferred`, the delivery is answered 503 in time, and the
+ *    redelivery applies them (and finds the others applied).
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
 import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
 import { applyWebhookChanges } from "../store/username-change-batches.ts";
 import type { ChangeRequest, Decision } from "../store/username-changes.ts";
+import { webhookMayApply } from "../usernames/ordering.ts";
 import type { UsernameState } from "../usernames/state.ts";
 import {
   USERNAME_UPDATE_FIELDS,
   type UsernameUpdateValue,
   usernameUpdateValueSchema,
-  type WebhookPayload,
+  type WebhookEnvelope,
+  webhookEntrySchema,
 } from "../validation/webhook.ts";
 
 /** One BatchGetItem of lookups, one of records. */
@@ -31,8 +38,10 @@ const PARALLEL_ROUNDS = 4;
 export interface UsernameUpdate {
   wabaId: string;
   displayDigits: string;
-  /** entry.time, unix seconds. */
+  /** entry.time, unix seconds; the receipt time when the entry had none (`untimed`). */
   time: number;
+  /** The entry had no `entry.time`: it cannot be ordered and dates nothing. */
+  untimed: boolean;
   value: UsernameUpdateValue;
 }
 
@@ -44,20 +53,31 @@ export interface DeliverySummary {
   unchanged: number;
   unknownNumber: number;
   ignored: number;
+  /** Entries that are not a WhatsApp Business Account entry (logged, skipped). */
+  malformed: number;
   failed: number;
+  /** Changes not attempted because the invocation's deadline was near (the redelivery applies them). */
+  deferred: number;
 }
 
 export function digitsOnly(text: string): string {
   return text.replace(/\D/g, "");
 }
 
-/** The username updates of a payload; every other field is counted and ignored. */
-export function extractUsernameUpdates(payload: WebhookPayload, receivedAt: number) {
+/** The username updates of a delivery; other fields, malformed changes and entries are counted and skipped. */
+export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: number) {
   const updates: UsernameUpdate[] = [];
   let ignored = 0;
   let changes = 0;
-  for (const entry of payload.entry) {
-    for (const change of entry.changes ?? []) {
+  let malformed = 0;
+  for (const [index, raw] of payload.entry.entries()) {
+    const entry = webhookEntrySchema.safeParse(raw);
+    if (!entry.success) {
+      malformed++;
+      logger.warn("malformed webhook entry skipped", { entryIndex: index });
+      continue;
+    }
+    for (const change of entry.data.changes ?? []) {
       changes++;
       if (!(USERNAME_UPDATE_FIELDS as readonly string[]).includes(change.field)) {
         ignored++;
@@ -65,26 +85,35 @@ export function extractUsernameUpdates(payload: WebhookPayload, receivedAt: numb
       }
       const value = usernameUpdateValueSchema.safeParse(change.value);
       if (!value.success) {
-        logger.warn("malformed username update ignored", { wabaId: entry.id, field: change.field });
+        logger.warn("malformed username update ignored", { wabaId: entry.data.id, field: change.field });
         ignored++;
         continue;
       }
       updates.push({
-        wabaId: entry.id,
+        wabaId: entry.data.id,
         displayDigits: digitsOnly(value.data.display_phone_number),
-        time: entry.time ?? receivedAt,
+        time: entry.data.time ?? receivedAt,
+        untimed: entry.data.time === undefined,
         value: value.data,
       });
     }
   }
-  return { updates, ignored, changes };
+  return { updates, ignored, changes, malformed };
 }
 
+/** Time kept free after the last round may start: a round's writes take milliseconds, rarely a second. */
+const MIN_ROUND_RESERVE_MS = 1_500;
+
 export async function applyUsernameUpdates(
-  payload: WebhookPayload,
+  payload: WebhookEnvelope,
   requestId: string,
+  /** Epoch ms by which the answer must be on its way (the invocation's deadline, less a reserve). */
+  deadline = Number.POSITIVE_INFINITY,
 ): Promise<DeliverySummary> {
-  const { updates, ignored, changes } = extractUsernameUpdates(payload, Math.floor(Date.now() / 1000));
+  const { updates, ignored, changes, malformed } = extractUsernameUpdates(
+    payload,
+    Math.floor(Date.now() / 1000),
+  );
   const summary: DeliverySummary = {
     changes,
     applied: 0,
@@ -93,7 +122,9 @@ export async function applyUsernameUpdates(
     unchanged: 0,
     unknownNumber: 0,
     ignored,
+    malformed,
     failed: 0,
+    deferred: 0,
   };
 
   const byNumber = new Map<string, UsernameUpdate[]>();
@@ -107,7 +138,13 @@ export async function applyUsernameUpdates(
   const rounds: UsernameUpdate[][][] = [];
   for (let i = 0; i < groups.length; i += NUMBERS_PER_ROUND)
     rounds.push(groups.slice(i, i + NUMBERS_PER_ROUND));
+  let slowestRoundMs = 0;
   await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
+    const started = Date.now();
+    if (started + Math.max(MIN_ROUND_RESERVE_MS, 2 * slowestRoundMs) > deadline) {
+      summary.deferred += round.reduce((sum, group) => sum + group.length, 0);
+      return;
+    }
     const numbers = await readNumbers(round, summary, requestId);
     if (!numbers) return;
     const results = await applyWebhookChanges(
@@ -124,10 +161,11 @@ export async function applyUsernameUpdates(
       for (const [i, outcome] of result.value.entries()) {
         if (outcome.applied) summary.applied++;
         else if (outcome.reason === "duplicate") summary.duplicate++;
-        else if (changes[i]?.stale) summary.stale++;
+        else if (outcome.reason === "stale" || changes[i]?.stale) summary.stale++;
         else summary.unchanged++;
       }
     }
+    slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
   });
   return summary;
 }
@@ -171,22 +209,26 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
 
 /** One update as a state change; `stale` tells, after deciding, whether it was older than the record. */
 function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
-  const { value, time } = update;
+  const { value, time, untimed } = update;
   const change: { stale: boolean; request: ChangeRequest } = {
     stale: false,
     request: {
       phoneNumberId: phone.phoneNumberId,
       source: "webhook",
       requestId,
-      webhookEvent: { time, status: value.status, ...(value.username ? { username: value.username } : {}) },
+      webhookEvent: {
+        time,
+        status: value.status,
+        ...(value.username ? { username: value.username } : {}),
+        ...(untimed ? { untimed } : {}),
+      },
       decide: (current: PhoneRecord): Decision | undefined => {
-        change.stale = current.stateEpoch !== undefined && time < current.stateEpoch;
+        change.stale = !untimed && !webhookMayApply(time, current);
         if (change.stale) return undefined;
         return {
           state: nextState(current, value),
-          stateEpoch: time,
+          ...(untimed ? {} : { stateEpoch: time, eventTime: time }),
           context: value.context,
-          eventTime: time,
         };
       },
     },

@@ -1,0 +1,47 @@
+/**
+ * The scheduled reconciler under `npm start`: the very handler sst.aws.Cron invokes in AWS
+ * (functions/reconcile/reconciler.ts), called on a timer with a Lambda context of the same
+ * timeout. A run still going when the next is due is not doubled.
+ */
+import { RECONCILER_SIZING, timeoutMs } from "../infra/function-sizing.ts";
+import { lambdaContext } from "./gateway/lambda-context.ts";
+
+export interface ReconcilerTimer {
+  /** Stops the timer and waits for a run in progress. */
+  stop(): Promise<void>;
+}
+
+/** Every `intervalMs`; `log` gets one line per run that found something to do, and failures. */
+export function startReconcilerTimer(intervalMs: number, log: (line: string) => void): ReconcilerTimer {
+  let running: Promise<void> | undefined;
+  const run = async () => {
+    const { handler } = await import("../functions/reconcile/reconciler.ts");
+    const context = lambdaContext("Reconciler", timeoutMs(RECONCILER_SIZING));
+    try {
+      const summary = (await handler({} as never, context)) as {
+        due: number;
+        reconciled: number;
+        swept: number;
+      };
+      if (summary.due > 0 || summary.swept > 0) {
+        log(
+          `reconciler: ${summary.reconciled} of ${summary.due} due number(s) settled, ${summary.swept} swept`,
+        );
+      }
+    } catch (error) {
+      log(`reconciler run failed: ${(error as Error).message}`);
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= run().finally(() => {
+      running = undefined;
+    });
+  }, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The reconciler: makes the recorded state of a number equal to what Meta says, with
+ * `source: reconcile` (docs/reliability.md, "No change lost after Meta acted" and "Drift").
+ *  - `reconcileNumber`: under the number's lease (so never racing a POST or DELETE), reads
+ *    Meta's GET username and records it when it is newer than the record; a difference from the
+ *    recorded state is logged as `DriftDetected`, an unresolved intent settled as `IntentReconciled`.
+ *    Meta unreachable or refusing: the number stays unresolved and is looked at again later
+ *    (backoff 1 min doubling to 1 h).
+ *  - `runReconciler`: one scheduled run. First every number due (unresolved intents, leases
+ *    whose invocation ended), then, when enabled and due, the next slice of the drift sweep over
+ *    every number. Calls to Meta are paced (`META_SYNC_RATE_PER_SECOND`) and the run stops
+ *    starting new ones before its deadline.
+ * The same code runs as a scheduled Lambda in AWS (functions/reconcile/reconciler.ts, sst.aws.Cron),
+ * on a timer under `npm start`, and behind `npm run admin -- phone sync`.
+ */
+import { randomUUID } from "node:crypto";
+import { config } from "../config.ts";
+import { decryptToken } from "../crypto/token-cipher.ts";
+import { callGraph } from "../graph/client.ts";
+import { GraphError } from "../http/graph-error.ts";
+import { logger } from "../logger.ts";
+import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
+import { acquireLease, dueIntents, releaseLease } from "../store/intents.ts";
+import { getPhone, listPhones, listTenants } from "../store/phones.ts";
+import { applyUsernameChange } from "../store/username-changes.ts";
+import { sameState, type UsernameState } from "../usernames/state.ts";
+import { usernameResponseSchema } from "../validation/username-request.ts";
+
+export type ReconcileResult =
+  /** Meta's state recorded (it differed from the record). */
+  | "recorded"
+  /** The record already says what Meta says (or something newer). */
+  | "confirmed"
+  /** Another change to the number is running: looked at again later. */
+  | "busy"
+  /** Meta could not be read: the number stays due, with backoff. */
+  | "failed"
+  /** No such number. */
+  | "missing";
+
+export interface ReconcileOutcome {
+  phoneNumberId: string;
+  result: ReconcileResult;
+  /** Set when the record differed from Meta (logged as DriftDetected). */
+  drift?: { recorded: UsernameState; actual: UsernameState };
+  /** Meta's error code or our reason when `failed`. */
+  reason?: string;
+}
+
+export interface ReconcileOptions {
+  /** Correlation id of the run; each number's lease owner derives from it. */
+  runId?: string;
+  /** How long to wait for the number's turn when a POST or DELETE holds it (ms, default 5 s). */
+  waitMs?: number;
+  /** Epoch ms by which the Meta call must be over (the invocation's deadline). */
+  deadline?: number;
+}
+
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
+/** How long the reconciler's own lease lasts at most: its Meta call's budget and the write. */
+const LEASE_MS = 30_000;
+
+function stateOf(record: UsernameState): UsernameState {
+  return {
+    ...(record.username !== undefined ? { username: record.username } : {}),
+    ...(record.status !== undefined ? { status: record.status } : {}),
+  };
+}
+
+/** Reads Meta for one number and records its truth (module comment). Throws storage errors only. */
+export async function reconcileNumber(
+  phoneNumberId: string,
+  options: ReconcileOptions = {},
+): Promise<ReconcileOutcome> {
+  const owner = `reconcile:${options.runId ?? randomUUID()}:${phoneNumberId}`;
+  const now = Date.now();
+  const deadline = options.deadline ?? now + LEASE_MS;
+  const lease = await acquireLease({
+    phoneNumberId,
+    owner,
+    operation: "reconcile",
+    leaseUntil: Math.min(deadline, now + LEASE_MS) + 5_000,
+    waitUntil: now + (options.waitMs ?? 5_000),
+  });
+  if (!lease) return { phoneNumberId, result: "busy" };
+  const backoff = () => Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** lease.reconcileAttempts);
+  const fail = async (reason: string): Promise<ReconcileOutcome> => {
+    await releaseLease(lease, "unresolved", backoff());
+    logger.error("reconcile could not read Meta", {
+      phoneNumberId,
+      reason,
+      attempts: lease.reconcileAttempts + 1,
+    });
+    return { phoneNumberId, result: "failed", reason };
+  };
+
+  const phone = await getPhone(phoneNumberId, true);
+  if (!phone) {
+    await releaseLease(lease, "resolved");
+    return { phoneNumberId, result: "missing" };
+  }
+  const sentAt = Date.now();
+  let actual: UsernameState;
+  try {
+    const answer = await callGraph({
+      method: "GET",
+      version: config.metaGraphVersion(),
+      phoneNumberId,
+      edge: "username",
+      accessToken: decryptToken(phone.accessTokenEncrypted, phoneNumberId),
+      deadline: Math.min(deadline, sentAt + LEASE_MS),
+    });
+    if (answer.kind !== "success") return fail(metaErrorCode(answer.raw));
+    const parsed = usernameResponseSchema.safeParse(answer.json);
+    if (!parsed.success) return fail("unexpected answer shape");
+    actual = stateOf(parsed.data);
+  } catch (error) {
+    if (error instanceof GraphError) return fail(`code ${error.body.code}`);
+    // Our lease lapses on its own if even this fails; the number is looked at again then.
+    await releaseLease(lease, "unresolved", backoff()).catch(() => false);
+    throw error;
+  }
+
+  const recorded = stateOf(phone);
+  const outcome = await applyUsernameChange({
+    phoneNumberId,
+    source: "reconcile",
+    requestId: owner,
+    current: phone,
+    observation: { kind: "read", sentAt, receivedAt: Date.now() },
+    lease,
+    decide: () => ({ state: actual }),
+  });
+  const drift = !sameState(recorded, actual) ? { recorded, actual } : undefined;
+  if (drift) {
+    logger.warn("recorded username state differed from Meta's", {
+      metric: "DriftDetected",
+      phoneNumberId,
+      recorded,
+      actual,
+      recordedNow: outcome.applied,
+    });
+  }
+  if (lease.unresolved) {
+    logger.info("unresolved intent reconciled", { metric: "IntentReconciled", phoneNumberId });
+  }
+  return {
+    phoneNumberId,
+    result: outcome.applied ? "recorded" : "confirmed",
+    ...(drift ? { drift } : {}),
+  };
+}
+
+function metaErrorCode(raw: string): string {
+  try {
+    const code = (JSON.parse(raw) as { error?: { code?: unknown } }).error?.code;
+    return `Meta error ${String(code)}`;
+  } catch {
+    return "Meta error";
+  }
+}
+
+/** Spaces calls `1 / ratePerSecond` apart (the first one at once). */
+export function pacer(ratePerSecond: number): () => Promise<void> {
+  const interval = 1000 / ratePerSecond;
+  let next = 0;
+  return async () => {
+    const now = Date.now();
+    const at = Math.max(now, next);
+    next = at + interval;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  };
+}
+
+export interface ReconcilerRunSummary {
+  due: number;
+  outcomes: ReconcileOutcome[];
+  /** Numbers the drift sweep looked at in this run (0 when it is off or not due). */
+  swept: number;
+  /** Whether the sweep finished its pass over every number in this run. */
+  sweepFinished: boolean;
+}
+
+export interface RunOptions {
+  /** Epoch ms by which the run must be over (the invocation's deadline, less a reserve). */
+  deadline: number;
+  runId?: string;
+  /** Epoch ms "now" for what is due (default: the clock). */
+  now?: number;
+}
+
+/** Time one number's reconcile may take at most; none starts closer than this to the deadline. */
+const PER_NUMBER_RESERVE_MS = LEASE_MS / 2;
+
+/** One run: due numbers first, then a slice of the drift sweep when it is on and due. */
+export async function runReconciler(options: RunOptions): Promise<ReconcilerRunSummary> {
+  const runId = options.runId ?? randomUUID();
+  const pace = pacer(config.metaSyncRatePerSecond());
+  const budget = config.reconcileBatchSize();
+  const hasTime = () => options.deadline - Date.now() > PER_NUMBER_RESERVE_MS;
+  const outcomes: ReconcileOutcome[] = [];
+  const due = await dueIntents(options.now ?? Date.now(), budget);
+  for (const phoneNumberId of due) {
+    if (!hasTime()) break;
+    await pace();
+    outcomes.push(await reconcileOrFail(phoneNumberId, { runId, deadline: options.deadline }));
+  }
+  const sweep = await sweepSlice(
+    budget - outcomes.length,
+    { runId, deadline: options.deadline },
+    pace,
+    hasTime,
+  );
+  const summary = { due: due.length, outcomes, swept: sweep.swept, sweepFinished: sweep.finished };
+  logger.info("reconciler run", {
+    due: summary.due,
+    recorded: outcomes.filter((o) => o.result === "recorded").length,
+    failed: outcomes.filter((o) => o.result === "failed").length,
+    busy: outcomes.filter((o) => o.result === "busy").length,
+    swept: summary.swept,
+    sweepFinished: summary.sweepFinished,
+  });
+  return summary;
+}
+
+/** One number's reconcile; a storage error fails that number, not the run. */
+async function reconcileOrFail(phoneNumberId: string, options: ReconcileOptions): Promise<ReconcileOutcome> {
+  try {
+    return await reconcileNumber(phoneNumberId, options);
+  } catch (error) {
+    logger.error("reconcile failed", { phoneNumberId, errorName: (error as Error)?.name });
+    return { phoneNumberId, result: "failed", reason: (error as Error)?.name ?? "error" };
+  }
+}
+
+/**
+ * Up to `limit` numbers of the drift sweep, from where it stopped. A sweep starts when
+ * `DRIFT_SWEEP_INTERVAL_HOURS` have passed since the last one began; off when that is 0.
+ */
+async function sweepSlice(
+  limit: number,
+  options: ReconcileOptions,
+  pace: () => Promise<void>,
+  hasTime: () => boolean,
+): Promise<{ swept: number; finished: boolean }> {
+  const intervalMs = config.driftSweepIntervalHours() * 3_600_000;
+  if (intervalMs <= 0 || limit <= 0) return { swept: 0, finished: false };
+  const now = Date.now();
+  const progress: SweepProgress = (await readSweepProgress()) ?? { nextStartAt: now };
+  if (!progress.cursor && progress.nextStartAt > now) return { swept: 0, finished: false };
+  const startedAt = progress.startedAt ?? now;
+
+  let swept = 0;
+  let cursor = progress.cursor;
+  for (const tenantId of (await listTenants()).sort()) {
+    if (cursor && tenantId < cursor.tenantId) continue;
+    const phones = (await listPhones(tenantId))
+      .map((p) => p.phoneNumberId)
+      .sort()
+      .filter((id) => !cursor || tenantId > cursor.tenantId || id > cursor.phoneNumberId);
+    for (const phoneNumberId of phones) {
+      if (swept >= limit || !hasTime()) {
+        await saveSweepProgress({
+          nextStartAt: progress.nextStartAt,
+          startedAt,
+          ...(cursor ? { cursor } : {}),
+        });
+        return { swept, finished: false };
+      }
+      await pace();
+      await reconcileOrFail(phoneNumberId, options);
+      swept++;
+      cursor = { tenantId, phoneNumberId };
+    }
+  }
+  await saveSweepProgress({ nextStartAt: startedAt + intervalMs });
+  logger.info("drift sweep finished", { startedAt: new Date(startedAt).toISOString() });
+  return { swept, finished: true };
+}

@@ -1,0 +1,66 @@
+/**
+ * Under `npm start` the scheduled reconciler runs on a timer (dev/reconciler-timer.ts): an
+ * intent left unresolved by a failed state write is settled without anyone asking, and a run in
+ * progress is never doubled or left running after stop().
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { resolveLocalConfig } from "../../dev/local-config.ts";
+import { startReconcilerTimer } from "../../dev/reconciler-timer.ts";
+import { getIntent } from "../../functions/core/store/intents.ts";
+import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { callUsernameApi } from "../support/username-client.ts";
+import { seedPhone, seedTenant, storedState, uniqueDigits, useWorld } from "../support/world.ts";
+
+const world = useWorld();
+
+describe("the reconciler timer of npm start", () => {
+  it("settles an unresolved number by itself", async () => {
+    const tenant = await seedTenant();
+    const phone = await seedPhone(world, tenant);
+    const name = `timer_${uniqueDigits(6)}`;
+    const restore = injectStorageFaults((command) =>
+      command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined,
+    );
+    try {
+      const answer = await callUsernameApi("claim", phone.phoneNumberId, {
+        apiKey: tenant.apiKey,
+        body: { username: name },
+      });
+      expect(answer.status).toBe(200);
+    } finally {
+      restore();
+    }
+    expect(await getIntent(phone.phoneNumberId)).toMatchObject({ unresolved: true });
+
+    const lines: string[] = [];
+    const timer = startReconcilerTimer(100, (line) => lines.push(line));
+    try {
+      await vi.waitFor(
+        async () => expect((await storedState(phone.phoneNumberId)).phone?.username).toBe(name),
+        {
+          timeout: 10_000,
+        },
+      );
+    } finally {
+      await timer.stop();
+    }
+    expect((await getIntent(phone.phoneNumberId))?.unresolved).toBeUndefined();
+    expect(lines.some((line) => line.startsWith("reconciler:"))).toBe(true);
+  });
+
+  it("runs every RECONCILE_INTERVAL_SECONDS (60 by default, 0 turns it off)", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "wau-config-"));
+    try {
+      expect(resolveLocalConfig({}, dataDir).reconcileIntervalMs).toBe(60_000);
+      expect(resolveLocalConfig({ RECONCILE_INTERVAL_SECONDS: "0" }, dataDir).reconcileIntervalMs).toBe(0);
+      expect(() => resolveLocalConfig({ RECONCILE_INTERVAL_SECONDS: "soon" }, dataDir)).toThrow(
+        /RECONCILE_INTERVAL_SECONDS/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
