@@ -120,6 +120,8 @@ describe("presentedApiKey", () => {
     ["Authorization: Bearer", { authorization: `Bearer ${key}` }, key],
     ["lower-case bearer scheme", { authorization: `bearer ${key}` }, key],
     ["Bearer with extra spaces", { authorization: `Bearer    ${key}  ` }, key],
+    ["Authorization: OAuth (Graph's other scheme)", { authorization: `OAuth ${key}` }, key],
+    ["OAuth without a token", { authorization: "OAuth " }, undefined],
     ["X-API-Key wins over Authorization", { "x-api-key": key, authorization: "Bearer other" }, key],
     ["an empty X-API-Key falls back to Bearer", { "x-api-key": "  ", authorization: `Bearer ${key}` }, key],
     ["no headers", {}, undefined],

@@ -35,8 +35,9 @@ export function sameHash(a: string, b: string): boolean {
 }
 
 /**
- * The key a request presents, first found of: `X-API-Key`, `Authorization: Bearer <key>`, the
- * `access_token` parameter (query string or body, as Graph SDKs send a token). Each is held to the
+ * The key a request presents, first found of: `X-API-Key`, `Authorization: Bearer <key>` (or
+ * `OAuth <key>`, the scheme Graph also accepts), the `access_token` parameter (query string or
+ * body, as Graph SDKs send a token). Each is held to the
  * same key rules afterwards; the parameter is only ever read here, never forwarded or logged.
  * Header names arrive lower-cased from API Gateway HTTP APIs.
  */
@@ -46,7 +47,7 @@ export function presentedApiKey(
 ): string | undefined {
   const direct = headers["x-api-key"]?.trim();
   if (direct) return direct;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
+  const match = /^(?:Bearer|OAuth)\s+(\S+)\s*$/i.exec(headers.authorization ?? "");
   if (match?.[1]) return match[1];
   return accessToken?.trim() || undefined;
 }

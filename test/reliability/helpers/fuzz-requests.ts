@@ -150,6 +150,7 @@ function authArb(world: FuzzWorld): fc.Arbitrary<{ headers: Array<[string, strin
     [["x-api-key", `  ${key} `]],
     [["authorization", `Bearer ${key}`]],
     [["Authorization", `bearer   ${key}  `]],
+    [["authorization", `OAuth ${key}`]],
     [
       ["x-api-key", ""],
       ["authorization", `Bearer ${key}`],
