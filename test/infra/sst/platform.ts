@@ -9,9 +9,9 @@
  * `~/.cache/whatsapp-usernames/sst-platform`) with the downloads that need more than the npm
  * registry turned off: `SST_SKIP_DEPENDENCY_CHECK` (the Pulumi and Bun binaries, which running
  * the components under Pulumi's mocks does not use) and `SST_NO_BUN` (npm installs the
- * dependencies). Cold: about a minute and 320 MB. The repository's `.sst/platform` (ignored by
- * git) then links to it, where SST's own layout has it, so the reference to `config.d.ts` at the
- * top of `sst.config.ts` resolves for `tsc` and editors.
+ * dependencies). Cold: one to two minutes and about 340 MB. The repository's `.sst/platform`
+ * (ignored by git) then links to it, where SST's own layout has it, so the reference to
+ * `config.d.ts` at the top of `sst.config.ts` resolves for `tsc` and editors.
  *
  * `npm run sst:platform` runs this file: it installs or finds the platform and prints its path.
  */
@@ -60,6 +60,7 @@ export async function sstVersion(): Promise<string> {
   return (pkg as { version: string }).version;
 }
 
+/** Where platforms are cached: `$SST_PLATFORM_CACHE`, else `~/.cache/whatsapp-usernames/sst-platform`. */
 export function cacheRoot(): string {
   if (process.env.SST_PLATFORM_CACHE) return process.env.SST_PLATFORM_CACHE;
   const base = process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache");
@@ -95,7 +96,10 @@ async function findOrInstall(): Promise<SstPlatform> {
   const dir = join(entry, ".sst", "platform");
 
   if (!(await installedVersionIs(dir, version))) {
+    // Entries appear complete (renamed into place), so an incomplete one was damaged: redo it.
+    if (existsSync(entry)) await rm(entry, { recursive: true, force: true });
     await install(entry, version, { home: app.home, providers });
+    if (!(await installedVersionIs(dir, version))) throw new Error(`no complete SST platform in ${entry}`);
   }
   const now = new Date();
   await utimes(entry, now, now);
@@ -184,10 +188,13 @@ async function pruneOtherEntries(current: string): Promise<void> {
   for (const name of await readdir(root)) {
     if (name === current) continue;
     const path = join(root, name);
-    const abandoned =
-      name.includes(".partial-") && Date.now() - (await stat(path)).mtimeMs > INSTALL_TIMEOUT_MS;
-    const stale = !name.includes(".partial-") && Date.now() - (await stat(path)).mtimeMs > STALE_AFTER_MS;
-    if (abandoned || stale) await rm(path, { recursive: true, force: true });
+    const modified = await stat(path).then(
+      (found) => found.mtimeMs,
+      () => undefined,
+    );
+    if (modified === undefined) continue;
+    const maxAge = name.includes(".partial-") ? INSTALL_TIMEOUT_MS : STALE_AFTER_MS;
+    if (Date.now() - modified > maxAge) await rm(path, { recursive: true, force: true });
   }
 }
 

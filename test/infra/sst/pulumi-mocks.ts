@@ -96,10 +96,17 @@ function outputsOf(
         arn: `arn:aws:apigateway:${region}::/apis/${String(inputs.apiId)}/stages/${physical}`,
         invokeUrl: `https://${String(inputs.apiId)}.execute-api.${region}.amazonaws.com/${physical}`,
       };
+    case "aws:sqs/queue:Queue":
+      return {
+        arn: arn("sqs", physical),
+        url: `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physical}`,
+      };
     case "random:index/randomBytes:RandomBytes":
       // The key SST encrypts each function's linked resources with (resource.enc).
       return { base64: Buffer.alloc(Number(inputs.length ?? 32), 7).toString("base64") };
     default: {
+      // An ARN of the usual shape; a component that reads another output of its resource gets
+      // undefined, which the assertions show: then add the resource here.
       const [, module = "unknown"] = /^aws:([^/]+)\//.exec(type) ?? [];
       return { arn: arn(module, physical) };
     }
