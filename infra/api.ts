@@ -27,11 +27,41 @@ const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> =
   meta: {},
 };
 
+/**
+ * The access log line: SST's default fields except the request path. Graph clients may send their
+ * key as `?access_token=`, and AWS does not promise that `$context.path` leaves the query string
+ * out, so the line names the route template instead (no path parameter or query string at all);
+ * the phone number id of a request is in its function's logs, under the same request id.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestTime: "$context.requestTime",
+  requestId: "$context.requestId",
+  httpMethod: "$context.httpMethod",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLatency: "$context.responseLatency",
+  integrationRequestId: "$context.integration.requestId",
+  integrationStatus: "$context.integration.status",
+  integrationLatency: "$context.integration.latency",
+  integrationServiceStatus: "$context.integration.integrationStatus",
+  ip: "$context.identity.sourceIp",
+  userAgent: "$context.identity.userAgent",
+});
+
 export const api = new sst.aws.ApiGatewayV2("Api", {
   // Server-to-server callers only (API consumers' backends, Meta): no browser needs CORS.
   cors: false,
   accessLog: { retention: LOG_RETENTION },
-  transform: { stage: { defaultRouteSettings: THROTTLING } },
+  transform: {
+    // A callback, not an object: an object would replace SST's accessLogSettings (and its log group).
+    stage: (args) => {
+      args.defaultRouteSettings = THROTTLING;
+      args.accessLogSettings = $util.output(args.accessLogSettings).apply((settings) => {
+        if (!settings) throw new Error("SST no longer sets the API's access log settings (infra/api.ts)");
+        return { ...settings, format: ACCESS_LOG_FORMAT };
+      });
+    },
+  },
 });
 
 /** Routes grouped by the function that serves them, in route-table order. */
