@@ -4,8 +4,8 @@
  * read the AWS resources it registered, by logical name. Nothing reaches AWS; the functions are
  * really built, and their linked resources really sealed into their code.
  *
- * EXPECTED_ACCESS is every function's IAM policy, action by action, and its secrets: a function
- * added to the app needs its row.
+ * A function added to the app needs its row in EXPECTED_ACCESS (its IAM policy, action by
+ * action, and its secrets) and, without a route, its entry in NON_ROUTE_FUNCTIONS.
  */
 import { execFile } from "node:child_process";
 import { readdir, rm } from "node:fs/promises";
@@ -13,7 +13,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableInput } from "../../dev/create-table.ts";
-import { FUNCTION_SIZING, memoryMb, timeoutMs } from "../../infra/function-sizing.ts";
+import { FUNCTION_SIZING, type FunctionSizing, memoryMb, timeoutMs } from "../../infra/function-sizing.ts";
 import { fallbackRoute, routes } from "../../infra/routes.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
 import { evaluateApp } from "./sst/app.ts";
@@ -41,7 +41,10 @@ const RECORDS_STATE = [
 ];
 
 interface ExpectedAccess {
-  /** IAM actions by resource: "Table" is the table's ARN, "Table/index/<name>" an index's. */
+  /**
+   * IAM actions by resource: "Table" is the table's ARN, "Table/index/<name>" an index's,
+   * "Table/stream" its stream's; any other resource by its ARN.
+   */
   grants: Record<string, string[]>;
   /** The secrets linked to the function (sealed into its code). */
   secrets: string[];
@@ -65,6 +68,37 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
   },
   NotFound: { grants: {}, secrets: [] },
 };
+
+interface DeclaredFunction {
+  /** Entry point relative to the repository root. */
+  handler: string;
+  sizing: FunctionSizing;
+  /** Its own environment variables (SST adds SST_KEY, SST_KEY_FILE and SST_RESOURCE_App). */
+  environment: Record<string, string>;
+}
+
+/** Functions without a route (a schedule, a stream consumer), declared by hand here. */
+const NON_ROUTE_FUNCTIONS: Record<string, DeclaredFunction> = {};
+
+/** Every function the app must deploy: the route table's and NON_ROUTE_FUNCTIONS. */
+const DECLARED = new Map<string, DeclaredFunction>([
+  ...[...routes, fallbackRoute].map((route): [string, DeclaredFunction] => [
+    route.functionName,
+    {
+      handler: route.handler,
+      sizing: FUNCTION_SIZING[route.audience],
+      // The Graph call's budget (infra/api.ts); the webhook makes no Graph call.
+      environment: route.audience === "api" ? { META_TIMEOUT_MS: "10000" } : {},
+    },
+  ]),
+  ...Object.entries(NON_ROUTE_FUNCTIONS),
+]);
+
+function declared(name: string): DeclaredFunction {
+  const found = DECLARED.get(name);
+  if (!found) throw new Error(`${name} is deployed but not declared: a route, or NON_ROUTE_FUNCTIONS`);
+  return found;
+}
 
 const USERNAME_ROUTES = [
   "GET /meta/whatsapp/{version}/{phone_number_id}/username",
@@ -179,7 +213,7 @@ describe("stacks", () => {
       });
     });
 
-    it("has one API, one table, the five secrets and one Lambda per function of the route table", () => {
+    it("has one API, one table, the five secrets and one Lambda per declared function", () => {
       const components = (type: string) =>
         stack()
           .result.resources.filter((r) => r.type === type)
@@ -194,17 +228,14 @@ describe("stacks", () => {
         "TokenEncryptionKey",
         "TokenEncryptionKeyPrevious",
       ]);
-      const functionNames = new Set([...routes.map((r) => r.functionName), fallbackRoute.functionName]);
-      expect(components("sst:aws:Function")).toEqual([...functionNames].sort());
-      expect(stack().ofType("aws:lambda/function:Function")).toHaveLength(functionNames.size);
+      expect(components("sst:aws:Function")).toEqual([...DECLARED.keys()].sort());
+      expect(stack().ofType("aws:lambda/function:Function")).toHaveLength(DECLARED.size);
     });
 
     describe("functions", () => {
-      it("run Node 24 on arm64 with their kind's memory and timeout", () => {
+      it("run Node 24 on arm64 with their declared memory and timeout", () => {
         for (const { name, inputs } of lambdas(stack())) {
-          const audience =
-            [...routes, fallbackRoute].find((r) => r.functionName === name)?.audience ?? "none";
-          const sizing = FUNCTION_SIZING[audience as keyof typeof FUNCTION_SIZING];
+          const { sizing } = declared(name);
           expect(inputs.runtime, name).toBe("nodejs24.x");
           expect(inputs.architectures, name).toEqual(["arm64"]);
           expect(inputs.memorySize, name).toBe(memoryMb(sizing));
@@ -212,11 +243,9 @@ describe("stacks", () => {
         }
       });
 
-      it("deploy the handler file of their routes, built, exporting `handler`", () => {
+      it("deploy their declared handler file, built, exporting `handler`", () => {
         for (const { name, inputs, build } of lambdas(stack())) {
-          const file = [...routes, fallbackRoute].find((r) => r.functionName === name)?.handler;
-          expect(file, name).toBeDefined();
-          const configured = `${String(file).replace(/\.ts$/, "")}.handler`;
+          const configured = `${declared(name).handler.replace(/\.ts$/, "")}.handler`;
           expect(build.handler, name).toBe(configured);
           expect(build.errors, name).toEqual([]);
           expect(inputs.handler, name).toBe(configured);
@@ -241,15 +270,17 @@ describe("stacks", () => {
         expect(notDeployed).toEqual([]);
       });
 
-      it("have only the environment SST sets and the Graph budget, which fits in the username functions' timeout", () => {
+      it("have their declared environment and SST's; routed ones fit in API Gateway's 30 s, Graph budget included", () => {
         for (const { name, inputs } of lambdas(stack())) {
-          const { META_TIMEOUT_MS, ...sst } = inputs.environment.variables;
-          expect(Object.keys(sst).sort(), name).toEqual(["SST_KEY", "SST_KEY_FILE", "SST_RESOURCE_App"]);
-          expect(JSON.parse(sst.SST_RESOURCE_App ?? "")).toEqual({ name: "whatsapp-usernames", stage });
-          const api = [...routes, fallbackRoute].find((r) => r.functionName === name)?.audience === "api";
-          expect(META_TIMEOUT_MS, name).toBe(api ? "10000" : undefined);
+          const { SST_KEY, SST_KEY_FILE, SST_RESOURCE_App, ...own } = inputs.environment.variables;
+          expect(own, name).toEqual(declared(name).environment);
+          expect(SST_KEY, name).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+          expect(SST_KEY_FILE, name).toBe("resource.enc");
+          expect(JSON.parse(SST_RESOURCE_App ?? ""), name).toEqual({ name: "whatsapp-usernames", stage });
+        }
+        for (const { routeKey, target } of apiRoutes(stack())) {
           // Under API Gateway's 30 s integration cap, so the client always gets our own error.
-          expect(inputs.timeout, name).toBeLessThan(30);
+          expect(target?.inputs.timeout, routeKey).toBeLessThan(30);
         }
         for (const routeKey of USERNAME_ROUTES) {
           const target = apiRoutes(stack()).find((r) => r.routeKey === routeKey)?.target;
@@ -429,8 +460,9 @@ describe("stacks", () => {
             expect(Object.keys(statement).sort(), name).toEqual(["Action", "Effect", "Resource"]);
             expect(statement.Effect, name).toBe("Allow");
             for (const resource of [statement.Resource].flat()) {
+              // The table, its indexes ("Table/index/<name>") and its stream ("Table/stream").
               const label = resource.startsWith(tableArn)
-                ? `Table${resource.slice(tableArn.length)}`
+                ? `Table${resource.slice(tableArn.length).replace(/^\/stream\/.*/, "/stream")}`
                 : resource;
               grants[label] = [...new Set([...(grants[label] ?? []), ...[statement.Action].flat()])].sort();
             }
