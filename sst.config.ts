@@ -1,7 +1,8 @@
+/// <reference path="./.sst/platform/config.d.ts" />
 /**
  * SST v4 app: `app()` says where and how stages live, `run()` builds them from infra/*.ts.
- * Global types: infra/sst-globals.d.ts (SST's generated .sst/platform/config.d.ts needs the
- * CLI's platform install, which these machines cannot run).
+ * The globals (`sst`, `$app`, `aws`, ...) are typed by SST's generated `.sst/platform/config.d.ts`
+ * (`npm run sst:platform` installs it; infra/tsconfig.json checks this file and infra/ against it).
  */
 
 /**

@@ -11,7 +11,8 @@ import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { build, type Metafile } from "esbuild";
 
-const SST_ESM_BANNER = [
+/** The banner SST puts on every ESM bundle (its function builds and its config builds alike). */
+export const SST_ESM_BANNER = [
   `import { createRequire as topLevelCreateRequire } from 'module';`,
   `const require = topLevelCreateRequire(import.meta.url);`,
   `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,

@@ -1,24 +1,12 @@
 /**
  * The HTTP API: one route per entry of the route table (infra/routes.ts), one Lambda per
- * `functionName` (the webhook's GET and POST share one), each linked only to what it reads.
- * Memory and timeouts live in infra/function-sizing.ts (the local gateway applies the same
- * timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
+ * `functionName` (the webhook's GET and POST share one), each with the access its routes
+ * declare (infra/lambda.ts). Memory and timeouts live in infra/function-sizing.ts (the local
+ * gateway applies the same timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
  */
 import { FUNCTION_SIZING } from "./function-sizing.ts";
+import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
-import {
-  metaAppSecret,
-  metaAppSecretPrevious,
-  metaVerifyToken,
-  tokenEncryptionKey,
-  tokenEncryptionKeyPrevious,
-} from "./secrets.ts";
-import { table } from "./storage.ts";
-
-const production = $app.stage === "production";
-
-/** Function and access logs: long enough to investigate an incident in production, short elsewhere. */
-export const LOG_RETENTION: SstRetention = production ? "3 months" : "1 week";
 
 /**
  * Per-route limits of the stage (API Gateway applies the default to each route): far above
@@ -38,15 +26,6 @@ const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> =
   api: { META_TIMEOUT_MS: String(GRAPH_TIMEOUT_MS) },
   meta: {},
 };
-
-const linkable = {
-  Table: table,
-  TokenEncryptionKey: tokenEncryptionKey,
-  TokenEncryptionKeyPrevious: tokenEncryptionKeyPrevious,
-  MetaAppSecret: metaAppSecret,
-  MetaAppSecretPrevious: metaAppSecretPrevious,
-  MetaVerifyToken: metaVerifyToken,
-} satisfies Record<RouteDefinition["links"][number], SstLinkable>;
 
 /**
  * The access log line: SST's default fields except the request path. Graph clients may send their
@@ -77,7 +56,10 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
     // A callback, not an object: an object would replace SST's accessLogSettings (and its log group).
     stage: (args) => {
       args.defaultRouteSettings = THROTTLING;
-      args.accessLogSettings = { ...args.accessLogSettings, format: ACCESS_LOG_FORMAT };
+      args.accessLogSettings = $util.output(args.accessLogSettings).apply((settings) => {
+        if (!settings) throw new Error("SST no longer sets the API's access log settings (infra/api.ts)");
+        return { ...settings, format: ACCESS_LOG_FORMAT };
+      });
     },
   },
 });
@@ -90,36 +72,30 @@ function routesByFunction(): Map<string, RouteDefinition[]> {
     const first = group[0];
     if (
       first &&
-      (first.handler !== route.handler || first.audience !== route.audience || !sameLinks(first, route))
+      (first.handler !== route.handler ||
+        first.audience !== route.audience ||
+        JSON.stringify(first.access) !== JSON.stringify(route.access))
     ) {
-      throw new Error(`routes of function ${route.functionName} disagree on handler, audience or links`);
+      throw new Error(`routes of function ${route.functionName} disagree on handler, audience or access`);
     }
     groups.set(route.functionName, [...group, route]);
   }
   return groups;
 }
 
-function sameLinks(a: RouteDefinition, b: RouteDefinition): boolean {
-  return a.links.length === b.links.length && a.links.every((link) => b.links.includes(link));
-}
+type FunctionSpec = Pick<RouteDefinition, "handler" | "audience" | "access">;
 
-type FunctionSpec = Pick<RouteDefinition, "handler" | "audience" | "links">;
-
-function functionArgs(route: FunctionSpec, description: string): SstFunctionArgs {
-  return {
-    // SST's handler syntax: the file without its extension, then the export.
-    handler: `${route.handler.replace(/\.ts$/, "")}.handler`,
+function functionArgs(route: FunctionSpec, description: string): sst.aws.FunctionArgs {
+  return lambdaArgs({
+    handler: route.handler,
     description,
-    runtime: "nodejs24.x",
-    architecture: "arm64",
-    ...FUNCTION_SIZING[route.audience],
-    logging: { format: "json", retention: LOG_RETENTION },
-    link: route.links.map((link) => linkable[link]),
+    sizing: FUNCTION_SIZING[route.audience],
+    access: route.access,
     environment: ENVIRONMENT[route.audience],
-  };
+  });
 }
 
-export const functions: Record<string, SstFunction> = {};
+export const functions: Record<string, sst.aws.Function> = {};
 for (const [name, served] of routesByFunction()) {
   // A function of its own, routed by ARN, so routes that share a functionName share one Lambda.
   const [first] = served;

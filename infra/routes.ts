@@ -2,6 +2,8 @@
  * THE route table: `infra/api.ts` turns it into API Gateway routes and Lambdas, the local
  * gateway (`dev/`) serves it, and the OpenAPI document describes it. Plain data, no SST import.
  */
+import type { FunctionAccess } from "./function-access.ts";
+
 export interface RouteDefinition {
   method: "GET" | "POST" | "DELETE";
   /** API Gateway path syntax: `{name}` is a path parameter. */
@@ -10,21 +12,54 @@ export interface RouteDefinition {
   handler: string;
   /** Logical name of the function (SST component name). */
   functionName: string;
-  /** Which resources the function is linked to: least privilege. */
-  links: ReadonlyArray<
-    | "Table"
-    | "TokenEncryptionKey"
-    | "TokenEncryptionKeyPrevious"
-    | "MetaAppSecret"
-    | "MetaAppSecretPrevious"
-    | "MetaVerifyToken"
-  >;
+  /**
+   * What the function may touch (infra/function-access.ts): routes of one function declare the
+   * same access.
+   */
+  access: FunctionAccess;
   /** Who calls it. */
   audience: "api" | "meta";
 }
 
-const USERNAME_LINKS = ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"] as const;
-const WEBHOOK_LINKS = ["Table", "MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"] as const;
+const USERNAME_SECRETS = ["TokenEncryptionKey", "TokenEncryptionKeyPrevious"] as const;
+
+/** The API key with the phone number in one BatchGetItem, or the number alone (GetItem) for a cached key. */
+const READ_KEY_AND_NUMBER = ["BatchGetItem", "GetItem"] as const;
+
+/**
+ * POST and DELETE (store/username-changes.ts, store/intents.ts): the number's turn (a ticket and
+ * the lease: UpdateItem; the line read while waiting: BatchGetItem), then one TransactWriteItems
+ * that updates the number, puts the history item and holder markers, deletes the old marker and
+ * ends the lease (authorized as UpdateItem, PutItem, DeleteItem); after a lost race, GetItem.
+ * They also count the tenant's write (UpdateItem) and hold the Idempotency-Key's record
+ * (PutItem, then UpdateItem or DeleteItem): no further action.
+ */
+const RECORDS_STATE: FunctionAccess = {
+  table: { actions: [...READ_KEY_AND_NUMBER, "UpdateItem", "PutItem", "DeleteItem"] },
+  secrets: USERNAME_SECRETS,
+};
+
+/**
+ * GET username records Meta's answer only while no POST or DELETE holds the number: its
+ * transaction checks the intent (ConditionCheckItem).
+ */
+const RECORDS_READ_STATE: FunctionAccess = {
+  table: { actions: [...READ_KEY_AND_NUMBER, "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"] },
+  secrets: USERNAME_SECRETS,
+};
+
+/**
+ * Meta's deliveries (store/phones.ts, store/username-change-batches.ts): numbers found by
+ * BatchGetItem of their lookup items and records; state written in TransactWriteItems that also
+ * check the de-duplication markers (ConditionCheckItem); the one-change path's GetItem and
+ * UpdateItem. No index.
+ */
+const WEBHOOK_ACCESS: FunctionAccess = {
+  table: {
+    actions: ["BatchGetItem", "GetItem", "UpdateItem", "PutItem", "DeleteItem", "ConditionCheckItem"],
+  },
+  secrets: ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"],
+};
 
 export const routes: readonly RouteDefinition[] = [
   {
@@ -32,7 +67,8 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
     handler: "functions/username/get-username.ts",
     functionName: "GetUsername",
-    links: USERNAME_LINKS,
+    // Records the state Meta reports, when no change holds the number.
+    access: RECORDS_READ_STATE,
     audience: "api",
   },
   {
@@ -40,7 +76,8 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
     handler: "functions/username/get-username-suggestions.ts",
     functionName: "GetUsernameSuggestions",
-    links: USERNAME_LINKS,
+    // Stores nothing.
+    access: { table: { actions: READ_KEY_AND_NUMBER }, secrets: USERNAME_SECRETS },
     audience: "api",
   },
   {
@@ -48,7 +85,7 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
     handler: "functions/username/claim-username.ts",
     functionName: "ClaimUsername",
-    links: USERNAME_LINKS,
+    access: RECORDS_STATE,
     audience: "api",
   },
   {
@@ -56,7 +93,7 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
     handler: "functions/username/delete-username.ts",
     functionName: "DeleteUsername",
-    links: USERNAME_LINKS,
+    access: RECORDS_STATE,
     audience: "api",
   },
   {
@@ -64,7 +101,7 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/webhook",
     handler: "functions/webhook/meta-webhook.ts",
     functionName: "MetaWebhook",
-    links: WEBHOOK_LINKS,
+    access: WEBHOOK_ACCESS,
     audience: "meta",
   },
   {
@@ -72,7 +109,7 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/webhook",
     handler: "functions/webhook/meta-webhook.ts",
     functionName: "MetaWebhook",
-    links: WEBHOOK_LINKS,
+    access: WEBHOOK_ACCESS,
     audience: "meta",
   },
 ];
@@ -87,8 +124,9 @@ export const fallbackRoute = {
   routeKey: "$default",
   handler: "functions/fallback/not-found.ts",
   functionName: "NotFound",
-  links: [] as RouteDefinition["links"],
+  // Touches nothing: no table, no secret.
+  access: {} as FunctionAccess,
   audience: "api",
-} as const satisfies Pick<RouteDefinition, "handler" | "functionName" | "links" | "audience"> & {
+} as const satisfies Pick<RouteDefinition, "handler" | "functionName" | "access" | "audience"> & {
   routeKey: "$default";
 };

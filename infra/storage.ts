@@ -7,6 +7,11 @@ import { tableDefinition } from "./table-definition.ts";
 
 const { fields, primaryIndex, globalIndexes, ttl } = tableDefinition;
 
+// Linking the table gives a function its name (`Resource.Table.name`) and no permission: SST's
+// own link would grant `dynamodb:*` on the table and every index. Each function gets exactly
+// the actions it declares instead (infra/function-access.ts, infra/lambda.ts).
+sst.Linkable.wrap(sst.aws.Dynamo, (linked) => ({ properties: { name: linked.name } }));
+
 export const table = new sst.aws.Dynamo("Table", {
   fields,
   primaryIndex,

@@ -1,0 +1,44 @@
+/**
+ * What a Lambda may touch, declared with the function itself (its route in infra/routes.ts, or
+ * the infra file that defines a function without a route) and turned into its IAM role and
+ * links by infra/lambda.ts: exactly the DynamoDB actions its code calls, on the table and only
+ * on the indexes it queries, and the secrets it reads. Plain data, no SST import.
+ *
+ * Actions are IAM's names, which are not always the API's: a TransactWriteItems is authorized
+ * item by item (PutItem, UpdateItem, DeleteItem, ConditionCheckItem), a BatchGetItem as
+ * BatchGetItem. test/infra/sst-stack.test.ts holds the expected grants of every function.
+ */
+import type { tableDefinition } from "./table-definition.ts";
+
+/** DynamoDB's IAM actions on a table's items (the ones a function of this service may need). */
+export type TableAction =
+  | "GetItem"
+  | "BatchGetItem"
+  | "Query"
+  | "PutItem"
+  | "UpdateItem"
+  | "DeleteItem"
+  | "BatchWriteItem"
+  | "ConditionCheckItem";
+
+export type TableIndex = keyof typeof tableDefinition.globalIndexes;
+
+/** The SST secrets of infra/secrets.ts; a function reads `Resource.<name>.value`. */
+export type SecretName =
+  | "MetaAppSecret"
+  | "MetaAppSecretPrevious"
+  | "MetaVerifyToken"
+  | "TokenEncryptionKey"
+  | "TokenEncryptionKeyPrevious";
+
+export interface FunctionAccess {
+  /** The table (linked: `Resource.Table.name`). Absent: no link and no DynamoDB permission. */
+  table?: {
+    /** Allowed on the table's items (and Query on its primary key). */
+    actions: readonly TableAction[];
+    /** Indexes the function queries: `dynamodb:Query` on each of them, no other index. */
+    queries?: readonly TableIndex[];
+  };
+  /** Secrets linked to the function, delivered encrypted inside its bundle. */
+  secrets?: readonly SecretName[];
+}

@@ -1,0 +1,89 @@
+/**
+ * The arguments of every Lambda of the service, from its declaration: Node 24 on arm64, JSON
+ * logs kept for LOG_RETENTION, its memory and timeout, and exactly the access it declares
+ * (infra/function-access.ts) as links and IAM statements. Routes (infra/api.ts) and functions
+ * without a route (a schedule, a stream consumer) all take their arguments from here.
+ */
+import type { FunctionAccess, SecretName } from "./function-access.ts";
+import type { FunctionSizing } from "./function-sizing.ts";
+import {
+  metaAppSecret,
+  metaAppSecretPrevious,
+  metaVerifyToken,
+  tokenEncryptionKey,
+  tokenEncryptionKeyPrevious,
+} from "./secrets.ts";
+import { table } from "./storage.ts";
+
+/** Function and access logs: long enough to investigate an incident in production, short elsewhere. */
+export const LOG_RETENTION = $app.stage === "production" ? "3 months" : "1 week";
+
+export interface LambdaDefinition {
+  /** Entry point relative to the repository root; it exports `handler`. */
+  handler: string;
+  description: string;
+  sizing: FunctionSizing;
+  access: FunctionAccess;
+  environment?: Record<string, string>;
+}
+
+const SECRETS = {
+  MetaAppSecret: metaAppSecret,
+  MetaAppSecretPrevious: metaAppSecretPrevious,
+  MetaVerifyToken: metaVerifyToken,
+  TokenEncryptionKey: tokenEncryptionKey,
+  TokenEncryptionKeyPrevious: tokenEncryptionKeyPrevious,
+} satisfies Record<SecretName, sst.Secret>;
+
+export function lambdaArgs(definition: LambdaDefinition): sst.aws.FunctionArgs {
+  const { access } = definition;
+  return {
+    // SST's handler syntax: the file without its extension, then the export.
+    handler: `${definition.handler.replace(/\.ts$/, "")}.handler`,
+    description: definition.description,
+    runtime: "nodejs24.x",
+    architecture: "arm64",
+    memory: definition.sizing.memory,
+    timeout: definition.sizing.timeout,
+    logging: { format: "json", retention: LOG_RETENTION },
+    // Linking the table passes only its name (infra/storage.ts); the grants are `permissions`.
+    link: [...(access.table ? [table] : []), ...(access.secrets ?? []).map((name) => SECRETS[name])],
+    permissions: tablePermissions(access),
+    environment: definition.environment ?? {},
+    transform: { role: lambdaOnlyTrust },
+  };
+}
+
+/** The declared DynamoDB actions on the table's ARN, and Query on each declared index's. */
+function tablePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArgs[] {
+  if (!access.table) return [];
+  const { actions, queries = [] } = access.table;
+  return [
+    ...(actions.length > 0
+      ? [{ actions: [...new Set(actions)].map((action) => `dynamodb:${action}`), resources: [table.arn] }]
+      : []),
+    ...(queries.length > 0
+      ? [
+          {
+            actions: ["dynamodb:Query"],
+            resources: queries.map((index) => $interpolate`${table.arn}/index/${index}`),
+          },
+        ]
+      : []),
+  ];
+}
+
+/**
+ * SST's function role also trusts the account itself, for `sst dev`'s live functions, which
+ * assume the role from a developer's machine. Deployed stages trust Lambda only, so no other
+ * principal of the account can take a function's permissions.
+ */
+function lambdaOnlyTrust(args: aws.iam.RoleArgs): undefined {
+  if ($dev) return;
+  args.assumeRolePolicy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "lambda.amazonaws.com" } },
+    ],
+  });
+}

@@ -1,0 +1,608 @@
+/**
+ * The infrastructure as the installed SST version's own components build it (test/infra/sst/):
+ * `sst.config.ts` runs for `dev` and `production` in Pulumi's unit-test mode, and these tests
+ * read the AWS resources it registered, by logical name. Nothing reaches AWS; the functions are
+ * really built, and their linked resources really sealed into their code.
+ *
+ * A function added to the app needs its row in EXPECTED_ACCESS (its IAM policy, action by
+ * action, and its secrets) and, without a route, its entry in NON_ROUTE_FUNCTIONS.
+ */
+import { execFile } from "node:child_process";
+import { readdir, rm } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTableInput } from "../../dev/create-table.ts";
+import {
+  FUNCTION_SIZING,
+  type FunctionSizing,
+  memoryMb,
+  RECONCILE_SCHEDULE,
+  RECONCILER_SIZING,
+  timeoutMs,
+} from "../../infra/function-sizing.ts";
+import { fallbackRoute, routes } from "../../infra/routes.ts";
+import { tableDefinition } from "../../infra/table-definition.ts";
+import { evaluateApp } from "./sst/app.ts";
+import { CONFIG, ROOT } from "./sst/platform.ts";
+import { ACCOUNT_ID } from "./sst/pulumi-mocks.ts";
+import { type RegisteredResource, runStack, type Stack, synthesizeStack } from "./sst/stack.ts";
+
+const run = promisify(execFile);
+const REGION = "us-east-1";
+
+/** What `sst secret set` stored for the stages: the three secrets without a placeholder. */
+const SECRETS = {
+  MetaAppSecret: "app-secret-value",
+  MetaVerifyToken: "verify-token-value",
+  TokenEncryptionKey: Buffer.alloc(32, 1).toString("base64"),
+};
+
+const USERNAME_SECRETS = ["TokenEncryptionKey", "TokenEncryptionKeyPrevious"];
+const RECORDS_STATE = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+];
+
+interface ExpectedAccess {
+  /**
+   * IAM actions by resource: "Table" is the table's ARN, "Table/index/<name>" an index's,
+   * "Table/stream" its stream's; any other resource by its ARN.
+   */
+  grants: Record<string, string[]>;
+  /** The secrets linked to the function (sealed into its code). */
+  secrets: string[];
+}
+
+/** One row per function. */
+const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
+  GetUsername: {
+    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
+    secrets: USERNAME_SECRETS,
+  },
+  GetUsernameSuggestions: {
+    grants: { Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"] },
+    secrets: USERNAME_SECRETS,
+  },
+  ClaimUsername: { grants: { Table: RECORDS_STATE }, secrets: USERNAME_SECRETS },
+  DeleteUsername: { grants: { Table: RECORDS_STATE }, secrets: USERNAME_SECRETS },
+  MetaWebhook: {
+    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
+    secrets: ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"],
+  },
+  ReconcilerHandler: {
+    grants: {
+      Table: [...RECORDS_STATE, "dynamodb:Query"].sort(),
+      "Table/index/byDueTime": ["dynamodb:Query"],
+      "Table/index/byTenant": ["dynamodb:Query"],
+    },
+    secrets: USERNAME_SECRETS,
+  },
+  NotFound: { grants: {}, secrets: [] },
+};
+
+interface DeclaredFunction {
+  /** Entry point relative to the repository root. */
+  handler: string;
+  sizing: FunctionSizing;
+  /** Its own environment variables (SST adds SST_KEY, SST_KEY_FILE and SST_RESOURCE_App). */
+  environment: Record<string, string>;
+}
+
+/** Functions without a route (a schedule, a stream consumer), declared by hand here. */
+const NON_ROUTE_FUNCTIONS: Record<string, DeclaredFunction> = {
+  // sst.aws.Cron("Reconciler") names its function ReconcilerHandler.
+  ReconcilerHandler: {
+    handler: "functions/reconcile/reconciler.ts",
+    sizing: RECONCILER_SIZING,
+    environment: { DRIFT_SWEEP_INTERVAL_HOURS: "24" },
+  },
+};
+
+/** Every function the app must deploy: the route table's and NON_ROUTE_FUNCTIONS. */
+const DECLARED = new Map<string, DeclaredFunction>([
+  ...[...routes, fallbackRoute].map((route): [string, DeclaredFunction] => [
+    route.functionName,
+    {
+      handler: route.handler,
+      sizing: FUNCTION_SIZING[route.audience],
+      // The Graph call's budget (infra/api.ts); the webhook makes no Graph call.
+      environment: route.audience === "api" ? { META_TIMEOUT_MS: "10000" } : {},
+    },
+  ]),
+  ...Object.entries(NON_ROUTE_FUNCTIONS),
+]);
+
+function declared(name: string): DeclaredFunction {
+  const found = DECLARED.get(name);
+  if (!found) throw new Error(`${name} is deployed but not declared: a route, or NON_ROUTE_FUNCTIONS`);
+  return found;
+}
+
+const USERNAME_ROUTES = [
+  "GET /meta/whatsapp/{version}/{phone_number_id}/username",
+  "GET /meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
+  "POST /meta/whatsapp/{version}/{phone_number_id}/username",
+  "DELETE /meta/whatsapp/{version}/{phone_number_id}/username",
+];
+const WEBHOOK_ROUTES = ["GET /meta/whatsapp/webhook", "POST /meta/whatsapp/webhook"];
+
+const RETENTION_DAYS = { dev: 7, production: 90 };
+
+const STAGES = ["dev", "production"] as const;
+let stacks: Record<(typeof STAGES)[number], Stack>;
+
+/** The single child of `component` of this type. */
+function childOf(stack: Stack, component: RegisteredResource, type: string): RegisteredResource {
+  const found = stack.childrenOf(component).filter((r) => r.type === type);
+  if (found.length !== 1) throw new Error(`${component.name} has ${found.length} ${type}`);
+  return found[0] as RegisteredResource;
+}
+
+/** Each `sst.aws.Function` with the Lambda, role and log group it created and its build. */
+function lambdas(stack: Stack) {
+  return stack.result.resources
+    .filter((r) => r.type === "sst:aws:Function")
+    .map((component) => {
+      const fn = childOf(stack, component, "aws:lambda/function:Function");
+      return {
+        name: component.name,
+        fn,
+        inputs: fn.inputs as unknown as LambdaInputs,
+        role: childOf(stack, component, "aws:iam/role:Role"),
+        logGroup: childOf(stack, component, "aws:cloudwatch/logGroup:LogGroup"),
+        build: stack.build(component.name),
+        arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${String(fn.inputs.name)}`,
+      };
+    });
+}
+
+interface LambdaInputs {
+  name: string;
+  handler: string;
+  runtime: string;
+  architectures: string[];
+  memorySize: number;
+  timeout: number;
+  role: string;
+  environment: { variables: Record<string, string> };
+  loggingConfig: { logFormat: string; logGroup: string };
+}
+
+/** Each API route with its integration, invoke permission and the Lambda it reaches. */
+function apiRoutes(stack: Stack) {
+  const functions = lambdas(stack);
+  return stack.result.resources
+    .filter((r) => r.type === "sst:aws:ApiGatewayV2LambdaRoute")
+    .map((component) => {
+      const route = childOf(stack, component, "aws:apigatewayv2/route:Route");
+      const integration = childOf(stack, component, "aws:apigatewayv2/integration:Integration");
+      const permission = childOf(stack, component, "aws:lambda/permission:Permission");
+      const target = functions.find((f) => f.arn === integration.inputs.integrationUri);
+      return { routeKey: String(route.inputs.routeKey), route, integration, permission, target };
+    });
+}
+
+function tableOf(stack: Stack) {
+  const table = stack.get("aws:dynamodb/table:Table", "TableTable");
+  return { table, arn: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/${String(table.inputs.name)}` };
+}
+
+/** Days, as SST translated the retention name (a name it does not know gives none). */
+function retentionOf(logGroup: RegisteredResource): unknown {
+  return logGroup.inputs.retentionInDays;
+}
+
+describe("app()", () => {
+  it("retains and protects production in the fixed home region", async () => {
+    const app = await evaluateApp(CONFIG, "production");
+    expect(app).toMatchObject({ name: "whatsapp-usernames", home: "aws", removal: "retain", protect: true });
+    expect(app.providers.aws?.region).toBe(REGION);
+  });
+
+  it.each(["dev", "staging", "pr-42"])("removes everything of the %s stage", async (stage) => {
+    const app = await evaluateApp(CONFIG, stage);
+    expect(app).toMatchObject({ name: "whatsapp-usernames", home: "aws", removal: "remove", protect: false });
+  });
+});
+
+describe("stacks", () => {
+  beforeAll(async () => {
+    const [dev, production] = await Promise.all(
+      STAGES.map((stage) => synthesizeStack(stage, { secrets: SECRETS })),
+    );
+    stacks = { dev: dev as Stack, production: production as Stack };
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.all(Object.values(stacks ?? {}).map((stack) => stack.dispose()));
+  });
+
+  describe.each(STAGES)("%s stack", (stage) => {
+    const stack = () => stacks[stage];
+
+    it("outputs the API URL, the webhook URL and the table name; only production is protected", () => {
+      const api = stack().get("aws:apigatewayv2/api:Api", "ApiApi");
+      const url = `https://${String(api.inputs.name)}.execute-api.${REGION}.amazonaws.com`;
+      expect(stack().outputs).toEqual({
+        api: url,
+        webhookUrl: `${url}/meta/whatsapp/webhook`,
+        table: tableOf(stack()).table.inputs.name,
+        _protect: stage === "production",
+      });
+    });
+
+    it("has one API, one table, the five secrets and one Lambda per declared function", () => {
+      const components = (type: string) =>
+        stack()
+          .result.resources.filter((r) => r.type === type)
+          .map((r) => r.name)
+          .sort();
+      expect(components("sst:aws:ApiGatewayV2")).toEqual(["Api"]);
+      expect(components("sst:aws:Dynamo")).toEqual(["Table"]);
+      expect(components("sst:sst:Secret")).toEqual([
+        "MetaAppSecret",
+        "MetaAppSecretPrevious",
+        "MetaVerifyToken",
+        "TokenEncryptionKey",
+        "TokenEncryptionKeyPrevious",
+      ]);
+      expect(components("sst:aws:Function")).toEqual([...DECLARED.keys()].sort());
+      expect(stack().ofType("aws:lambda/function:Function")).toHaveLength(DECLARED.size);
+    });
+
+    describe("functions", () => {
+      it("run Node 24 on arm64 with their declared memory and timeout", () => {
+        for (const { name, inputs } of lambdas(stack())) {
+          const { sizing } = declared(name);
+          expect(inputs.runtime, name).toBe("nodejs24.x");
+          expect(inputs.architectures, name).toEqual(["arm64"]);
+          expect(inputs.memorySize, name).toBe(memoryMb(sizing));
+          expect(inputs.timeout * 1000, name).toBe(timeoutMs(sizing));
+        }
+      });
+
+      it("deploy their declared handler file, built, exporting `handler`", () => {
+        for (const { name, inputs, build } of lambdas(stack())) {
+          const configured = `${declared(name).handler.replace(/\.ts$/, "")}.handler`;
+          expect(build.handler, name).toBe(configured);
+          expect(build.errors, name).toEqual([]);
+          expect(inputs.handler, name).toBe(configured);
+          expect(build.exports, name).toContain("handler");
+        }
+      });
+
+      it("deploy every entry point under functions/", async () => {
+        const deployed = new Set(
+          lambdas(stack()).map(({ inputs }) => inputs.handler.replace(/\.handler$/, ".ts")),
+        );
+        const entries = await readdir(join(ROOT, "functions"), { withFileTypes: true, recursive: true });
+        const notDeployed: string[] = [];
+        for (const entry of entries) {
+          if (!entry.isFile() || !entry.name.endsWith(".ts") || entry.name.endsWith(".d.ts")) continue;
+          const path = relative(ROOT, join(entry.parentPath, entry.name));
+          if (path.startsWith("functions/core/")) continue;
+          const module = (await import(join(ROOT, path))) as Record<string, unknown>;
+          if ("handler" in module && !deployed.has(path)) notDeployed.push(path);
+        }
+        expect(deployed.size).toBeGreaterThanOrEqual(6);
+        expect(notDeployed).toEqual([]);
+      });
+
+      it("have their declared environment and SST's; routed ones fit in API Gateway's 30 s, Graph budget included", () => {
+        for (const { name, inputs } of lambdas(stack())) {
+          const { SST_KEY, SST_KEY_FILE, SST_RESOURCE_App, ...own } = inputs.environment.variables;
+          expect(own, name).toEqual(declared(name).environment);
+          expect(SST_KEY, name).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+          expect(SST_KEY_FILE, name).toBe("resource.enc");
+          expect(JSON.parse(SST_RESOURCE_App ?? ""), name).toEqual({ name: "whatsapp-usernames", stage });
+        }
+        for (const { routeKey, target } of apiRoutes(stack())) {
+          // Under API Gateway's 30 s integration cap, so the client always gets our own error.
+          expect(target?.inputs.timeout, routeKey).toBeLessThan(30);
+        }
+        for (const routeKey of USERNAME_ROUTES) {
+          const target = apiRoutes(stack()).find((r) => r.routeKey === routeKey)?.target;
+          // The Graph budget plus the 1 s config.ts reserves for the key lookup and the writes.
+          const graphMs = Number(target?.inputs.environment.variables.META_TIMEOUT_MS);
+          expect(graphMs + 1_000, routeKey).toBeLessThan((target?.inputs.timeout ?? 0) * 1_000);
+        }
+      });
+
+      it(`log JSON to a log group of their own, kept ${RETENTION_DAYS[stage]} days`, () => {
+        for (const { name, inputs, logGroup } of lambdas(stack())) {
+          expect(inputs.loggingConfig, name).toEqual({ logFormat: "JSON", logGroup: logGroup.inputs.name });
+          expect(retentionOf(logGroup), name).toBe(RETENTION_DAYS[stage]);
+        }
+      });
+    });
+
+    it(`keeps every log group, the functions' and the API's, ${RETENTION_DAYS[stage]} days`, () => {
+      const logGroups = stack().ofType("aws:cloudwatch/logGroup:LogGroup");
+      expect(logGroups.length).toBeGreaterThanOrEqual(lambdas(stack()).length + 1);
+      for (const logGroup of logGroups)
+        expect(retentionOf(logGroup), logGroup.name).toBe(RETENTION_DAYS[stage]);
+    });
+
+    describe("API", () => {
+      it("has exactly the route table's routes and the $default fallback, each integrated with payload 2.0", () => {
+        const found = apiRoutes(stack());
+        const keys = found.map((r) => r.routeKey).sort();
+        expect(keys).toEqual([...USERNAME_ROUTES, ...WEBHOOK_ROUTES, "$default"].sort());
+        expect(keys).toEqual([...routes.map((r) => `${r.method} ${r.path}`), fallbackRoute.routeKey].sort());
+        for (const { routeKey, route, integration } of found) {
+          expect(integration.inputs, routeKey).toMatchObject({
+            integrationType: "AWS_PROXY",
+            payloadFormatVersion: "2.0",
+          });
+          expect(route.inputs.authorizationType, routeKey).toBe("NONE");
+          expect(String(route.inputs.target), routeKey).toMatch(
+            new RegExp(`^integrations/${integration.name}-`),
+          );
+        }
+      });
+
+      it("sends each route to the function of its entry in the route table", () => {
+        const found = apiRoutes(stack());
+        for (const route of [...routes, { ...fallbackRoute, method: "", path: "" }]) {
+          const key = route.method ? `${route.method} ${route.path}` : fallbackRoute.routeKey;
+          expect(found.find((r) => r.routeKey === key)?.target?.name, key).toBe(route.functionName);
+        }
+        // The four username routes have a Lambda each; the webhook's GET and POST share one.
+        const targets = (keys: string[]) =>
+          new Set(keys.map((k) => found.find((r) => r.routeKey === k)?.target?.name));
+        expect(targets(USERNAME_ROUTES).size).toBe(4);
+        expect([...targets(WEBHOOK_ROUTES)]).toEqual(["MetaWebhook"]);
+      });
+
+      it("lets only this API invoke the functions", () => {
+        const api = stack().get("aws:apigatewayv2/api:Api", "ApiApi");
+        for (const { routeKey, permission, target } of apiRoutes(stack())) {
+          expect(permission.inputs, routeKey).toMatchObject({
+            action: "lambda:InvokeFunction",
+            principal: "apigateway.amazonaws.com",
+            function: target?.arn,
+            sourceArn: `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${String(api.inputs.name)}/*`,
+          });
+        }
+      });
+
+      it("throttles every route of the stage and has no CORS", () => {
+        const apiStage = stack().get("aws:apigatewayv2/stage:Stage", "ApiStage");
+        expect(apiStage.inputs.defaultRouteSettings).toEqual({
+          throttlingRateLimit: 100,
+          throttlingBurstLimit: 200,
+        });
+        // SST's `cors: false`: a configuration that allows no origin, so API Gateway adds no CORS headers.
+        expect(stack().get("aws:apigatewayv2/api:Api", "ApiApi").inputs.corsConfiguration).toEqual({});
+      });
+
+      it(`logs every request to SST's log group, kept ${RETENTION_DAYS[stage]} days, without path or query string`, () => {
+        const apiStage = stack().get("aws:apigatewayv2/stage:Stage", "ApiStage");
+        const accessLog = stack().get("aws:cloudwatch/logGroup:LogGroup", "ApiAccessLog");
+        const settings = apiStage.inputs.accessLogSettings as { destinationArn: string; format: string };
+        expect(settings.destinationArn).toBe(
+          `arn:aws:logs:${REGION}:${ACCOUNT_ID}:log-group:${String(accessLog.inputs.name)}`,
+        );
+        expect(retentionOf(accessLog)).toBe(RETENTION_DAYS[stage]);
+        expect(JSON.parse(settings.format)).toBeTypeOf("object");
+        const variables = settings.format.match(/\$context\.[\w.]+/g) ?? [];
+        for (const needed of ["$context.requestId", "$context.routeKey", "$context.status"]) {
+          expect(variables).toContain(needed);
+        }
+        // Graph clients may send their key as `?access_token=`: no variable that could carry it.
+        for (const variable of variables) {
+          expect(variable).not.toMatch(/path|query|querystring|authorization|apiKey/i);
+        }
+      });
+    });
+
+    describe("reconciler", () => {
+      it("runs every minute, invoked by its EventBridge rule only", () => {
+        const [rule] = stack().ofType("aws:cloudwatch/eventRule:EventRule");
+        expect(stack().ofType("aws:cloudwatch/eventRule:EventRule")).toHaveLength(1);
+        expect(rule?.inputs.scheduleExpression).toBe(RECONCILE_SCHEDULE);
+        const reconciler = lambdas(stack()).find((l) => l.name === "ReconcilerHandler");
+        const [target] = stack().ofType("aws:cloudwatch/eventTarget:EventTarget");
+        expect(target?.inputs).toMatchObject({ rule: rule?.inputs.name, arn: reconciler?.arn });
+        const invokers = stack()
+          .ofType("aws:lambda/permission:Permission")
+          .filter((p) => p.inputs.function === reconciler?.arn);
+        expect(invokers.map((p) => p.inputs.principal)).toEqual(["events.amazonaws.com"]);
+      });
+    });
+
+    describe("table", () => {
+      it("has the keys, GSIs and billing of the DynamoDB Local table the tests use, and its TTL", () => {
+        const { table } = tableOf(stack());
+        const inputs = table.inputs as {
+          attributes: { name: string; type: string }[];
+          hashKey: string;
+          rangeKey: string;
+          billingMode: string;
+          globalSecondaryIndexes: {
+            name: string;
+            hashKey: string;
+            rangeKey: string;
+            projectionType: string;
+          }[];
+          ttl: { attributeName: string; enabled: boolean };
+        };
+        const { TableName: _, ...local } = createTableInput("test");
+        expect({
+          BillingMode: inputs.billingMode,
+          AttributeDefinitions: inputs.attributes.map((a) => ({
+            AttributeName: a.name,
+            AttributeType: a.type,
+          })),
+          KeySchema: [
+            { AttributeName: inputs.hashKey, KeyType: "HASH" },
+            { AttributeName: inputs.rangeKey, KeyType: "RANGE" },
+          ],
+          GlobalSecondaryIndexes: inputs.globalSecondaryIndexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.hashKey, KeyType: "HASH" },
+              { AttributeName: index.rangeKey, KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: index.projectionType },
+          })),
+        }).toEqual(local);
+        expect(inputs.ttl).toEqual({ attributeName: tableDefinition.ttl, enabled: true });
+      });
+
+      it("keeps point-in-time recovery on", () => {
+        expect(tableOf(stack()).table.inputs.pointInTimeRecovery).toEqual({ enabled: true });
+      });
+
+      it(
+        stage === "production"
+          ? "is protected from deletion and kept when the stage is removed"
+          : "goes with the stage",
+        () => {
+          const { table } = tableOf(stack());
+          expect(table.inputs.deletionProtectionEnabled).toBe(stage === "production");
+          expect(table.retainOnDelete).toBe(stage === "production");
+        },
+      );
+    });
+
+    describe("access", () => {
+      it("has a row in EXPECTED_ACCESS for every function, and a function for every row", () => {
+        expect(
+          lambdas(stack())
+            .map((f) => f.name)
+            .sort(),
+        ).toEqual(Object.keys(EXPECTED_ACCESS).sort());
+      });
+
+      it.each(Object.keys(EXPECTED_ACCESS))("%s's role allows exactly its row's actions", (name) => {
+        const lambda = lambdas(stack()).find((f) => f.name === name);
+        const expected = EXPECTED_ACCESS[name] as ExpectedAccess;
+        const { arn: tableArn } = tableOf(stack());
+        expect(lambda?.inputs.role).toBe(
+          `arn:aws:iam::${ACCOUNT_ID}:role/${String(lambda?.role.inputs.name)}`,
+        );
+        const inputs = lambda?.role.inputs as {
+          inlinePolicies: { name: string; policy: string }[];
+          managedPolicyArns: string[];
+          assumeRolePolicy: string;
+        };
+        const grants: Record<string, string[]> = {};
+        for (const { policy } of inputs.inlinePolicies) {
+          for (const statement of (JSON.parse(policy) as { Statement: IamStatement[] }).Statement) {
+            expect(Object.keys(statement).sort(), name).toEqual(["Action", "Effect", "Resource"]);
+            expect(statement.Effect, name).toBe("Allow");
+            for (const resource of [statement.Resource].flat()) {
+              // The table, its indexes ("Table/index/<name>") and its stream ("Table/stream").
+              const label = resource.startsWith(tableArn)
+                ? `Table${resource.slice(tableArn.length).replace(/^\/stream\/.*/, "/stream")}`
+                : resource;
+              grants[label] = [...new Set([...(grants[label] ?? []), ...[statement.Action].flat()])].sort();
+            }
+          }
+        }
+        expect(grants).toEqual(expected.grants);
+        // Writing its own logs; nothing else comes from a managed policy.
+        expect(inputs.managedPolicyArns).toEqual([
+          "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        ]);
+        // Only Lambda may assume the role (SST's default also trusts the account, for `sst dev`).
+        expect(JSON.parse(inputs.assumeRolePolicy)).toEqual({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "lambda.amazonaws.com" } },
+          ],
+        });
+      });
+
+      it.each(Object.keys(EXPECTED_ACCESS))(
+        "%s is linked to exactly its secrets, and the table if it uses it",
+        (name) => {
+          const expected = EXPECTED_ACCESS[name] as ExpectedAccess;
+          const usesTable = Object.keys(expected.grants).some((label) => label.startsWith("Table"));
+          const links = stack().build(name).links;
+          expect(Object.keys(links).sort()).toEqual(
+            [...expected.secrets, ...(usesTable ? ["Table"] : [])].sort(),
+          );
+          if (usesTable) {
+            expect(links.Table).toEqual({ name: tableOf(stack()).table.inputs.name, type: "sst.aws.Dynamo" });
+          }
+          for (const secret of expected.secrets) expect(links[secret]?.type).toBe("sst.sst.Secret");
+        },
+      );
+
+      it.each(Object.keys(EXPECTED_ACCESS))(
+        "%s reads its table name and secrets through Resource from its deployed code",
+        async (name) => {
+          const lambda = lambdas(stack()).find((f) => f.name === name);
+          if (!lambda?.build.out) throw new Error(`${name} was not built`);
+          const seen = await configSeenBy(lambda.build.out, lambda.inputs.environment.variables);
+          const tableName = tableOf(stack()).table.inputs.name;
+          const { secrets } = EXPECTED_ACCESS[name] as ExpectedAccess;
+          const notConfigured = { error: "ConfigurationError" };
+          expect(seen.tableName).toEqual(
+            Object.keys(EXPECTED_ACCESS[name]?.grants ?? {}).length ? tableName : notConfigured,
+          );
+          expect(seen.tokenEncryptionKey).toEqual(
+            secrets.includes("TokenEncryptionKey") ? SECRETS.TokenEncryptionKey : notConfigured,
+          );
+          // The optional secrets' empty placeholders read as unset.
+          expect(seen.previousTokenEncryptionKey).toBeUndefined();
+          expect(seen.metaAppSecrets).toEqual(
+            secrets.includes("MetaAppSecret") ? [SECRETS.MetaAppSecret] : { error: "ConfigurationError" },
+          );
+          expect(seen.metaVerifyToken).toEqual(
+            secrets.includes("MetaVerifyToken") ? SECRETS.MetaVerifyToken : notConfigured,
+          );
+        },
+      );
+    });
+  });
+});
+
+interface IamStatement {
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+}
+
+/**
+ * What functions/core/config.ts reads in a Lambda with this code and environment: a fresh
+ * `node` in the code's directory (Lambda's working directory), where SST's `Resource` opens
+ * `resource.enc` with `SST_KEY`.
+ */
+async function configSeenBy(codeDir: string, environment: Record<string, string>) {
+  const script = `
+    import { config } from ${JSON.stringify(join(ROOT, "functions/core/config.ts"))};
+    const read = (f) => { try { return f(); } catch (e) { return { error: e.name }; } };
+    process.stdout.write(JSON.stringify({
+      tableName: read(config.tableName),
+      tokenEncryptionKey: read(config.tokenEncryptionKey),
+      previousTokenEncryptionKey: read(config.previousTokenEncryptionKey),
+      metaAppSecrets: read(config.metaAppSecrets),
+      metaVerifyToken: read(config.metaVerifyToken),
+    }));`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: codeDir,
+    env: { PATH: process.env.PATH, ...environment },
+  });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe("secrets", () => {
+  it("a stage does not deploy until its required secrets are set", async () => {
+    const { MetaAppSecret: _, ...withoutAppSecret } = SECRETS;
+    const { result, dir } = await runStack("dev", { secrets: withoutAppSecret });
+    try {
+      expect(result.errors.join("\n")).toContain(
+        "Set a value for MetaAppSecret with `sst secret set MetaAppSecret <value>`",
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
