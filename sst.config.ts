@@ -27,6 +27,7 @@ export default $config({
     const { table } = await import("./infra/storage.ts");
     await import("./infra/secrets.ts");
     const { api, webhookUrl } = await import("./infra/api.ts");
+    await import("./infra/events.ts");
     return { api: api.url, webhookUrl, table: table.name };
   },
 });

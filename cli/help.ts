@@ -8,7 +8,7 @@ export function synopsis(command: Command): string {
   const parts = [command.name];
   for (const argument of command.arguments ?? []) parts.push(`<${argument.name}>`);
   for (const [name, option] of Object.entries(command.options ?? {})) {
-    const flag = `--${name} <${option.valueName}>`;
+    const flag = option.flag ? `--${name}` : `--${name} <${option.valueName}>`;
     parts.push(option.required ? flag : `[${flag}]`);
   }
   return parts.join(" ");
@@ -18,7 +18,7 @@ export function commandHelp(command: Command): string {
   const rows = [
     ...(command.arguments ?? []).map((a) => [`  <${a.name}>`, a.description]),
     ...Object.entries(command.options ?? {}).map(([name, o]) => [
-      `  --${name} <${o.valueName}>`,
+      o.flag ? `  --${name}` : `  --${name} <${o.valueName}>`,
       `${o.description}${o.required ? " (required)" : ""}`,
     ]),
     ["  --json", "print exactly one JSON document on stdout"],
@@ -37,7 +37,7 @@ export function generalHelp(commands: readonly Command[]): string {
   return [
     `Usage: ${INVOCATION} <command> [arguments] [--json]`,
     "",
-    "Manages the tenants, API keys and phone numbers of whatsapp-usernames.",
+    "Manages the tenants, API keys, phone numbers and webhook endpoints of whatsapp-usernames.",
     "",
     "Commands:",
     ...commands.map((c) => `  ${synopsis(c)}`),

@@ -13,6 +13,13 @@ import { idempotencyKeyParameter } from "./openapi/idempotency-key.ts";
 import { jsonSchemaOf, propertiesOf } from "./openapi/json-schema.ts";
 import { type OperationInfo, operations } from "./openapi/operations.ts";
 import { schemaComponents } from "./openapi/schemas.ts";
+import {
+  tenantApiOperations,
+  tenantApiParameters,
+  tenantApiResponses,
+  tenantApiSchemas,
+  tenantWebhooks,
+} from "./openapi/tenant-api.ts";
 
 const PATH_PARAMETER_DESCRIPTIONS: Record<string, string> = {
   version: "Graph API version, forwarded to Meta unchanged, e.g. `v24.0`.",
@@ -35,7 +42,7 @@ function operationKey(route: RouteDefinition): string {
 }
 
 function operationFor(route: RouteDefinition, declared: Record<string, unknown>) {
-  const info: OperationInfo | undefined = operations[operationKey(route)];
+  const info: OperationInfo | undefined = { ...operations, ...tenantApiOperations }[operationKey(route)];
   if (!info)
     throw new Error(`infra/routes.ts has ${operationKey(route)} but dev/openapi/operations.ts does not`);
   const inPath = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? "");
@@ -59,11 +66,15 @@ function operationFor(route: RouteDefinition, declared: Record<string, unknown>)
 
 export function buildOpenApiDocument() {
   const known = new Set(routes.map(operationKey));
-  const stale = Object.keys(operations).filter((key) => !known.has(key));
+  const stale = Object.keys({ ...operations, ...tenantApiOperations }).filter((key) => !known.has(key));
   if (stale.length)
     throw new Error(`dev/openapi/operations.ts describes routes that do not exist: ${stale.join(", ")}`);
 
-  const parameters = { ...pathParameters(), IdempotencyKey: idempotencyKeyParameter() };
+  const parameters = {
+    ...pathParameters(),
+    IdempotencyKey: idempotencyKeyParameter(),
+    ...tenantApiParameters(),
+  };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.path] ??= {};
@@ -91,8 +102,14 @@ export function buildOpenApiDocument() {
     tags: [
       { name: "usernames", description: "The username API, for a tenant's backend (API key)" },
       { name: "webhook", description: "Meta's webhook (signed with the app secret)" },
+      {
+        name: "tenant API",
+        description: "The tenant's recorded state, history and change feed (API key, no Meta call)",
+      },
+      { name: "tenant events", description: "Signed webhooks the service sends to the tenant's endpoints" },
     ],
     paths,
+    webhooks: tenantWebhooks(),
     components: {
       securitySchemes: {
         ApiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "A tenant's API key." },
@@ -104,8 +121,8 @@ export function buildOpenApiDocument() {
         },
       },
       parameters,
-      schemas: schemaComponents(),
-      responses: errorResponses(),
+      schemas: { ...schemaComponents(), ...tenantApiSchemas() },
+      responses: { ...errorResponses(), ...tenantApiResponses() },
     },
   };
 }

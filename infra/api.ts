@@ -18,7 +18,7 @@ import { table } from "./storage.ts";
 const production = $app.stage === "production";
 
 /** Function and access logs: long enough to investigate an incident in production, short elsewhere. */
-const LOG_RETENTION: SstRetention = production ? "3 months" : "1 week";
+export const LOG_RETENTION: SstRetention = production ? "3 months" : "1 week";
 
 /**
  * Per-route limits of the stage (API Gateway applies the default to each route): far above

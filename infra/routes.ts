@@ -25,6 +25,8 @@ export interface RouteDefinition {
 
 const USERNAME_LINKS = ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"] as const;
 const WEBHOOK_LINKS = ["Table", "MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"] as const;
+/** The tenant read API answers from the table alone: no token, no Meta. */
+const READ_LINKS = ["Table"] as const;
 
 export const routes: readonly RouteDefinition[] = [
   {
@@ -74,6 +76,38 @@ export const routes: readonly RouteDefinition[] = [
     functionName: "MetaWebhook",
     links: WEBHOOK_LINKS,
     audience: "meta",
+  },
+  {
+    method: "GET",
+    path: "/v1/phone_numbers",
+    handler: "functions/v1/list-phone-numbers.ts",
+    functionName: "ListPhoneNumbers",
+    links: READ_LINKS,
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/phone_numbers/{phone_number_id}",
+    handler: "functions/v1/get-phone-number.ts",
+    functionName: "GetPhoneNumber",
+    links: READ_LINKS,
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/phone_numbers/{phone_number_id}/username_history",
+    handler: "functions/v1/list-username-history.ts",
+    functionName: "ListUsernameHistory",
+    links: READ_LINKS,
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/username_changes",
+    handler: "functions/v1/list-username-changes.ts",
+    functionName: "ListUsernameChanges",
+    links: READ_LINKS,
+    audience: "api",
   },
 ];
 

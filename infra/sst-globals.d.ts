@@ -111,11 +111,51 @@ interface SstDynamoArgs {
   >;
   ttl?: SstInput<string>;
   deletionProtection?: SstInput<boolean>;
+  stream?: SstInput<"keys-only" | "new-image" | "old-image" | "new-and-old-images">;
+}
+
+/** `DynamoSubscriberArgs`; the event source mapping's transform takes Pulumi's EventSourceMappingArgs. */
+interface SstDynamoSubscriberArgs {
+  filters?: SstInput<SstInput<Record<string, unknown>>[]>;
+  transform?: { eventSourceMapping?: SstTransform<Record<string, unknown>> };
 }
 
 interface SstDynamo extends SstLinkable {
   readonly name: SstOutput<string>;
   readonly arn: SstOutput<string>;
+  /** v4: the subscriber's name comes first. */
+  subscribe(
+    name: string,
+    subscriber: SstInput<string | SstFunctionArgs>,
+    args?: SstDynamoSubscriberArgs,
+  ): unknown;
+}
+
+interface SstQueueArgs {
+  visibilityTimeout?: SstInput<SstDuration>;
+  dlq?: SstInput<string | { queue: SstInput<string>; retry: SstInput<number> }>;
+  /** Pulumi's `aws.sqs.QueueArgs`. */
+  transform?: { queue?: SstTransform<Record<string, unknown>> };
+}
+
+interface SstQueueSubscriberArgs {
+  batch?: SstInput<{
+    size?: SstInput<number>;
+    window?: SstInput<SstDuration>;
+    partialResponses?: SstInput<boolean>;
+  }>;
+}
+
+interface SstQueue extends SstLinkable {
+  readonly arn: SstOutput<string>;
+  readonly url: SstOutput<string>;
+  /** One subscriber per queue. */
+  subscribe(subscriber: SstInput<string | SstFunctionArgs>, args?: SstQueueSubscriberArgs): unknown;
+}
+
+interface SstCronArgs {
+  schedule: SstInput<`rate(${string})` | `cron(${string})`>;
+  function: SstInput<string | SstFunctionArgs>;
 }
 
 interface SstSecret extends SstLinkable {
@@ -138,6 +178,8 @@ declare const sst: {
     readonly Function: new (name: string, args: SstFunctionArgs) => SstFunction;
     readonly ApiGatewayV2: new (name: string, args?: SstApiGatewayV2Args) => SstApiGatewayV2;
     readonly Dynamo: new (name: string, args: SstDynamoArgs) => SstDynamo;
+    readonly Queue: new (name: string, args?: SstQueueArgs) => SstQueue;
+    readonly Cron: new (name: string, args: SstCronArgs) => unknown;
   };
   /** `placeholder` is used until `sst secret set` gives the secret a value. */
   readonly Secret: new (

@@ -12,14 +12,26 @@ export const tableDefinition = {
     gsi1sk: "string",
     gsi2pk: "string",
     gsi2sk: "string",
+    gsi3pk: "string",
+    gsi3sk: "string",
   },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
   globalIndexes: {
     /** Phone number by WABA id + display phone number digits (webhook lookups). */
     byWabaPhone: { hashKey: "gsi1pk", rangeKey: "gsi1sk", projection: "all" },
-    /** API keys and phone numbers by tenant (admin listings). */
+    /** API keys, phone numbers and unfinished webhook deliveries by tenant (listings). */
     byTenant: { hashKey: "gsi2pk", rangeKey: "gsi2sk", projection: "all" },
+    /**
+     * Webhook deliveries waiting for a retry, by due time (sparse: only pending deliveries carry
+     * gsi3pk; spread over a few partition keys so a burst of failures has no hot key).
+     */
+    byDueTime: { hashKey: "gsi3pk", rangeKey: "gsi3sk", projection: "all" },
   },
+  /**
+   * The table's change stream: new images of inserted and modified items. The event sequencer
+   * reads the history items from it (docs/architecture.md, "Change feed and tenant webhooks").
+   */
+  stream: "new-image",
   /** Epoch seconds; DynamoDB deletes expired items (webhook markers, idempotency records). */
   ttl: "expiresAt",
 } as const;

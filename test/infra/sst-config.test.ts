@@ -11,6 +11,12 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTableInput } from "../../dev/create-table.ts";
+import {
+  eventFunction,
+  eventFunctions,
+  eventPipeline,
+  HISTORY_INSERT_FILTER,
+} from "../../infra/event-functions.ts";
 import { fallbackRoute, routes } from "../../infra/routes.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
 
@@ -18,7 +24,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const API_URL = "https://abc123.execute-api.us-east-1.amazonaws.com";
 const ACCOUNT = "123456789012";
 
-type Kind = "Dynamo" | "Secret" | "Function" | "ApiGatewayV2";
+type Kind = "Dynamo" | "Secret" | "Function" | "ApiGatewayV2" | "Queue" | "Cron";
 
 interface Recorded {
   kind: Kind;
@@ -33,16 +39,25 @@ interface RecordedRoute {
   args: unknown;
 }
 
+/** A Dynamo stream or queue subscription: which component, the subscriber's function args, the options. */
+interface RecordedSubscription {
+  source: string;
+  name?: string;
+  subscriber: SstFunctionArgs;
+  args: Record<string, unknown>;
+}
+
 interface Recording {
   components: Recorded[];
   routes: RecordedRoute[];
+  subscriptions: RecordedSubscription[];
 }
 
 const GLOBALS = ["$config", "$app", "$interpolate", "sst"] as const;
 
 /** Installs fakes of the SST globals on globalThis; every output is a plain string here. */
 function installFakes(stage: string): Recording {
-  const recording: Recording = { components: [], routes: [] };
+  const recording: Recording = { components: [], routes: [], subscriptions: [] };
   const record = (kind: Kind, name: string, args: unknown): Recorded => {
     if (recording.components.some((c) => c.name === name))
       throw new Error(`duplicate component name ${name}`);
@@ -68,6 +83,29 @@ function installFakes(stage: string): Recording {
         constructor(name: string, args: unknown) {
           this.urn = record("Dynamo", name, args).urn;
           this.name = `whatsapp-usernames-${stage}-${name}`;
+        }
+        subscribe(name: string, subscriber: SstFunctionArgs, args?: Record<string, unknown>) {
+          recording.subscriptions.push({ source: "Table", name, subscriber, args: args ?? {} });
+        }
+      },
+      Queue: class {
+        readonly urn: string;
+        readonly arn: string;
+        readonly url: string;
+        readonly #name: string;
+        constructor(name: string, args: unknown) {
+          this.urn = record("Queue", name, args).urn;
+          this.arn = `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
+          this.url = `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/${name}`;
+          this.#name = name;
+        }
+        subscribe(subscriber: SstFunctionArgs, args?: Record<string, unknown>) {
+          recording.subscriptions.push({ source: this.#name, subscriber, args: args ?? {} });
+        }
+      },
+      Cron: class {
+        constructor(name: string, args: unknown) {
+          record("Cron", name, args);
         }
       },
       Function: class {
@@ -176,6 +214,12 @@ const USERNAME_ROUTES = [
   "DELETE /meta/whatsapp/{version}/{phone_number_id}/username",
 ];
 const WEBHOOK_ROUTES = ["GET /meta/whatsapp/webhook", "POST /meta/whatsapp/webhook"];
+const READ_ROUTES = [
+  "GET /v1/phone_numbers",
+  "GET /v1/phone_numbers/{phone_number_id}",
+  "GET /v1/phone_numbers/{phone_number_id}/username_history",
+  "GET /v1/username_changes",
+];
 
 describe("app()", () => {
   it("retains and protects production", async () => {
@@ -218,11 +262,13 @@ describe("run()", () => {
 });
 
 describe("routes", () => {
-  it("has exactly the four username routes, the two webhook routes and the $default fallback", async () => {
+  it("has exactly the username, webhook and /v1 read routes and the $default fallback", async () => {
     const { recording } = await loadConfig("dev");
     const rawRoutes = recording.routes.map((r) => r.rawRoute);
-    expect(rawRoutes).toHaveLength(7);
-    expect(new Set(rawRoutes)).toEqual(new Set([...USERNAME_ROUTES, ...WEBHOOK_ROUTES, "$default"]));
+    expect(rawRoutes).toHaveLength(11);
+    expect(new Set(rawRoutes)).toEqual(
+      new Set([...USERNAME_ROUTES, ...WEBHOOK_ROUTES, ...READ_ROUTES, "$default"]),
+    );
     expect(new Set(rawRoutes)).toEqual(
       new Set([...routes.map((r) => `${r.method} ${r.path}`), fallbackRoute.routeKey]),
     );
@@ -246,15 +292,15 @@ describe("routes", () => {
     }
   });
 
-  it("gives each username route a Lambda of its own and both webhook routes one shared Lambda", async () => {
+  it("gives each username and read route a Lambda of its own and both webhook routes one shared Lambda", async () => {
     const { functions, fnOfRoute } = await loadConfig("dev");
-    const usernameFunctions = new Set(USERNAME_ROUTES.map((r) => fnOfRoute(r)?.name));
-    expect(usernameFunctions.size).toBe(4);
+    const ownFunctions = new Set([...USERNAME_ROUTES, ...READ_ROUTES].map((r) => fnOfRoute(r)?.name));
+    expect(ownFunctions.size).toBe(8);
     const [get, post] = WEBHOOK_ROUTES.map((r) => fnOfRoute(r));
     expect(get).toBeDefined();
     expect(get).toBe(post);
     expect(get?.rawRoutes.sort()).toEqual([...WEBHOOK_ROUTES].sort());
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(10);
     for (const fn of functions) expect(fn.rawRoutes.length, fn.name).toBeGreaterThan(0);
   });
 
@@ -269,9 +315,14 @@ describe("routes", () => {
     }
   });
 
-  it("routes every entry point under functions/", async () => {
-    const { functions } = await loadConfig("dev");
+  it("routes or subscribes every entry point under functions/", async () => {
+    const { functions, recording } = await loadConfig("dev");
     const routed = new Set(functions.map((fn) => handlerFile(fn.handler).file));
+    for (const subscription of recording.subscriptions)
+      routed.add(handlerFile(subscription.subscriber.handler as string).file);
+    for (const cron of recording.components.filter((c) => c.kind === "Cron")) {
+      routed.add(handlerFile((cron.args.function as SstFunctionArgs).handler as string).file);
+    }
     const entryPoints: string[] = [];
     for (const file of await sourceFiles(join(ROOT, "functions"))) {
       const path = relative(ROOT, file);
@@ -297,7 +348,9 @@ describe("functions", () => {
     for (const fn of functions.filter((f) => f.name !== fallbackRoute.functionName)) {
       const expected = fn.rawRoutes.every((r) => WEBHOOK_ROUTES.includes(r))
         ? ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken", "Table"]
-        : ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"];
+        : fn.rawRoutes.every((r) => READ_ROUTES.includes(r))
+          ? ["Table"]
+          : ["Table", "TokenEncryptionKey", "TokenEncryptionKeyPrevious"];
       expect([...fn.links].sort(), fn.name).toEqual(expected);
     }
   });
@@ -364,6 +417,7 @@ describe("table", () => {
       string,
       { hashKey: string; rangeKey?: string; projection?: "all" | "keys-only" | string[] }
     >;
+    const stream = args.stream as string | undefined;
     return {
       BillingMode: "PAY_PER_REQUEST",
       AttributeDefinitions: Object.entries(fields).map(([AttributeName, type]) => ({
@@ -383,6 +437,15 @@ describe("table", () => {
                 : "ALL",
         },
       })),
+      // SST: streamEnabled when `stream` is set, its view type upper-cased with underscores.
+      ...(stream
+        ? {
+            StreamSpecification: {
+              StreamEnabled: true,
+              StreamViewType: stream.toUpperCase().replaceAll("-", "_"),
+            },
+          }
+        : {}),
     };
   }
 
@@ -400,6 +463,68 @@ describe("table", () => {
     expect(prod.only("Dynamo")[0]?.args.deletionProtection).toBe(true);
     const dev = await loadConfig("dev");
     expect(dev.only("Dynamo")[0]?.args.deletionProtection).toBe(false);
+  });
+});
+
+describe("event pipeline", () => {
+  const linkedNames = (recording: Recording, args: SstFunctionArgs) => {
+    const byUrn = new Map(recording.components.map((c) => [c.urn, c.name]));
+    return ((args.link ?? []) as unknown as { urn: string }[]).map((l) => byUrn.get(l.urn)).sort();
+  };
+
+  it("runs the sequencer on the table's stream, history inserts only, from the oldest record", async () => {
+    const { recording } = await loadConfig("dev");
+    const sequencer = eventFunction("table-stream");
+    const [subscription, ...others] = recording.subscriptions.filter((s) => s.source === "Table");
+    expect(others).toEqual([]);
+    expect(subscription?.name).toBe(sequencer.functionName);
+    expect(handlerFile(subscription?.subscriber.handler as string).file).toBe(sequencer.handler);
+    expect(subscription?.args.filters).toEqual([HISTORY_INSERT_FILTER]);
+    expect(
+      (subscription?.args.transform as { eventSourceMapping: unknown }).eventSourceMapping,
+    ).toMatchObject({
+      startingPosition: "TRIM_HORIZON",
+      batchSize: eventPipeline.streamBatchSize,
+    });
+    expect(linkedNames(recording, subscription?.subscriber as SstFunctionArgs)).toEqual(
+      [...sequencer.links].sort(),
+    );
+  });
+
+  it("dispatches from a queue with a dead-letter queue, partial batch responses and room for the function's timeout", async () => {
+    const { recording, only } = await loadConfig("dev");
+    const dispatcher = eventFunction("delivery-queue");
+    const queue = only("Queue").find((c) => c.name === "WebhookQueue");
+    const deadLetter = only("Queue").find((c) => c.name !== "WebhookQueue");
+    expect(queue?.args.dlq).toEqual({
+      queue: `arn:aws:sqs:us-east-1:${ACCOUNT}:${deadLetter?.name}`,
+      retry: eventPipeline.deadLetterAfterReceives,
+    });
+    const visibilityMinutes = Number(/^(\d+) minutes$/.exec(String(queue?.args.visibilityTimeout))?.[1]);
+    expect(visibilityMinutes * 60).toBeGreaterThanOrEqual(6 * seconds(dispatcher.sizing.timeout));
+    const [subscription] = recording.subscriptions.filter((s) => s.source === "WebhookQueue");
+    expect(handlerFile(subscription?.subscriber.handler as string).file).toBe(dispatcher.handler);
+    expect(subscription?.args.batch).toMatchObject({ partialResponses: true });
+    expect(linkedNames(recording, subscription?.subscriber as SstFunctionArgs)).toEqual(
+      [...dispatcher.links].sort(),
+    );
+  });
+
+  it("sweeps due retries every minute", async () => {
+    const { recording, only } = await loadConfig("dev");
+    const sweep = eventFunction("schedule");
+    const [cron] = only("Cron");
+    expect(cron?.args.schedule).toBe("rate(1 minute)");
+    const fn = cron?.args.function as SstFunctionArgs;
+    expect(handlerFile(fn.handler as string).file).toBe(sweep.handler);
+    expect(linkedNames(recording, fn)).toEqual([...sweep.links].sort());
+  });
+
+  it("gives every event function a handler file that exports a handler", async () => {
+    for (const fn of eventFunctions) {
+      const module = (await import(join(ROOT, fn.handler))) as Record<string, unknown>;
+      expect(typeof module.handler, fn.handler).toBe("function");
+    }
   });
 });
 
