@@ -168,7 +168,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { startLocalEvents } = await import("./local-events.ts");
     const events = await startLocalEvents({ dynamodbEndpoint, tableName: config.tableName });
     cleanups.push(() => events.stop());
-    print("change feed and tenant webhooks: table stream → sequencer → delivery queue, retry sweep every second");
+    print(
+      "change feed and tenant webhooks: table stream → sequencer → delivery queue, retry sweep every second",
+    );
     signal?.throwIfAborted();
 
     const upstream = sandbox

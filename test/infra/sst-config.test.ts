@@ -481,7 +481,7 @@ describe("event pipeline", () => {
     expect(handlerFile(subscription?.subscriber.handler as string).file).toBe(sequencer.handler);
     expect(subscription?.args.filters).toEqual([HISTORY_INSERT_FILTER]);
     expect(
-      (subscription?.args.transform as { eventSourceMapping: unknown }).eventSourceMapping,
+      (subscription?.args.transform as { eventSourceMapping?: unknown } | undefined)?.eventSourceMapping,
     ).toMatchObject({
       startingPosition: "TRIM_HORIZON",
       batchSize: eventPipeline.streamBatchSize,
