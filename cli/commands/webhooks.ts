@@ -8,6 +8,8 @@ import {
   rotateEndpointSecret,
   WebhookAdminError,
 } from "../../functions/core/admin/webhooks.ts";
+import { config } from "../../functions/core/config.ts";
+import { endpointUrlProblem } from "../../functions/core/events/endpoint-url.ts";
 import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure, UsageError } from "../errors.ts";
@@ -81,8 +83,11 @@ export const webhookCommands: Command[] = [
     async run({ options }) {
       const command = "webhook add";
       const tenant = tenantId(options.tenant ?? "", command);
+      const url = options.url ?? "";
+      const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
+      if (problem) throw new UsageError(`--url ${problem}`, command);
       await requireKnownTenant(tenant);
-      const issued = await admin(() => addEndpoint(tenant, options.url ?? ""));
+      const issued = await admin(() => addEndpoint(tenant, url));
       return { json: issued, text: secretText("Added webhook endpoint", issued) };
     },
   },

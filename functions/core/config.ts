@@ -58,11 +58,9 @@ export const DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000";
 
 function retryDelays(): number[] {
   const raw = env("WEBHOOK_RETRY_DELAYS") ?? DEFAULT_WEBHOOK_RETRY_DELAYS;
-  const delays = raw.split(",").map((part) => Number(part.trim()));
-  if (
-    raw.trim() === "" ||
-    delays.some((delay) => !Number.isFinite(delay) || delay < 0 || delay > 7 * 86_400)
-  ) {
+  const parts = raw.split(",").map((part) => part.trim());
+  const delays = parts.map(Number);
+  if (parts.some((part) => !/^\d+(\.\d+)?$/.test(part)) || delays.some((delay) => delay > 7 * 86_400)) {
     throw new ConfigurationError(
       "WEBHOOK_RETRY_DELAYS must be comma-separated seconds, each from 0 to 604800 (e.g. 5,300,1800)",
     );
