@@ -18,7 +18,7 @@ process.env.WEBHOOK_RETRY_DELAYS = "1,1";
 
 configureWebhookSecrets();
 const world = useWorld();
-const pipeline = useEventPipeline(world);
+useEventPipeline(world);
 
 describe("isolation between tenants' endpoints", () => {
   it("delivers a live tenant's event while a dead tenant's attempts still hang", async () => {
