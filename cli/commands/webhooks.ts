@@ -5,6 +5,7 @@ import {
   endpointView,
   redeliverEvent,
   removeEndpointById,
+  resealEndpointSecrets,
   rotateEndpointSecret,
   WebhookAdminError,
 } from "../../functions/core/admin/webhooks.ts";
@@ -188,6 +189,25 @@ export const webhookCommands: Command[] = [
       return {
         json: scheduled,
         text: `Redelivery of ${scheduled.eventId} scheduled to ${scheduled.endpointIds.join(", ")}.`,
+      };
+    },
+  },
+  {
+    name: "webhook reseal-secrets",
+    summary: "Re-seal every endpoint's signing secret under the current encryption key (key rotation)",
+    description:
+      "Endpoint secrets are sealed with TokenEncryptionKey like Meta tokens: run this beside phone reencrypt-tokens in " +
+      "step two of the key rotation (docs/deploy.md). Safe to run again. Exits 1 if a secret opens under neither key.",
+    async run() {
+      const report = await resealEndpointSecrets();
+      if (report.failed.length > 0) {
+        throw new CommandFailure(
+          `${report.failed.length} secret(s) open under neither key: ${report.failed.join(", ")} (use webhook rotate-secret)`,
+        );
+      }
+      return {
+        json: { endpoints: report.endpoints, resealed: report.resealed },
+        text: `Checked ${report.endpoints} endpoint(s): re-sealed ${report.resealed.length}.`,
       };
     },
   },

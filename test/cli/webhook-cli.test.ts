@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClient } from "../../dev/dynamodb-local.ts";
 import { issueApiKey } from "../../functions/core/admin/admin.ts";
 import { MAX_ENDPOINTS_PER_TENANT } from "../../functions/core/admin/webhooks.ts";
+import { openEndpointSecret } from "../../functions/core/events/endpoint-secret.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
+import { findEndpoint } from "../../functions/core/store/webhook-endpoints.ts";
 import { admin } from "../support/admin-cli.ts";
 import { useTestTable } from "../support/test-table.ts";
 
@@ -184,6 +186,41 @@ describe("webhook rotate-secret and remove", () => {
   });
 });
 
+describe("webhook reseal-secrets", () => {
+  it("re-seals endpoint secrets under a new encryption key (key rotation), idempotently, the secret unchanged", async () => {
+    const oldKey = process.env.TOKEN_ENCRYPTION_KEY as string;
+    const newKey = randomBytes(32).toString("base64");
+    const tenant = await knownTenant();
+    const added = await admin([
+      "webhook",
+      "add",
+      "--tenant",
+      tenant,
+      "--url",
+      "https://c.example/x",
+      "--json",
+    ]);
+    try {
+      process.env.TOKEN_ENCRYPTION_KEY = newKey;
+      process.env.TOKEN_ENCRYPTION_KEY_PREVIOUS = oldKey;
+      const first = await admin(["webhook", "reseal-secrets", "--json"]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.json.resealed).toContain(added.json.id);
+      expect((await admin(["webhook", "reseal-secrets", "--json"])).json.resealed).toEqual([]);
+      delete process.env.TOKEN_ENCRYPTION_KEY_PREVIOUS;
+      const endpoint = await findEndpoint(added.json.id);
+      expect(openEndpointSecret(endpoint?.secretSealed as string, added.json.id)).toBe(added.json.secret);
+    } finally {
+      process.env.TOKEN_ENCRYPTION_KEY = oldKey;
+      delete process.env.TOKEN_ENCRYPTION_KEY_PREVIOUS;
+    }
+    // A secret sealed under a key that is gone cannot be opened: reported, exit 1.
+    const failed = await admin(["webhook", "reseal-secrets", "--json"]);
+    expect(failed.code).toBe(1);
+    expect(failed.json.error.message).toContain(added.json.id);
+  });
+});
+
 describe("webhook deliveries and redeliver", () => {
   it("lists an empty log, takes --failed as a switch and bounds --limit", async () => {
     const tenant = await knownTenant();
@@ -206,7 +243,15 @@ describe("webhook deliveries and redeliver", () => {
 
   it("documents the group in --help", async () => {
     const group = await admin(["webhook", "--help"]);
-    for (const name of ["add", "list", "remove", "rotate-secret", "deliveries", "redeliver"]) {
+    for (const name of [
+      "add",
+      "list",
+      "remove",
+      "rotate-secret",
+      "deliveries",
+      "redeliver",
+      "reseal-secrets",
+    ]) {
       expect(group.stdout).toContain(`webhook ${name}`);
     }
     const deliveries = await admin(["webhook", "deliveries", "--help"]);

@@ -4,10 +4,15 @@
  */
 import { randomBytes } from "node:crypto";
 import { config } from "../config.ts";
-import { sealEndpointSecret } from "../events/endpoint-secret.ts";
+import {
+  endpointSecretUnderCurrentKey,
+  openEndpointSecret,
+  sealEndpointSecret,
+} from "../events/endpoint-secret.ts";
 import { endpointUrlProblem } from "../events/endpoint-url.ts";
 import { newEndpointSecret } from "../events/webhook-signature.ts";
 import { findSequencedEvent, latestFeedEntries } from "../store/event-feed.ts";
+import { listTenants } from "../store/phones.ts";
 import {
   type DeliveryRecord,
   deliveryId,
@@ -21,6 +26,7 @@ import {
   listEndpoints,
   removeEndpoint,
   replaceEndpointSecret,
+  resealEndpointSecret,
   type WebhookEndpoint,
 } from "../store/webhook-endpoints.ts";
 
@@ -175,4 +181,35 @@ export async function redeliverEvent(
     await scheduleRedelivery({ ...sequenced, endpointId: endpoint.id });
   }
   return { eventId, tenantId: sequenced.tenantId, endpointIds: endpoints.map((endpoint) => endpoint.id) };
+}
+
+export interface ResealReport {
+  endpoints: number;
+  resealed: string[];
+  /** Secrets that open under neither key (or changed meanwhile): rotate them. */
+  failed: string[];
+}
+
+/**
+ * Token encryption key rotation, step two for webhook secrets (docs/deploy.md): every endpoint
+ * secret not yet sealed under the current key is opened (current or previous key) and sealed again
+ * under the current one. Idempotent.
+ */
+export async function resealEndpointSecrets(): Promise<ResealReport> {
+  const report: ResealReport = { endpoints: 0, resealed: [], failed: [] };
+  for (const tenantId of await listTenants()) {
+    for (const endpoint of await listEndpoints(tenantId)) {
+      report.endpoints++;
+      const { id, secretSealed: sealed } = endpoint;
+      if (endpointSecretUnderCurrentKey(sealed, id)) continue;
+      try {
+        const resealed = sealEndpointSecret(openEndpointSecret(sealed, id), id);
+        if (await resealEndpointSecret(endpoint, resealed, sealed)) report.resealed.push(id);
+        else report.failed.push(id);
+      } catch {
+        report.failed.push(id);
+      }
+    }
+  }
+  return report;
 }

@@ -3,7 +3,7 @@
  * (core/crypto/token-cipher.ts, rotation included), the endpoint id as associated data so a
  * sealed secret copied onto another endpoint does not open.
  */
-import { decryptToken, encryptToken } from "../crypto/token-cipher.ts";
+import { decryptToken, encryptToken, sealedUnderCurrentKey } from "../crypto/token-cipher.ts";
 
 const associatedData = (endpointId: string) => `webhook-endpoint:${endpointId}`;
 
@@ -13,4 +13,9 @@ export function sealEndpointSecret(secret: string, endpointId: string): string {
 
 export function openEndpointSecret(sealed: string, endpointId: string): string {
   return decryptToken(sealed, associatedData(endpointId));
+}
+
+/** True when the secret is sealed under the current key (nothing to re-seal after a key rotation). */
+export function endpointSecretUnderCurrentKey(sealed: string, endpointId: string): boolean {
+  return sealedUnderCurrentKey(sealed, associatedData(endpointId));
 }

@@ -121,7 +121,33 @@ export async function removeEndpoint(endpoint: Pick<WebhookEndpoint, "id" | "ten
   return Attributes !== undefined;
 }
 
-/** Replaces the sealed secret; false when the endpoint no longer exists. */
+/**
+ * Stores the same secret sealed under the current key (token key rotation), only if the stored
+ * one is still `replacing`; false when it changed meanwhile (a rotation) or the endpoint is gone.
+ */
+export async function resealEndpointSecret(
+  endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
+  secretSealed: string,
+  replacing: string,
+): Promise<boolean> {
+  try {
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+        UpdateExpression: "SET secretSealed = :secret",
+        ConditionExpression: "secretSealed = :replacing",
+        ExpressionAttributeValues: { ":secret": secretSealed, ":replacing": replacing },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return false;
+    throw error;
+  }
+}
+
+/** Replaces the secret (a rotation); undefined when the endpoint no longer exists. */
 export async function replaceEndpointSecret(
   endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
   secretSealed: string,

@@ -93,12 +93,10 @@ function pagingArb(listing: Listing): fc.Arbitrary<{ query: string; valid: boole
     },
     {
       weight: 1,
-      arbitrary: fc
-        .tuple(positionArb(listing), positionArb(listing))
-        .map(([a, b]) => ({
-          part: [`after=${cursorOf(listing, a)}`, `before=${cursorOf(listing, b)}`],
-          valid: false,
-        })),
+      arbitrary: fc.tuple(positionArb(listing), positionArb(listing)).map(([a, b]) => ({
+        part: [`after=${cursorOf(listing, a)}`, `before=${cursorOf(listing, b)}`],
+        valid: false,
+      })),
     },
   );
   const noise = fc.constantFrom([], [], ["fields=id,username"], ["foo=bar"], ["access_token=x"]);
