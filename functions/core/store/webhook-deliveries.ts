@@ -13,6 +13,7 @@ import { BatchWriteCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dyn
 import { mapWithConcurrency } from "../concurrency.ts";
 import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
+import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
 
 export const DELIVERY_LOG_RETENTION_DAYS = 30;
@@ -252,8 +253,8 @@ export async function claimDelivery(
     { ...dueAttributes(ref, leaseUntil), leaseToken },
     [],
   );
-  try {
-    await dynamo().send(
+  return conditionalWrite(
+    dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.delivery(ref.eventId, ref.endpointId),
@@ -272,12 +273,8 @@ export async function claimDelivery(
           ":now": Date.now(),
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as Error).name === "ConditionalCheckFailedException") return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** The outcome of a claimed attempt; false when the lease was lost meanwhile (then nothing is written). */
@@ -290,8 +287,8 @@ export async function recordAttempt(
 ): Promise<boolean> {
   const { set, remove } = stateAfter(ref, attemptsBefore + 1, result, next, Date.now());
   const { UpdateExpression, names, values } = updateExpression(set, remove);
-  try {
-    await dynamo().send(
+  return conditionalWrite(
+    dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.delivery(ref.eventId, ref.endpointId),
@@ -300,12 +297,8 @@ export async function recordAttempt(
         ExpressionAttributeNames: { ...names, "#attempts": "attempts" },
         ExpressionAttributeValues: { ...values, ":token": leaseToken, ":attempts": attemptsBefore },
       }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as Error).name === "ConditionalCheckFailedException") return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { dynamo, tableName } from "./client.ts";
+import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
 
 export interface WebhookEndpoint {
@@ -130,8 +131,8 @@ export async function resealEndpointSecret(
   secretSealed: string,
   replacing: string,
 ): Promise<boolean> {
-  try {
-    await dynamo().send(
+  return conditionalWrite(
+    dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.endpoint(endpoint.tenantId, endpoint.id),
@@ -139,12 +140,8 @@ export async function resealEndpointSecret(
         ConditionExpression: "secretSealed = :replacing",
         ExpressionAttributeValues: { ":secret": secretSealed, ":replacing": replacing },
       }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as Error).name === "ConditionalCheckFailedException") return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Replaces the secret (a rotation); undefined when the endpoint no longer exists. */
