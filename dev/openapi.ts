@@ -89,7 +89,9 @@ export function buildOpenApiDocument() {
       description:
         "Manage the business username of WhatsApp business phone numbers through a proxy that speaks Meta's " +
         "Graph API dialect: clients written for the Graph API work by changing only the base URL and the auth " +
-        "header. Every error is a Graph-style envelope.",
+        "header. Every error is a Graph-style envelope. Under `/v1`, tenants read their numbers, each number's " +
+        "username history and the change feed from the service's own records (never a call to Meta); every " +
+        "change is also POSTed to their webhook endpoints, signed per Standard Webhooks (`webhooks`).",
     },
     servers: [
       { url: `http://127.0.0.1:${DEFAULT_PORT}`, description: "npm start (local gateway)" },
