@@ -289,7 +289,7 @@ describe("npm start", () => {
     } finally {
       await receiver.close();
     }
-  });
+  }, 60_000);
 
   it("answers Meta's webhook verification", async () => {
     const query = new URLSearchParams({

@@ -101,7 +101,7 @@ async function tenantHistoryIds(phones: readonly SeededPhone[]) {
   return byPhone;
 }
 
-describe("the change feed under concurrent writers", () => {
+describe("the change feed under concurrent writers", { timeout: 120_000 }, () => {
   it("gives a cursor-following reader every change exactly once, in per-number order", async () => {
     let clock = Math.floor(Date.now() / 1000) + 100;
     await fc.assert(
@@ -190,7 +190,7 @@ describe("the change feed under concurrent writers", () => {
   });
 });
 
-describe("event fields for each source", () => {
+describe("event fields for each source", { timeout: 120_000 }, () => {
   const feedLength = async (tenant: SeededTenant) =>
     (await pipeline.get("/v1/username_changes?limit=100", tenant.apiKey)).json.data.length;
 

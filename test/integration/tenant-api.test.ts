@@ -77,7 +77,7 @@ function errorOf(json: Json) {
   return error;
 }
 
-describe("GET /v1/phone_numbers", () => {
+describe("GET /v1/phone_numbers", { timeout: 60_000 }, () => {
   it("lists the tenant's numbers by id, paged forwards and backwards with Graph's envelope", async () => {
     const { tenant, phones } = await tenantWithPhones(7);
     await claim(tenant, phones[0] as SeededPhone, "first_of_seven");
@@ -164,7 +164,7 @@ describe("GET /v1/phone_numbers", () => {
   });
 });
 
-describe("GET /v1/phone_numbers/{phone_number_id}", () => {
+describe("GET /v1/phone_numbers/{phone_number_id}", { timeout: 60_000 }, () => {
   it("answers the caller's number with its current state, read from the store alone", async () => {
     const { tenant, phones } = await tenantWithPhones(1);
     const phone = phones[0] as SeededPhone;
@@ -208,7 +208,7 @@ describe("GET /v1/phone_numbers/{phone_number_id}", () => {
   });
 });
 
-describe("GET /v1/phone_numbers/{phone_number_id}/username_history", () => {
+describe("GET /v1/phone_numbers/{phone_number_id}/username_history", { timeout: 60_000 }, () => {
   it("pages the number's changes newest first, both ways, as the same events the feed carries", async () => {
     const { tenant, phones } = await tenantWithPhones(1);
     const phone = phones[0] as SeededPhone;
@@ -264,7 +264,7 @@ describe("GET /v1/phone_numbers/{phone_number_id}/username_history", () => {
   });
 });
 
-describe("GET /v1/username_changes", () => {
+describe("GET /v1/username_changes", { timeout: 60_000 }, () => {
   it("resumes from a stored cursor: an empty page keeps the position, the next call gets exactly what came since", async () => {
     const { tenant, phones } = await tenantWithPhones(2);
     const empty = await pipeline.get("/v1/username_changes", tenant.apiKey);
@@ -316,7 +316,7 @@ describe("GET /v1/username_changes", () => {
   });
 });
 
-describe("what a page costs", () => {
+describe("what a page costs", { timeout: 60_000 }, () => {
   it("never calls Meta and makes at most one DynamoDB Query per page", async () => {
     const { tenant, phones } = await tenantWithPhones(4);
     for (const [i, phone] of phones.entries()) await claim(tenant, phone, `cost_name_${i}`);

@@ -80,7 +80,7 @@ async function deliveryOf(tenantId: string, eventId: string, status: string) {
   return entry;
 }
 
-describe("signing", () => {
+describe("signing", { timeout: 90_000 }, () => {
   it("signs every event per Standard Webhooks: the library verifies it with the endpoint's secret only", async () => {
     const s = await subject();
     const receiver = await startWebhookReceiver();
@@ -107,7 +107,7 @@ describe("signing", () => {
   });
 });
 
-describe("retries", () => {
+describe("retries", { timeout: 90_000 }, () => {
   it("retries after 5xx answers with the same webhook-id and body until a 2xx", async () => {
     const s = await subject();
     const receiver = await startWebhookReceiver();
@@ -184,7 +184,7 @@ describe("retries", () => {
   });
 });
 
-describe("an unreachable endpoint", () => {
+describe("an unreachable endpoint", { timeout: 90_000 }, () => {
   it("costs one timeout per message: at most PARALLEL_PER_ENDPOINT requests, the rest counted as failed attempts unsent", async () => {
     const tenant = await seedTenant();
     const receiver = await startWebhookReceiver();
@@ -228,7 +228,7 @@ describe("an unreachable endpoint", () => {
   });
 });
 
-describe("redelivery", () => {
+describe("redelivery", { timeout: 90_000 }, () => {
   it("sends a failed event again with the same webhook-id when the operator asks", async () => {
     const s = await subject();
     const receiver = await startWebhookReceiver();
@@ -266,7 +266,7 @@ describe("redelivery", () => {
   });
 });
 
-describe("secret rotation", () => {
+describe("secret rotation", { timeout: 90_000 }, () => {
   it("signs with the new secret from the rotation on, retries of earlier events included: the old one is rejected", async () => {
     const s = await subject();
     const receiver = await startWebhookReceiver();
@@ -316,7 +316,7 @@ describe("secret rotation", () => {
   });
 });
 
-describe("endpoints", () => {
+describe("endpoints", { timeout: 90_000 }, () => {
   it("never follows a redirect: the attempt fails and the other URL gets nothing", async () => {
     const s = await subject();
     const target = await startWebhookReceiver();

@@ -4,7 +4,7 @@
  * sweep: dev/local-events.ts) and the local gateway serving infra/routes.ts over real HTTP.
  * Call after useWorld(): its table must exist first.
  */
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, vi } from "vitest";
 import { type LocalEvents, startLocalEvents } from "../../dev/local-events.ts";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 import type { World } from "./world.ts";
@@ -22,6 +22,8 @@ export interface EventPipelineOptions {
 }
 
 export function useEventPipeline(world: World, options: EventPipelineOptions = {}): EventPipeline {
+  // What a test waits for passes through the stream, the queue and HTTP: seconds on a busy machine.
+  vi.setConfig({ expect: { poll: { timeout: 15_000 } } });
   const pipeline = {} as EventPipeline;
   beforeAll(async () => {
     pipeline.gateway = await startLocalGateway({ log: false });
