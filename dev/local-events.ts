@@ -34,8 +34,7 @@ export interface LocalEventsOptions {
 }
 
 export interface LocalEvents {
-  /** Messages delayed or being dispatched right now. */
-  pendingDeliveries(): number;
+  /** Stops the poller, the sweep and the queue (delayed messages are dropped: the sweep finds them again). */
   stop(): Promise<void>;
 }
 
@@ -103,7 +102,6 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
 
   let stopping: Promise<void> | undefined;
   return {
-    pendingDeliveries: () => queue.pending(),
     stop() {
       stopping ??= (async () => {
         clearInterval(sweepTimer);

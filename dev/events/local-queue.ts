@@ -21,8 +21,6 @@ export interface LocalQueueOptions {
 export interface LocalQueue extends DeliveryQueue {
   /** Stops taking messages, forgets delayed ones and waits for invocations in progress. */
   close(): Promise<void>;
-  /** Messages delayed or being consumed. */
-  pending(): number;
 }
 
 interface Envelope {
@@ -105,7 +103,6 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
       // Not in the sender's call stack: SQS hands messages over asynchronously too.
       else setImmediate(() => deliver(envelopes));
     },
-    pending: () => timers.size + running.size,
     async close() {
       closed = true;
       for (const timer of timers) clearTimeout(timer);
