@@ -7,7 +7,7 @@
  */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookVerificationError } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   addEndpoint,
   deliveryLog,
@@ -15,6 +15,7 @@ import {
   rotateEndpointSecret,
 } from "../../functions/core/admin/webhooks.ts";
 import { dispatchDeliveries, PARALLEL_PER_ENDPOINT } from "../../functions/core/events/webhook-dispatch.ts";
+import { logger } from "../../functions/core/logger.ts";
 import { dynamo, tableName } from "../../functions/core/store/client.ts";
 import { keys } from "../../functions/core/store/keys.ts";
 import { getDeliveries } from "../../functions/core/store/webhook-deliveries.ts";
@@ -313,6 +314,45 @@ describe("secret rotation", { timeout: 90_000 }, () => {
       expect(() => verifiedEvent(endpoint.secret, request)).toThrow(WebhookVerificationError);
     }
     await receiver.close();
+  });
+});
+
+describe("secrets in logs", { timeout: 90_000 }, () => {
+  it("never logs an endpoint's secret or its URL (which may carry a token), at DEBUG level", async () => {
+    const captured: string[] = [];
+    const capture = (chunk: unknown) => {
+      captured.push(
+        typeof chunk === "string" ? chunk : Buffer.isBuffer(chunk) ? chunk.toString("utf8") : String(chunk),
+      );
+    };
+    logger.setLogLevel("DEBUG");
+    const spies = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, "write").mockImplementation(((chunk: unknown) => {
+        capture(chunk);
+        return true;
+      }) as typeof stream.write),
+    );
+    try {
+      const s = await subject();
+      const receiver = await startWebhookReceiver("/hooks?token=url-secret-4711");
+      receiver.answerWith((n) => ({ status: n === 0 ? 500 : 204 }));
+      const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
+      await s.change();
+      await receiver.waitFor((r) => r.length === 2);
+      const rotated = await rotateEndpointSecret(endpoint.id);
+      await s.change();
+      await receiver.waitFor((r) => r.length === 3);
+      await receiver.close();
+      const logs = captured.join("\n");
+      expect(logs).toContain("webhook deliveries attempted");
+      for (const secret of [endpoint.secret, rotated.secret]) {
+        expect(logs).not.toContain(secret.slice("whsec_".length));
+      }
+      expect(logs).not.toContain("url-secret-4711");
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      logger.setLogLevel("SILENT");
+    }
   });
 });
 
