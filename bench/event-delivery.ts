@@ -13,7 +13,7 @@
 import { startLocalEvents } from "../dev/local-events.ts";
 import type { WebhookEvent } from "../dev/meta-sandbox/index.ts";
 import { addEndpoint } from "../functions/core/admin/webhooks.ts";
-import { startWebhookReceiver, verifiedEvent } from "../test/support/webhook-receiver.ts";
+import { startTenantEndpoint, verifiedEvent } from "../test/support/tenant-endpoint.ts";
 import { type BenchEnvironment, type BenchPhone, seedPhones, seedTenant } from "./environment.ts";
 import type { Budget, Section } from "./section.ts";
 import { table } from "./section.ts";
@@ -34,7 +34,7 @@ export async function eventDelivery(
     tableName: env.tableName,
     log: (line) => process.stderr.write(`bench events: ${line}\n`),
   });
-  const receiver = await startWebhookReceiver();
+  const receiver = await startTenantEndpoint();
   try {
     const tenant = await seedTenant();
     const phones = await seedPhones(env, tenant, NUMBERS, { perWaba: 20, concurrency: 32 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
-import { type ReceivedWebhook, startWebhookReceiver, verifiedEvent } from "../support/webhook-receiver.ts";
+import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const READY_TIMEOUT_MS = 90_000;
@@ -263,7 +263,7 @@ describe("npm start", () => {
   });
 
   it("feeds the changes and sends them, signed, to an endpoint added with the admin CLI", async () => {
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     try {
       const endpoint = await admin("webhook", "add", "--tenant", "t1", "--url", receiver.url);
       const keyOf = await admin("key", "create", "--tenant", "t1");

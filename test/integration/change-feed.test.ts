@@ -16,9 +16,9 @@ import { sequenceHistory } from "../../functions/core/events/feed-sequencer.ts";
 import { listHistory } from "../../functions/core/store/phones.ts";
 import { applyUsernameChange } from "../../functions/core/store/username-changes.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
+import { startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import { configureWebhookSecrets, postEvents, webhookEvent } from "../support/webhook-client.ts";
-import { startWebhookReceiver, verifiedEvent } from "../support/webhook-receiver.ts";
 import {
   type SeededPhone,
   type SeededTenant,
@@ -200,7 +200,7 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
    */
   async function observe(tenant: SeededTenant, count: number, act: () => Promise<void>, before = 0) {
     await expect.poll(() => feedLength(tenant), { timeout: 15_000 }).toBe(before);
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
     await act();
     await expect.poll(() => feedLength(tenant), { timeout: 15_000 }).toBe(before + count);

@@ -21,8 +21,8 @@ import { keys } from "../../functions/core/store/keys.ts";
 import { getDeliveries } from "../../functions/core/store/webhook-deliveries.ts";
 import { adminProcess } from "../support/admin-process.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
+import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";
-import { type ReceivedWebhook, startWebhookReceiver, verifiedEvent } from "../support/webhook-receiver.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
 
 process.env.WEBHOOK_RETRY_DELAYS = "0.3,0.3,0.3";
@@ -84,7 +84,7 @@ async function deliveryOf(tenantId: string, eventId: string, status: string) {
 describe("signing", { timeout: 90_000 }, () => {
   it("signs every event per Standard Webhooks: the library verifies it with the endpoint's secret only", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
     expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const username = await s.change();
@@ -111,7 +111,7 @@ describe("signing", { timeout: 90_000 }, () => {
 describe("retries", { timeout: 90_000 }, () => {
   it("retries after 5xx answers with the same webhook-id and body until a 2xx", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     receiver.answerWith((n) => ({ status: [500, 503][n] ?? 204, body: "not now" }));
     const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
     await s.change();
@@ -132,7 +132,7 @@ describe("retries", { timeout: 90_000 }, () => {
 
   it("retries after timeouts (no answer within WEBHOOK_TIMEOUT_MS)", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     receiver.answerWith((n) => (n < 2 ? { hang: true } : { status: 200 }));
     await addEndpoint(s.tenant.tenantId, receiver.url);
     await s.change();
@@ -149,7 +149,7 @@ describe("retries", { timeout: 90_000 }, () => {
 
   it("fails after the last attempt: the operator sees it, the event stays in the feed, a short excerpt only", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     const longBody = `${"x".repeat(5000)}TAIL_MARKER`;
     receiver.answerWith(() => ({ status: 500, body: longBody }));
     const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
@@ -188,7 +188,7 @@ describe("retries", { timeout: 90_000 }, () => {
 describe("an unreachable endpoint", { timeout: 90_000 }, () => {
   it("costs one timeout per message: at most PARALLEL_PER_ENDPOINT requests, the rest counted as failed attempts unsent", async () => {
     const tenant = await seedTenant();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     receiver.answerWith(() => ({ hang: true }));
     const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
     const now = new Date(Date.now() + 1000).toISOString();
@@ -232,7 +232,7 @@ describe("an unreachable endpoint", { timeout: 90_000 }, () => {
 describe("redelivery", { timeout: 90_000 }, () => {
   it("sends a failed event again with the same webhook-id when the operator asks", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     let healthy = false;
     receiver.answerWith(() => ({ status: healthy ? 204 : 502 }));
     const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
@@ -270,7 +270,7 @@ describe("redelivery", { timeout: 90_000 }, () => {
 describe("secret rotation", { timeout: 90_000 }, () => {
   it("signs with the new secret from the rotation on, retries of earlier events included: the old one is rejected", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
     let newSecret: string | undefined;
     // Before the rotation: the first event is taken, the second refused (so it is retried after the
@@ -334,7 +334,7 @@ describe("secrets in logs", { timeout: 90_000 }, () => {
     );
     try {
       const s = await subject();
-      const receiver = await startWebhookReceiver("/hooks?token=url-secret-4711");
+      const receiver = await startTenantEndpoint("/hooks?token=url-secret-4711");
       receiver.answerWith((n) => ({ status: n === 0 ? 500 : 204 }));
       const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
       await s.change();
@@ -359,8 +359,8 @@ describe("secrets in logs", { timeout: 90_000 }, () => {
 describe("endpoints", { timeout: 90_000 }, () => {
   it("never follows a redirect: the attempt fails and the other URL gets nothing", async () => {
     const s = await subject();
-    const target = await startWebhookReceiver();
-    const receiver = await startWebhookReceiver();
+    const target = await startTenantEndpoint();
+    const receiver = await startTenantEndpoint();
     receiver.answerWith(() => ({ status: 307, headers: { location: target.url } }));
     await addEndpoint(s.tenant.tenantId, receiver.url);
     await s.change();
@@ -373,7 +373,7 @@ describe("endpoints", { timeout: 90_000 }, () => {
 
   it("sends nothing more to a removed endpoint, and ends its pending retries", async () => {
     const s = await subject();
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     receiver.answerWith(() => ({ status: 500 }));
     const endpoint = await addEndpoint(s.tenant.tenantId, receiver.url);
     await s.change();
@@ -403,7 +403,7 @@ describe("endpoints", { timeout: 90_000 }, () => {
     await expect
       .poll(async () => (await pipeline.get("/v1/username_changes", s.tenant.apiKey)).json.data.length)
       .toBe(1);
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     await addEndpoint(s.tenant.tenantId, receiver.url);
     const username = await s.change();
     const [request] = await receiver.waitFor((r) => r.length === 1);

@@ -8,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
 import { addEndpoint, deliveryLog } from "../../functions/core/admin/webhooks.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
+import { startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import { configureWebhookSecrets, postEvents, webhookEvent } from "../support/webhook-client.ts";
-import { startWebhookReceiver, verifiedEvent } from "../support/webhook-receiver.ts";
 import { type SeededPhone, seedPhone, seedTenant, uniqueDigits, useWorld } from "../support/world.ts";
 
 process.env.WEBHOOK_TIMEOUT_MS = "20000";
@@ -26,7 +26,7 @@ describe("isolation between tenants' endpoints", () => {
     const wabaId = uniqueDigits(15);
     const deadPhones: SeededPhone[] = [];
     for (let i = 0; i < 30; i++) deadPhones.push(await seedPhone(world, dead, { wabaId }));
-    const hanging = await startWebhookReceiver();
+    const hanging = await startTenantEndpoint();
     hanging.answerWith(() => ({ hang: true }));
     await addEndpoint(dead.tenantId, hanging.url);
 
@@ -36,7 +36,7 @@ describe("isolation between tenants' endpoints", () => {
 
     const live = await seedTenant();
     const livePhone = await seedPhone(world, live);
-    const receiver = await startWebhookReceiver();
+    const receiver = await startTenantEndpoint();
     const liveEndpoint = await addEndpoint(live.tenantId, receiver.url);
 
     // 30 events owed to the hanging endpoint, then one to the refusing one.

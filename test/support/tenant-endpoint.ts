@@ -18,7 +18,7 @@ export type Answer =
   | { status: number; body?: string; delayMs?: number; headers?: Record<string, string> }
   | { hang: true };
 
-export interface WebhookReceiver {
+export interface TenantEndpoint {
   url: string;
   received(): ReceivedWebhook[];
   /** How to answer the n-th request (0-based); default 204. */
@@ -28,7 +28,7 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(path = "/webhooks"): Promise<WebhookReceiver> {
+export async function startTenantEndpoint(path = "/webhooks"): Promise<TenantEndpoint> {
   const received: ReceivedWebhook[] = [];
   const sockets = new Set<Socket>();
   let answer: (n: number, request: ReceivedWebhook) => Answer = () => ({ status: 204 });
