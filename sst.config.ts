@@ -29,6 +29,7 @@ export default $config({
     await import("./infra/secrets.ts");
     const { api, webhookUrl } = await import("./infra/api.ts");
     await import("./infra/reconciler.ts");
+    await import("./infra/events.ts");
     return { api: api.url, webhookUrl, table: table.name };
   },
 });

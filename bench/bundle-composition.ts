@@ -2,6 +2,7 @@
 import type { Metafile } from "esbuild";
 
 const GROUPS: Array<[string, RegExp]> = [
+  ["AWS SDK: SQS client", /node_modules\/@aws-sdk\/client-sqs\//],
   [
     "AWS SDK: DynamoDB client, smithy, credentials",
     /node_modules\/(@aws-sdk\/(?!lib-dynamodb|util-dynamodb)|@smithy\/|@aws\/|mnemonist|obliterator|tslib|fast-xml-parser|strnum|bowser|uuid)/,
@@ -10,6 +11,10 @@ const GROUPS: Array<[string, RegExp]> = [
   ["zod/mini", /node_modules\/zod\//],
   ["Powertools logger", /node_modules\/@aws-lambda-powertools\//],
   ["middy", /node_modules\/@middy\//],
+  [
+    "standardwebhooks (+ fast-sha256, @stablelib/base64)",
+    /node_modules\/(standardwebhooks|fast-sha256|@stablelib)\//,
+  ],
   ["sst (Resource)", /node_modules\/sst\//],
   ["service code (functions/, bench/)", /^(functions|bench)\//],
 ];

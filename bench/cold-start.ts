@@ -5,9 +5,13 @@
  * the functions (A, B, C, A, B, C, ...) so the machine's noise spreads over all of them.
  *
  * The first invocation is one the function answers from its normal code path without network:
- * a username route gets a well-formed request with a malformed API key (401 before any I/O:
- * middy, path validation and auth all run); the webhook gets a correctly signed delivery with
- * no username change (signature, JSON, payload schema and the delivery summary all run, 200).
+ * a username or /v1 route gets a well-formed request with a malformed API key (401 before any
+ * I/O: middy, path validation and auth all run); the webhook gets a correctly signed delivery with
+ * no username change (signature, JSON, payload schema and the delivery summary all run, 200); the
+ * event sequencer a stream batch without history items, the webhook dispatcher an empty queue
+ * batch (the retry sweep's every invocation reads the store, so it is left out). Two probes sign
+ * one Standard Webhooks message on top of the floor, with the `standardwebhooks` library and with
+ * node:crypto: the library's own cold-start cost, side by side.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,6 +19,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { bundleFunction } from "../dev/bundle.ts";
+import { eventFunction } from "../infra/event-functions.ts";
 import { routes } from "../infra/routes.ts";
 import { apiEvent } from "../test/support/lambda.ts";
 import { composition } from "./bundle-composition.ts";
@@ -24,6 +29,8 @@ import { median, spread, summarize } from "./stats.ts";
 
 const RUNNER = resolve(import.meta.dirname, "cold-start-runner.mjs");
 const FLOOR = resolve(import.meta.dirname, "floor-handler.ts");
+const SIGN_LIBRARY = resolve(import.meta.dirname, "sign-probe-library.ts");
+const SIGN_CRYPTO = resolve(import.meta.dirname, "sign-probe-crypto.ts");
 export const BUNDLE_LIMIT_BYTES = 700_000;
 export const COLD_START_RATIO_LIMIT = 1.25;
 const APP_SECRET = "bench-app-secret";
@@ -34,7 +41,8 @@ interface Target {
   /** What the first invocation is, for the report. */
   firstInvocation: string;
   event: unknown;
-  expectedStatus: number;
+  /** The first invocation's HTTP status; undefined for functions that are not HTTP handlers. */
+  expectedStatus?: number;
   outfile?: string;
   bytes?: number;
   composition?: Map<string, number>;
@@ -92,6 +100,46 @@ function targets(): Target[] {
       });
     }
   }
+  const sequencer = eventFunction("table-stream");
+  targets.push({
+    name: sequencer.functionName,
+    entry: resolve(import.meta.dirname, "..", sequencer.handler),
+    firstInvocation: "stream batch without history items → nothing to sequence",
+    event: {
+      Records: [
+        {
+          eventName: "INSERT",
+          dynamodb: {
+            Keys: { pk: { S: "PHONE#1" }, sk: { S: "PHONE" } },
+            NewImage: { pk: { S: "PHONE#1" }, sk: { S: "PHONE" } },
+          },
+        },
+      ],
+    },
+  });
+  const dispatcher = eventFunction("delivery-queue");
+  targets.push({
+    name: dispatcher.functionName,
+    entry: resolve(import.meta.dirname, "..", dispatcher.handler),
+    firstInvocation: "empty queue batch → no failures",
+    event: { Records: [] },
+  });
+  targets.push(
+    {
+      name: "probe: floor + standardwebhooks sign",
+      entry: SIGN_LIBRARY,
+      firstInvocation: "one Standard Webhooks signature (library)",
+      event: {},
+      expectedStatus: 200,
+    },
+    {
+      name: "probe: floor + node:crypto sign",
+      entry: SIGN_CRYPTO,
+      firstInvocation: "one Standard Webhooks signature (node:crypto)",
+      event: {},
+      expectedStatus: 200,
+    },
+  );
   return targets;
 }
 
@@ -136,7 +184,7 @@ function runOnce(target: Target): Promise<RunResult> {
         return;
       }
       const result = JSON.parse(line.slice("BENCH-RESULT ".length));
-      if (result.statusCode !== target.expectedStatus) {
+      if (target.expectedStatus !== undefined && result.statusCode !== target.expectedStatus) {
         reject(new Error(`${target.name}: first invocation answered ${result.statusCode}`));
         return;
       }

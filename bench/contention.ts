@@ -55,7 +55,7 @@ export async function contention(
   const ratio = contendedMs / spreadMs;
   const { history } = await storedHistory(contended);
   return {
-    title: "6. Contention: 40 concurrent claims",
+    title: "7. Contention: 40 concurrent claims",
     lines: [
       `${CLAIMS} POST /username at once, ${options.repeats} rounds alternated (median wall time). On 2 numbers ` +
         "they take turns on each number (the intent's ticket lock); on 40 numbers none waits. Every claim was " +

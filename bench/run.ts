@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: cold start, added latency, DynamoDB calls per request, webhook batch and local
- * gateway throughput, measured side by side in one run. Prints the report and writes it into
+ * `npm run bench`: cold start, added latency, DynamoDB calls per request, webhook batch, local
+ * gateway throughput and the change feed's webhook delivery, measured side by side in one run. Prints the report and writes it into
  * docs/benchmarks.md (between the generated-section markers; the hand-written before/after log
  * below them is kept).
  *
@@ -8,6 +8,7 @@
  *   npm run bench -- --check       exit 1 when a budget is exceeded
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
+ *                                           (sections: cold, latency, calls, webhook, gateway, events)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -19,13 +20,14 @@ import { coldStart } from "./cold-start.ts";
 import { contention } from "./contention.ts";
 import { dynamoCalls } from "./dynamo-calls.ts";
 import { type BenchEnvironment, startEnvironment } from "./environment.ts";
+import { eventDelivery } from "./event-delivery.ts";
 import { gatewayThroughput } from "./gateway-throughput.ts";
 import { load, machine } from "./machine.ts";
 import { type Budget, type Section, table } from "./section.ts";
 import { loadService, type Service } from "./service.ts";
 import { webhookBatch } from "./webhook-batch.ts";
 
-const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "contention"] as const;
+const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "events", "contention"] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const DOC = resolve(import.meta.dirname, "..", "docs", "benchmarks.md");
@@ -83,7 +85,9 @@ await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
 
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
-if (["latency", "calls", "webhook", "gateway", "contention"].some((id) => wanted(id as SectionId))) {
+if (
+  ["latency", "calls", "webhook", "gateway", "events", "contention"].some((id) => wanted(id as SectionId))
+) {
   env = await startEnvironment();
   service = await loadService();
 }
@@ -102,7 +106,10 @@ try {
   await run("gateway", "5. Local gateway throughput", () =>
     gatewayThroughput(world().env.dynamodb.endpoint, { seconds: profile.gatewaySeconds }),
   );
-  await run("contention", "6. Contention", () =>
+  await run("events", "6. Change feed and tenant webhooks", () =>
+    eventDelivery(world().env, world().service, { repeats: profile.repeats }),
+  );
+  await run("contention", "7. Contention", () =>
     contention(world().env, world().service, { repeats: profile.repeats + 2 }),
   );
 } finally {

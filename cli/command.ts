@@ -2,8 +2,10 @@
 import type { AdminIo } from "./io.ts";
 
 export interface OptionSpec {
-  /** Shown in help as `--flag <valueName>`. */
+  /** Shown in help as `--flag <valueName>` (ignored for a `flag`). */
   valueName: string;
+  /** A switch without a value (`--failed`); the command sees it as "true" when given. */
+  flag?: true;
   description: string;
   required?: boolean;
 }
@@ -32,7 +34,7 @@ export interface Command {
   summary: string;
   /** Longer explanation for --help. */
   description?: string;
-  /** String-valued flags, by name without the dashes. */
+  /** Flags, by name without the dashes: string-valued unless marked `flag`. */
   options?: Record<string, OptionSpec>;
   /** Boolean flags, by name without the dashes (`--all`). */
   flags?: Record<string, FlagSpec>;

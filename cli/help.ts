@@ -10,7 +10,7 @@ export function synopsis(command: Command): string {
     parts.push(argument.optional ? `[<${argument.name}>]` : `<${argument.name}>`);
   for (const name of Object.keys(command.flags ?? {})) parts.push(`[--${name}]`);
   for (const [name, option] of Object.entries(command.options ?? {})) {
-    const flag = `--${name} <${option.valueName}>`;
+    const flag = option.flag ? `--${name}` : `--${name} <${option.valueName}>`;
     parts.push(option.required ? flag : `[${flag}]`);
   }
   return parts.join(" ");
@@ -21,7 +21,7 @@ export function commandHelp(command: Command): string {
     ...(command.arguments ?? []).map((a) => [`  <${a.name}>`, a.description]),
     ...Object.entries(command.flags ?? {}).map(([name, f]) => [`  --${name}`, f.description]),
     ...Object.entries(command.options ?? {}).map(([name, o]) => [
-      `  --${name} <${o.valueName}>`,
+      o.flag ? `  --${name}` : `  --${name} <${o.valueName}>`,
       `${o.description}${o.required ? " (required)" : ""}`,
     ]),
     ["  --json", "print exactly one JSON document on stdout"],
@@ -40,7 +40,7 @@ export function generalHelp(commands: readonly Command[]): string {
   return [
     `Usage: ${INVOCATION} <command> [arguments] [--json]`,
     "",
-    "Manages the tenants, API keys and phone numbers of whatsapp-usernames.",
+    "Manages the tenants, API keys, phone numbers and webhook endpoints of whatsapp-usernames.",
     "",
     "Commands:",
     ...commands.map((c) => `  ${synopsis(c)}`),

@@ -8,13 +8,19 @@ import type { Command, CommandResult } from "./command.ts";
 import { keyCommands } from "./commands/keys.ts";
 import { phoneCommands } from "./commands/phones.ts";
 import { tenantCommands } from "./commands/tenants.ts";
+import { webhookCommands } from "./commands/webhooks.ts";
 import { UsageError } from "./errors.ts";
 import { describeFailure } from "./failure-message.ts";
 import { commandHelp, generalHelp, INVOCATION } from "./help.ts";
 import type { AdminIo } from "./io.ts";
 import { connectStore, type StoreConnection } from "./store-environment.ts";
 
-export const commands: readonly Command[] = [...tenantCommands, ...keyCommands, ...phoneCommands];
+export const commands: readonly Command[] = [
+  ...tenantCommands,
+  ...keyCommands,
+  ...phoneCommands,
+  ...webhookCommands,
+];
 
 const HELP_FLAGS = new Set(["--help", "-h"]);
 
@@ -59,7 +65,10 @@ function parse(argv: string[]): Parsed {
       options: {
         json: { type: "boolean" },
         ...Object.fromEntries(
-          Object.keys(command.options ?? {}).map((name) => [name, { type: "string" as const }]),
+          Object.entries(command.options ?? {}).map(([name, spec]) => [
+            name,
+            { type: spec.flag ? ("boolean" as const) : ("string" as const) },
+          ]),
         ),
         ...Object.fromEntries(
           Object.keys(command.flags ?? {}).map((name) => [name, { type: "boolean" as const }]),
@@ -86,6 +95,7 @@ function parse(argv: string[]): Parsed {
   for (const [name, spec] of Object.entries(command.options ?? {})) {
     const value = values[name];
     if (typeof value === "string") options[name] = value;
+    else if (value === true) options[name] = "true";
     else if (spec.required) throw new UsageError(`missing --${name} <${spec.valueName}>`, command.name);
   }
   const flags = Object.fromEntries(

@@ -1,46 +1,68 @@
-/** Creates the service table in DynamoDB Local from the one definition infra uses. */
+/**
+ * Creates the service table in DynamoDB Local from the one definition infra uses, and brings a
+ * table kept from an older checkout (`.data/`) up to it: a missing stream or index is added.
+ */
 import {
   type AttributeDefinition,
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type StreamViewType,
+  type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { tableDefinition } from "../infra/table-definition.ts";
 
-export function createTableInput(tableName: string): CreateTableCommandInput {
-  const { fields, primaryIndex, globalIndexes } = tableDefinition;
-  const AttributeDefinitions: AttributeDefinition[] = Object.entries(fields).map(([AttributeName, type]) => ({
+/** SST's stream names (`new-image`) as DynamoDB's (`NEW_IMAGE`). */
+export const STREAM_VIEW_TYPE = tableDefinition.stream.toUpperCase().replaceAll("-", "_") as StreamViewType;
+
+function attributeDefinitions(): AttributeDefinition[] {
+  return Object.entries(tableDefinition.fields).map(([AttributeName, type]) => ({
     AttributeName,
     AttributeType: type === "string" ? "S" : "N",
   }));
+}
+
+function globalSecondaryIndexes(): GlobalSecondaryIndex[] {
+  return Object.entries(tableDefinition.globalIndexes).map(([IndexName, index]) => ({
+    IndexName,
+    KeySchema: [
+      { AttributeName: index.hashKey, KeyType: "HASH" },
+      { AttributeName: index.rangeKey, KeyType: "RANGE" },
+    ],
+    Projection: { ProjectionType: index.projection === "all" ? "ALL" : "KEYS_ONLY" },
+  }));
+}
+
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const { primaryIndex } = tableDefinition;
   return {
     TableName: tableName,
     BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions,
+    AttributeDefinitions: attributeDefinitions(),
     KeySchema: [
       { AttributeName: primaryIndex.hashKey, KeyType: "HASH" },
       { AttributeName: primaryIndex.rangeKey, KeyType: "RANGE" },
     ],
-    GlobalSecondaryIndexes: Object.entries(globalIndexes).map(([IndexName, index]) => ({
-      IndexName,
-      KeySchema: [
-        { AttributeName: index.hashKey, KeyType: "HASH" },
-        { AttributeName: index.rangeKey, KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: index.projection === "all" ? "ALL" : "KEYS_ONLY" },
-    })),
+    GlobalSecondaryIndexes: globalSecondaryIndexes(),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
   };
 }
 
-/** Creates the table unless it exists; returns true when it was created. */
+/** Creates the table unless it exists (then adds what it lacks); returns true when it was created. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  let existing: TableDescription | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return false;
+    existing = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     if ((error as Error).name !== "ResourceNotFoundException") throw error;
+  }
+  if (existing) {
+    await upgradeTable(client, existing);
+    return false;
   }
   await client.send(new CreateTableCommand(createTableInput(tableName)));
   await client.send(
@@ -50,4 +72,28 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }),
   );
   return true;
+}
+
+/** A table made before the change feed existed gets its stream and its new indexes (one per call). */
+async function upgradeTable(client: DynamoDBClient, table: TableDescription): Promise<void> {
+  const TableName = table.TableName;
+  if (!table.StreamSpecification?.StreamEnabled) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+      }),
+    );
+  }
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of globalSecondaryIndexes()) {
+    if (present.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName,
+        AttributeDefinitions: attributeDefinitions(),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+  }
 }

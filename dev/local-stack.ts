@@ -1,7 +1,8 @@
 /**
  * The whole service on one machine, as `npm start` runs it: DynamoDB Local (or a given
  * endpoint), the table, the Meta sandbox (or a given Graph URL) with its webhooks pointed at
- * the local gateway, the gateway itself and, on an empty store, the demo tenant. A function
+ * the local gateway, the gateway itself, the event pipeline (change feed and tenant webhooks,
+ * dev/local-events.ts) and, on an empty store, the demo tenant. A function
  * returning handles and `stop()`, so tests and benchmarks start the very same stack in-process.
  */
 import { relative } from "node:path";
@@ -10,6 +11,7 @@ import { ensureTable } from "./create-table.ts";
 import type { DemoSeed } from "./demo-seed.ts";
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-config.ts";
+import type { LocalEvents } from "./local-events.ts";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
 import { type MetaSandbox, startMetaSandbox } from "./meta-sandbox/index.ts";
 import { isPortFree } from "./port-check.ts";
@@ -37,6 +39,8 @@ export interface LocalStack {
   url: string;
   config: LocalConfig;
   gateway: LocalGateway;
+  /** The stream poller, delivery queue and retry sweep of the change feed and tenant webhooks. */
+  events: LocalEvents;
   /** Absent when META_GRAPH_URL names another upstream. */
   sandbox?: MetaSandbox;
   /** Absent when DYNAMODB_ENDPOINT names a running store. */
@@ -167,6 +171,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     signal?.throwIfAborted();
 
+    const { startLocalEvents } = await import("./local-events.ts");
+    const events = await startLocalEvents({ dynamodbEndpoint, tableName: config.tableName });
+    cleanups.push(() => events.stop());
+    print(
+      "change feed and tenant webhooks: table stream → sequencer → delivery queue, retry sweep every second",
+    );
+    signal?.throwIfAborted();
+
     const upstream = sandbox
       ? `${sandbox.url} (Meta sandbox; control API at ${sandbox.url}/__sandbox, webhooks to ${gateway.url}${webhookPath()})`
       : `${config.upstream.kind === "external" ? config.upstream.url : ""} (from the environment)`;
@@ -199,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: gateway.url,
       config,
       gateway,
+      events,
       ...(sandbox ? { sandbox } : {}),
       ...(dynamodb ? { dynamodb } : {}),
       dynamodbEndpoint,

@@ -14,6 +14,13 @@ import { jsonSchemaOf, propertiesOf } from "./openapi/json-schema.ts";
 import { type OperationInfo, operations } from "./openapi/operations.ts";
 import { metaHeaderComponents } from "./openapi/parameter-forms.ts";
 import { schemaComponents } from "./openapi/schemas.ts";
+import {
+  tenantApiOperations,
+  tenantApiParameters,
+  tenantApiResponses,
+  tenantApiSchemas,
+  tenantWebhooks,
+} from "./openapi/tenant-api.ts";
 
 const PATH_PARAMETER_DESCRIPTIONS: Record<string, string> = {
   version: "Graph API version, forwarded to Meta unchanged, e.g. `v24.0`.",
@@ -36,7 +43,7 @@ function operationKey(route: RouteDefinition): string {
 }
 
 function operationFor(route: RouteDefinition, declared: Record<string, unknown>) {
-  const info: OperationInfo | undefined = operations[operationKey(route)];
+  const info: OperationInfo | undefined = { ...operations, ...tenantApiOperations }[operationKey(route)];
   if (!info)
     throw new Error(`infra/routes.ts has ${operationKey(route)} but dev/openapi/operations.ts does not`);
   const inPath = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? "");
@@ -60,11 +67,15 @@ function operationFor(route: RouteDefinition, declared: Record<string, unknown>)
 
 export function buildOpenApiDocument() {
   const known = new Set(routes.map(operationKey));
-  const stale = Object.keys(operations).filter((key) => !known.has(key));
+  const stale = Object.keys({ ...operations, ...tenantApiOperations }).filter((key) => !known.has(key));
   if (stale.length)
     throw new Error(`dev/openapi/operations.ts describes routes that do not exist: ${stale.join(", ")}`);
 
-  const parameters = { ...pathParameters(), IdempotencyKey: idempotencyKeyParameter() };
+  const parameters = {
+    ...pathParameters(),
+    IdempotencyKey: idempotencyKeyParameter(),
+    ...tenantApiParameters(),
+  };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.path] ??= {};
@@ -81,7 +92,9 @@ export function buildOpenApiDocument() {
         "Graph API dialect: clients written for the Graph API work by changing only the base URL and using an " +
         "API key as their token (header, or Graph's `access_token` parameter). Parameters are taken as JSON, " +
         "a form or the query string. Every error is a Graph-style envelope; Meta's pass through byte for byte " +
-        "with their status and the Meta headers clients act on.",
+        "with their status and the Meta headers clients act on. Under `/v1`, tenants read their numbers, each " +
+        "number's username history and the change feed from the service's own records (never a call to Meta); " +
+        "every change is also POSTed to their webhook endpoints, signed per Standard Webhooks (`webhooks`).",
     },
     servers: [
       { url: `http://127.0.0.1:${DEFAULT_PORT}`, description: "npm start (local gateway)" },
@@ -94,8 +107,14 @@ export function buildOpenApiDocument() {
     tags: [
       { name: "usernames", description: "The username API, for a tenant's backend (API key)" },
       { name: "webhook", description: "Meta's webhook (signed with the app secret)" },
+      {
+        name: "tenant API",
+        description: "The tenant's recorded state, history and change feed (API key, no Meta call)",
+      },
+      { name: "tenant events", description: "Signed webhooks the service sends to the tenant's endpoints" },
     ],
     paths,
+    webhooks: tenantWebhooks(),
     components: {
       securitySchemes: {
         ApiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "A tenant's API key." },
@@ -116,8 +135,8 @@ export function buildOpenApiDocument() {
       },
       headers: metaHeaderComponents(),
       parameters,
-      schemas: schemaComponents(),
-      responses: errorResponses(),
+      schemas: { ...schemaComponents(), ...tenantApiSchemas() },
+      responses: { ...errorResponses(), ...tenantApiResponses() },
     },
   };
 }

@@ -31,6 +31,9 @@ export type SecretName =
   | "TokenEncryptionKey"
   | "TokenEncryptionKeyPrevious";
 
+/** SQS's IAM actions on the delivery queue that a function may need. */
+export type QueueAction = "SendMessage" | "ReceiveMessage" | "DeleteMessage" | "ChangeMessageVisibility";
+
 export interface FunctionAccess {
   /** The table (linked: `Resource.Table.name`). Absent: no link and no DynamoDB permission. */
   table?: {
@@ -41,4 +44,9 @@ export interface FunctionAccess {
   };
   /** Secrets linked to the function, delivered encrypted inside its bundle. */
   secrets?: readonly SecretName[];
+  /**
+   * The webhook delivery queue (linked: `Resource.WebhookQueue.url`) and the actions allowed on
+   * it. A function the queue invokes also gets what SST's subscription grants to read it.
+   */
+  webhookQueue?: readonly QueueAction[];
 }

@@ -6,6 +6,7 @@
  */
 import type { FunctionAccess, SecretName } from "./function-access.ts";
 import type { FunctionSizing } from "./function-sizing.ts";
+import { webhookQueue } from "./queues.ts";
 import {
   metaAppSecret,
   metaAppSecretPrevious,
@@ -47,8 +48,12 @@ export function lambdaArgs(definition: LambdaDefinition): sst.aws.FunctionArgs {
     timeout: definition.sizing.timeout,
     logging: { format: "json", retention: LOG_RETENTION },
     // Linking the table passes only its name (infra/storage.ts); the grants are `permissions`.
-    link: [...(access.table ? [table] : []), ...(access.secrets ?? []).map((name) => SECRETS[name])],
-    permissions: tablePermissions(access),
+    link: [
+      ...(access.table ? [table] : []),
+      ...(access.secrets ?? []).map((name) => SECRETS[name]),
+      ...(access.webhookQueue ? [webhookQueue] : []),
+    ],
+    permissions: [...tablePermissions(access), ...queuePermissions(access)],
     environment: definition.environment ?? {},
     transform: { role: lambdaOnlyTrust },
   };
@@ -71,6 +76,14 @@ function tablePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArg
         ]
       : []),
   ];
+}
+
+/** The declared actions on the webhook delivery queue. */
+function queuePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArgs[] {
+  const actions = access.webhookQueue ?? [];
+  return actions.length > 0
+    ? [{ actions: actions.map((action) => `sqs:${action}`), resources: [webhookQueue.arn] }]
+    : [];
 }
 
 /**

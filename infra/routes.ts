@@ -61,6 +61,11 @@ const WEBHOOK_ACCESS: FunctionAccess = {
   secrets: ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"],
 };
 
+/** The tenant read API (/v1) answers from the table alone: the API key (GetItem), one Query per page. */
+const readAccess = (queries?: readonly ["byTenant"]): FunctionAccess => ({
+  table: { actions: ["GetItem", ...(queries ? [] : (["Query"] as const))], ...(queries ? { queries } : {}) },
+});
+
 export const routes: readonly RouteDefinition[] = [
   {
     method: "GET",
@@ -111,6 +116,41 @@ export const routes: readonly RouteDefinition[] = [
     functionName: "MetaWebhook",
     access: WEBHOOK_ACCESS,
     audience: "meta",
+  },
+  {
+    method: "GET",
+    path: "/v1/phone_numbers",
+    handler: "functions/v1/list-phone-numbers.ts",
+    functionName: "ListPhoneNumbers",
+    // The tenant's numbers: Query on byTenant.
+    access: readAccess(["byTenant"]),
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/phone_numbers/{phone_number_id}",
+    handler: "functions/v1/get-phone-number.ts",
+    functionName: "GetPhoneNumber",
+    access: { table: { actions: ["GetItem"] } },
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/phone_numbers/{phone_number_id}/username_history",
+    handler: "functions/v1/list-username-history.ts",
+    functionName: "ListUsernameHistory",
+    // The number (GetItem) and its history items (Query on the table).
+    access: readAccess(),
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/username_changes",
+    handler: "functions/v1/list-username-changes.ts",
+    functionName: "ListUsernameChanges",
+    // The tenant's feed partition (Query on the table).
+    access: readAccess(),
+    audience: "api",
   },
 ];
 

@@ -5,7 +5,7 @@
  */
 import { tableDefinition } from "./table-definition.ts";
 
-const { fields, primaryIndex, globalIndexes, ttl } = tableDefinition;
+const { fields, primaryIndex, globalIndexes, ttl, stream } = tableDefinition;
 
 // Linking the table gives a function its name (`Resource.Table.name`) and no permission: SST's
 // own link would grant `dynamodb:*` on the table and every index. Each function gets exactly
@@ -18,6 +18,8 @@ export const table = new sst.aws.Dynamo("Table", {
   // The definition's projection names ("all") are SST's own, so the indexes pass through as they are.
   globalIndexes,
   ttl,
+  // The event sequencer's source (infra/events.ts).
+  stream,
   // `protect` stops `sst` from deleting it; this also stops a click in the console.
   deletionProtection: $app.stage === "production",
 });

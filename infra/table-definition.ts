@@ -8,18 +8,27 @@ export const tableDefinition = {
   fields: {
     pk: "string",
     sk: "string",
-    gsi1pk: "string",
-    gsi1sk: "string",
     gsi2pk: "string",
     gsi2sk: "string",
+    gsi3pk: "string",
+    gsi3sk: "string",
   },
   primaryIndex: { hashKey: "pk", rangeKey: "sk" },
   globalIndexes: {
-    /** Intents due for the reconciler (store/intents.ts): `DUE` / due time + phone number id. */
-    byDueTime: { hashKey: "gsi1pk", rangeKey: "gsi1sk", projection: "keys-only" },
-    /** API keys and phone numbers by tenant (admin listings). */
+    /** API keys, phone numbers and unfinished webhook deliveries by tenant (listings). */
     byTenant: { hashKey: "gsi2pk", rangeKey: "gsi2sk", projection: "all" },
+    /**
+     * What is due at a time, sparse (only items waiting carry gsi3pk): webhook deliveries waiting
+     * for a retry (`DUE#<shard>`, spread so a burst of failures has no hot key) and numbers the
+     * reconciler must look at (`INTENT#DUE`, store/intents.ts).
+     */
+    byDueTime: { hashKey: "gsi3pk", rangeKey: "gsi3sk", projection: "all" },
   },
+  /**
+   * The table's change stream: new images of inserted and modified items. The event sequencer
+   * reads the history items from it (docs/architecture.md, "Change feed and tenant webhooks").
+   */
+  stream: "new-image",
   /** Epoch seconds; DynamoDB deletes expired items (webhook markers, idempotency records). */
   ttl: "expiresAt",
 } as const;

@@ -12,9 +12,10 @@ type LinkedName =
   | "MetaAppSecretPrevious"
   | "MetaVerifyToken"
   | "TokenEncryptionKey"
-  | "TokenEncryptionKeyPrevious";
+  | "TokenEncryptionKeyPrevious"
+  | "WebhookQueue";
 
-function linked(name: LinkedName, property: "name" | "value"): string | undefined {
+function linked(name: LinkedName, property: "name" | "value" | "url"): string | undefined {
   try {
     const resource = (Resource as unknown as Record<string, Record<string, unknown> | undefined>)[name];
     const value = resource?.[property];
@@ -47,6 +48,24 @@ function positiveNumber(name: string, fallback: number): number {
 /** A deployment mistake, never a client's: handlers turn it into a 500 without details. */
 export class ConfigurationError extends Error {
   override name = "ConfigurationError";
+}
+
+/**
+ * Retries of a tenant webhook, in seconds after the previous attempt: Standard Webhooks' own
+ * schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), 8 attempts over about 27.6 hours.
+ */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS = "5,300,1800,7200,18000,36000,36000";
+
+function retryDelays(): number[] {
+  const raw = env("WEBHOOK_RETRY_DELAYS") ?? DEFAULT_WEBHOOK_RETRY_DELAYS;
+  const parts = raw.split(",").map((part) => part.trim());
+  const delays = parts.map(Number);
+  if (parts.some((part) => !/^\d+(\.\d+)?$/.test(part)) || delays.some((delay) => delay > 7 * 86_400)) {
+    throw new ConfigurationError(
+      "WEBHOOK_RETRY_DELAYS must be comma-separated seconds, each from 0 to 604800 (e.g. 5,300,1800)",
+    );
+  }
+  return delays;
 }
 
 export const config = {
@@ -86,6 +105,17 @@ export const config = {
       throw new ConfigurationError("META_APP_SECRET (or the MetaAppSecret secret) is not configured");
     return secrets;
   },
+  /** Seconds to wait before each retry of a tenant webhook; attempts = 1 + this many. */
+  webhookRetryDelays: retryDelays,
+  /** Budget of one webhook attempt (connect, send, answer), milliseconds. */
+  webhookTimeoutMs: () => positiveNumber("WEBHOOK_TIMEOUT_MS", 10_000),
+  /** The SQS queue of webhook deliveries in AWS; unset locally (an in-process queue stands in). */
+  webhookQueueUrl: () => env("WEBHOOK_QUEUE_URL") ?? linked("WebhookQueue", "url"),
+  /**
+   * A local store (DynamoDB Local): webhook endpoints may then be `http` on loopback, for
+   * receivers on the developer's machine. In AWS only `https` to public hosts is accepted.
+   */
+  allowsLoopbackWebhooks: () => env("DYNAMODB_ENDPOINT") !== undefined,
   metaVerifyToken: () =>
     required(
       env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value"),

@@ -1,7 +1,8 @@
 /**
  * What a newcomer does: `npm start` as a child process (in-memory store, free ports), wait for
  * its ready line, make a key and a phone number with the admin CLI, run the README's curl flows
- * over real HTTP, then SIGTERM it and check that nothing it started is still running.
+ * over real HTTP, follow the change feed and a signed webhook to an endpoint the CLI added, then
+ * SIGTERM it and check that nothing it started is still running.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -10,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
+import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const READY_TIMEOUT_MS = 90_000;
@@ -259,6 +261,35 @@ describe("npm start", () => {
     const unknown = await fetch(`${url}/meta/whatsapp/v24.0/${phone.phoneNumberId}/nothing`);
     expect(unknown.status).toBe(404);
   });
+
+  it("feeds the changes and sends them, signed, to an endpoint added with the admin CLI", async () => {
+    const receiver = await startTenantEndpoint();
+    try {
+      const endpoint = await admin("webhook", "add", "--tenant", "t1", "--url", receiver.url);
+      const keyOf = await admin("key", "create", "--tenant", "t1");
+      const headers = { "X-API-Key": String(keyOf.apiKey) };
+      const claimed = await fetch(`${url}/meta/whatsapp/v24.0/555000111222333/username`, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/json" },
+        body: '{"username":"lucky_shrub_two"}',
+      });
+      expect(claimed.status).toBe(200);
+      const [request] = await receiver.waitFor((r) => r.length === 1, 20_000);
+      const event = verifiedEvent(String(endpoint.secret), request as ReceivedWebhook) as {
+        id: string;
+        data: { username: string; source: string };
+      };
+      expect(event.data).toMatchObject({ username: "lucky_shrub_two", source: "api" });
+      // The feed holds the README flow's three changes, then this one.
+      const feed = (await json(await fetch(`${url}/v1/username_changes`, { headers }))) as {
+        data: { id: string; data: { source: string } }[];
+      };
+      expect(feed.data.map((e) => e.data.source)).toEqual(["api", "webhook", "api", "api"]);
+      expect(feed.data.at(-1)?.id).toBe(event.id);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 
   it("answers Meta's webhook verification", async () => {
     const query = new URLSearchParams({

@@ -1,5 +1,5 @@
 /**
- * Bundles every routed function the way SST does (dev/bundle.ts) and loads each bundle in a
+ * Bundles every routed function and event function the way SST does (dev/bundle.ts) and loads each bundle in a
  * fresh `node` process, as a Lambda cold start would: nothing the bundle needs may be left
  * outside it, and nothing may run at import time that needs configuration. Also reports the
  * bundle sizes and holds them to the 700 KB budget of issue 6.
@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Bundle, bundleFunction } from "../../dev/bundle.ts";
+import { eventFunctions } from "../../infra/event-functions.ts";
 import { fallbackRoute, routes } from "../../infra/routes.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -19,7 +20,9 @@ const MAX_BUNDLE_BYTES = 700 * 1024;
 
 /** One entry per Lambda: routes that share a function share its bundle. */
 const functions = [
-  ...new Map([...routes, fallbackRoute].map((r) => [r.functionName, r.handler] as const)).entries(),
+  ...new Map(
+    [...routes, fallbackRoute, ...eventFunctions].map((r) => [r.functionName, r.handler] as const),
+  ).entries(),
 ];
 
 const run = promisify(execFile);

@@ -1,5 +1,6 @@
 /**
- * Fuzz: fast-check drives every route of infra/routes.ts with generated raw requests (methods,
+ * Fuzz: fast-check drives every route of infra/routes.ts (the username routes, the webhook and
+ * the tenant read routes under /v1) with generated raw requests (methods,
  * paths and path parameters, odd auth headers, Idempotency-Keys, content types, bodies that are
  * huge, deep, non-UTF-8 or carry `__proto__` keys), turned into API Gateway events the way the
  * local gateway builds them (routing, percent-decoding, base64 by content type), and invoked on
@@ -20,6 +21,7 @@ import type { Answer } from "../support/lambda.ts";
 import { oracleAccepts } from "../support/username-oracle.ts";
 import { APP_SECRET, configureWebhookSecrets, VERIFY_TOKEN } from "../support/webhook-client.ts";
 import { type SeededPhone, seedPhone, seedTenant, useWorld } from "../support/world.ts";
+import { type Listing, type ReadCase, readCaseArb } from "./helpers/fuzz-read-requests.ts";
 import {
   API_LIMIT,
   type FuzzWorld,
@@ -37,6 +39,7 @@ const world = useWorld();
 /** Generated requests per route; some land on another route or none (API Gateway's 404). */
 const RUNS_PER_USERNAME_ROUTE = Number(process.env.FUZZ_RUNS ?? 2_200);
 const RUNS_WEBHOOK = Number(process.env.FUZZ_RUNS ?? 2_200);
+const RUNS_PER_READ_ROUTE = Number(process.env.FUZZ_RUNS ?? 2_200);
 const MIN_INVOCATIONS = Number(process.env.FUZZ_MIN_INVOCATIONS ?? 2_000);
 
 let fuzz: FuzzWorld;
@@ -320,6 +323,53 @@ async function runWebhookCase(c: WebhookCase): Promise<void> {
   }
 }
 
+/** What a /v1 route must answer, in the documented order of checks (docs/reliability.md). */
+function expectedRead(c: ReadCase, body: Buffer): { status: number; code?: number } {
+  if (c.phone === "invalid") return { status: 400, code: 100 };
+  if (c.auth === "invalid") return { status: 401, code: 190 };
+  if (body.length > API_LIMIT) return { status: 413, code: 100 };
+  if (c.query === "invalid") return { status: 400, code: 100 };
+  if (c.phone === "foreign" || c.phone === "unknown") return { status: 400, code: 33 };
+  return { status: 200 };
+}
+
+/** The documented 200 of each /v1 route: Graph's paging envelope, or the number itself. */
+function isReadSuccess(route: RouteDefinition, json: Answer["json"]): boolean {
+  if (route.path.endsWith("{phone_number_id}")) return json?.id === own.phoneNumberId;
+  return Array.isArray(json?.data) && isObject(json.paging) && isObject(json.paging.cursors);
+}
+
+async function runReadCase(c: ReadCase): Promise<void> {
+  const routed = toGatewayEvent(c.request);
+  if (!routed) {
+    unrouted += 1;
+    return;
+  }
+  const { route } = routed;
+  const answer = await invokeRoute(routed);
+  expectSecurityHeaders(answer);
+  expectNoUndeclared5xx(answer);
+  // A read never reaches Meta, whatever it is sent.
+  expect(world.sandbox.requests()).toEqual([]);
+  if (!route.path.startsWith("/v1/")) {
+    // Another method of the same path (rare): answered by that route, counted apart.
+    count(route, "other route");
+    return;
+  }
+  if (answer.status >= 500) {
+    count(route, `${answer.status}/transient`);
+    return;
+  }
+  const expected = expectedRead(c, c.request.body);
+  count(route, `${expected.status}${expected.code ? `/${expected.code}` : ""}`);
+  if (expected.status === 200) {
+    expect(answer.status, answer.body.slice(0, 300)).toBe(200);
+    expect(isReadSuccess(route, answer.json), answer.body.slice(0, 300)).toBe(true);
+  } else {
+    expectGraphError(answer, expected as { status: number; code: number });
+  }
+}
+
 // --- the runs -----------------------------------------------------------------------------
 
 /** The table outside the partitions valid requests may change. */
@@ -339,7 +389,13 @@ async function expectStoreChangedOnlyByValidRequests(before: Item[]): Promise<vo
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }
 
-const USERNAME_ROUTES = routes.filter((route) => route.audience === "api");
+const USERNAME_ROUTES = routes.filter((route) => route.audience === "api" && route.path.startsWith("/meta/"));
+const READ_ROUTES = routes.filter((route) => route.path.startsWith("/v1/"));
+const LISTING_OF: Record<string, Listing | undefined> = {
+  "/v1/phone_numbers": "phone_numbers",
+  "/v1/phone_numbers/{phone_number_id}/username_history": "username_history",
+  "/v1/username_changes": "username_changes",
+};
 
 describe("fuzz: every route answers as documented, whatever it is sent", () => {
   it.each(USERNAME_ROUTES.map((route) => ({ key: routeKey(route), route })))(
@@ -359,6 +415,19 @@ describe("fuzz: every route answers as documented, whatever it is sent", () => {
     await fc.assert(fc.asyncProperty(webhookCaseArb(fuzz), runWebhookCase), { numRuns: RUNS_WEBHOOK });
     await expectStoreChangedOnlyByValidRequests(before);
   }, 240_000);
+
+  it.each(READ_ROUTES.map((route) => ({ key: routeKey(route), route })))(
+    "$key",
+    async ({ route }) => {
+      const listing = LISTING_OF[route.path];
+      const arbitrary = readCaseArb(fuzz, { path: route.path, ...(listing ? { listing } : {}) }, API_LIMIT);
+      const before = await immutableItems();
+      await fc.assert(fc.asyncProperty(arbitrary, runReadCase), { numRuns: RUNS_PER_READ_ROUTE });
+      // Reads change nothing at all.
+      expect(await immutableItems()).toEqual(before);
+    },
+    240_000,
+  );
 
   it(`every handler got at least ${MIN_INVOCATIONS} requests, most refused before any I/O`, () => {
     const perHandler = new Map<string, number>();

@@ -11,6 +11,7 @@ import { buildOpenApiDocument, openApiJson } from "../../dev/openapi.ts";
 import { PASSED_THROUGH_HEADERS } from "../../functions/core/graph/client.ts";
 import { idempotencyKeyOf } from "../../functions/core/idempotency/idempotency-key.ts";
 import { graphErrorSchema } from "../../functions/core/validation/graph-error.ts";
+import { phoneNumberSchema, usernameChangeEventSchema } from "../../functions/core/validation/tenant-api.ts";
 import {
   brokenUsernameRule,
   USERNAME_MAX_LENGTH,
@@ -94,7 +95,7 @@ describe("the document", () => {
   });
 
   it("gives every username route its success and Graph error responses", () => {
-    for (const route of routes.filter((r) => r.audience === "api")) {
+    for (const route of routes.filter((r) => r.audience === "api" && r.path.startsWith("/meta/"))) {
       const responses = document.paths[route.path][route.method.toLowerCase()].responses;
       const statuses = ["200", "400", "401", "403", "413", "429", "502", "503", "504", "default"];
       // Writes take an Idempotency-Key, and answer its conflicts.
@@ -128,6 +129,48 @@ describe("the document", () => {
       "503",
       "default",
     ]);
+  });
+
+  it("gives every /v1 route its answer and the errors a read without Meta can have, with Graph paging", () => {
+    const v1 = routes.filter((r) => r.path.startsWith("/v1/"));
+    expect(v1).toHaveLength(4);
+    for (const route of v1) {
+      const operation = document.paths[route.path].get;
+      expect(Object.keys(operation.responses).sort(), route.path).toEqual(
+        ["200", "400", "401", "413", "503", "default"].sort(),
+      );
+      const listing = !route.path.endsWith("}");
+      const paging = (operation.parameters ?? []).filter((p: Json) => !p.$ref?.endsWith("phone_number_id"));
+      expect(
+        paging.map((p: Json) => p.$ref.split("/").pop()),
+        route.path,
+      ).toEqual(listing ? ["limit", "after", "before"] : []);
+    }
+    expect(document.components.parameters.limit.schema).toMatchObject({
+      minimum: 1,
+      maximum: 100,
+      default: 25,
+    });
+  });
+
+  it("describes the tenant event as an OpenAPI 3.1 webhook, signed per Standard Webhooks", () => {
+    const event = document.webhooks["username.updated"].post;
+    expect(event.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/UsernameChangeEvent",
+    });
+    expect(event.parameters.map((p: Json) => [p.name, p.in, p.required])).toEqual([
+      ["webhook-id", "header", true],
+      ["webhook-timestamp", "header", true],
+      ["webhook-signature", "header", true],
+    ]);
+    const examples = [
+      event.requestBody.content["application/json"].example,
+      ...document.components.schemas.UsernameChangeEvent.examples,
+    ];
+    for (const example of examples) expect(usernameChangeEventSchema.safeParse(example).success).toBe(true);
+    for (const example of document.components.schemas.PhoneNumber.examples) {
+      expect(phoneNumberSchema.safeParse(example).success).toBe(true);
+    }
   });
 
   it("has no dangling $ref", () => {

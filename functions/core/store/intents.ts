@@ -18,7 +18,7 @@
  *
  * `unresolved` on the intent: Meta may have acted but what it did is not recorded (the invocation
  * died holding the lease, the state write failed, Meta's answer was lost, or the answer disagrees
- * with a webhook of the same moment). GSI `byDueTime` (`gsi1pk` = `DUE`, `gsi1sk` = due time +
+ * with a webhook of the same moment). GSI `byDueTime` (`gsi3pk` = `INTENT#DUE`, `gsi3sk` = due time +
  * number) lists what the reconciler must look at: a held lease when it ends (its holder is then
  * surely gone), an unresolved number at once (later after failed attempts).
  *
@@ -39,7 +39,7 @@ const MAX_SLEEP_MS = 500;
 const NEXT_IN_LINE_MAX_SLEEP_MS = 25;
 /** How long a turn lasts when the number has no measured one yet (a Meta call and a write). */
 const DEFAULT_TURN_MS = 100;
-const DUE_PARTITION = "DUE";
+const DUE_PARTITION = "INTENT#DUE";
 
 export type IntentOperation = "claim" | "delete" | "reconcile";
 
@@ -165,7 +165,7 @@ async function claimTurn(
         Key: keys.intent(request.phoneNumberId),
         UpdateExpression:
           "SET #type = :type, phoneNumberId = :id, leaseOwner = :owner, leaseUntil = :until, " +
-          "ticket = :ticket, operation = :operation, startedAt = :now, gsi1pk = :due, gsi1sk = :dueKey" +
+          "ticket = :ticket, operation = :operation, startedAt = :now, gsi3pk = :due, gsi3sk = :dueKey" +
           (request.username ? ", username = :username" : " REMOVE username"),
         ConditionExpression: `attribute_not_exists(leaseOwner) AND ${
           lastTicket === undefined ? "attribute_not_exists(lastTicket)" : "lastTicket = :last"
@@ -203,7 +203,7 @@ async function takeOverDeadLease(intent: IntentItem, now: number): Promise<void>
     Key: keys.intent(intent.phoneNumberId),
     UpdateExpression:
       "SET unresolved = :true, unresolvedSince = if_not_exists(unresolvedSince, :since), " +
-      "lastTicket = :ticket, endedAt = :now, gsi1pk = :due, gsi1sk = :dueKey " +
+      "lastTicket = :ticket, endedAt = :now, gsi3pk = :due, gsi3sk = :dueKey " +
       "REMOVE leaseOwner, leaseUntil, ticket, operation, username, startedAt",
     ConditionExpression: "leaseOwner = :dead",
     ExpressionAttributeValues: {
@@ -374,11 +374,11 @@ export function endLeaseUpdate(lease: Lease, end: LeaseEnd, now = Date.now(), re
   };
   const turnOver = "lastTicket = :ticket, endedAt = :now, lastTurnMs = :turn";
   const clearLease = "leaseOwner, leaseUntil, ticket, operation, username, startedAt";
-  let update = `SET ${turnOver} REMOVE ${clearLease}, unresolved, unresolvedSince, reconcileAttempts, gsi1pk, gsi1sk`;
+  let update = `SET ${turnOver} REMOVE ${clearLease}, unresolved, unresolvedSince, reconcileAttempts, gsi3pk, gsi3sk`;
   if (unresolved) {
     update =
       `SET ${turnOver}, unresolved = :true, unresolvedSince = if_not_exists(unresolvedSince, :now), ` +
-      "gsi1pk = :due, gsi1sk = :dueKey" +
+      "gsi3pk = :due, gsi3sk = :dueKey" +
       (retryAt !== undefined ? ", reconcileAttempts = if_not_exists(reconcileAttempts, :zero) + :one" : "") +
       ` REMOVE ${clearLease}`;
     Object.assign(values, {
@@ -409,7 +409,7 @@ export async function dueIntents(now: number, limit: number): Promise<string[]> 
     new QueryCommand({
       TableName: tableName(),
       IndexName: "byDueTime",
-      KeyConditionExpression: "gsi1pk = :due AND gsi1sk < :now",
+      KeyConditionExpression: "gsi3pk = :due AND gsi3sk < :now",
       ExpressionAttributeValues: { ":due": DUE_PARTITION, ":now": dueKey(now + 1, "") },
       Limit: limit,
     }),

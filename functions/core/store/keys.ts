@@ -7,7 +7,7 @@
  *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id: one record per Meta
  *                                                               number (unique), found by webhooks with
  *                                                               strongly consistent (Batch)GetItem
- *   intent          pk PHONE#<id>               sk INTENT       gsi1 DUE / <due ms, 15 digits>#<id> (when due)
+ *   intent          pk PHONE#<id>               sk INTENT       gsi3 INTENT#DUE / <due ms, 15 digits>#<id> (when due)
  *   intent line     pk PHONE#<id>               sk QUEUE        the ticket lock of changes through Meta
  *   history event   pk PHONE#<id>               sk HISTORY#<version, zero-padded>
  *   webhook marker  pk PHONE#<id>               sk WEBHOOK#<time>#<status>#<username>   (TTL)
@@ -16,6 +16,14 @@
  *   idempotency key pk IDEMPOTENCY#<t>#<phone>  sk KEY#<sha256 of the client's key>             (TTL)
  *   write counter   pk RATELIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
  *   drift sweep     pk RECONCILER               sk SWEEP        the sweep's progress
+ *   feed head       pk FEED#<t>                 sk HEAD         -> the tenant's last sequence number
+ *   feed event      pk FEED#<t>                 sk SEQ#<sequence number, zero-padded>
+ *   event           pk EVENT#<event id>         sk EVENT        -> tenant, sequence number (de-duplication)
+ *   endpoint        pk ENDPOINTS#<t>            sk ENDPOINT#<id>
+ *   endpoint id     pk ENDPOINTID#<id>          sk ENDPOINTID   -> the tenant (commands by id)
+ *   delivery        pk DELIVERY#<event id>      sk ENDPOINT#<id>                               (TTL)
+ *                   while unfinished:           gsi2 TENANT#<t> / DELIVERY#<sequence number>#<endpoint id>
+ *                   while waiting to retry:     gsi3 DUE#<shard> / <due epoch ms, zero-padded>#<event id>#<endpoint id>
  */
 export const keys = {
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
@@ -57,6 +65,28 @@ export const keys = {
     pk: `RATELIMIT#${tenantId}`,
     sk: `MINUTE#${epochMinute}`,
   }),
+  feedHead: (tenantId: string) => ({ pk: `FEED#${tenantId}`, sk: "HEAD" }),
+  feedEvent: (tenantId: string, sequence: number) => ({
+    pk: `FEED#${tenantId}`,
+    sk: `SEQ#${String(sequence).padStart(12, "0")}`,
+  }),
+  feedEventPrefix: "SEQ#",
+  event: (eventId: string) => ({ pk: `EVENT#${eventId}`, sk: "EVENT" }),
+  endpoint: (tenantId: string, endpointId: string) => ({
+    pk: `ENDPOINTS#${tenantId}`,
+    sk: `ENDPOINT#${endpointId}`,
+  }),
+  endpointsOf: (tenantId: string) => `ENDPOINTS#${tenantId}`,
+  endpointId: (endpointId: string) => ({ pk: `ENDPOINTID#${endpointId}`, sk: "ENDPOINTID" }),
+  delivery: (eventId: string, endpointId: string) => ({
+    pk: `DELIVERY#${eventId}`,
+    sk: `ENDPOINT#${endpointId}`,
+  }),
+  unfinishedDelivery: (sequence: number, endpointId: string) =>
+    `DELIVERY#${String(sequence).padStart(12, "0")}#${endpointId}`,
+  dueShard: (shard: number) => `DUE#${shard}`,
+  dueAt: (epochMs: number, eventId: string, endpointId: string) =>
+    `${String(Math.max(0, Math.floor(epochMs))).padStart(13, "0")}#${eventId}#${endpointId}`,
   byTenant: (tenantId: string) => `TENANT#${tenantId}`,
   driftSweep: { pk: "RECONCILER", sk: "SWEEP" },
 };

@@ -116,7 +116,8 @@ function versionArb() {
   );
 }
 
-function phoneArb(world: FuzzWorld) {
+/** A phone number id for a path, labelled: the caller's, another tenant's, unknown, or malformed. */
+export function phoneArb(world: FuzzWorld) {
   return fc.oneof(
     { weight: 2, arbitrary: fc.constant({ value: world.ownPhone, label: "own" as PhoneLabel }) },
     { weight: 2, arbitrary: fc.constant({ value: world.foreignPhone, label: "foreign" as PhoneLabel }) },
@@ -142,7 +143,9 @@ function phoneArb(world: FuzzWorld) {
 }
 
 /** Authentication headers: valid in several spellings, or one of many ways to be wrong. */
-function authArb(world: FuzzWorld): fc.Arbitrary<{ headers: Array<[string, string]>; label: AuthLabel }> {
+export function authArb(
+  world: FuzzWorld,
+): fc.Arbitrary<{ headers: Array<[string, string]>; label: AuthLabel }> {
   const key = world.apiKey;
   const valid = fc.constantFrom<Array<[string, string]>>(
     [["x-api-key", key]],
@@ -247,7 +250,7 @@ const contentType = fc.constantFrom(
 );
 
 /** Headers nobody reads, so they must change nothing. */
-const noiseHeaders = fc.array(
+export const noiseHeaderArb: fc.Arbitrary<Array<[string, string]>> = fc.array(
   fc.tuple(
     fc
       .stringMatching(/^[a-z][a-z0-9-]{0,15}$/)
@@ -410,7 +413,7 @@ export function usernameCaseArb(
       auth: authArb(world),
       key: idempotencyKeyArb(reusedKey),
       contentType,
-      noise: noiseHeaders,
+      noise: noiseHeaderArb,
       body: usernameBody,
     })
     .map((c) => {
@@ -587,7 +590,7 @@ export function webhookCaseArb(world: FuzzWorld): fc.Arbitrary<WebhookCase> {
       body: webhookBody(world),
       signature: signatureKind,
       contentType,
-      noise: noiseHeaders,
+      noise: noiseHeaderArb,
     })
     .map((c) => {
       const isGet = c.method === "GET";

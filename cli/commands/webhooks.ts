@@ -1,0 +1,214 @@
+import {
+  addEndpoint,
+  type DeliveryLogEntry,
+  deliveryLog,
+  endpointView,
+  redeliverEvent,
+  removeEndpointById,
+  resealEndpointSecrets,
+  rotateEndpointSecret,
+  WebhookAdminError,
+} from "../../functions/core/admin/webhooks.ts";
+import { config } from "../../functions/core/config.ts";
+import { endpointUrlProblem } from "../../functions/core/events/endpoint-url.ts";
+import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
+import type { Command } from "../command.ts";
+import { CommandFailure, UsageError } from "../errors.ts";
+import { textTable } from "../text-table.ts";
+import { tenantId } from "../validate.ts";
+import { requireKnownTenant } from "./tenants.ts";
+
+const ENDPOINT_ID = /^ep_[0-9a-f]{20}$/;
+const EVENT_ID = /^evt_[0-9A-Z]{26}$/;
+const DEFAULT_LOG_LIMIT = 20;
+const MAX_LOG_LIMIT = 200;
+
+function endpointId(value: string, command: string): string {
+  if (!ENDPOINT_ID.test(value)) {
+    throw new UsageError(`an endpoint id looks like ep_0123456789abcdef0123, got '${value}'`, command);
+  }
+  return value;
+}
+
+function limit(value: string | undefined, command: string): number {
+  if (value === undefined) return DEFAULT_LOG_LIMIT;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_LOG_LIMIT) {
+    throw new UsageError(`--limit must be an integer from 1 to ${MAX_LOG_LIMIT}, got '${value}'`, command);
+  }
+  return n;
+}
+
+/** Operator mistakes and unknown ids found by the admin code are ordinary failures (exit 1). */
+async function admin<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof WebhookAdminError) throw new CommandFailure(error.message);
+    throw error;
+  }
+}
+
+function secretText(what: string, issued: { id: string; url: string; secret: string }): string {
+  return [
+    `${what} ${issued.id} -> ${issued.url}`,
+    "Its signing secret, shown only now (give it to the tenant; verify with any Standard Webhooks library):",
+    "",
+    `  ${issued.secret}`,
+  ].join("\n");
+}
+
+function deliveryRow(entry: DeliveryLogEntry): string[] {
+  const outcome =
+    entry.lastResponseStatus !== undefined && entry.lastError === undefined
+      ? `HTTP ${entry.lastResponseStatus}`
+      : (entry.lastError ?? "-");
+  const when =
+    entry.status === "pending"
+      ? `next ${entry.nextAttemptAt ?? "?"}`
+      : (entry.deliveredAt ?? entry.failedAt ?? "-");
+  return [entry.eventId, entry.endpointId, entry.status, String(entry.attempts), outcome, when];
+}
+
+export const webhookCommands: Command[] = [
+  {
+    name: "webhook add",
+    summary: "Register a webhook endpoint for a tenant's username change events; its secret is printed once",
+    description:
+      "Events are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). The URL must be " +
+      "https (a local store also accepts http on loopback); redirects are not followed.",
+    options: {
+      tenant: { valueName: "tenantId", description: "the tenant whose events go there", required: true },
+      url: { valueName: "url", description: "where events are POSTed", required: true },
+    },
+    async run({ options }) {
+      const command = "webhook add";
+      const tenant = tenantId(options.tenant ?? "", command);
+      const url = options.url ?? "";
+      const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
+      if (problem) throw new UsageError(`--url ${problem}`, command);
+      await requireKnownTenant(tenant);
+      const issued = await admin(() => addEndpoint(tenant, url));
+      return { json: issued, text: secretText("Added webhook endpoint", issued) };
+    },
+  },
+  {
+    name: "webhook list",
+    summary: "List a tenant's webhook endpoints (never their secrets)",
+    options: { tenant: { valueName: "tenantId", description: "the tenant", required: true } },
+    async run({ options }) {
+      const tenant = tenantId(options.tenant ?? "", "webhook list");
+      await requireKnownTenant(tenant);
+      const endpoints = (await listEndpoints(tenant)).map(endpointView);
+      return {
+        json: { endpoints },
+        text: endpoints.length
+          ? textTable(
+              ["ID", "URL", "CREATED", "SECRET ROTATED"],
+              endpoints.map((e) => [e.id, e.url, e.createdAt, e.secretRotatedAt ?? "-"]),
+            )
+          : `Tenant ${tenant} has no webhook endpoints.`,
+      };
+    },
+  },
+  {
+    name: "webhook remove",
+    summary: "Remove a webhook endpoint; nothing more is sent to it",
+    arguments: [{ name: "endpointId", description: "the endpoint's id (from webhook list)" }],
+    async run({ positionals: [id = ""] }) {
+      const removed = await admin(() => removeEndpointById(endpointId(id, "webhook remove")));
+      return {
+        json: { id: removed.id, tenantId: removed.tenantId, removed: true },
+        text: `Removed webhook endpoint ${removed.id} (${removed.url}) of tenant ${removed.tenantId}.`,
+      };
+    },
+  },
+  {
+    name: "webhook rotate-secret",
+    summary: "Give a webhook endpoint a new signing secret, printed once; the old one stops at once",
+    description:
+      "Every attempt from now on, retries of earlier events included, is signed with the new secret.",
+    arguments: [{ name: "endpointId", description: "the endpoint's id (from webhook list)" }],
+    async run({ positionals: [id = ""] }) {
+      const issued = await admin(() => rotateEndpointSecret(endpointId(id, "webhook rotate-secret")));
+      return { json: issued, text: secretText("New secret for webhook endpoint", issued) };
+    },
+  },
+  {
+    name: "webhook deliveries",
+    summary: "A tenant's webhook delivery log, newest event first",
+    description:
+      "Without --failed: the latest events to each endpoint, with their status (delivered, pending = waiting for a " +
+      "retry, failed, not attempted). With --failed: deliveries that failed after their last attempt " +
+      "(retried over about 27 hours; WEBHOOK_RETRY_DELAYS sets the schedule). webhook redeliver sends one again.",
+    options: {
+      tenant: { valueName: "tenantId", description: "the tenant", required: true },
+      failed: {
+        valueName: "",
+        flag: true,
+        description: "only deliveries that failed after their last attempt",
+      },
+      limit: {
+        valueName: "n",
+        description: `rows at most (default ${DEFAULT_LOG_LIMIT}, up to ${MAX_LOG_LIMIT})`,
+      },
+    },
+    async run({ options }) {
+      const command = "webhook deliveries";
+      const tenant = tenantId(options.tenant ?? "", command);
+      const rows = limit(options.limit, command);
+      await requireKnownTenant(tenant);
+      const failed = options.failed === "true";
+      const deliveries = await deliveryLog(tenant, { failed, limit: rows });
+      return {
+        json: { deliveries },
+        text: deliveries.length
+          ? textTable(
+              ["EVENT", "ENDPOINT", "STATUS", "ATTEMPTS", "LAST OUTCOME", "WHEN"],
+              deliveries.map(deliveryRow),
+            )
+          : failed
+            ? `Tenant ${tenant} has no failed deliveries.`
+            : `Tenant ${tenant} has no events or no webhook endpoints yet.`,
+      };
+    },
+  },
+  {
+    name: "webhook redeliver",
+    summary: "Send an event again to its tenant's endpoints (or one), with the same webhook-id",
+    description:
+      "A new round of attempts, due now: the retry sweep sends it within a minute in AWS (about a second under npm start).",
+    arguments: [{ name: "eventId", description: "the event's id, e.g. evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF" }],
+    options: { endpoint: { valueName: "endpointId", description: "only to this endpoint" } },
+    async run({ positionals: [id = ""], options }) {
+      const command = "webhook redeliver";
+      if (!EVENT_ID.test(id))
+        throw new UsageError(`an event id looks like evt_ + 26 characters, got '${id}'`, command);
+      const only = options.endpoint === undefined ? undefined : endpointId(options.endpoint, command);
+      const scheduled = await admin(() => redeliverEvent(id, only));
+      return {
+        json: scheduled,
+        text: `Redelivery of ${scheduled.eventId} scheduled to ${scheduled.endpointIds.join(", ")}.`,
+      };
+    },
+  },
+  {
+    name: "webhook reseal-secrets",
+    summary: "Re-seal every endpoint's signing secret under the current encryption key (key rotation)",
+    description:
+      "Endpoint secrets are sealed with TokenEncryptionKey like Meta tokens: run this beside phone reencrypt-tokens in " +
+      "step two of the key rotation (docs/deploy.md). Safe to run again. Exits 1 if a secret opens under neither key.",
+    async run() {
+      const report = await resealEndpointSecrets();
+      if (report.failed.length > 0) {
+        throw new CommandFailure(
+          `${report.failed.length} secret(s) open under neither key: ${report.failed.join(", ")} (use webhook rotate-secret)`,
+        );
+      }
+      return {
+        json: { endpoints: report.endpoints, resealed: report.resealed },
+        text: `Checked ${report.endpoints} endpoint(s): re-sealed ${report.resealed.length}.`,
+      };
+    },
+  },
+];

@@ -1,0 +1,116 @@
+/**
+ * The event pipeline on one machine (`npm start`, tests, benchmarks), running the very handler
+ * files AWS runs (infra/event-functions.ts) with events of the same shapes:
+ *  - a poller of the table's stream in DynamoDB Local → the sequencer (as Lambda's event source
+ *    mapping: in order, a failing batch retried);
+ *  - an in-process delivery queue → the dispatcher (as SQS + Lambda: batches side by side,
+ *    partial failures retried, then dead-lettered);
+ *  - a timer → the retry sweep (as the one-minute schedule, every `sweepIntervalMs`).
+ * No AWS account is needed. The process environment must already point the service at the
+ * table (DYNAMODB_ENDPOINT, TABLE_NAME, TOKEN_ENCRYPTION_KEY), as for the local gateway.
+ */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Context } from "aws-lambda";
+import type { EventFunctionDefinition } from "../infra/event-functions.ts";
+import { eventFunction, eventPipeline } from "../infra/event-functions.ts";
+import { timeoutMs } from "../infra/function-sizing.ts";
+import { createLocalQueue, type LocalQueue } from "./events/local-queue.ts";
+import { type StreamPoller, startStreamPoller } from "./events/stream-poller.ts";
+import { lambdaContext } from "./gateway/lambda-context.ts";
+import { REPO_ROOT } from "./local-defaults.ts";
+
+export interface LocalEventsOptions {
+  dynamodbEndpoint: string;
+  tableName: string;
+  /** Pause of the stream poller when nothing is new (default 100 ms). */
+  pollIntervalMs?: number;
+  /** How often the retry sweep runs (default 1 s; a minute in AWS). */
+  sweepIntervalMs?: number;
+  /** Delay before a failed stream batch or queue message is tried again (default 1 s). */
+  retryDelayMs?: number;
+  /** One line per problem (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface LocalEvents {
+  /** Stops the poller, the sweep and the queue (delayed messages are dropped: the sweep finds them again). */
+  stop(): Promise<void>;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+async function loadHandler(fn: EventFunctionDefinition): Promise<(event: unknown) => Promise<unknown>> {
+  const module = (await import(pathToFileURL(join(REPO_ROOT, fn.handler)).href)) as { handler?: Handler };
+  const handler = module.handler;
+  if (typeof handler !== "function") throw new Error(`${fn.handler} does not export a handler function`);
+  return (event) => handler(event, lambdaContext(fn.functionName, timeoutMs(fn.sizing)));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export async function startLocalEvents(options: LocalEventsOptions): Promise<LocalEvents> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const retryDelayMs = options.retryDelayMs ?? 1_000;
+  const [sequence, dispatch, sweep] = await Promise.all(
+    (["table-stream", "delivery-queue", "schedule"] as const).map((trigger) =>
+      loadHandler(eventFunction(trigger)),
+    ),
+  );
+  const { setLocalDeliveryQueue } = await import("../functions/core/events/delivery-queue.ts");
+
+  const queue: LocalQueue = createLocalQueue({
+    batchSize: eventPipeline.queueBatchSize,
+    maxReceives: eventPipeline.deadLetterAfterReceives,
+    retryDelayMs,
+    consume: (event) => (dispatch as (e: unknown) => Promise<never>)(event),
+    onDeadLetter: (message, receives) =>
+      log(
+        `webhook delivery message dead-lettered after ${receives} receives (tenant ${message.tenantId}, endpoint ${message.endpointId})`,
+      ),
+    onError: (error) => log(`webhook dispatcher: ${describe(error)}`),
+  });
+  setLocalDeliveryQueue(queue);
+
+  let poller: StreamPoller | undefined;
+  try {
+    poller = await startStreamPoller({
+      endpoint: options.dynamodbEndpoint,
+      tableName: options.tableName,
+      batchSize: eventPipeline.streamBatchSize,
+      idleMs: options.pollIntervalMs ?? 100,
+      retryDelayMs,
+      onBatch: (event) => (sequence as (e: unknown) => Promise<unknown>)(event),
+      onError: (error) => log(`event sequencer: ${describe(error)}; the batch is retried`),
+    });
+  } catch (error) {
+    setLocalDeliveryQueue(undefined);
+    await queue.close();
+    throw error;
+  }
+
+  let sweeping: Promise<unknown> | undefined;
+  const sweepTimer = setInterval(() => {
+    sweeping ??= (sweep as (e: unknown) => Promise<unknown>)({ source: "local.schedule" })
+      .catch((error: unknown) => log(`webhook retry sweep: ${describe(error)}`))
+      .finally(() => {
+        sweeping = undefined;
+      });
+  }, options.sweepIntervalMs ?? 1_000);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(sweepTimer);
+        await poller?.stop();
+        await sweeping;
+        await queue.close();
+        setLocalDeliveryQueue(undefined);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Operator actions on tenant webhooks (admin CLI `webhook ...`): endpoints, their signing secrets,
+ * the delivery log and redelivery. Never reachable over HTTP.
+ */
+import { randomBytes } from "node:crypto";
+import { config } from "../config.ts";
+import {
+  endpointSecretUnderCurrentKey,
+  openEndpointSecret,
+  sealEndpointSecret,
+} from "../events/endpoint-secret.ts";
+import { endpointUrlProblem } from "../events/endpoint-url.ts";
+import { newEndpointSecret } from "../events/webhook-signature.ts";
+import { findSequencedEvent, latestFeedEntries } from "../store/event-feed.ts";
+import { listTenants } from "../store/phones.ts";
+import {
+  type DeliveryRecord,
+  deliveryId,
+  getDeliveries,
+  scheduleRedelivery,
+  unfinishedDeliveries,
+} from "../store/webhook-deliveries.ts";
+import {
+  createEndpoint,
+  findEndpoint,
+  listEndpoints,
+  removeEndpoint,
+  replaceEndpointSecret,
+  resealEndpointSecret,
+  type WebhookEndpoint,
+} from "../store/webhook-endpoints.ts";
+
+/** Endpoints per tenant: each event is one delivery per endpoint. */
+export const MAX_ENDPOINTS_PER_TENANT = 10;
+
+/** An operator mistake or an unknown id: the message says which. */
+export class WebhookAdminError extends Error {
+  override name = "WebhookAdminError";
+}
+
+/** What is shown of an endpoint: never its secret. */
+export interface EndpointView {
+  id: string;
+  tenantId: string;
+  url: string;
+  createdAt: string;
+  secretRotatedAt?: string;
+}
+
+export function endpointView(endpoint: WebhookEndpoint): EndpointView {
+  return {
+    id: endpoint.id,
+    tenantId: endpoint.tenantId,
+    url: endpoint.url,
+    createdAt: endpoint.createdAt,
+    ...(endpoint.secretRotatedAt ? { secretRotatedAt: endpoint.secretRotatedAt } : {}),
+  };
+}
+
+/** A new endpoint with its secret: the one time the secret is shown. */
+export interface IssuedEndpoint {
+  id: string;
+  url: string;
+  secret: string;
+}
+
+export async function addEndpoint(tenantId: string, url: string): Promise<IssuedEndpoint> {
+  const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
+  if (problem) throw new WebhookAdminError(`--url ${problem}`);
+  if ((await listEndpoints(tenantId)).length >= MAX_ENDPOINTS_PER_TENANT) {
+    throw new WebhookAdminError(
+      `tenant ${tenantId} has ${MAX_ENDPOINTS_PER_TENANT} endpoints already (webhook remove one first)`,
+    );
+  }
+  const id = `ep_${randomBytes(10).toString("hex")}`;
+  const secret = newEndpointSecret();
+  await createEndpoint({
+    id,
+    tenantId,
+    url,
+    secretSealed: sealEndpointSecret(secret, id),
+    createdAt: new Date().toISOString(),
+  });
+  return { id, url, secret };
+}
+
+export async function requireEndpoint(endpointId: string): Promise<WebhookEndpoint> {
+  const endpoint = await findEndpoint(endpointId);
+  if (!endpoint) throw new WebhookAdminError(`no webhook endpoint with id '${endpointId}'`);
+  return endpoint;
+}
+
+export async function removeEndpointById(endpointId: string): Promise<EndpointView> {
+  const endpoint = await requireEndpoint(endpointId);
+  await removeEndpoint(endpoint);
+  return endpointView(endpoint);
+}
+
+/** A new secret, effective for every attempt from now on (retries included); the old one stops at once. */
+export async function rotateEndpointSecret(endpointId: string): Promise<IssuedEndpoint> {
+  const endpoint = await requireEndpoint(endpointId);
+  const secret = newEndpointSecret();
+  const updated = await replaceEndpointSecret(endpoint, sealEndpointSecret(secret, endpoint.id));
+  if (!updated) throw new WebhookAdminError(`no webhook endpoint with id '${endpointId}'`);
+  return { id: updated.id, url: updated.url, secret };
+}
+
+/** One row of the delivery log. */
+export interface DeliveryLogEntry {
+  eventId: string;
+  sequence: number;
+  endpointId: string;
+  /** `pending` = waiting for a retry; `not attempted` = no attempt recorded yet (in flight, or the endpoint is newer than the event). */
+  status: DeliveryRecord["status"] | "not attempted";
+  attempts: number;
+  lastAttemptAt?: string;
+  lastResponseStatus?: number;
+  lastError?: string;
+  lastResponseExcerpt?: string;
+  nextAttemptAt?: string;
+  deliveredAt?: string;
+  failedAt?: string;
+}
+
+function logEntry(record: DeliveryRecord): DeliveryLogEntry {
+  const { tenantId: _t, createdAt: _c, redeliveredAt: _r, nextAttemptAt, ...rest } = record;
+  return {
+    ...rest,
+    ...(nextAttemptAt !== undefined ? { nextAttemptAt: new Date(nextAttemptAt).toISOString() } : {}),
+  };
+}
+
+/**
+ * The tenant's delivery log, newest event first: with `failed`, the deliveries that failed after
+ * their last attempt; otherwise each of the latest `limit` events × each current endpoint.
+ */
+export async function deliveryLog(
+  tenantId: string,
+  options: { failed: boolean; limit: number },
+): Promise<DeliveryLogEntry[]> {
+  if (options.failed) return (await unfinishedDeliveries(tenantId, options.limit, "failed")).map(logEntry);
+  const [entries, endpoints] = await Promise.all([
+    latestFeedEntries(tenantId, options.limit),
+    listEndpoints(tenantId),
+  ]);
+  const pairs = entries.flatMap((entry) =>
+    endpoints.map((endpoint) => ({
+      eventId: entry.event.id,
+      sequence: entry.sequence,
+      endpointId: endpoint.id,
+    })),
+  );
+  const records = await getDeliveries(pairs);
+  return pairs.map((pair) => {
+    const record = records.get(deliveryId(pair));
+    return record ? logEntry(record) : { ...pair, status: "not attempted", attempts: 0 };
+  });
+}
+
+/**
+ * Delivers an event again, to every current endpoint of its tenant (or one): a new round of
+ * attempts, due now, with the same `webhook-id`. The retry sweep picks it up (within a minute in
+ * AWS, about a second locally).
+ */
+export async function redeliverEvent(
+  eventId: string,
+  endpointId?: string,
+): Promise<{ eventId: string; tenantId: string; endpointIds: string[] }> {
+  const sequenced = await findSequencedEvent(eventId);
+  if (!sequenced) throw new WebhookAdminError(`no event with id '${eventId}' in any change feed`);
+  let endpoints = await listEndpoints(sequenced.tenantId);
+  if (endpointId !== undefined) endpoints = endpoints.filter((endpoint) => endpoint.id === endpointId);
+  if (endpoints.length === 0) {
+    throw new WebhookAdminError(
+      endpointId === undefined
+        ? `tenant ${sequenced.tenantId} has no webhook endpoint to deliver to`
+        : `tenant ${sequenced.tenantId} has no webhook endpoint '${endpointId}'`,
+    );
+  }
+  for (const endpoint of endpoints) {
+    await scheduleRedelivery({ ...sequenced, endpointId: endpoint.id });
+  }
+  return { eventId, tenantId: sequenced.tenantId, endpointIds: endpoints.map((endpoint) => endpoint.id) };
+}
+
+export interface ResealReport {
+  endpoints: number;
+  resealed: string[];
+  /** Secrets that open under neither key (or changed meanwhile): rotate them. */
+  failed: string[];
+}
+
+/**
+ * Token encryption key rotation, step two for webhook secrets (docs/deploy.md): every endpoint
+ * secret not yet sealed under the current key is opened (current or previous key) and sealed again
+ * under the current one. Idempotent.
+ */
+export async function resealEndpointSecrets(): Promise<ResealReport> {
+  const report: ResealReport = { endpoints: 0, resealed: [], failed: [] };
+  for (const tenantId of await listTenants()) {
+    for (const endpoint of await listEndpoints(tenantId)) {
+      report.endpoints++;
+      const { id, secretSealed: sealed } = endpoint;
+      if (endpointSecretUnderCurrentKey(sealed, id)) continue;
+      try {
+        const resealed = sealEndpointSecret(openEndpointSecret(sealed, id), id);
+        if (await resealEndpointSecret(endpoint, resealed, sealed)) report.resealed.push(id);
+        else report.failed.push(id);
+      } catch {
+        report.failed.push(id);
+      }
+    }
+  }
+  return report;
+}

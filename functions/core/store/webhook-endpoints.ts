@@ -1,0 +1,168 @@
+/**
+ * A tenant's webhook endpoints: one item per endpoint in the tenant's partition (the sequencer
+ * reads them all in one strongly consistent Query), and a pointer by endpoint id so operators
+ * name an endpoint by its id alone. The signing secret is stored sealed (core/crypto), never in
+ * the clear.
+ */
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { dynamo, tableName } from "./client.ts";
+import { conditionalWrite } from "./conditional-write.ts";
+import { keys } from "./keys.ts";
+
+export interface WebhookEndpoint {
+  /** `ep_` + 20 characters. */
+  id: string;
+  tenantId: string;
+  url: string;
+  /** The signing secret, sealed with AES-256-GCM (the endpoint id as associated data). */
+  secretSealed: string;
+  createdAt: string;
+  secretRotatedAt?: string;
+}
+
+export class EndpointExistsError extends Error {
+  override name = "EndpointExistsError";
+}
+
+function endpointFromItem(item: Record<string, unknown>): WebhookEndpoint {
+  const { pk: _pk, sk: _sk, type: _type, ...endpoint } = item;
+  return endpoint as unknown as WebhookEndpoint;
+}
+
+export async function createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+  const TableName = tableName();
+  try {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName,
+              Item: {
+                ...keys.endpoint(endpoint.tenantId, endpoint.id),
+                type: "webhookEndpoint",
+                ...endpoint,
+              },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          {
+            Put: {
+              TableName,
+              Item: {
+                ...keys.endpointId(endpoint.id),
+                type: "webhookEndpointId",
+                tenantId: endpoint.tenantId,
+              },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === "TransactionCanceledException") {
+      throw new EndpointExistsError(`endpoint ${endpoint.id} exists`);
+    }
+    throw error;
+  }
+}
+
+/** Every endpoint of the tenant, oldest first (strongly consistent: a new endpoint gets the next event). */
+export async function listEndpoints(tenantId: string): Promise<WebhookEndpoint[]> {
+  const { Items = [] } = await dynamo().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.endpointsOf(tenantId) },
+      ConsistentRead: true,
+    }),
+  );
+  return Items.map(endpointFromItem).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export async function getEndpoint(
+  tenantId: string,
+  endpointId: string,
+): Promise<WebhookEndpoint | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.endpoint(tenantId, endpointId),
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? endpointFromItem(Item) : undefined;
+}
+
+/** The endpoint with this id, whichever tenant it belongs to. */
+export async function findEndpoint(endpointId: string): Promise<WebhookEndpoint | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: tableName(), Key: keys.endpointId(endpointId), ConsistentRead: true }),
+  );
+  return typeof Item?.tenantId === "string" ? getEndpoint(Item.tenantId, endpointId) : undefined;
+}
+
+/** Deletes the endpoint and its id pointer; false when there was none. */
+export async function removeEndpoint(endpoint: Pick<WebhookEndpoint, "id" | "tenantId">): Promise<boolean> {
+  const { Attributes } = await dynamo().send(
+    new DeleteCommand({
+      TableName: tableName(),
+      Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+      ReturnValues: "ALL_OLD",
+    }),
+  );
+  await dynamo().send(new DeleteCommand({ TableName: tableName(), Key: keys.endpointId(endpoint.id) }));
+  return Attributes !== undefined;
+}
+
+/**
+ * Stores the same secret sealed under the current key (token key rotation), only if the stored
+ * one is still `replacing`; false when it changed meanwhile (a rotation) or the endpoint is gone.
+ */
+export async function resealEndpointSecret(
+  endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
+  secretSealed: string,
+  replacing: string,
+): Promise<boolean> {
+  return conditionalWrite(
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+        UpdateExpression: "SET secretSealed = :secret",
+        ConditionExpression: "secretSealed = :replacing",
+        ExpressionAttributeValues: { ":secret": secretSealed, ":replacing": replacing },
+      }),
+    ),
+  );
+}
+
+/** Replaces the secret (a rotation); undefined when the endpoint no longer exists. */
+export async function replaceEndpointSecret(
+  endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
+  secretSealed: string,
+): Promise<WebhookEndpoint | undefined> {
+  try {
+    const { Attributes } = await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+        UpdateExpression: "SET secretSealed = :secret, secretRotatedAt = :now",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":secret": secretSealed, ":now": new Date().toISOString() },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return Attributes ? endpointFromItem(Attributes) : undefined;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * `GET /v1/phone_numbers` and `GET /v1/phone_numbers/{phone_number_id}`: the caller's numbers and
+ * their recorded username state, from DynamoDB only. Another tenant's number is answered exactly
+ * like an unknown one (400 code 33), so ids cannot be probed.
+ */
+import { graphErrors } from "../http/graph-error.ts";
+import { getPhone, type PhoneRecord } from "../store/phones.ts";
+import { phonesPage } from "../store/tenant-reads.ts";
+import type { PhoneNumber } from "../validation/tenant-api.ts";
+import { PHONE_NUMBER_ID_PATTERN } from "../validation/username-request.ts";
+import { envelope, parsePageRequest } from "./paging.ts";
+import type { TenantRequest } from "./tenant-route.ts";
+
+export function phoneNumberView(phone: PhoneRecord): PhoneNumber {
+  return {
+    id: phone.phoneNumberId,
+    display_phone_number: phone.displayPhoneNumber,
+    waba_id: phone.wabaId,
+    business_id: phone.businessId,
+    ...(phone.username ? { username: phone.username } : {}),
+    ...(phone.status ? { username_status: phone.status } : {}),
+    ...(phone.updatedAt ? { username_updated_time: phone.updatedAt } : {}),
+    ...(phone.source ? { username_source: phone.source } : {}),
+  };
+}
+
+const phonePosition = (position: string) => (PHONE_NUMBER_ID_PATTERN.test(position) ? position : undefined);
+
+export async function listPhoneNumbers({ caller, event }: TenantRequest<unknown>) {
+  const page = parsePageRequest(event, "phone_numbers", phonePosition);
+  const { items, more } = await phonesPage(caller.tenantId, page);
+  const backwards = page.before !== undefined;
+  return envelope({
+    event,
+    listing: "phone_numbers",
+    limit: page.limit,
+    data: items.map(phoneNumberView),
+    first: items[0]?.phoneNumberId,
+    last: items.at(-1)?.phoneNumberId,
+    hasNext: backwards || more,
+    hasPrevious: backwards ? more : page.after !== undefined,
+  });
+}
+
+/** The caller's own number (strongly consistent), or the error an unknown number gets. */
+export async function ownedPhone(tenantId: string, phoneNumberId: string): Promise<PhoneRecord> {
+  const phone = await getPhone(phoneNumberId, true);
+  if (!phone || phone.tenantId !== tenantId) throw graphErrors.phoneNumberNotAccessible(phoneNumberId);
+  return phone;
+}
+
+export async function getPhoneNumber({ caller, path }: TenantRequest<{ phone_number_id: string }>) {
+  return phoneNumberView(await ownedPhone(caller.tenantId, path.phone_number_id));
+}

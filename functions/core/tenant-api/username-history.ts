@@ -1,0 +1,53 @@
+/**
+ * `GET /v1/phone_numbers/{phone_number_id}/username_history`: the number's changes, newest first,
+ * as the same event objects the change feed and the webhooks carry. One Query per page, read in
+ * parallel with the number's record (which decides ownership: a foreign number is answered
+ * exactly like an unknown one, and its history is never returned).
+ */
+import { usernameChangeEvent } from "../events/username-change-event.ts";
+import { graphErrors } from "../http/graph-error.ts";
+import { getPhone, type HistoryEvent, type PhoneRecord } from "../store/phones.ts";
+import { historyPage } from "../store/tenant-reads.ts";
+import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
+import type { TenantRequest } from "./tenant-route.ts";
+
+/**
+ * History items written before events existed lack the event's fields: they are taken from the
+ * number's record, and the id is derived from the number and version (stable across reads).
+ */
+function completed(history: HistoryEvent, phone: PhoneRecord): HistoryEvent {
+  return {
+    ...history,
+    eventId: history.eventId ?? `evt_v${history.version}_${phone.phoneNumberId}`,
+    tenantId: history.tenantId ?? phone.tenantId,
+    phoneNumberId: history.phoneNumberId ?? phone.phoneNumberId,
+    wabaId: history.wabaId ?? phone.wabaId,
+    displayPhoneNumber: history.displayPhoneNumber ?? phone.displayPhoneNumber,
+  };
+}
+
+export async function listUsernameHistory({
+  caller,
+  path,
+  event,
+}: TenantRequest<{ phone_number_id: string }>) {
+  const page = parsePageRequest(event, "username_history", integerPosition(1, 999_999_999_999));
+  const [phone, { items, more }] = await Promise.all([
+    getPhone(path.phone_number_id, true),
+    historyPage(path.phone_number_id, page),
+  ]);
+  if (!phone || phone.tenantId !== caller.tenantId) {
+    throw graphErrors.phoneNumberNotAccessible(path.phone_number_id);
+  }
+  const towardsNewer = page.before !== undefined;
+  return envelope({
+    event,
+    listing: "username_history",
+    limit: page.limit,
+    data: items.map((history) => usernameChangeEvent(completed(history, phone))),
+    first: items[0]?.version,
+    last: items.at(-1)?.version,
+    hasNext: towardsNewer || more,
+    hasPrevious: towardsNewer ? more : page.after !== undefined,
+  });
+}

@@ -1,0 +1,5 @@
+import { tenantRoute } from "../core/tenant-api/tenant-route.ts";
+import { listUsernameChanges } from "../core/tenant-api/username-changes.ts";
+
+/** GET /v1/username_changes */
+export const handler = tenantRoute(listUsernameChanges);

@@ -1,0 +1,51 @@
+/**
+ * The change feed and tenant webhooks on AWS-managed parts (docs/architecture.md, "Change feed
+ * and tenant webhooks"):
+ *  - the table's stream → EventSequencer (filtered to history inserts, from the stream's oldest
+ *    record on the first deploy so none is missed; a failing batch is retried until it succeeds);
+ *  - EventSequencer → the WebhookQueue (SQS, infra/queues.ts) → WebhookDispatcher (partial batch
+ *    responses; a message that keeps failing moves to the dead-letter queue after 5 receives);
+ *  - every minute WebhookRetrySweep puts due retries back onto the queue.
+ * The functions are described as plain data in infra/event-functions.ts (the local runtime runs
+ * the same handlers); each gets exactly the access it declares (infra/lambda.ts).
+ */
+import {
+  type EventFunctionDefinition,
+  eventFunction,
+  eventPipeline,
+  HISTORY_INSERT_FILTER,
+} from "./event-functions.ts";
+import { lambdaArgs } from "./lambda.ts";
+import { webhookQueue } from "./queues.ts";
+import { table } from "./storage.ts";
+
+function functionArgs(fn: EventFunctionDefinition) {
+  return lambdaArgs({
+    handler: fn.handler,
+    description: fn.description,
+    sizing: fn.sizing,
+    access: fn.access,
+  });
+}
+
+const sequencer = eventFunction("table-stream");
+table.subscribe(sequencer.functionName, functionArgs(sequencer), {
+  filters: [HISTORY_INSERT_FILTER],
+  transform: {
+    eventSourceMapping: {
+      batchSize: eventPipeline.streamBatchSize,
+      // SST's default is LATEST: records written before the mapping exists would be skipped.
+      startingPosition: "TRIM_HORIZON",
+    },
+  },
+});
+
+webhookQueue.subscribe(functionArgs(eventFunction("delivery-queue")), {
+  batch: { size: eventPipeline.queueBatchSize, partialResponses: true },
+});
+
+const sweep = eventFunction("schedule");
+new sst.aws.Cron(sweep.functionName, {
+  schedule: eventPipeline.sweepSchedule,
+  function: functionArgs(sweep),
+});
