@@ -71,11 +71,27 @@ interface Plan {
   oneByOne: boolean;
 }
 
-/** One outcome per change of each number, or the storage error that stopped that number. */
+/**
+ * A number's changes not written because the caller's deadline was too near to start their
+ * transaction: nothing of them is applied, and a redelivery applies them.
+ */
+export class DeferredError extends Error {
+  override name = "DeferredError";
+}
+
+/** A transaction this close to the deadline is not started (each takes milliseconds, rarely a second). */
+const TRANSACTION_RESERVE_MS = 1_000;
+
+/**
+ * One outcome per change of each number, or the storage error that stopped that number
+ * (DeferredError: not started, `deadline` was too near).
+ */
 export async function applyWebhookChanges(
   numbers: readonly NumberChanges[],
-  options: { deliveryChanges?: number } = {},
+  options: { deliveryChanges?: number; deadline?: number } = {},
 ): Promise<PromiseSettledResult<ChangeOutcome[]>[]> {
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+  const tooLate = () => Date.now() + TRANSACTION_RESERVE_MS > deadline;
   const plans = numbers.map((number): Plan => {
     const plan: Plan = {
       changes: number.changes,
@@ -96,13 +112,17 @@ export async function applyWebhookChanges(
   const packs = pack(plans.filter(writes), options.deliveryChanges ?? numbers.length);
   await mapWithConcurrency(packs, PARALLEL_TRANSACTIONS, async (members) => {
     try {
+      if (tooLate()) throw new DeferredError("the deadline is too near to start this transaction");
       await commit(members);
     } catch (error) {
       for (const plan of members.filter(writes)) failures.set(plan, error);
     }
   });
   const oneByOne = plans.filter((plan) => plan.oneByOne && !failures.has(plan));
-  const settled = await mapWithConcurrency(oneByOne, PARALLEL_TRANSACTIONS, applyOneByOne);
+  const settled = await mapWithConcurrency(oneByOne, PARALLEL_TRANSACTIONS, (plan) => {
+    if (tooLate()) return Promise.reject(new DeferredError("the deadline is too near to start this number"));
+    return applyOneByOne(plan);
+  });
 
   return plans.map((plan): PromiseSettledResult<ChangeOutcome[]> => {
     if (failures.has(plan)) return { status: "rejected", reason: failures.get(plan) };

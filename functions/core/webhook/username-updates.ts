@@ -19,7 +19,7 @@
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
 import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
-import { applyWebhookChanges } from "../store/username-change-batches.ts";
+import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
 import type { ChangeRequest, Decision } from "../store/username-changes.ts";
 import { webhookMayApply } from "../usernames/ordering.ts";
 import type { UsernameState } from "../usernames/state.ts";
@@ -149,10 +149,14 @@ export async function applyUsernameUpdates(
     if (!numbers) return;
     const results = await applyWebhookChanges(
       numbers.map(({ phone, changes }) => ({ phone, changes: changes.map((c) => c.request) })),
-      { deliveryChanges: updates.length },
+      { deliveryChanges: updates.length, deadline },
     );
     for (const [n, result] of results.entries()) {
       if (result.status === "rejected") {
+        if (result.reason instanceof DeferredError) {
+          summary.deferred += (numbers[n] as (typeof numbers)[number]).changes.length;
+          continue;
+        }
         summary.failed++;
         logger.error("webhook change not stored", { errorName: (result.reason as Error)?.name });
         continue;
