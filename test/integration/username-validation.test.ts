@@ -264,8 +264,10 @@ describe("property: the handler accepts exactly what an independent oracle accep
       }),
       { numRuns: 200 },
     );
-    // Both sides of the decision were exercised, not just one.
-    expect(accepted).toBeGreaterThan(20);
-    expect(rejected).toBeGreaterThan(20);
+    // Both sides of the decision were exercised, not just one. About 21% of candidates are valid
+    // (42 of 200 on average, sd 6), so fewer than 5 has a chance below 1e-14 per run: a failure
+    // here means the generator lost one side, never bad luck.
+    expect(accepted).toBeGreaterThanOrEqual(5);
+    expect(rejected).toBeGreaterThanOrEqual(5);
   });
 });
