@@ -1,4 +1,5 @@
 /** The Meta Graph API sandbox: a loopback stand-in for Meta in tests, benchmarks and `npm start`. */
+export type { PhoneSource } from "./phone-source.ts";
 export type { ApproveOptions, MetaSandbox, MetaSandboxOptions, RevokeOptions } from "./server.ts";
 export { startMetaSandbox } from "./server.ts";
 export type {

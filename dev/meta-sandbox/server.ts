@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { learnPhone, type PhoneSource } from "./phone-source.ts";
 import {
   faultReply,
   isRecord,
@@ -28,6 +29,8 @@ export interface MetaSandboxOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /** Where numbers nobody added are looked up (phone-source.ts); without it, only added numbers exist. */
+  phoneSource?: PhoneSource;
 }
 
 export interface ApproveOptions {
@@ -309,6 +312,9 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     }
     // State is read and changed only now, after any delay, as Meta would: a client that
     // timed out meanwhile still gets its change made.
+    if (options.phoneSource) {
+      await learnPhone(state, options.phoneSource, { pathname, authorization: req.headers.authorization });
+    }
     const reply = state.handleGraph({
       method,
       pathname,
