@@ -1,10 +1,11 @@
 /** --help texts, generated from the command definitions so they cannot drift from the parser. */
+import { ADMIN_COMMAND } from "../dev/local-defaults.ts";
 import packageJson from "../package.json" with { type: "json" };
 import type { Command } from "./command.ts";
 import { textTable } from "./text-table.ts";
 
 /** How the CLI is run: the package's `bin` (bin/wau-admin.cjs), from the repository. */
-export const INVOCATION = "npx wau-admin";
+export const INVOCATION = ADMIN_COMMAND;
 
 /** The product's version (package.json), which `--version` prints. */
 export const VERSION: string = packageJson.version;
