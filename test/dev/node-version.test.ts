@@ -105,7 +105,7 @@ describe("the requirement (package.json engines.node)", () => {
     expect(workflow).toMatch(/node-version-file: \.nvmrc/);
     const said = nodeVersion.describeRange(ENGINES);
     expect(said).toBe("22.22.2 or a later 22.x, 24.3.0 or a later 24.x, or 26 and newer");
-    for (const doc of ["README.md", "docs/deploy.md"]) {
+    for (const doc of ["README.md", "docs/deploy.md", "docs/spec.md"]) {
       const text = readFileSync(join(ROOT, doc), "utf8").replace(/\s+/g, " ");
       expect(text.includes(`Node.js ${said}`), `${doc} says "Node.js ${said}"`).toBe(true);
     }

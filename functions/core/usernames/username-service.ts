@@ -1,5 +1,5 @@
 /**
- * The four username operations (SPEC §2–3): find the caller's phone number, call Meta with
+ * The four username operations (docs/spec.md, "The username API", "Recorded state"): find the caller's phone number, call Meta with
  * its token, record what Meta's success means for the stored state. A Meta error changes nothing.
  * POST and DELETE count against the tenant's write limit once the number is known to be theirs,
  * before Meta is called (so a refused request never reaches Meta).

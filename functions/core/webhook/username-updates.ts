@@ -1,5 +1,5 @@
 /**
- * Applies one webhook delivery's `business_username_updates` (SPEC §4).
+ * Applies one webhook delivery's `business_username_updates` (docs/spec.md, "Deliveries").
  *  - Changes are grouped per phone number and applied in event-time order.
  *  - The numbers are read together, not one by one: lookups by WABA id + display digits in
  *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent; a round's
