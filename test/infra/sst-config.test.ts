@@ -434,4 +434,31 @@ describe("secrets", () => {
     );
     expect(JSON.parse(secrets)).toEqual(["current-secret"]);
   });
+
+  it("reads secret values without the whitespace around them (a newline from `sst secret set X < file`)", () => {
+    const read = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        "import { config } from './functions/core/config.ts'; process.stdout.write(JSON.stringify([config.metaAppSecrets(), config.metaVerifyToken(), config.tokenEncryptionKey()]))",
+      ],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          SST_RESOURCE_App: JSON.stringify({ name: "whatsapp-usernames", stage: "dev" }),
+          SST_RESOURCE_MetaAppSecret: JSON.stringify({ type: "sst.sst.Secret", value: "app-secret\n" }),
+          SST_RESOURCE_MetaAppSecretPrevious: JSON.stringify({ type: "sst.sst.Secret", value: "\n" }),
+          SST_RESOURCE_MetaVerifyToken: JSON.stringify({
+            type: "sst.sst.Secret",
+            value: " verify-token\r\n",
+          }),
+          SST_RESOURCE_TokenEncryptionKey: JSON.stringify({ type: "sst.sst.Secret", value: "a2V5\n" }),
+        },
+      },
+    );
+    expect(JSON.parse(read)).toEqual([["app-secret"], "verify-token", "a2V5"]);
+  });
 });
