@@ -15,16 +15,13 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../dev/local-stack.ts";
 import type { MetaSandbox } from "../../dev/meta-sandbox/index.ts";
+import { randomLocalSecrets } from "../support/local-secrets.ts";
 import { uniqueDigits } from "../support/world.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const execFileAsync = promisify(execFile);
 const tableName = `learn-${randomBytes(6).toString("hex")}`;
-const secrets = {
-  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-  META_APP_SECRET: randomBytes(16).toString("hex"),
-  META_VERIFY_TOKEN: randomBytes(16).toString("hex"),
-};
+const secrets = randomLocalSecrets();
 
 let stack: LocalStack;
 let sandbox: MetaSandbox;

@@ -13,15 +13,12 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
 import { resolveLocalConfig } from "../../dev/local-config.ts";
+import { randomLocalSecrets } from "../support/local-secrets.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const execFileAsync = promisify(execFile);
 const tableName = `start-${randomBytes(6).toString("hex")}`;
-const secrets = {
-  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-  META_APP_SECRET: randomBytes(16).toString("hex"),
-  META_VERIFY_TOKEN: randomBytes(16).toString("hex"),
-};
+const secrets = randomLocalSecrets();
 /** One sandbox port for every start here, as the fixed default (4000) is for a developer. */
 let sandboxPort: number;
 /** What the first start printed. */

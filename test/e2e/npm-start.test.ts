@@ -11,16 +11,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
+import { randomLocalSecrets } from "../support/local-secrets.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const READY_TIMEOUT_MS = 90_000;
 const execFileAsync = promisify(execFile);
 
-const secrets = {
-  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-  META_APP_SECRET: randomBytes(16).toString("hex"),
-  META_VERIFY_TOKEN: randomBytes(16).toString("hex"),
-};
+const secrets = randomLocalSecrets();
 
 let child: ChildProcess;
 let output = "";

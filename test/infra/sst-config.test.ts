@@ -403,6 +403,37 @@ describe("table", () => {
   });
 });
 
+/**
+ * What functions/core/config.ts makes of SST's link environment: `expression` (over `config`)
+ * evaluated in a fresh Node process whose only links are the given secret values.
+ */
+function configUnderLinks(expression: string, secretValues: Record<string, string>): unknown {
+  const links = Object.fromEntries(
+    Object.entries(secretValues).map(([name, value]) => [
+      `SST_RESOURCE_${name}`,
+      JSON.stringify({ type: "sst.sst.Secret", value }),
+    ]),
+  );
+  const output = execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { config } from './functions/core/config.ts'; process.stdout.write(JSON.stringify(${expression}))`,
+    ],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        SST_RESOURCE_App: JSON.stringify({ name: "whatsapp-usernames", stage: "dev" }),
+        ...links,
+      },
+    },
+  );
+  return JSON.parse(output);
+}
+
 describe("secrets", () => {
   it("lets a stage deploy without the previous app secret, which the functions then ignore", async () => {
     const { only } = await loadConfig("dev");
@@ -414,51 +445,24 @@ describe("secrets", () => {
     expect(secret("MetaAppSecretPrevious")).toBe("");
 
     // How a function sees that placeholder: SST's link environment, read by functions/core/config.ts.
-    const secrets = execFileSync(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        "import { config } from './functions/core/config.ts'; process.stdout.write(JSON.stringify(config.metaAppSecrets()))",
-      ],
-      {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: {
-          PATH: process.env.PATH,
-          SST_RESOURCE_App: JSON.stringify({ name: "whatsapp-usernames", stage: "dev" }),
-          SST_RESOURCE_MetaAppSecret: JSON.stringify({ type: "sst.sst.Secret", value: "current-secret" }),
-          SST_RESOURCE_MetaAppSecretPrevious: JSON.stringify({ type: "sst.sst.Secret", value: "" }),
-        },
-      },
-    );
-    expect(JSON.parse(secrets)).toEqual(["current-secret"]);
+    expect(
+      configUnderLinks("config.metaAppSecrets()", {
+        MetaAppSecret: "current-secret",
+        MetaAppSecretPrevious: "",
+      }),
+    ).toEqual(["current-secret"]);
   });
 
   it("reads secret values without the whitespace around them (a newline from `sst secret set X < file`)", () => {
-    const read = execFileSync(
-      process.execPath,
-      [
-        "--input-type=module",
-        "-e",
-        "import { config } from './functions/core/config.ts'; process.stdout.write(JSON.stringify([config.metaAppSecrets(), config.metaVerifyToken(), config.tokenEncryptionKey()]))",
-      ],
+    const read = configUnderLinks(
+      "[config.metaAppSecrets(), config.metaVerifyToken(), config.tokenEncryptionKey()]",
       {
-        cwd: ROOT,
-        encoding: "utf8",
-        env: {
-          PATH: process.env.PATH,
-          SST_RESOURCE_App: JSON.stringify({ name: "whatsapp-usernames", stage: "dev" }),
-          SST_RESOURCE_MetaAppSecret: JSON.stringify({ type: "sst.sst.Secret", value: "app-secret\n" }),
-          SST_RESOURCE_MetaAppSecretPrevious: JSON.stringify({ type: "sst.sst.Secret", value: "\n" }),
-          SST_RESOURCE_MetaVerifyToken: JSON.stringify({
-            type: "sst.sst.Secret",
-            value: " verify-token\r\n",
-          }),
-          SST_RESOURCE_TokenEncryptionKey: JSON.stringify({ type: "sst.sst.Secret", value: "a2V5\n" }),
-        },
+        MetaAppSecret: "app-secret\n",
+        MetaAppSecretPrevious: "\n",
+        MetaVerifyToken: " verify-token\r\n",
+        TokenEncryptionKey: "a2V5\n",
       },
     );
-    expect(JSON.parse(read)).toEqual([["app-secret"], "verify-token", "a2V5"]);
+    expect(read).toEqual([["app-secret"], "verify-token", "a2V5"]);
   });
 });
