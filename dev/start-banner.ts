@@ -7,7 +7,7 @@ import { relative } from "node:path";
 import type { DemoSeed, StoredData } from "./demo-seed.ts";
 import type { DevSecret } from "./dev-secrets.ts";
 import type { LocalConfig } from "./local-config.ts";
-import { ADMIN_COMMAND } from "./local-defaults.ts";
+import { ADMIN_COMMAND, DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from "./local-defaults.ts";
 
 export interface RunningParts {
   url: string;
@@ -87,6 +87,18 @@ export function demoLines(seed: DemoSeed, config: LocalConfig, targets: BannerTa
   ];
 }
 
+/**
+ * The admin CLI as a second terminal runs it against this store: with the variables that point
+ * it here when they differ from its defaults (never a secret: `key create` needs none).
+ */
+function adminCommand(config: LocalConfig): string {
+  const env: string[] = [];
+  if (config.storage.kind === "external") env.push(`DYNAMODB_ENDPOINT=${config.storage.endpoint}`);
+  else if (config.storage.port !== DEFAULT_DYNAMODB_PORT) env.push(`DYNAMODB_PORT=${config.storage.port}`);
+  if (config.tableName !== DEFAULT_TABLE_NAME) env.push(`TABLE_NAME=${config.tableName}`);
+  return [...env, ADMIN_COMMAND].join(" ");
+}
+
 /** A later start: nothing seeded; the command that makes a key for the stored tenant, then what to try. */
 export function storedDataLines(stored: StoredData, config: LocalConfig, targets: BannerTargets): string[] {
   const { tenants, tenantId, phoneNumberId } = stored;
@@ -96,12 +108,12 @@ export function storedDataLines(stored: StoredData, config: LocalConfig, targets
     `The store already has ${tenants.length} tenant(s) (${listed}): nothing seeded.`,
     `API keys are shown only when created; make one for tenant "${tenantId}" (in another terminal):`,
     "",
-    `  ${ADMIN_COMMAND} key create --tenant ${tenantId}`,
+    `  ${adminCommand(config)} key create --tenant ${tenantId}`,
     "  export API_KEY=<the key it prints>",
     "",
   ];
   if (!phoneNumberId) {
-    lines.push(`Tenant "${tenantId}" has no phone number yet: ${ADMIN_COMMAND} phone add --help`);
+    lines.push(`Tenant "${tenantId}" has no phone number yet: ${adminCommand(config)} phone add --help`);
     return lines;
   }
   return [...lines, ...tryItLines(phoneNumberId, config, targets)];

@@ -110,10 +110,15 @@ describe("npm start's program with DYNAMODB_ENDPOINT set", () => {
     expect(output).toContain("nothing seeded");
     // The stored demo numbers are known to the new (empty) sandbox again.
     expect(output).toContain("registered 2 stored phone number(s) in the Meta sandbox");
-    // The key command names the tenant that owns the demo numbers, in the documented form.
+    // The key command names the tenant that owns the demo numbers, in the documented form, and
+    // points at this store: run as printed, from another shell, it makes a working key.
     expect(output).toContain('make one for tenant "demo"');
-    expect(output).toContain("  npx wau-admin key create --tenant demo\n");
-    const key = await cli(["key", "create", "--tenant", "demo"]);
+    const command = /^ {2}(.*npx wau-admin key create --tenant demo)$/m.exec(output)?.[1];
+    expect(command).toBe(
+      `DYNAMODB_ENDPOINT=${inject("dynamodbEndpoint")} TABLE_NAME=${tableName} npx wau-admin key create --tenant demo`,
+    );
+    const { stdout } = await execFileAsync("sh", ["-c", `${command} --json`], { cwd: ROOT });
+    const key = JSON.parse(stdout) as { apiKey: string };
 
     // The printed claim, as curl sends it.
     const claim = /curl -s -X POST (\S+\/username) -H "X-API-Key: \$API_KEY" \\\n.*-d '(\{.*\})'/.exec(
