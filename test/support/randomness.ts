@@ -2,8 +2,9 @@
  * Everything random in the tests comes from one seed per test run, so any failure can be
  * replayed exactly (docs/reliability.md, "Randomized tests"):
  *  - `FC_SEED=<n>` fixes the run's seed; without it a fresh one is drawn;
- *  - each test gets its own seed, derived from the run's seed and the test's full name, so a
- *    test replays the same inputs whether the whole suite runs or only its file;
+ *  - each test gets its own seed, derived from the run's seed and the test's identity (its full
+ *    name and vitest's task id), so a test replays the same inputs whether the whole suite runs
+ *    or only its file;
  *  - fast-check properties use that seed (test/support/setup-env.ts sets it before each test),
  *    and `shuffled` draws its permutations from it.
  * A failing test prints the run's seed and the command that replays it.

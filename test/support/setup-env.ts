@@ -10,8 +10,10 @@ process.env.AWS_REGION ??= "local";
 process.env.TENANT_WRITE_LIMIT_PER_MINUTE ??= "1000000";
 
 // Every test draws its random inputs from its own seed, and a failure says how to replay them.
+// The name alone is not enough: vitest shortens names made from `it.each` values ("GET /meta/…"),
+// so two tests can share one; its task id (file and position) tells them apart, run after run.
 beforeEach(({ task, onTestFailed }) => {
-  useTestSeed(task.fullName);
+  useTestSeed(`${task.fullName} [${task.id}]`);
   onTestFailed(() => {
     console.error(replayHint(task.file.name));
   });

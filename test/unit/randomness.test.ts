@@ -65,6 +65,20 @@ describe("test seeds", () => {
     expect(runs[0]).not.toEqual(runs[1]);
   });
 
+  // vitest shortens names made from long `it.each`/`it.for` values: these two are both "seed of xxx…".
+  const seen: unknown[] = [];
+  it.for([{ key: `${"x".repeat(60)}-first` }, { key: `${"x".repeat(60)}-second` }])(
+    "seed of $key",
+    (_, { task }) => {
+      seen.push(fc.readConfigureGlobal().seed);
+      expect(task.name).toMatch(/…$/);
+    },
+  );
+  it("differ between tests whose shortened names are the same", () => {
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).not.toBe(seen[1]);
+  });
+
   it("tell a failure how to replay its file with the run's seed", () => {
     expect(replayHint("test/reliability/fuzz.test.ts")).toBe(
       `random inputs of this run came from FC_SEED=${RUN_SEED}; replay: FC_SEED=${RUN_SEED} npx vitest run test/reliability/fuzz.test.ts`,
