@@ -20,6 +20,7 @@ export async function gatewayThroughput(
     env: {
       ...process.env,
       PORT: "0",
+      META_SANDBOX_PORT: "0",
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       TABLE_NAME: `bench-gateway-${randomBytes(4).toString("hex")}`,
       META_APP_SECRET: "bench-app-secret",

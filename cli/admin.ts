@@ -1,4 +1,7 @@
-/** Entry point of the admin CLI: `npm run admin -- <command>` (see cli/run-admin.ts). */
+/**
+ * Entry point of the admin CLI, started by the `wau-admin` command (bin/wau-admin.cjs checks the
+ * Node.js version first): `npx wau-admin <command>`. See cli/run-admin.ts.
+ */
 import { processIo } from "./io.ts";
 import { runAdmin } from "./run-admin.ts";
 

@@ -1,8 +1,14 @@
 /** --help texts, generated from the command definitions so they cannot drift from the parser. */
+import { ADMIN_COMMAND } from "../dev/local-defaults.ts";
+import packageJson from "../package.json" with { type: "json" };
 import type { Command } from "./command.ts";
 import { textTable } from "./text-table.ts";
 
-export const INVOCATION = "npm run admin --";
+/** How the CLI is run: the package's `bin` (bin/wau-admin.cjs), from the repository. */
+export const INVOCATION = ADMIN_COMMAND;
+
+/** The product's version (package.json), which `--version` prints. */
+export const VERSION: string = packageJson.version;
 
 export function synopsis(command: Command): string {
   const parts = [command.name];
@@ -39,6 +45,7 @@ export function commandHelp(command: Command): string {
 export function generalHelp(commands: readonly Command[]): string {
   return [
     `Usage: ${INVOCATION} <command> [arguments] [--json]`,
+    `       ${INVOCATION} --version`,
     "",
     "Manages the tenants, API keys, phone numbers and webhook endpoints of whatsapp-usernames.",
     "",
@@ -50,6 +57,7 @@ export function generalHelp(commands: readonly Command[]): string {
     "Output: human-readable, or with --json exactly one JSON document on stdout; errors then are",
     '  {"error":{"kind","message"}} (kind: usage, failed, store-unreachable, internal), also told on stderr.',
     "Exit codes: 0 success, 1 failure (unknown id, store unreachable, ...), 2 usage error.",
+    `(npm run admin -- <command> works too, but npm prints its own banner on stdout first: use npx for --json.)`,
     "",
     "Which store:",
     "  Locally (the default) the DynamoDB Local that npm start runs: DYNAMODB_ENDPOINT, else",

@@ -11,7 +11,7 @@ import { tenantCommands } from "./commands/tenants.ts";
 import { webhookCommands } from "./commands/webhooks.ts";
 import { UsageError } from "./errors.ts";
 import { describeFailure } from "./failure-message.ts";
-import { commandHelp, generalHelp, INVOCATION } from "./help.ts";
+import { commandHelp, generalHelp, INVOCATION, VERSION } from "./help.ts";
 import type { AdminIo } from "./io.ts";
 import { connectStore, type StoreConnection } from "./store-environment.ts";
 
@@ -26,6 +26,7 @@ const HELP_FLAGS = new Set(["--help", "-h"]);
 
 type Parsed =
   | { help: string }
+  | { version: string }
   | {
       command: Command;
       options: Record<string, string | undefined>;
@@ -35,6 +36,10 @@ type Parsed =
 
 /** Finds the command named by the first two words, then parses the rest with its flags. */
 function parse(argv: string[]): Parsed {
+  // `--version` alone (with --json at most): a command's flags never include it.
+  if (argv.includes("--version") && argv.every((arg) => arg === "--version" || arg === "--json")) {
+    return { version: VERSION };
+  }
   const words = argv.filter((arg) => !arg.startsWith("-")).slice(0, 2);
   const wantsHelp = argv.some((arg) => HELP_FLAGS.has(arg)) || words[0] === "help";
   const named = words[0] === "help" ? argv.filter((a) => !a.startsWith("-")).slice(1, 3) : words;
@@ -123,6 +128,10 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<nu
     const parsed = parse(args);
     if ("help" in parsed) {
       emit({ json: { help: parsed.help }, text: parsed.help });
+      return 0;
+    }
+    if ("version" in parsed) {
+      emit({ json: { version: parsed.version }, text: `wau-admin ${parsed.version}` });
       return 0;
     }
     store = connectStore();

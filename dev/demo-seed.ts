@@ -1,16 +1,15 @@
 /**
- * The demo data `npm start` puts into an empty store, and the step that makes the in-memory
- * Meta sandbox know every stored phone number again after a restart.
+ * The demo data `npm start` puts into an empty store when the Meta sandbox is its upstream (the
+ * demo numbers' tokens are made up: only the sandbox accepts them), and, on a later start, which
+ * tenant and number the banner's commands should use.
  */
 import { randomBytes } from "node:crypto";
 import { issueApiKey, registerPhone } from "../functions/core/admin/admin.ts";
-import { decryptToken } from "../functions/core/crypto/token-cipher.ts";
 import { listPhones, listTenants } from "../functions/core/store/phones.ts";
 import type { MetaSandbox } from "./meta-sandbox/index.ts";
+import { SANDBOX_DISPLAY_NAME } from "./sandbox-phones.ts";
 
 export const DEMO_TENANT_ID = "demo";
-/** Meta's own example business: the sandbox derives username suggestions from this name. */
-const DEMO_DISPLAY_NAME = "Lucky Shrub";
 
 /** Two numbers of one business portfolio (and one WABA), so force_transfer can be tried. */
 export const DEMO_PHONES = [
@@ -25,55 +24,42 @@ export interface DemoSeed {
   phones: typeof DEMO_PHONES;
 }
 
-/** Seeds the demo tenant when the store has no tenant at all; returns the tenants otherwise. */
+/** What a later start's banner shows: the stored tenants, and the one (with a number) to try. */
+export interface StoredData {
+  tenants: string[];
+  /** The demo tenant when it is there, else the first tenant with a phone number, else the first. */
+  tenantId: string;
+  /** That tenant's first phone number (by id), if it has one. */
+  phoneNumberId?: string;
+}
+
+/** Seeds the demo tenant when the store has no tenant at all; describes what is there otherwise. */
 export async function seedDemoIfEmpty(
-  sandbox: MetaSandbox | undefined,
-): Promise<{ seeded: DemoSeed } | { tenants: string[] }> {
-  const tenants = await listTenants();
-  if (tenants.length > 0) return { tenants };
+  sandbox: MetaSandbox,
+): Promise<{ seeded: DemoSeed } | { stored: StoredData }> {
+  const stored = await describeStore();
+  if (stored.tenants.length > 0) return { stored };
   const [key] = await Promise.all([
     issueApiKey(DEMO_TENANT_ID, "npm start demo"),
     ...DEMO_PHONES.map(async (phone) => {
       // A dev-only stand-in for a Meta access token; the sandbox accepts exactly this one.
       const accessToken = `EAAG${randomBytes(24).toString("hex")}`;
       await registerPhone({ tenantId: DEMO_TENANT_ID, ...phone, accessToken });
-      sandbox?.addPhone({ ...phone, accessToken, displayName: DEMO_DISPLAY_NAME });
+      sandbox.addPhone({ ...phone, accessToken, displayName: SANDBOX_DISPLAY_NAME });
     }),
   ]);
   return { seeded: { tenantId: DEMO_TENANT_ID, apiKey: key.apiKey, keyId: key.id, phones: DEMO_PHONES } };
 }
 
-/**
- * Registers every stored phone number in the sandbox, with its own token and stored username,
- * so a persisted store keeps working against a freshly started (empty) sandbox. Returns how
- * many were registered and which could not be (token sealed under another encryption key).
- */
-export async function registerStoredPhonesInSandbox(
-  sandbox: MetaSandbox,
-): Promise<{ registered: number; unreadable: string[] }> {
-  let registered = 0;
-  const unreadable: string[] = [];
-  for (const tenantId of await listTenants()) {
-    for (const phone of await listPhones(tenantId)) {
-      let accessToken: string;
-      try {
-        accessToken = decryptToken(phone.accessTokenEncrypted, phone.phoneNumberId);
-      } catch {
-        unreadable.push(phone.phoneNumberId);
-        continue;
-      }
-      sandbox.addPhone({
-        phoneNumberId: phone.phoneNumberId,
-        accessToken,
-        wabaId: phone.wabaId,
-        businessId: phone.businessId,
-        displayPhoneNumber: phone.displayPhoneNumber,
-        displayName: DEMO_DISPLAY_NAME,
-        ...(phone.username ? { username: phone.username } : {}),
-        ...(phone.status ? { status: phone.status } : {}),
-      });
-      registered += 1;
-    }
+/** The stored tenants, and the tenant and number a returning developer most likely wants to try again. */
+export async function describeStore(): Promise<StoredData> {
+  const tenants = (await listTenants()).sort();
+  const candidates = tenants.includes(DEMO_TENANT_ID)
+    ? [DEMO_TENANT_ID, ...tenants.filter((t) => t !== DEMO_TENANT_ID)]
+    : [...tenants];
+  for (const tenantId of candidates) {
+    const [first] = (await listPhones(tenantId)).map((p) => p.phoneNumberId).sort();
+    if (first) return { tenants, tenantId, phoneNumberId: first };
   }
-  return { registered, unreadable };
+  return { tenants, tenantId: candidates[0] ?? DEMO_TENANT_ID };
 }

@@ -4,7 +4,13 @@
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { type DevSecret, devSecret, randomKey, randomToken } from "./dev-secrets.ts";
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_PORT, DEFAULT_TABLE_NAME, DEV_DATA_DIR } from "./local-defaults.ts";
+import {
+  DEFAULT_DYNAMODB_PORT,
+  DEFAULT_PORT,
+  DEFAULT_SANDBOX_PORT,
+  DEFAULT_TABLE_NAME,
+  DEV_DATA_DIR,
+} from "./local-defaults.ts";
 
 export type StorageConfig =
   | { kind: "external"; endpoint: string }
@@ -13,7 +19,7 @@ export type StorageConfig =
 
 export type UpstreamConfig =
   | { kind: "external"; url: string }
-  /** The Meta sandbox started here; port 0 picks a free one. */
+  /** The Meta sandbox started here (default port 4000); port 0 picks a free one. */
   | { kind: "sandbox"; port: number };
 
 export interface LocalConfig {
@@ -87,7 +93,7 @@ export function resolveLocalConfig(env: Env = process.env, dataDir: string = DEV
     storage,
     upstream: graphUrl
       ? { kind: "external", url: graphUrl }
-      : { kind: "sandbox", port: portFrom(env, "META_SANDBOX_PORT", 0) },
+      : { kind: "sandbox", port: portFrom(env, "META_SANDBOX_PORT", DEFAULT_SANDBOX_PORT) },
     appSecret: devSecret(
       { envName: "META_APP_SECRET", file: join(dir, "meta-app-secret"), generate: randomToken },
       env,

@@ -9,6 +9,14 @@ export const DEFAULT_TABLE_NAME = "whatsapp-usernames";
 export const DEFAULT_DYNAMODB_PORT = 8000;
 /** The local gateway's HTTP port. */
 export const DEFAULT_PORT = 3000;
+/**
+ * The Meta sandbox's port: fixed, so the approve command printed at one start still works at the
+ * next (META_SANDBOX_PORT changes it; 0 picks a free port).
+ */
+export const DEFAULT_SANDBOX_PORT = 4000;
+
+/** How the admin CLI is run (package.json `bin`): what npm start's banner and the CLI's help print. */
+export const ADMIN_COMMAND = "npx wau-admin";
 
 /** Repository root, so paths below do not depend on the working directory. */
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));

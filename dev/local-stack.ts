@@ -1,9 +1,10 @@
 /**
  * The whole service on one machine, as `npm start` runs it: DynamoDB Local (or a given
  * endpoint), the table, the Meta sandbox (or a given Graph URL) with its webhooks pointed at
- * the local gateway, the gateway itself, the event pipeline (change feed and tenant webhooks,
- * dev/local-events.ts) and, on an empty store, the demo tenant. A function
- * returning handles and `stop()`, so tests and benchmarks start the very same stack in-process.
+ * the local gateway and the store as its source of phone numbers, the gateway itself, the event
+ * pipeline (change feed and tenant webhooks, dev/local-events.ts), the reconciler on a timer and,
+ * on an empty store with the sandbox as upstream, the demo tenant. A function returning handles
+ * and `stop()`, so tests and benchmarks start the very same stack in-process.
  */
 import { relative } from "node:path";
 import { routes } from "../infra/routes.ts";
@@ -16,7 +17,7 @@ import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "
 import { type MetaSandbox, startMetaSandbox } from "./meta-sandbox/index.ts";
 import { isPortFree } from "./port-check.ts";
 import { startReconcilerTimer } from "./reconciler-timer.ts";
-import { configLines, demoLines, existingDataLines } from "./start-banner.ts";
+import { configLines, demoLines, noSeedLines, storedDataLines } from "./start-banner.ts";
 
 export interface LocalStackOptions {
   /** Where configuration is read from (default process.env). */
@@ -29,7 +30,7 @@ export interface LocalStackOptions {
   onWait?: (elapsedMs: number) => void;
   /** The gateway's per-request log (default: stderr). */
   gatewayLog?: LocalGatewayOptions["log"];
-  /** Seed the demo tenant into an empty store (default true). */
+  /** Seed the demo tenant into an empty store when the sandbox is the upstream (default true). */
   seed?: boolean;
   /** Aborting stops whatever has started and rejects. */
   signal?: AbortSignal;
@@ -85,6 +86,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new LocalConfigError(
         `port ${config.port} is in use (another npm start?): set PORT to another port`,
       );
+    }
+    if (config.upstream.kind === "sandbox" && config.upstream.port !== 0) {
+      if (!(await isPortFree(config.upstream.port))) {
+        throw new LocalConfigError(
+          `the Meta sandbox's port ${config.upstream.port} is in use (another npm start?): ` +
+            "set META_SANDBOX_PORT to another port",
+        );
+      }
     }
 
     let dynamodb: DynamoDbLocal | undefined;
@@ -144,7 +153,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let sandbox: MetaSandbox | undefined;
     if (config.upstream.kind === "sandbox") {
-      const started = await startMetaSandbox({ port: config.upstream.port });
+      // Numbers registered or changed with the admin CLI while this runs: the sandbox reads them from the store.
+      const { storedPhoneSource } = await import("./sandbox-phones.ts");
+      const started = await startMetaSandbox({ port: config.upstream.port, phoneSource: storedPhoneSource });
       sandbox = started;
       cleanups.push(() => started.close());
       process.env.META_GRAPH_URL = started.url;
@@ -186,17 +197,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let seeded: DemoSeed | undefined;
     const demo = await import("./demo-seed.ts");
+    const targets = { url: gateway.url, ...(sandbox ? { sandboxUrl: sandbox.url } : {}) };
     if (options.seed ?? true) {
-      const outcome = await demo.seedDemoIfEmpty(sandbox);
+      // Demo numbers get made-up tokens that only the sandbox accepts: none for a real upstream.
+      const outcome = sandbox ? await demo.seedDemoIfEmpty(sandbox) : { stored: await demo.describeStore() };
       if ("seeded" in outcome) {
         seeded = outcome.seeded;
-        for (const line of demoLines(seeded, config, gateway.url, sandbox?.url)) print(line);
+        for (const line of demoLines(seeded, config, targets)) print(line);
+      } else if (outcome.stored.tenants.length > 0) {
+        for (const line of storedDataLines(outcome.stored, config, targets)) print(line);
       } else {
-        for (const line of existingDataLines(outcome.tenants)) print(line);
+        for (const line of noSeedLines(config.upstream.kind === "external" ? config.upstream.url : "")) {
+          print(line);
+        }
       }
     }
     if (sandbox && !seeded) {
-      const { registered, unreadable } = await demo.registerStoredPhonesInSandbox(sandbox);
+      const { registerStoredPhonesInSandbox } = await import("./sandbox-phones.ts");
+      const { registered, unreadable } = await registerStoredPhonesInSandbox(sandbox);
       if (registered > 0) print(`registered ${registered} stored phone number(s) in the Meta sandbox`);
       if (unreadable.length > 0) {
         print(

@@ -1,5 +1,6 @@
 /**
- * Secrets, set per stage with `npx sst secret set <Name> <value> --stage <stage>` (docs/deploy.md).
+ * Secrets, set per stage with `npx sst secret set <Name> --stage <stage>`, the value pasted at SST's
+ * prompt (docs/deploy.md, "1. Set the secrets").
  * Each is linked only to the functions that read it (infra/api.ts), which read it through
  * `Resource.<Name>.value` (functions/core/config.ts).
  */

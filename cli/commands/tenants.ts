@@ -1,6 +1,7 @@
 import { listTenants } from "../../functions/core/store/phones.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure } from "../errors.ts";
+import { INVOCATION } from "../help.ts";
 
 /** A tenant exists once a key or phone number names it; listing an unknown one is likely a typo. */
 export async function requireKnownTenant(tenantId: string): Promise<void> {
@@ -22,7 +23,7 @@ export const tenantCommands: Command[] = [
         json: { tenants: tenants.map((tenantId) => ({ tenantId })) },
         text: tenants.length
           ? tenants.join("\n")
-          : "No tenants yet. Create one with: npm run admin -- key create --tenant <tenantId>",
+          : `No tenants yet. Create one with: ${INVOCATION} key create --tenant <tenantId>`,
       };
     },
   },

@@ -2,6 +2,7 @@
 
 export type { MetaAnswerExample, MetaAnswerExampleName } from "./meta-errors.ts";
 export { META_ANSWER_EXAMPLE_NAMES, META_ANSWER_EXAMPLES } from "./meta-errors.ts";
+export type { PhoneSource } from "./phone-source.ts";
 export type { ApproveOptions, MetaSandbox, MetaSandboxOptions, RevokeOptions } from "./server.ts";
 export { startMetaSandbox } from "./server.ts";
 export type {

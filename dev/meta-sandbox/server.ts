@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { graphAnswerHeaders } from "./meta-errors.ts";
+import { learnPhone, type PhoneSource } from "./phone-source.ts";
 import {
   faultReply,
   type GraphReply,
@@ -31,6 +32,8 @@ export interface MetaSandboxOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /** Where numbers nobody added are looked up (phone-source.ts); without it, only added numbers exist. */
+  phoneSource?: PhoneSource;
 }
 
 export interface ApproveOptions {
@@ -316,6 +319,9 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     }
     // State is read and changed only now, after any delay, as Meta would: a client that
     // timed out meanwhile still gets its change made.
+    if (options.phoneSource) {
+      await learnPhone(state, options.phoneSource, { pathname, authorization: req.headers.authorization });
+    }
     const reply = state.handleGraph({
       method,
       pathname,

@@ -1,7 +1,7 @@
 /**
  * components.responses for errors: every one a Graph error envelope. The service's own errors
  * are produced by the very code that answers them (graphErrors, the request parsers), so the
- * examples cannot drift; Meta's pass-through errors are written from SPEC §2.
+ * examples cannot drift; Meta's pass-through errors are written from docs/spec.md, "Errors".
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { GraphError, graphErrors } from "../../functions/core/http/graph-error.ts";

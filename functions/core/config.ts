@@ -18,8 +18,10 @@ type LinkedName =
 function linked(name: LinkedName, property: "name" | "value" | "url"): string | undefined {
   try {
     const resource = (Resource as unknown as Record<string, Record<string, unknown> | undefined>)[name];
+    // `sst secret set X < file` keeps the file's trailing newline: no secret here has meaningful
+    // surrounding whitespace, and a newline in the app secret would fail every signature.
     const value = resource?.[property];
-    return typeof value === "string" && value !== "" ? value : undefined;
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
   } catch {
     // Not running under SST (no links active): only the environment applies.
     return undefined;

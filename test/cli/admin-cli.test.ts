@@ -1,10 +1,12 @@
 /**
  * The admin CLI against DynamoDB Local: every command in-process through `runAdmin` (human and
- * --json output, bad arguments, unknown ids, an unreachable store), and the real entry point
- * `node cli/admin.ts` as a child process for exit codes and the token on stdin.
+ * --json output, bad arguments, unknown ids, an unreachable store), and the real command
+ * `wau-admin` (bin/wau-admin.cjs, also through `npx` as the README runs it) as a child process
+ * for exit codes, the token on stdin and stdout that is exactly one JSON document.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -32,12 +34,18 @@ afterAll(() => {
   setDynamoClient(undefined);
 });
 
-/** The real entry point, with the test table's environment. */
-function spawnAdmin(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+/** The real command (bin/wau-admin.cjs), or `npx wau-admin` with `npx: true`, with the test table's environment. */
+function spawnAdmin(
+  args: string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv; npx?: boolean } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     delete env.META_ACCESS_TOKEN;
-    const child = spawn(process.execPath, ["cli/admin.ts", ...args], { cwd: ROOT, env, stdio: "pipe" });
+    const [command, commandArgs] = options.npx
+      ? ["npx", ["--no-install", "wau-admin", ...args]]
+      : [process.execPath, ["bin/wau-admin.cjs", ...args]];
+    const child = spawn(command, commandArgs, { cwd: ROOT, env, stdio: "pipe" });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -457,7 +465,7 @@ describe("usage", () => {
       const run = await admin(args);
       expect(run.code, args.join(" ")).toBe(2);
       expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/^error: .+\nRun 'npm run admin -- .*--help' for usage\.\n$/);
+      expect(run.stderr).toMatch(/^error: .+\nRun 'npx wau-admin .*--help' for usage\.\n$/);
     }
   });
 
@@ -492,7 +500,7 @@ describe("usage", () => {
     for (const name of names) {
       const help = await admin([...name.split(" "), "--help"]);
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain(`Usage: npm run admin -- ${name}`);
+      expect(help.stdout).toContain(`Usage: npx wau-admin ${name}`);
       expect(help.stdout).toContain("--json");
     }
     expect((await admin(["help", "phone", "add"])).stdout).toContain("--display-phone-number <number>");
@@ -523,7 +531,7 @@ describe("an unreachable store", () => {
   });
 });
 
-describe("node cli/admin.ts (the real entry point)", () => {
+describe("wau-admin (the real command)", () => {
   const storeEnv = () => ({
     DYNAMODB_ENDPOINT: table.endpoint,
     TABLE_NAME: table.tableName,
@@ -565,5 +573,38 @@ describe("node cli/admin.ts (the real entry point)", () => {
     });
     expect(unreachable.code).toBe(1);
     expect(unreachable.json.error.kind).toBe("store-unreachable");
+  });
+
+  it("through npx, as the README runs it, prints exactly one JSON document on stdout", async () => {
+    const tenant = newTenant();
+    const created = await spawnAdmin(["key", "create", "--tenant", tenant, "--json"], {
+      env: storeEnv(),
+      npx: true,
+    });
+    expect(created.code, created.stderr).toBe(0);
+    // The whole of stdout is the document: nothing before or after it (npm run prints a banner).
+    expect(created.json).toMatchObject({ tenantId: tenant, apiKey: expect.stringMatching(/^wau_/) });
+    expect(created.stdout.trimStart().startsWith("{")).toBe(true);
+
+    const failed = await spawnAdmin(["phone", "show", "999999999999996", "--json"], {
+      env: storeEnv(),
+      npx: true,
+    });
+    expect(failed.code).toBe(1);
+    expect(failed.json).toEqual({
+      error: { kind: "failed", message: expect.stringContaining("999999999999996") },
+    });
+  });
+
+  it("--version prints the package's version, as text or as one JSON document", async () => {
+    const { version } = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    const text = await spawnAdmin(["--version"]);
+    expect({ code: text.code, stdout: text.stdout }).toEqual({ code: 0, stdout: `wau-admin ${version}\n` });
+    const json = await spawnAdmin(["--version", "--json"]);
+    expect(json.json).toEqual({ version });
+    expect((await admin(["--json", "--version"])).json).toEqual({ version });
+    // Anything else with it is a usage error, not a silent version print.
+    expect((await admin(["tenant", "list", "--version"])).code).toBe(2);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * What a newcomer does: `npm start` as a child process (in-memory store, free ports), wait for
- * its ready line, make a key and a phone number with the admin CLI, run the README's curl flows
- * over real HTTP, follow the change feed and a signed webhook to an endpoint the CLI added, then
- * SIGTERM it and check that nothing it started is still running.
+ * its ready line, make a key and a phone number with the admin CLI (`npx wau-admin`, in another
+ * process, while it runs; nothing else tells the Meta sandbox about the number), run the README's
+ * curl flows over real HTTP, follow the change feed and a signed webhook to an endpoint the CLI
+ * added, then SIGTERM it and check that nothing it started is still running.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,17 +12,14 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
+import { randomLocalSecrets } from "../support/local-secrets.ts";
 import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const READY_TIMEOUT_MS = 90_000;
 const execFileAsync = promisify(execFile);
 
-const secrets = {
-  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-  META_APP_SECRET: randomBytes(16).toString("hex"),
-  META_VERIFY_TOKEN: randomBytes(16).toString("hex"),
-};
+const secrets = randomLocalSecrets();
 
 let child: ChildProcess;
 let output = "";
@@ -71,9 +69,9 @@ function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchA
   });
 }
 
-/** The admin CLI against the store `npm start` runs, as the README tells an operator to use it. */
+/** The admin CLI against the store `npm start` runs, as the README runs it (`npx wau-admin … --json`). */
 async function admin(...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await execFileAsync(process.execPath, ["cli/admin.ts", ...args, "--json"], {
+  const { stdout } = await execFileAsync("npx", ["--no-install", "wau-admin", ...args, "--json"], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -209,14 +207,8 @@ describe("npm start", () => {
       "--access-token",
       phone.accessToken,
     );
-    // The sandbox's Meta must know the number too, with the same token.
+    // Nobody tells the sandbox's Meta about the number: it finds it in the store at the first call.
     const sandboxUrl = `http://127.0.0.1:${ports.META_SANDBOX_PORT}`;
-    const registered = await fetch(`${sandboxUrl}/__sandbox/phones`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ...phone, displayName: "Lucky Shrub" }),
-    });
-    expect(registered.status).toBe(201);
 
     const base = `${url}/meta/whatsapp/v24.0/${phone.phoneNumberId}`;
     const headers = { "X-API-Key": String(key.apiKey) };

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { WebhookEvent } from "../../dev/meta-sandbox/index.ts";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
+import { shuffled } from "../support/randomness.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import {
@@ -260,7 +261,7 @@ describe("ordering and duplicates", () => {
         : webhookEvent(phone, 6000 + i, i % 2 ? "approved" : "reserved", `conc_${i}`),
     );
     const newest = events.at(-1) as WebhookEvent;
-    const deliveries = [...events, ...events].sort(() => Math.random() - 0.5);
+    const deliveries = shuffled([...events, ...events]);
     const answers = await Promise.all(deliveries.map((e) => postEvents([e])));
 
     expect(answers.every((a) => a.status === 200)).toBe(true);
@@ -290,7 +291,7 @@ describe("large batches and storage faults", () => {
         webhookEvent(phone, 10_000 + i, i === 4 ? "approved" : "reserved", `big_${n}_${i}`),
       ),
     );
-    const answer = await postEvents(events.sort(() => Math.random() - 0.5));
+    const answer = await postEvents(shuffled(events));
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ changes: 1000, applied: 1000 });
     for (const [n, phone] of phones.entries()) {

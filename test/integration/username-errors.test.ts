@@ -1,5 +1,5 @@
 /**
- * SPEC §2's error table through the four username handlers: the errors the proxy produces
+ * The error table of docs/spec.md, "Errors", through the four username handlers: the errors the proxy produces
  * itself (190, 33, 100, 2) never reach Meta, Meta's own errors pass through with their status
  * and body byte for byte, and no failure changes the stored state or history.
  */

@@ -1,5 +1,5 @@
 /**
- * Transfer bookkeeping (SPEC §3): within one business portfolio a name moves between numbers
+ * Transfer bookkeeping (docs/spec.md, "Transfers within a business portfolio"): within one business portfolio a name moves between numbers
  * only with `force_transfer`, and the number that loses it is cleared in the same write, with a
  * history event saying where it went. Numbers of other portfolios are never touched.
  */

@@ -1,5 +1,5 @@
 /**
- * POST body validation through the claim handler: every username format rule of SPEC §2, the
+ * POST body validation through the claim handler: every rule of docs/spec.md, "Username format", the
  * body's shape and encoding, and a property test against an independent oracle. A rejected
  * body is 400 code 100 naming what is wrong, never reaches Meta and changes nothing stored.
  */
@@ -98,7 +98,7 @@ const INVALID_NAMES: Array<[string, string, RegExp]> = [
   ),
 ];
 
-describe("username format rules (SPEC §2): each broken rule is refused and named", () => {
+describe("username format rules (docs/spec.md): each broken rule is refused and named", () => {
   beforeEach(() => world.sandbox.clearRequests());
 
   it.each(INVALID_NAMES)("%s: %j → 400 code 100", async (_rule, username, names) => {
@@ -272,8 +272,10 @@ describe("property: the handler accepts exactly what an independent oracle accep
       }),
       { numRuns: 200 },
     );
-    // Both sides of the decision were exercised, not just one.
-    expect(accepted).toBeGreaterThan(20);
-    expect(rejected).toBeGreaterThan(20);
+    // Both sides of the decision were exercised, not just one. About 21% of candidates are valid
+    // (42 of 200 on average, sd 6), so fewer than 5 has a chance below 1e-14 per run: a failure
+    // here means the generator lost one side, never bad luck.
+    expect(accepted).toBeGreaterThanOrEqual(5);
+    expect(rejected).toBeGreaterThanOrEqual(5);
   });
 });

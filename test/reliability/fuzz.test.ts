@@ -9,7 +9,10 @@
  *  - it is a Graph-style error (graphErrorSchema) or the route's documented success;
  *  - security headers are present; no 5xx other than declared transient ones (code 2);
  *  - the sandbox received a request only for a fully valid one, and that request is valid;
+ *  - an Idempotency-Key is honoured as the keys this very run has used say it must be
+ *    (helpers/idempotency-model.ts): a key seen before replays or refuses, never runs twice;
  * and after each route's runs the table is unchanged outside what valid requests may change.
+ * Generated inputs come from the run's seed (test/support/randomness.ts): a failure prints it.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import fc from "fast-check";
@@ -32,6 +35,7 @@ import {
   webhookCaseArb,
 } from "./helpers/fuzz-requests.ts";
 import { invokeRoute, routeKey, toGatewayEvent } from "./helpers/gateway-event.ts";
+import { IdempotencyModel, type KeyedRequest, type Prediction } from "./helpers/idempotency-model.ts";
 import { type PostIntent, postIntent } from "./helpers/parameter-oracle.ts";
 import { expectConsistent, type Item, itemKey, scanTable } from "./helpers/store-snapshot.ts";
 
@@ -44,6 +48,8 @@ const MIN_INVOCATIONS = Number(process.env.FUZZ_MIN_INVOCATIONS ?? 2_000);
 
 let fuzz: FuzzWorld;
 let own: SeededPhone;
+/** Where the valid key's Idempotency-Keys live: its tenant and own number (the only one that gets that far). */
+let keyScope: string;
 let webhookPhone: SeededPhone;
 let savedCacheTtl: string | undefined;
 /** Which partitions valid requests may change; everything else must stay byte-identical. */
@@ -52,6 +58,8 @@ let mutablePartitions: Set<string>;
 const invocations = new Map<string, number>();
 const outcomes = new Map<string, Map<string, number>>();
 const acceptedRequestIds = new Set<string>();
+/** Shared by every route's runs: POST and DELETE on one number share their keys. */
+const idempotency = new IdempotencyModel();
 let transient5xx = 0;
 let unrouted = 0;
 
@@ -65,6 +73,7 @@ beforeAll(async () => {
   const revoked = await seedTenant();
   await revokeApiKey(revoked.keyId);
   own = await seedPhone(world, tenant);
+  keyScope = `${tenant.tenantId}/${own.phoneNumberId}`;
   const foreign = await seedPhone(world, other);
   webhookPhone = await seedPhone(world, other);
   fuzz = {
@@ -93,7 +102,13 @@ afterAll(() => {
   );
   console.info(
     JSON.stringify({
-      fuzz: { invocations: Object.fromEntries(invocations), unrouted, transient5xx, outcomes: summary },
+      fuzz: {
+        invocations: Object.fromEntries(invocations),
+        unrouted,
+        transient5xx,
+        idempotencyKeysRemembered: idempotency.size,
+        outcomes: summary,
+      },
     }),
   );
 });
@@ -124,7 +139,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 type Expected = { status: number; code: number } | "meta";
 
-/** What the username routes must answer, from the generator's labels (SPEC §2, docs/reliability.md). */
+/** What the username routes must answer, from the generator's labels (docs/spec.md, docs/reliability.md). */
 function expectedUsername(
   c: UsernameCase,
   route: RouteDefinition,
@@ -153,7 +168,7 @@ function isOtherObject(value: unknown): boolean {
   return isObject(value) && typeof value.object === "string" && value.object !== "whatsapp_business_account";
 }
 
-/** SPEC §4's payload shape, as far as the service must check it. */
+/** The webhook payload's shape (docs/spec.md, "The Meta webhook"), as far as the service must check it. */
 function isWebhookPayload(value: unknown): boolean {
   if (!isObject(value) || value.object !== "whatsapp_business_account" || !Array.isArray(value.entry))
     return false;
@@ -247,14 +262,36 @@ async function runUsernameCase(c: UsernameCase): Promise<void> {
     expect(metaCalls, "an invalid request reached Meta").toBe(0);
     return;
   }
-  const keyed = route.method !== "GET" && c.idempotencyKey === "reused";
-  if (answer.headers["idempotent-replayed"] === "true" || (keyed && [409, 422].includes(answer.status))) {
-    count(route, answer.status === 200 ? "replayed" : `${answer.status}/idempotency`);
-    expect(keyed).toBe(true);
+  // GETs ignore the header; a POST or DELETE key is judged by what this run has already sent with it.
+  const key = route.method === "GET" ? undefined : event.headers?.["idempotency-key"];
+  // "The same request" as the service fingerprints it: the method it runs (`method=delete` makes a
+  // POST the DELETE), the version, and only the parameters it forwards.
+  const keyed: KeyedRequest = {
+    method: intent.kind === "delete" ? "DELETE" : route.method,
+    version: event.pathParameters?.version ?? "",
+    ...(intent.kind === "claim"
+      ? { parameters: { username: intent.username, transferAction: intent.transferAction } }
+      : {}),
+  };
+  const prediction: Prediction =
+    key === undefined ? { outcome: "run" } : idempotency.predict(keyScope, key, keyed);
+  if (prediction.outcome === "conflict") {
+    count(route, "422/idempotency");
+    expectGraphError(answer, { status: 422, code: 100 });
     expect(metaCalls).toBe(0);
-    if (answer.status >= 400) expectGraphError(answer, { status: answer.status, code: 100 });
     return;
   }
+  if (prediction.outcome === "replay") {
+    count(route, "replayed");
+    expect(answer.headers["idempotent-replayed"]).toBe("true");
+    expect({ status: answer.status, body: answer.body }).toEqual({
+      status: prediction.status,
+      body: prediction.body,
+    });
+    expect(metaCalls).toBe(0);
+    return;
+  }
+  expect(answer.headers["idempotent-replayed"]).toBeUndefined();
   if (answer.status >= 500) {
     count(route, `${answer.status}/transient`);
     return;
@@ -262,6 +299,7 @@ async function runUsernameCase(c: UsernameCase): Promise<void> {
   // A valid request: Meta was asked exactly once and its answer came back.
   expect(metaCalls).toBe(1);
   acceptedRequestIds.add(event.requestContext.requestId);
+  if (key !== undefined) idempotency.answered(keyScope, key, keyed, answer.status, answer.body);
   if (answer.status >= 200 && answer.status < 300) {
     count(route, "2xx");
     expect(DOCUMENTED_SUCCESS[edgeKey]?.(answer.json), answer.body).toBe(true);

@@ -13,6 +13,7 @@ import type { WebhookDelivery } from "../../dev/meta-sandbox/index.ts";
 import { mapWithConcurrency } from "../../functions/core/concurrency.ts";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { type Answer, apiEvent, invoke, lambdaContext } from "../support/lambda.ts";
+import { shuffled } from "../support/randomness.ts";
 import { type Operation, USERNAME_ROUTES } from "../support/username-client.ts";
 import { APP_SECRET, configureWebhookSecrets, startWebhookReceiver } from "../support/webhook-client.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
@@ -151,8 +152,7 @@ async function webhook(op: Extract<Op, { kind: "approve" | "revoke" | "stale" }>
         status: "reserved",
         username: `stale_${id.slice(-6)}`,
       };
-      await world.sandbox.deliverRaw([stale, stale, { ...stale, time: stale.time - 1 }], {
-        shuffle: true,
+      await world.sandbox.deliverRaw(shuffled([stale, stale, { ...stale, time: stale.time - 1 }]), {
         concurrent: true,
       });
     }

@@ -1,5 +1,5 @@
 /**
- * An independent statement of SPEC §2's username format, for checking the service's validator
+ * An independent statement of docs/spec.md, "Username format", for checking the service's validator
  * against. Written without regular expressions or the service's rule functions, character by
  * character; only the list of domain suffixes is shared (it is data, and open-ended by design).
  * Length counts UTF-16 code units, as JavaScript strings do; any name where that differs from

@@ -32,7 +32,7 @@ function details(text: string) {
   return { messaging_product: "whatsapp" as const, details: text };
 }
 
-/** Every error this service produces itself, in one place (SPEC §2 error table). */
+/** Every error this service produces itself, in one place (docs/spec.md, "Errors"). */
 export const graphErrors = {
   invalidParameter: (message: string, detail?: string) =>
     new GraphError(400, {

@@ -1,4 +1,4 @@
-/** The username state of one phone number, as SPEC §3 records it. */
+/** The username state of one phone number, as docs/spec.md, "Recorded state", defines it. */
 
 /**
  * What changed a number's state: `api` (an answer of Meta to a call through the proxy),

@@ -1,5 +1,5 @@
 /**
- * The four username operations (docs/spec.md): find the caller's phone number, call Meta with
+ * The four username operations (docs/spec.md, "The username API", "Recorded state"): find the caller's phone number, call Meta with
  * its token, record what Meta's answer means for the stored state. A Meta refusal changes nothing.
  *
  * POST and DELETE change the number at Meta, so they run under the number's intent

@@ -1,5 +1,5 @@
 /**
- * Meta's business username format (SPEC §2), checked locally so a bad name never reaches
+ * Meta's business username format (docs/spec.md, "Username format"), checked locally so a bad name never reaches
  * Meta. Each rule has a name, and the first rule a candidate breaks is reported.
  */
 

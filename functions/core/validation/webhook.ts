@@ -1,5 +1,5 @@
 /**
- * Meta's webhook payloads (SPEC §4). Loose objects throughout: Meta adds properties without
+ * Meta's webhook payloads (docs/spec.md, "Deliveries"). Loose objects throughout: Meta adds properties without
  * notice (`context: "revoked"` was one), and an unknown property must never fail a delivery.
  */
 import * as z from "zod/mini";

@@ -1,5 +1,5 @@
 /**
- * Applies one webhook delivery's `business_username_updates` (SPEC §4).
+ * Applies one webhook delivery's `business_username_updates` (docs/spec.md, "Deliveries").
  *  - Entries are checked one by one: a malformed entry (or change) is logged and skipped, the
  *    valid ones are applied.
  *  - Changes are grouped per phone number and applied in event-time order.

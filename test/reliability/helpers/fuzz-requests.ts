@@ -1,7 +1,9 @@
 /**
  * Generated raw HTTP requests for the fuzz test, each with labels that say what the service
  * must answer, decided independently of the service's code (the username rules by the oracle of
- * test/support/username-oracle.ts, the rest by the SPEC's rules restated here).
+ * test/support/username-oracle.ts, the rest by docs/spec.md's rules restated here). Labels say
+ * what a request is on its own; what a key means after the run has used it is the oracle's
+ * business (helpers/idempotency-model.ts): "valid" keys are short and do recur.
  */
 import fc from "fast-check";
 import { signWebhookBody } from "../../../dev/meta-sandbox/index.ts";
