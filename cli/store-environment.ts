@@ -7,7 +7,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { Resource } from "sst";
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME, DEV_ENCRYPTION_KEY_FILE } from "../dev/local-defaults.ts";
+import {
+  DEFAULT_DYNAMODB_PORT,
+  DEFAULT_SANDBOX_PORT,
+  DEFAULT_TABLE_NAME,
+  DEV_ENCRYPTION_KEY_FILE,
+} from "../dev/local-defaults.ts";
 import { config } from "../functions/core/config.ts";
 import { createDocumentClient, setDynamoClient } from "../functions/core/store/client.ts";
 import { CommandFailure } from "./errors.ts";
@@ -33,6 +38,10 @@ function applyLocalDefaults(): void {
     process.env.DYNAMODB_ENDPOINT = `http://127.0.0.1:${port}`;
   }
   if (unset("TABLE_NAME")) process.env.TABLE_NAME = DEFAULT_TABLE_NAME;
+  // `phone sync` reads Meta: locally, the sandbox npm start runs.
+  if (unset("META_GRAPH_URL")) {
+    process.env.META_GRAPH_URL = `http://127.0.0.1:${process.env.META_SANDBOX_PORT || DEFAULT_SANDBOX_PORT}`;
+  }
   // Only the commands that store a token need the key; without the file they fail with a hint.
   if (unset("TOKEN_ENCRYPTION_KEY") && existsSync(DEV_ENCRYPTION_KEY_FILE)) {
     process.env.TOKEN_ENCRYPTION_KEY = readFileSync(DEV_ENCRYPTION_KEY_FILE, "utf8").trim();

@@ -2,13 +2,17 @@
 import { UsageError } from "./errors.ts";
 
 const ID_DIGITS = /^\d{1,20}$/;
+/** Meta's ids have no leading zero: `0200…` and `200…` would otherwise be two records of one id. */
+const META_ID = /^[1-9]\d{0,19}$/;
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Formatting people type in phone numbers: `+1 (555) 078-3881`. */
 const PHONE_FORMATTING = /[\s+().-]/g;
 
-/** A Meta id (phone number, WABA, business portfolio): 1 to 20 digits. */
+/** A Meta id (phone number, WABA, business portfolio): 1 to 20 digits, no leading zero. */
 export function metaId(value: string, what: string, command: string): string {
-  if (!ID_DIGITS.test(value)) throw new UsageError(`${what} must be 1 to 20 digits, got '${value}'`, command);
+  if (!META_ID.test(value)) {
+    throw new UsageError(`${what} must be 1 to 20 digits without a leading zero, got '${value}'`, command);
+  }
   return value;
 }
 

@@ -12,7 +12,9 @@ export interface FunctionSizing {
 }
 
 export const FUNCTION_SIZING: Record<RouteDefinition["audience"], FunctionSizing> = {
-  api: { memory: "1024 MB", timeout: "15 seconds" },
+  // Room for a POST or DELETE to wait its turn on a busy number (up to the deadline less 5 s for
+  // Meta) before its Graph call, and still under API Gateway's 30 s integration cap.
+  api: { memory: "1024 MB", timeout: "25 seconds" },
   // No upstream call; up to 1000 changes per delivery. Typical answers take milliseconds.
   meta: { memory: "1024 MB", timeout: "20 seconds" },
 };

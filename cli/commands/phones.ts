@@ -179,8 +179,8 @@ export const phoneCommands: Command[] = [
     name: "phone reencrypt-tokens",
     summary: "Re-seal every stored Meta token under the current encryption key (key rotation)",
     description:
-      "Step two of rotating TokenEncryptionKey (docs/deploy.md): with the old key as TOKEN_ENCRYPTION_KEY_PREVIOUS\n" +
-      "(TokenEncryptionKeyPrevious in AWS) and the new one as the current key, re-seals every token not yet\n" +
+      "Step two of rotating TokenEncryptionKey (docs/deploy.md): with the old key as TOKEN_ENCRYPTION_KEY_PREVIOUS " +
+      "(TokenEncryptionKeyPrevious in AWS) and the new one as the current key, re-seals every token not yet " +
       "under the current key. Safe to run again. Exits 1 if a token opens under neither key.",
     async run() {
       const report = await reencryptAllTokens();
@@ -200,10 +200,11 @@ export const phoneCommands: Command[] = [
     summary:
       "Read the username state from Meta and record it where the stored state differs (source reconcile)",
     description:
-      "Repairs drift: for one number, or every number with --all, reads Meta's GET username with the number's\n" +
-      "token and records the answer with source 'reconcile' when it differs from the stored state (each\n" +
-      "difference is logged as DriftDetected). Waits for a POST or DELETE in flight on the number. Calls Meta\n" +
-      "at most --rate times a second (default META_SYNC_RATE_PER_SECOND, 5); --all shows progress on stderr.",
+      "Repairs drift: for one number, or every number with --all, reads Meta's GET username with the number's " +
+      "token and records the answer with source 'reconcile' when it differs from the stored state (each " +
+      "difference is logged as DriftDetected). Waits for a POST or DELETE in flight on the number. Calls Meta " +
+      "at most --rate times a second (default META_SYNC_RATE_PER_SECOND, 5); --all shows progress on stderr. " +
+      "Locally Meta is the sandbox npm start runs (META_GRAPH_URL, else port META_SANDBOX_PORT, 4000).",
     arguments: [{ ...PHONE_ARGUMENT[0], optional: true }],
     flags: { all: { description: "every phone number of every tenant" } },
     options: { rate: { valueName: "per-second", description: "calls to Meta per second at most (--all)" } },
@@ -241,6 +242,7 @@ export const phoneCommands: Command[] = [
         phones: ids.length,
         recorded: count("recorded"),
         confirmed: count("confirmed"),
+        kept: count("kept"),
         failed: outcomes
           .filter((o) => o.result === "failed" || o.result === "busy")
           .map((o) => o.phoneNumberId),
@@ -266,5 +268,11 @@ function syncLine(outcome: ReconcileOutcome): string {
     );
   }
   if (result === "confirmed") return `${phoneNumberId}: matches Meta`;
+  if (result === "kept" && drift) {
+    return (
+      `${phoneNumberId}: Meta says ${describeUsername(drift.actual.username, drift.actual.status)}, but the ` +
+      `record (${describeUsername(drift.recorded.username, drift.recorded.status)}) is dated after that answer: kept; sync again in a moment`
+    );
+  }
   return `${phoneNumberId}: ${result}${outcome.reason ? ` (${outcome.reason})` : ""}`;
 }

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildWebhookPayload } from "../../dev/meta-sandbox/index.ts";
 import { registerPhone } from "../../functions/core/admin/admin.ts";
 import { mapWithConcurrency } from "../../functions/core/concurrency.ts";
+import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { getIntent } from "../../functions/core/store/intents.ts";
 import { getPhones, MetaNumberTakenError } from "../../functions/core/store/phones.ts";
 import { expectConsistent } from "../reliability/helpers/store-snapshot.ts";
@@ -151,6 +152,28 @@ describe("one order for every change to a name", () => {
     expect((await claim).status).toBe(200);
     expect((await storedState(phone.phoneNumberId)).phone).toMatchObject({ username: other });
     expect(await getIntent(phone.phoneNumberId)).toMatchObject({ unresolved: true });
+  });
+
+  it("a webhook of the same second as an answer, naming another username, leaves the number to the reconciler", async () => {
+    const tenant = await seedTenant();
+    const phone = await seedPhone(world, tenant);
+    const claimed = name("claimed");
+    const claim = await callUsernameApi("claim", phone.phoneNumberId, {
+      apiKey: tenant.apiKey,
+      body: { username: claimed },
+    });
+    expect(claim.status).toBe(200);
+    const { phone: record } = await storedState(phone.phoneNumberId);
+    // Meta's late webhook for a deletion of that same second: which came last is unknown.
+    const second = Math.floor((record?.stateSentAt ?? 0) / 1000);
+    expect((await postEvents([webhookEvent(phone, second, "deleted")])).json).toMatchObject({ applied: 1 });
+    expect(await getIntent(phone.phoneNumberId)).toMatchObject({ unresolved: true });
+    // The reconciler reads Meta, which holds the claimed name.
+    await runReconciler({ deadline: Date.now() + 60_000 });
+    expect((await storedState(phone.phoneNumberId)).phone).toMatchObject({
+      username: claimed,
+      source: "reconcile",
+    });
   });
 
   it("an entry without time applies once: its replay after a newer change changes nothing", async () => {

@@ -159,24 +159,54 @@ describe("a delivery of many numbers", () => {
 });
 
 describe("the as-of time never moves back", () => {
-  it("an API answer older than a webhook's event never regresses it, and a redelivery stays a duplicate", async () => {
+  it("an event dated after its own delivery (Meta's clock ahead) applies once and dates nothing: a later answer applies", async () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant);
-    // Meta's event is later than the API change that follows (by Meta's clock).
     const future = Math.floor(Date.now() / 1000) + 3_600;
-    const approved = name();
-    const approval = webhookEvent(phone, future, "approved", approved);
+    const approval = webhookEvent(phone, future, "approved", name());
     expect((await postEvents([approval])).json).toMatchObject({ applied: 1 });
+    const afterWebhook = await storedState(phone.phoneNumberId);
+    expect(afterWebhook.phone?.stateEpoch ?? 0).toBeLessThan(future);
 
+    // A claim a moment later is newer than the event as received: it is recorded.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const claimed = name();
     const claim = await callUsernameApi("claim", phone.phoneNumberId, {
+      apiKey: tenant.apiKey,
+      body: { username: claimed },
+    });
+    expect(claim.status).toBe(200);
+    expect((await storedState(phone.phoneNumberId)).phone).toMatchObject({
+      source: "api",
+      username: claimed,
+    });
+
+    // Its redelivery is the same event (its content), whenever it comes: a duplicate.
+    expect((await postEvents([approval])).json).toMatchObject({ applied: 0, duplicate: 1 });
+    expect((await storedState(phone.phoneNumberId)).history).toHaveLength(2);
+  });
+
+  it("an API answer older than a webhook's event never regresses it", async () => {
+    const tenant = await seedTenant();
+    const phone = await seedPhone(world, tenant);
+    const approved = name();
+    // Meta's approval while the claim is in flight (slow Meta): the approval is the newer event.
+    world.sandbox.injectFault({ mode: "slow", delayMs: 1_500, path: phone.phoneNumberId });
+    const claim = callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
       body: { username: name() },
     });
-    expect(claim.status).toBe(200);
-    const afterClaim = await storedState(phone.phoneNumberId);
-    expect(afterClaim.phone).toMatchObject({ source: "webhook", username: approved, stateEpoch: future });
-
-    expect((await postEvents([approval])).json).toMatchObject({ applied: 0 });
-    expect((await storedState(phone.phoneNumberId)).history).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(
+      (await postEvents([webhookEvent(phone, Math.floor(Date.now() / 1000), "approved", approved)])).json,
+    ).toMatchObject({
+      applied: 1,
+    });
+    expect((await claim).status).toBe(200);
+    // Recorded after the claim's answer? Then the webhook (dated after the answer arrived) is newer.
+    expect((await storedState(phone.phoneNumberId)).phone).toMatchObject({
+      username: approved,
+      source: "webhook",
+    });
   });
 });

@@ -293,3 +293,47 @@ describe("drift repair", () => {
     expect(second.swept).toBe(0);
   });
 });
+
+describe("a line left by callers that died waiting (the process was killed)", () => {
+  it("is not stuck: turns whose callers' waits have ended are given up at once", async () => {
+    const who = await owner();
+    const id = who.phone.phoneNumberId;
+    const { dynamo } = await import("../../functions/core/store/client.ts");
+    const { UpdateCommand } = await import("@aws-sdk/lib-dynamodb");
+    const { keys } = await import("../../functions/core/store/keys.ts");
+    const past = Date.now() - 1_000;
+    // Ticket 1's turn ended; tickets 2–4 were waiting when the process died, their waits now over.
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: keys.intentQueue(id),
+        UpdateExpression: "SET nextTicket = :four, waiting = :waiting, #type = :type",
+        ExpressionAttributeNames: { "#type": "type" },
+        ExpressionAttributeValues: {
+          ":four": 4,
+          ":waiting": { "2": past, "3": past, "4": past },
+          ":type": "intentQueue",
+        },
+      }),
+    );
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: keys.intent(id),
+        UpdateExpression: "SET lastTicket = :one, phoneNumberId = :id, #type = :type",
+        ExpressionAttributeNames: { "#type": "type" },
+        ExpressionAttributeValues: { ":one": 1, ":id": id, ":type": "intent" },
+      }),
+    );
+    const started = Date.now();
+    const claim = await callUsernameApi("claim", id, {
+      apiKey: who.tenant.apiKey,
+      body: { username: uniqueName() },
+    });
+    expect(claim.status).toBe(200);
+    // Far less than the 5 s a turn nobody announced would take to give up.
+    expect(Date.now() - started).toBeLessThan(4_000);
+    const intent = await getIntent(id);
+    expect(intent?.lastTicket).toBe(5);
+  });
+});

@@ -29,8 +29,10 @@ import { usernameResponseSchema } from "../validation/username-request.ts";
 export type ReconcileResult =
   /** Meta's state recorded (it differed from the record). */
   | "recorded"
-  /** The record already says what Meta says (or something newer). */
+  /** The record already says what Meta says. */
   | "confirmed"
+  /** The record differs from Meta's answer but is dated after it (a webhook of that moment): kept. */
+  | "kept"
   /** Another change to the number is running: looked at again later. */
   | "busy"
   /** Meta could not be read: the number stays due, with backoff. */
@@ -128,6 +130,7 @@ export async function reconcileNumber(
     source: "reconcile",
     requestId: owner,
     current: phone,
+    readBeforeSent: phone,
     observation: { kind: "read", sentAt, receivedAt: Date.now() },
     lease,
     decide: () => ({ state: actual }),
@@ -147,7 +150,7 @@ export async function reconcileNumber(
   }
   return {
     phoneNumberId,
-    result: outcome.applied ? "recorded" : "confirmed",
+    result: outcome.applied ? "recorded" : drift ? "kept" : "confirmed",
     ...(drift ? { drift } : {}),
   };
 }

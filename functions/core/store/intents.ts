@@ -4,8 +4,9 @@
  * (docs/reliability.md, "No change lost after Meta acted"). Two items per number:
  *
  *  - the line (`PHONE#<id>` / `QUEUE`): a caller takes a ticket (`ADD nextTicket 1`); a caller
- *    that gives up waiting (or fails) puts its ticket in `abandoned`. Only plain updates touch
- *    it, so callers joining the line never conflict with a state transaction.
+ *    that must wait says until when (`waiting.<ticket>` = its wait's end); a caller that gives up
+ *    (or fails) puts its ticket in `abandoned`. Only plain updates touch it, so callers joining
+ *    the line never conflict with a state transaction.
  *  - the intent (`PHONE#<id>` / `INTENT`): the lease of the caller whose turn it is (`leaseOwner`,
  *    `leaseUntil` = the end of its invocation, the operation and since when), and `lastTicket`,
  *    the last ticket whose turn is over. Claiming the lease is conditional on no lease and on the
@@ -22,8 +23,9 @@
  * number) lists what the reconciler must look at: a held lease when it ends (its holder is then
  * surely gone), an unresolved number at once (later after failed attempts).
  *
- * A turn a waiter has seen unclaimed for ABANDONED_TURN_MS is given up on (its caller died
- * waiting). A lease whose holder died is taken over when it ends; the number is then unresolved.
+ * A turn whose caller's wait has ended (it died waiting, e.g. the process was killed) is given up
+ * on at once; a turn whose caller never said how long it waits, once a waiter has seen it unclaimed
+ * for ABANDONED_TURN_MS. A lease whose holder died is taken over when it ends; the number is then unresolved.
  */
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo, tableName } from "./client.ts";
@@ -49,6 +51,8 @@ interface QueueItem {
   nextTicket: number;
   /** Tickets whose callers gave up waiting (or were given up on). */
   abandoned?: Set<number>;
+  /** Ticket → epoch ms its caller waits until (set by callers that have to wait). */
+  waiting?: Record<string, number>;
 }
 
 /** The number's intent: the lease in force, if any, and whether an outcome is unknown. */
@@ -124,9 +128,9 @@ async function takeTicket(phoneNumberId: string): Promise<number> {
     new UpdateCommand({
       TableName: tableName(),
       Key: keys.intentQueue(phoneNumberId),
-      UpdateExpression: "SET #type = :type ADD nextTicket :one",
+      UpdateExpression: "SET #type = :type, waiting = if_not_exists(waiting, :none) ADD nextTicket :one",
       ExpressionAttributeNames: { "#type": "type" },
-      ExpressionAttributeValues: { ":type": "intentQueue", ":one": 1 },
+      ExpressionAttributeValues: { ":type": "intentQueue", ":one": 1, ":none": {} },
       ReturnValues: "UPDATED_NEW",
     }),
   );
@@ -218,20 +222,68 @@ async function takeOverDeadLease(intent: IntentItem, now: number): Promise<void>
   });
 }
 
-/** A ticket leaves the line (its caller gave up, or never came): its turn is skipped. Best effort. */
-async function abandonTicket(phoneNumberId: string, ticket: number): Promise<void> {
+/** A caller that has to wait says until when, so a turn it will never take is given up on at once. */
+async function sayWaiting(phoneNumberId: string, ticket: number, until: number): Promise<void> {
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.intentQueue(phoneNumberId),
+      UpdateExpression: "SET waiting.#ticket = :until",
+      ExpressionAttributeNames: { "#ticket": String(ticket) },
+      ExpressionAttributeValues: { ":until": until },
+    }),
+  );
+}
+
+/** Its turn taken or given up, a ticket's `waiting` entry goes. Best effort: a stale entry is never read. */
+async function stopWaiting(phoneNumberId: string, tickets: readonly number[]): Promise<void> {
+  if (tickets.length === 0) return;
+  await dynamo()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.intentQueue(phoneNumberId),
+        UpdateExpression: `REMOVE ${tickets.map((_, i) => `waiting.#t${i}`).join(", ")}`,
+        ExpressionAttributeNames: Object.fromEntries(tickets.map((t, i) => [`#t${i}`, String(t)])),
+      }),
+    )
+    .catch(() => undefined);
+}
+
+/** Tickets leave the line (their callers gave up, or never came): their turns are skipped. Best effort. */
+async function abandonTickets(phoneNumberId: string, tickets: readonly number[]): Promise<void> {
   try {
     await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.intentQueue(phoneNumberId),
-        UpdateExpression: "ADD abandoned :ticket",
-        ExpressionAttributeValues: { ":ticket": new Set([ticket]) },
+        UpdateExpression: `ADD abandoned :tickets${tickets.length ? ` REMOVE ${tickets.map((_, i) => `waiting.#t${i}`).join(", ")}` : ""}`,
+        ExpressionAttributeNames: Object.fromEntries(tickets.map((t, i) => [`#t${i}`, String(t)])),
+        ExpressionAttributeValues: { ":tickets": new Set(tickets) },
       }),
     );
   } catch {
-    // The turn is then given up on after ABANDONED_TURN_MS.
+    // The turns are then given up on after ABANDONED_TURN_MS.
   }
+}
+
+function abandonTicket(phoneNumberId: string, ticket: number): Promise<void> {
+  return abandonTickets(phoneNumberId, [ticket]);
+}
+
+/**
+ * The tickets from `turn` up to (not including) `ticket` whose callers' waits have ended: they
+ * will never take their turn. Stops at the first one that may still come.
+ */
+function deadTurns(queue: QueueItem, turn: number, ticket: number, now: number): number[] {
+  const dead: number[] = [];
+  for (let t = turn; t < ticket; t++) {
+    if (queue.abandoned?.has(t)) continue;
+    const until = queue.waiting?.[String(t)];
+    if (until === undefined || until >= now) break;
+    dead.push(t);
+  }
+  return dead;
 }
 
 /** Whose turn it is: the first ticket after the last one over that was not abandoned. */
@@ -261,6 +313,11 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
     const first = Date.now();
     const optimistic = await claimTurn(request, ticket, ticket > 1 ? ticket - 1 : undefined, first);
     if (optimistic) return lease(optimistic, first);
+    await sayWaiting(phoneNumberId, ticket, request.waitUntil);
+    const claimedAfterWaiting = (item: IntentItem, at: number) => {
+      void stopWaiting(phoneNumberId, [ticket]);
+      return lease(item, at);
+    };
     // A turn before ours that we have seen unclaimed since `unclaimedSince`.
     let unclaimed: number | undefined;
     let unclaimedSince = 0;
@@ -284,16 +341,21 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
         ) {
           // Next in line: claim as soon as the holder's turn is over, without reading in between.
           const claimed = await claimWhenOver(request, ticket, intent);
-          if (claimed) return lease(claimed.item, claimed.at);
+          if (claimed) return claimedAfterWaiting(claimed.item, claimed.at);
           continue;
         }
       } else if (turn > ticket) {
         // Our turn was given up on while we slept: join the line again.
         ticket = await takeTicket(phoneNumberId);
+        await sayWaiting(phoneNumberId, ticket, request.waitUntil);
         continue;
       } else if (turn === ticket) {
         const claimed = await claimTurn(request, ticket, intent?.lastTicket, now);
-        if (claimed) return lease(claimed, now);
+        if (claimed) return claimedAfterWaiting(claimed, now);
+        continue;
+      } else if (deadTurns(queue, turn, ticket, now).length > 0) {
+        // Callers before us whose waits are over (they died waiting): their turns go at once.
+        await abandonTickets(phoneNumberId, deadTurns(queue, turn, ticket, now));
         continue;
       } else if (now - unclaimedSince > ABANDONED_TURN_MS) {
         // Nobody came for a turn before ours all this time: its caller died waiting.
@@ -316,8 +378,8 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
 /**
  * The caller right after the lease holder claims as soon as the holder's turn is over, without
  * reading in between (a failed conditional update costs what a read does, and a success needs no
- * read first): every few ms at first, less often the longer the turn lasts (a tenth of it so far,
- * 5 to 100 ms). Gives up when the holder's lease runs out (then it is taken over) or the caller's
+ * read first): back to back while the turn is within twice the last one's length, then less often
+ * (a tenth of the time held so far, up to 100 ms). Gives up when the holder's lease runs out (then it is taken over) or the caller's
  * wait ends. Nobody else can claim after the holder: the tickets between were given up.
  */
 async function claimWhenOver(
@@ -330,7 +392,10 @@ async function claimWhenOver(
   for (;;) {
     const now = Date.now();
     if (now >= until) return undefined;
-    const pause = Math.min(100, Math.max(5, (now - since) / 10)) * (0.75 + Math.random() * 0.5);
+    // Right after the turn's expected length, try back to back (each try is one round trip);
+    // a turn that lasts longer (Meta slow) is tried less often.
+    const held = now - since;
+    const pause = held < 2 * (holder.lastTurnMs ?? DEFAULT_TURN_MS) ? 1 : Math.min(100, held / 10);
     await sleep(Math.min(pause, until - now));
     const at = Date.now();
     const item = await claimTurn(request, ticket, holder.ticket, at);
@@ -401,6 +466,32 @@ export function endLeaseUpdate(lease: Lease, end: LeaseEnd, now = Date.now(), re
 export async function releaseLease(lease: Lease, end: LeaseEnd, retryAt?: number): Promise<boolean> {
   const { TableName: _, ...input } = endLeaseUpdate(lease, end, Date.now(), retryAt);
   return conditionalUpdate(input);
+}
+
+/**
+ * The number's record may be behind Meta (a webhook and an answer of the same moment disagree):
+ * the reconciler looks at once. A lease in force keeps it; ending it as `resolved` (a newer,
+ * complete answer) settles the question too.
+ */
+export async function markUnresolved(phoneNumberId: string, now = Date.now()): Promise<void> {
+  await dynamo().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.intent(phoneNumberId),
+      UpdateExpression:
+        "SET #type = :type, phoneNumberId = :id, unresolved = :true, " +
+        "unresolvedSince = if_not_exists(unresolvedSince, :now), gsi3pk = :due, gsi3sk = :dueKey",
+      ExpressionAttributeNames: { "#type": "type" },
+      ExpressionAttributeValues: {
+        ":type": "intent",
+        ":id": phoneNumberId,
+        ":true": true,
+        ":now": now,
+        ":due": DUE_PARTITION,
+        ":dueKey": dueKey(now, phoneNumberId),
+      },
+    }),
+  );
 }
 
 /** The numbers the reconciler must look at now: unresolved ones and ended leases, oldest first. */

@@ -119,10 +119,9 @@ export async function applyWebhookChanges(
     }
   });
   const oneByOne = plans.filter((plan) => plan.oneByOne && !failures.has(plan));
-  const settled = await mapWithConcurrency(oneByOne, PARALLEL_TRANSACTIONS, (plan) => {
-    if (tooLate()) return Promise.reject(new DeferredError("the deadline is too near to start this number"));
-    return applyOneByOne(plan);
-  });
+  const settled = await mapWithConcurrency(oneByOne, PARALLEL_TRANSACTIONS, (plan) =>
+    applyOneByOne(plan, tooLate),
+  );
 
   return plans.map((plan): PromiseSettledResult<ChangeOutcome[]> => {
     if (failures.has(plan)) return { status: "rejected", reason: failures.get(plan) };
@@ -369,12 +368,17 @@ async function commit(members: readonly Plan[]): Promise<void> {
 }
 
 /** The one-change path for one number's changes, in order (transfers and other rare cases). */
-async function applyOneByOne(plan: Plan): Promise<ChangeOutcome[]> {
+async function applyOneByOne(plan: Plan, tooLate: () => boolean): Promise<ChangeOutcome[]> {
   let current: PhoneRecord | undefined = plan.base;
   const outcomes: ChangeOutcome[] = [];
   for (const [i, change] of plan.changes.entries()) {
     if (plan.duplicates.has(i)) {
       outcomes.push({ applied: false, reason: "duplicate", ...(current ? { phone: current } : {}) });
+      continue;
+    }
+    // Each change is its own transaction here: none starts too close to the deadline.
+    if (tooLate()) {
+      outcomes.push({ applied: false, reason: "deferred", ...(current ? { phone: current } : {}) });
       continue;
     }
     const outcome = await applyUsernameChange({ ...change, ...(current ? { current } : {}) });

@@ -71,6 +71,11 @@ export interface ChangeRequest {
   webhookEvent?: WebhookEventId;
   /** Answers of Meta (API, reconciler): when Meta made the change, for the ordering rule. */
   observation?: Observation;
+  /**
+   * The record as read before the call to Meta was sent: while it is still the record, the
+   * answer is surely newer than everything in it.
+   */
+  readBeforeSent?: PhoneRecord;
   /** The lease of the call whose answer this is: ended by this change, in its transaction. */
   lease?: Lease;
   /**
@@ -98,9 +103,19 @@ export type ChangeOutcome =
        * such number; `stale`: older than the record (or than the record of the number holding
        * the name); `superseded`: an answer of Meta the record is already as new as;
        * `unresolved`: an answer whose order against the record is unknown (the reconciler reads
-       * Meta); `busy`: another caller holds the number's lease (only with `onlyWhenFree`).
+       * Meta); `busy`: another caller holds the number's lease (only with `onlyWhenFree`);
+       * `deferred`: not attempted, the caller's deadline was too near (a webhook's redelivery
+       * applies it).
        */
-      reason: "unchanged" | "duplicate" | "missing" | "stale" | "superseded" | "unresolved" | "busy";
+      reason:
+        | "unchanged"
+        | "duplicate"
+        | "missing"
+        | "stale"
+        | "superseded"
+        | "unresolved"
+        | "busy"
+        | "deferred";
       phone?: PhoneRecord;
     };
 
@@ -125,7 +140,9 @@ export async function applyUsernameChange(request: ChangeRequest): Promise<Chang
     if (!current) return finish({ applied: false, reason: "missing" }, "unchanged");
     const decision = request.decide(current);
     if (!decision) return finish({ applied: false, reason: "unchanged", phone: current }, "resolved");
-    if (observation) {
+    // Everything in the record read before the call was sent happened before Meta answered it:
+    // the answer is newer. Only a record written meanwhile is judged by the ordering rule.
+    if (observation && current.version !== request.readBeforeSent?.version) {
       const verdict = judgeAnswer(observation, decision.state, current);
       if (verdict !== "apply") {
         return finish(

@@ -131,27 +131,48 @@ async function changeThroughMeta(
     await settleLease(() => releaseLease(lease, end), phone);
     return answer;
   }
-  try {
-    const outcome = await applyUsernameChange({
+  const recording = applyUsernameChange({
+    phoneNumberId: phone.phoneNumberId,
+    source: "api",
+    requestId: request.requestId,
+    current: phone,
+    readBeforeSent: phone,
+    observation,
+    lease,
+    decide: () => ({ state: meant.state }),
+  }).then(
+    (outcome) => logOutcome(phone, outcome, meant.state),
+    async (error: unknown) => {
+      // Meta acted; the answer goes back all the same. The intent stays unresolved (or its lease
+      // ends with the invocation), and the reconciler records Meta's truth within minutes.
+      logger.error("Meta acted but the state write failed: left to the reconciler", {
+        phoneNumberId: phone.phoneNumberId,
+        errorName: (error as Error)?.name,
+      });
+      await settleLease(() => releaseLease(lease, "unresolved"), phone);
+    },
+  );
+  // Meta's answer goes back before the invocation's end even if the store hangs: the write (and
+  // its lease) are then left to end with the invocation, and the reconciler records Meta's state.
+  if (!(await settlesBefore(recording, request.deadline))) {
+    logger.error("state write still running at the deadline: left to the reconciler", {
       phoneNumberId: phone.phoneNumberId,
-      source: "api",
-      requestId: request.requestId,
-      current: phone,
-      observation,
-      lease,
-      decide: () => ({ state: meant.state }),
     });
-    logOutcome(phone, outcome, meant.state);
-  } catch (error) {
-    // Meta acted; the answer goes back all the same. The intent stays unresolved (or its lease
-    // ends with the invocation), and the reconciler records Meta's truth within minutes.
-    logger.error("Meta acted but the state write failed: left to the reconciler", {
-      phoneNumberId: phone.phoneNumberId,
-      errorName: (error as Error)?.name,
-    });
-    await settleLease(() => releaseLease(lease, "unresolved"), phone);
   }
   return answer;
+}
+
+/** Whether `work` settles before epoch ms `deadline`; it goes on either way. */
+async function settlesBefore(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Ending a lease never fails the request: if it cannot be ended, it lapses with the invocation. */
@@ -192,6 +213,7 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
       source: "api",
       requestId: request.requestId,
       current: phone,
+      readBeforeSent: phone,
       observation: { kind: "read", sentAt, receivedAt: Date.now() },
       onlyWhenFree: true,
       decide: () => ({ state }),

@@ -18,10 +18,17 @@
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
+import { markUnresolved } from "../store/intents.ts";
 import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
 import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
 import type { ChangeRequest, Decision } from "../store/username-changes.ts";
-import { webhookMayApply } from "../usernames/ordering.ts";
+import {
+  compareWindows,
+  recordedWindow,
+  sameUsername,
+  secondWindow,
+  webhookMayApply,
+} from "../usernames/ordering.ts";
 import type { UsernameState } from "../usernames/state.ts";
 import {
   USERNAME_UPDATE_FIELDS,
@@ -89,17 +96,31 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
         ignored++;
         continue;
       }
+      const time = entry.data.time;
+      // An event cannot be later than its own delivery: Meta's clock is ahead of ours and the
+      // event cannot be ordered against our answers. It is taken as an entry without time: it
+      // applies once (its content is its identity) and dates nothing.
+      const skewed = time !== undefined && time > receivedAt + FUTURE_TOLERANCE_SECONDS;
+      if (skewed) {
+        logger.warn("webhook entry dated in the future: applied once, dating nothing", {
+          wabaId: entry.data.id,
+          aheadSeconds: time - receivedAt,
+        });
+      }
       updates.push({
         wabaId: entry.data.id,
         displayDigits: digitsOnly(value.data.display_phone_number),
-        time: entry.data.time ?? receivedAt,
-        untimed: entry.data.time === undefined,
+        time: time === undefined || skewed ? receivedAt : time,
+        untimed: time === undefined || skewed,
         value: value.data,
       });
     }
   }
   return { updates, ignored, changes, malformed };
 }
+
+/** How far Meta's clock may run ahead of ours before an entry's time is not trusted (seconds). */
+const FUTURE_TOLERANCE_SECONDS = 5;
 
 /** Time kept free after the last round may start: a round's writes take milliseconds, rarely a second. */
 const MIN_ROUND_RESERVE_MS = 1_500;
@@ -161,9 +182,18 @@ export async function applyUsernameUpdates(
         logger.error("webhook change not stored", { errorName: (result.reason as Error)?.name });
         continue;
       }
-      const { changes } = numbers[n] as (typeof numbers)[number];
+      const { phone, changes } = numbers[n] as (typeof numbers)[number];
+      if (result.value.some((outcome, i) => outcome.applied && changes[i]?.ambiguous)) {
+        await markUnresolved(phone.phoneNumberId).catch((error: Error) =>
+          logger.warn("number not marked for the reconciler", {
+            phoneNumberId: phone.phoneNumberId,
+            errorName: error.name,
+          }),
+        );
+      }
       for (const [i, outcome] of result.value.entries()) {
         if (outcome.applied) summary.applied++;
+        else if (outcome.reason === "deferred") summary.deferred++;
         else if (outcome.reason === "duplicate") summary.duplicate++;
         else if (outcome.reason === "stale" || changes[i]?.stale) summary.stale++;
         else summary.unchanged++;
@@ -211,11 +241,16 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
   }));
 }
 
-/** One update as a state change; `stale` tells, after deciding, whether it was older than the record. */
+/**
+ * One update as a state change. After deciding: `stale`, it was older than the record;
+ * `ambiguous`, it replaces an answer of Meta of the same moment that named another username
+ * (which of the two came last is unknown: the number goes to the reconciler once applied).
+ */
 function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
   const { value, time, untimed } = update;
-  const change: { stale: boolean; request: ChangeRequest } = {
+  const change: { stale: boolean; ambiguous: boolean; request: ChangeRequest } = {
     stale: false,
+    ambiguous: false,
     request: {
       phoneNumberId: phone.phoneNumberId,
       source: "webhook",
@@ -229,8 +264,13 @@ function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: st
       decide: (current: PhoneRecord): Decision | undefined => {
         change.stale = !untimed && !webhookMayApply(time, current);
         if (change.stale) return undefined;
+        const state = nextState(current, value);
+        change.ambiguous =
+          current.stateSentAt !== undefined &&
+          compareWindows(secondWindow(time), recordedWindow(current)) === "overlap" &&
+          !sameUsername(state, current);
         return {
-          state: nextState(current, value),
+          state,
           ...(untimed ? {} : { stateEpoch: time, eventTime: time }),
           context: value.context,
         };
