@@ -1,12 +1,43 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Tests that measure behaviour under load (many concurrent calls sharing a wait budget, as a
+ * Lambda's deadline is) run after the rest of the suite, one file at a time, so the suite's
+ * other files do not eat the budget they are about: on a 2-core machine, running them beside
+ * other files turns "takes turns in time" into "ran out of CPU".
+ */
+const UNDER_LOAD = [
+  "test/reliability/contention.test.ts",
+  "test/reliability/load.test.ts",
+  "test/integration/webhook-isolation.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
     setupFiles: ["test/support/setup-env.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "suite",
+          include: ["test/**/*.test.ts"],
+          exclude: UNDER_LOAD,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "under-load",
+          include: UNDER_LOAD,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

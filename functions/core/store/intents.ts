@@ -235,21 +235,6 @@ async function sayWaiting(phoneNumberId: string, ticket: number, until: number):
   );
 }
 
-/** Its turn taken or given up, a ticket's `waiting` entry goes. Best effort: a stale entry is never read. */
-async function stopWaiting(phoneNumberId: string, tickets: readonly number[]): Promise<void> {
-  if (tickets.length === 0) return;
-  await dynamo()
-    .send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.intentQueue(phoneNumberId),
-        UpdateExpression: `REMOVE ${tickets.map((_, i) => `waiting.#t${i}`).join(", ")}`,
-        ExpressionAttributeNames: Object.fromEntries(tickets.map((t, i) => [`#t${i}`, String(t)])),
-      }),
-    )
-    .catch(() => undefined);
-}
-
 /** Tickets leave the line (their callers gave up, or never came): their turns are skipped. Best effort. */
 async function abandonTickets(phoneNumberId: string, tickets: readonly number[]): Promise<void> {
   try {
@@ -286,6 +271,35 @@ function deadTurns(queue: QueueItem, turn: number, ticket: number, now: number):
   return dead;
 }
 
+/**
+ * Once `ticket` holds the lease, the tickets before it are never looked at again: while it holds
+ * the lease, waiters judge their place from its ticket, and after it `lastTicket` is at least
+ * `ticket` (it only grows). Their `abandoned` and `waiting` entries go (and this ticket's
+ * `waiting`), as seen in the caller's last read, so the line's item stays small on a number used
+ * for years. Best effort: an entry left behind is never read.
+ */
+async function forgetPassedTurns(phoneNumberId: string, ticket: number, queue: QueueItem | undefined) {
+  const abandoned = [...(queue?.abandoned ?? [])].filter((t) => t < ticket);
+  const waiting = [
+    ...new Set([String(ticket), ...Object.keys(queue?.waiting ?? {}).filter((t) => Number(t) < ticket)]),
+  ];
+  const names = Object.fromEntries(waiting.map((t, i) => [`#w${i}`, t]));
+  await dynamo()
+    .send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.intentQueue(phoneNumberId),
+        UpdateExpression: [
+          waiting.length ? `REMOVE ${waiting.map((_, i) => `waiting.#w${i}`).join(", ")}` : "",
+          abandoned.length ? "DELETE abandoned :passed" : "",
+        ].join(" "),
+        ...(waiting.length ? { ExpressionAttributeNames: names } : {}),
+        ...(abandoned.length ? { ExpressionAttributeValues: { ":passed": new Set(abandoned) } } : {}),
+      }),
+    )
+    .catch(() => undefined);
+}
+
 /** Whose turn it is: the first ticket after the last one over that was not abandoned. */
 function turnOf(queue: QueueItem, intent: IntentItem | undefined): number {
   let turn = (intent?.lastTicket ?? 0) + 1;
@@ -314,8 +328,9 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
     const optimistic = await claimTurn(request, ticket, ticket > 1 ? ticket - 1 : undefined, first);
     if (optimistic) return lease(optimistic, first);
     await sayWaiting(phoneNumberId, ticket, request.waitUntil);
+    let lastSeen: QueueItem | undefined;
     const claimedAfterWaiting = (item: IntentItem, at: number) => {
-      void stopWaiting(phoneNumberId, [ticket]);
+      void forgetPassedTurns(phoneNumberId, ticket, lastSeen);
       return lease(item, at);
     };
     // A turn before ours that we have seen unclaimed since `unclaimedSince`.
@@ -324,7 +339,10 @@ export async function acquireLease(request: LeaseRequest): Promise<Lease | undef
     for (;;) {
       const { queue, intent } = await readLine(phoneNumberId);
       const now = Date.now();
-      const turn = turnOf(queue, intent);
+      lastSeen = queue;
+      // While a lease is held, the turn is its holder's (the tickets before it may be forgotten).
+      const held = intent?.leaseOwner !== undefined && intent.ticket !== undefined;
+      const turn = held ? (intent.ticket as number) : turnOf(queue, intent);
       const free = intent?.leaseOwner === undefined;
       if (!free || turn !== unclaimed) {
         unclaimed = free && turn < ticket ? turn : undefined;
