@@ -84,7 +84,7 @@ export async function dynamoCalls(env: BenchEnvironment, service: Service): Prom
     budget("DELETE username, warm", deleteWarm, LIMITS.writeRoute);
 
     // Webhook deliveries: every change is new (a later entry.time), so every one is applied.
-    let time = 1_800_000_000;
+    let time = 1_700_000_000;
     const shapes: Array<{ label: string; numbers: BenchPhone[]; perNumber: number }> = [
       { label: "1 number × 1 change", numbers: webhookBase.slice(0, 1), perNumber: 1 },
       { label: "250 numbers × 1 change", numbers: webhookBase, perNumber: 1 },

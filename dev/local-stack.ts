@@ -207,7 +207,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       } else if (outcome.stored.tenants.length > 0) {
         for (const line of storedDataLines(outcome.stored, config, targets)) print(line);
       } else {
-        for (const line of noSeedLines(config.upstream.kind === "external" ? config.upstream.url : "")) {
+        for (const line of noSeedLines(
+          config.upstream.kind === "external" ? config.upstream.url : "",
+          config,
+        )) {
           print(line);
         }
       }

@@ -120,12 +120,12 @@ export function storedDataLines(stored: StoredData, config: LocalConfig, targets
 }
 
 /** An empty store with another upstream: no demo data, whose made-up tokens only the sandbox takes. */
-export function noSeedLines(upstreamUrl: string): string[] {
+export function noSeedLines(upstreamUrl: string, config: LocalConfig): string[] {
   return [
     "",
     `Empty store, and META_GRAPH_URL is ${upstreamUrl}: no demo data seeded (its made-up Meta tokens`,
     "only work with the Meta sandbox). Register your numbers with their real tokens, then make a key:",
-    `  ${ADMIN_COMMAND} phone add --help`,
-    `  ${ADMIN_COMMAND} key create --tenant <tenantId>`,
+    `  ${adminCommand(config)} phone add --help`,
+    `  ${adminCommand(config)} key create --tenant <tenantId>`,
   ];
 }

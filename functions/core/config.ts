@@ -76,6 +76,8 @@ export const config = {
   dynamodbEndpoint: () => env("DYNAMODB_ENDPOINT"),
   metaGraphUrl: () => (env("META_GRAPH_URL") ?? "https://graph.facebook.com").replace(/\/+$/, ""),
   graphTimeoutMs: () => positiveNumber("META_TIMEOUT_MS", 10_000),
+  /** One DynamoDB attempt's time limit, ms (DynamoDB answers in milliseconds; tests on a loaded machine allow more). */
+  dynamodbRequestTimeoutMs: () => positiveNumber("DYNAMODB_REQUEST_TIMEOUT_MS", 10_000) || 10_000,
   apiKeyCacheTtlMs: () => positiveNumber("API_KEY_CACHE_TTL_MS", 60_000),
   /** POST and DELETE requests per tenant per minute (docs/reliability.md); 0 turns the limit off. */
   tenantWriteLimitPerMinute: () => Math.floor(positiveNumber("TENANT_WRITE_LIMIT_PER_MINUTE", 60)),

@@ -154,6 +154,10 @@ describe("npm start's program with DYNAMODB_ENDPOINT set", () => {
     expect(run.output()).toContain("no demo data seeded");
     expect(run.output()).not.toContain("API_KEY=");
     expect(run.output()).not.toContain("__sandbox");
+    // The commands it prints point at this store, as the later-start banner's do.
+    expect(run.output()).toContain(
+      `DYNAMODB_ENDPOINT=${inject("dynamodbEndpoint")} TABLE_NAME=${table} npx wau-admin key create --tenant <tenantId>`,
+    );
     expect(await cli(["tenant", "list"], table)).toEqual({ tenants: [] });
     run.child.kill("SIGTERM");
     expect(await run.exit).toEqual([0, null]);

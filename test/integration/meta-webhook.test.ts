@@ -57,7 +57,7 @@ describe("GET /meta/whatsapp/webhook (verification)", () => {
 describe("POST /meta/whatsapp/webhook", () => {
   it("applies an approval: state, status, event time and a webhook history event", async () => {
     const phone = await seedNumber();
-    const answer = await postEvents([webhookEvent(phone, 1_800_000_000, "approved", "lucky_shrub_1")]);
+    const answer = await postEvents([webhookEvent(phone, 1_700_000_000, "approved", "lucky_shrub_1")]);
 
     expect(answer.status).toBe(200);
     expect(answer.json).toMatchObject({ applied: 1, changes: 1 });
@@ -66,14 +66,14 @@ describe("POST /meta/whatsapp/webhook", () => {
       username: "lucky_shrub_1",
       status: "approved",
       source: "webhook",
-      stateEpoch: 1_800_000_000,
+      stateEpoch: 1_700_000_000,
     });
     expect(history).toHaveLength(1);
     expect(history[0]).toMatchObject({
       source: "webhook",
       username: "lucky_shrub_1",
       status: "approved",
-      eventTime: 1_800_000_000,
+      eventTime: 1_700_000_000,
     });
   });
 

@@ -5,6 +5,8 @@ import { replayHint, useTestSeed } from "./randomness.ts";
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.API_KEY_CACHE_TTL_MS ??= "0";
 process.env.AWS_REGION ??= "local";
+// DynamoDB Local shares 2 cores with the whole suite: one big transaction can take over 10 s there.
+process.env.DYNAMODB_REQUEST_TIMEOUT_MS ??= "30000";
 // The write limit stays on (its counter write is part of every POST/DELETE), but high enough that
 // only the tests that lower it (test/reliability/) ever reach it.
 process.env.TENANT_WRITE_LIMIT_PER_MINUTE ??= "1000000";

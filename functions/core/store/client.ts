@@ -10,9 +10,6 @@ import { config } from "../config.ts";
 
 let documentClient: DynamoDBDocumentClient | undefined;
 
-/** One DynamoDB attempt's time limit (DynamoDB answers in milliseconds). */
-const REQUEST_TIMEOUT_MS = 10_000;
-
 export function dynamo(): DynamoDBDocumentClient {
   documentClient ??= createDocumentClient();
   return documentClient;
@@ -36,9 +33,9 @@ export function createDocumentClient(overrides: DynamoDBClientConfig = {}): Dyna
           },
         }
       : {}),
-    // No call may hang an invocation: an attempt that has not answered in 10 s fails (and is
-    // retried by the SDK), where the SDK's default would wait for as long as the socket lives.
-    requestHandler: { requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+    // No call may hang an invocation: an attempt that has not answered in time (10 s) fails
+    // (and is retried by the SDK), where the SDK's default would wait as long as the socket lives.
+    requestHandler: { requestTimeout: config.dynamodbRequestTimeoutMs(), throwOnRequestTimeout: true },
     ...overrides,
   });
   return DynamoDBDocumentClient.from(client, {
