@@ -19,3 +19,23 @@ export async function mapWithConcurrency<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * Settles with `work`'s value when `work` settles before epoch ms `deadline`, else with
+ * `undefined` at the deadline; `work` goes on either way (its rejection after the deadline is
+ * the caller's to observe through `work` itself). For answering in time while a write runs on.
+ */
+export async function settledBefore<T>(
+  work: Promise<T>,
+  deadline: number,
+): Promise<{ value: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ value })), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -184,6 +184,14 @@ describe("the as-of time never moves back", () => {
     // Its redelivery is the same event (its content), whenever it comes: a duplicate.
     expect((await postEvents([approval])).json).toMatchObject({ applied: 0, duplicate: 1 });
     expect((await storedState(phone.phoneNumberId)).history).toHaveLength(2);
+
+    // Another event of the same content, dated otherwise, is another event: it applies.
+    const again = webhookEvent(phone, future + 100, "approved", approval.username);
+    expect((await postEvents([again])).json).toMatchObject({ applied: 1 });
+    expect((await storedState(phone.phoneNumberId)).phone).toMatchObject({
+      source: "webhook",
+      username: approval.username,
+    });
   });
 
   it("an API answer older than a webhook's event never regresses it", async () => {

@@ -40,10 +40,13 @@ export const keys = {
     sk: `HISTORY#${String(version).padStart(12, "0")}`,
   }),
   historyPrefix: "HISTORY#",
-  /** `time` is `untimed` for an entry without `entry.time` (its marker is its content). */
+  /**
+   * `time` is `untimed` for an entry without `entry.time` (its marker is its content), and
+   * `ahead<time>` for one dated too far ahead to be ordered.
+   */
   webhookMarker: (
     phoneNumberId: string,
-    time: number | "untimed",
+    time: number | "untimed" | `ahead${number}`,
     status: string,
     username: string | undefined,
   ) => ({

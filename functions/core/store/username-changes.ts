@@ -92,6 +92,11 @@ export interface WebhookEventId {
   username?: string;
   /** The entry had no `entry.time`: identified by its content, never dates the state. */
   untimed?: boolean;
+  /**
+   * An entry dated too far in the future to be ordered (`untimed`): its own `entry.time`, which
+   * still tells it apart from another event of the same content (a redelivery has the same).
+   */
+  aheadTime?: number;
 }
 
 export type ChangeOutcome =
@@ -355,7 +360,7 @@ function planTransaction(
 export function eventKey(phoneNumberId: string, event: WebhookEventId): string {
   return keys.webhookMarker(
     phoneNumberId,
-    event.untimed ? "untimed" : event.time,
+    event.untimed ? (event.aheadTime !== undefined ? `ahead${event.aheadTime}` : "untimed") : event.time,
     event.status,
     event.username,
   ).sk;

@@ -9,6 +9,7 @@
  * against the tenant's write limit once the number is known to be theirs, before Meta is called.
  */
 import type { Caller } from "../auth/authenticate.ts";
+import { settledBefore } from "../concurrency.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { graphErrors } from "../http/graph-error.ts";
@@ -154,25 +155,12 @@ async function changeThroughMeta(
   );
   // Meta's answer goes back before the invocation's end even if the store hangs: the write (and
   // its lease) are then left to end with the invocation, and the reconciler records Meta's state.
-  if (!(await settlesBefore(recording, request.deadline))) {
+  if (!(await settledBefore(recording, request.deadline))) {
     logger.error("state write still running at the deadline: left to the reconciler", {
       phoneNumberId: phone.phoneNumberId,
     });
   }
   return answer;
-}
-
-/** Whether `work` settles before epoch ms `deadline`; it goes on either way. */
-async function settlesBefore(work: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work.then(() => true as const), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Ending a lease never fails the request: if it cannot be ended, it lapses with the invocation. */

@@ -3,6 +3,7 @@
  * schema, then the username updates. Returns what to answer; never throws for client input.
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { settledBefore } from "../concurrency.ts";
 import { graphErrors } from "../http/graph-error.ts";
 import { parseJsonSafely, rawBody } from "../http/request.ts";
 import { logger } from "../logger.ts";
@@ -86,8 +87,26 @@ export async function receiveDelivery(
       ),
     };
   }
-  const summary = await applyUsernameUpdates(payload.data, requestId, deadline);
-  logger.info("webhook delivery processed", { ...summary });
+  // Rounds are started only while they should finish in time, but a store slower than the
+  // rounds before it can still overrun: the answer goes out at the deadline all the same (503,
+  // so Meta redelivers; what commits meanwhile is recognised then), never a 504 of unknown progress.
+  const applying = applyUsernameUpdates(payload.data, requestId, deadline);
+  applying.then(
+    (summary) => logger.info("webhook delivery processed", { ...summary }),
+    () => undefined,
+  );
+  const settled = await settledBefore(applying, deadline);
+  if (!settled) {
+    logger.warn("webhook delivery still being applied at the deadline: answered 503", { requestId });
+    return {
+      status: 503,
+      body: graphErrorBody(
+        graphErrors.upstreamUnavailable(503, "the delivery could not be applied in time: redeliver"),
+        requestId,
+      ),
+    };
+  }
+  const summary = settled.value;
   if (summary.failed > 0) {
     // Meta redelivers on any non-2xx; what was stored stays, and redelivery adds only the rest.
     return { status: 500, body: graphErrorBody(graphErrors.internal(), requestId) };

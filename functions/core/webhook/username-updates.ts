@@ -47,8 +47,10 @@ export interface UsernameUpdate {
   displayDigits: string;
   /** entry.time, unix seconds; the receipt time when the entry had none (`untimed`). */
   time: number;
-  /** The entry had no `entry.time`: it cannot be ordered and dates nothing. */
+  /** The entry had no `entry.time` (or one too far ahead): it cannot be ordered and dates nothing. */
   untimed: boolean;
+  /** The `entry.time` of an entry dated too far ahead, kept as part of its identity. */
+  aheadTime?: number;
   value: UsernameUpdateValue;
 }
 
@@ -99,7 +101,7 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
       const time = entry.data.time;
       // An event cannot be later than its own delivery: Meta's clock is ahead of ours and the
       // event cannot be ordered against our answers. It is taken as an entry without time: it
-      // applies once (its content is its identity) and dates nothing.
+      // applies once (its content and its time are its identity) and dates nothing.
       const skewed = time !== undefined && time > receivedAt + FUTURE_TOLERANCE_SECONDS;
       if (skewed) {
         logger.warn("webhook entry dated in the future: applied once, dating nothing", {
@@ -112,6 +114,7 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
         displayDigits: digitsOnly(value.data.display_phone_number),
         time: time === undefined || skewed ? receivedAt : time,
         untimed: time === undefined || skewed,
+        ...(skewed ? { aheadTime: time } : {}),
         value: value.data,
       });
     }
@@ -260,6 +263,7 @@ function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: st
         status: value.status,
         ...(value.username ? { username: value.username } : {}),
         ...(untimed ? { untimed } : {}),
+        ...(update.aheadTime !== undefined ? { aheadTime: update.aheadTime } : {}),
       },
       decide: (current: PhoneRecord): Decision | undefined => {
         change.stale = !untimed && !webhookMayApply(time, current);
