@@ -234,6 +234,16 @@ describe("deliveries", () => {
               field: "business_username_updates",
               value: { display_phone_number: phone.displayPhoneNumber, username: good, status: "reserved" },
             },
+            // Malformed changes in a valid entry: counted as malformed, never stored.
+            { field: "business_username_updates", value: 5 },
+            {
+              field: "business_username_updates",
+              value: {
+                display_phone_number: phone.displayPhoneNumber,
+                username: "nul\u0000name",
+                status: "approved",
+              },
+            },
           ],
         },
         {
@@ -256,7 +266,7 @@ describe("deliveries", () => {
     for (let delivery = 0; delivery < 2; delivery++) {
       const answer = await postWebhook(body);
       expect(answer.status).toBe(200);
-      expect(answer.json).toMatchObject({ applied: delivery === 0 ? 1 : 0, malformed: 2 });
+      expect(answer.json).toMatchObject({ applied: delivery === 0 ? 1 : 0, malformed: 4, ignored: 0 });
     }
     const { phone: stored, history } = await expectConsistent(phone.phoneNumberId);
     expect(stored).toMatchObject({ username: good, status: "reserved" });

@@ -50,8 +50,19 @@ export const otherObjectPayloadSchema = z.looseObject({
 
 export const usernameUpdateValueSchema = z.looseObject({
   display_phone_number: z.string().check(z.regex(/\d/, "display_phone_number must contain digits")),
-  /** Omitted when status is `deleted`. */
-  username: z.optional(z.string()),
+  /**
+   * Omitted when status is `deleted`. Meta is the judge of names, so any text is taken, but not
+   * control characters or more than 100 characters: no name Meta gives looks like that.
+   */
+  username: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(100),
+        z.regex(/^[^\p{Cc}]*$/u, "username must not contain control characters"),
+      ),
+  ),
   /** `approved`, `reserved`, `deleted`, or a value Meta adds later (stored as given). */
   status: z.string().check(z.minLength(1)),
   /** e.g. `revoked`. */

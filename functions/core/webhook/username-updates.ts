@@ -94,8 +94,8 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
       }
       const value = usernameUpdateValueSchema.safeParse(change.value);
       if (!value.success) {
-        logger.warn("malformed username update ignored", { wabaId: entry.data.id, field: change.field });
-        ignored++;
+        logger.warn("malformed username update skipped", { wabaId: entry.data.id, field: change.field });
+        malformed++;
         continue;
       }
       const time = entry.data.time;
