@@ -4,12 +4,15 @@
  * conditional put); only unfinished deliveries carry index attributes:
  *  - waiting for a retry: gsi3 `DUE#<shard>` / `<due epoch ms>#...` (the retry sweeper's index),
  *  - waiting or failed: gsi2 `TENANT#<t>` / `DELIVERY#<sequence number>#<endpoint id>` (the log).
- * A retry first claims the delivery (moves its due time to the end of a lease, with a random
- * token), so concurrent sweeps and duplicate messages attempt it once; its outcome is written
- * only by the lease holder. Finished deliveries expire after DELIVERY_LOG_RETENTION_DAYS.
+ * A retry first claims the delivery: the claim counts the attempt (`attempts` + 1) before it is
+ * sent and moves the due time past the attempt's lease, to when the next attempt would be due had
+ * this one failed; so concurrent sweeps and duplicate messages send it once, and an attempt whose
+ * outcome is never written (a store error, a crash) still counts and is followed by the next one
+ * on schedule, never sent again. Its outcome is written only by the claim's holder. Finished
+ * deliveries expire after DELIVERY_LOG_RETENTION_DAYS.
  */
 import { createHash } from "node:crypto";
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mapWithConcurrency } from "../concurrency.ts";
 import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
@@ -239,18 +242,20 @@ export async function recordFirstAttempts(attempts: readonly FirstAttempt[]): Pr
 }
 
 /**
- * Takes a due delivery for one attempt: only if it is still pending with `attempts` attempts and
- * due. Its due time moves to `leaseUntil`, so a sweep finds it again only if this attempt never
- * records an outcome (a crash). Returns false when someone else has it or it moved on.
+ * Claims the next attempt of a due delivery: only if it is still pending with `attempts` attempts
+ * and due. The claim counts the attempt (`attempts` + 1) and moves the due time to `dueIfLost`
+ * (epoch ms: past the attempt's lease, when the next attempt is due if this one records nothing),
+ * so the sweep finds it again only if the holder never records an outcome. Returns false when
+ * someone else has it or it moved on.
  */
 export async function claimDelivery(
   ref: DeliveryRef,
   attempts: number,
   leaseToken: string,
-  leaseUntil: number,
+  dueIfLost: number,
 ): Promise<boolean> {
   const { UpdateExpression, names, values } = updateExpression(
-    { ...dueAttributes(ref, leaseUntil), leaseToken },
+    { ...dueAttributes(ref, dueIfLost), leaseToken, attempts: attempts + 1 },
     [],
   );
   return conditionalWrite(
@@ -277,15 +282,93 @@ export async function claimDelivery(
   );
 }
 
-/** The outcome of a claimed attempt; false when the lease was lost meanwhile (then nothing is written). */
+/**
+ * Claims a first attempt that may have been sent already (a redelivered queue message, a stream
+ * batch seen twice): creates the record, counting the attempt, only if the delivery has none.
+ * Returns false when it has one (recorded or claimed elsewhere).
+ */
+export async function claimFirstDelivery(
+  ref: DeliveryRef,
+  leaseToken: string,
+  dueIfLost: number,
+): Promise<boolean> {
+  return conditionalWrite(
+    dynamo().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.delivery(ref.eventId, ref.endpointId),
+          type: "webhookDelivery",
+          eventId: ref.eventId,
+          endpointId: ref.endpointId,
+          tenantId: ref.tenantId,
+          sequence: ref.sequence,
+          status: "pending",
+          attempts: 1,
+          leaseToken,
+          createdAt: new Date().toISOString(),
+          ...dueAttributes(ref, dueIfLost),
+          ...unfinishedAttributes(ref),
+        },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    ),
+  );
+}
+
+/**
+ * Ends a pending delivery whose last attempt was claimed but never recorded (its lease is over):
+ * `failed`, with `attempts` unchanged. False when it moved on meanwhile.
+ */
+export async function failUnrecordedDelivery(ref: DeliveryRef, attempts: number): Promise<boolean> {
+  const now = Date.now();
+  const { set, remove } = stateAfter(
+    ref,
+    attempts,
+    {
+      at: new Date(now).toISOString(),
+      durationMs: 0,
+      ok: false,
+      error: "outcome of the last attempt not recorded",
+    },
+    { status: "failed" },
+    now,
+  );
+  // The last attempt's own time and duration are unknown: keep what the claim left.
+  delete set.lastAttemptAt;
+  delete set.lastDurationMs;
+  const { UpdateExpression, names, values } = updateExpression(set, remove);
+  return conditionalWrite(
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.delivery(ref.eventId, ref.endpointId),
+        UpdateExpression,
+        ConditionExpression: "#status = :pending AND #attempts = :attempts AND #due <= :now",
+        ExpressionAttributeNames: {
+          ...names,
+          "#status": "status",
+          "#attempts": "attempts",
+          "#due": "nextAttemptAt",
+        },
+        ExpressionAttributeValues: { ...values, ":pending": "pending", ":attempts": attempts, ":now": now },
+      }),
+    ),
+  );
+}
+
+/**
+ * The outcome of claimed attempt number `attempt` (counted by its claim); false when the claim
+ * was lost meanwhile (its lease ran out and the delivery moved on): then nothing is written.
+ */
 export async function recordAttempt(
   ref: DeliveryRef,
-  attemptsBefore: number,
+  attempt: number,
   leaseToken: string,
   result: AttemptResult,
   next: NextState,
 ): Promise<boolean> {
-  const { set, remove } = stateAfter(ref, attemptsBefore + 1, result, next, Date.now());
+  const { set, remove } = stateAfter(ref, attempt, result, next, Date.now());
   const { UpdateExpression, names, values } = updateExpression(set, remove);
   return conditionalWrite(
     dynamo().send(
@@ -295,7 +378,7 @@ export async function recordAttempt(
         UpdateExpression,
         ConditionExpression: "leaseToken = :token AND #attempts = :attempts",
         ExpressionAttributeNames: { ...names, "#attempts": "attempts" },
-        ExpressionAttributeValues: { ...values, ":token": leaseToken, ":attempts": attemptsBefore },
+        ExpressionAttributeValues: { ...values, ":token": leaseToken, ":attempts": attempt },
       }),
     ),
   );
