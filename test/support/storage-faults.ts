@@ -70,7 +70,7 @@ export function injectStorageFaults(rule: FaultRule, maxAttempts = 1): InjectedF
       if (typeof fault === "number") await new Promise((resolve) => setTimeout(resolve, fault));
       else if (fault instanceof Error) throw fault;
       const output = await next(args);
-      if (fault && "after" in fault) throw fault.after;
+      if (typeof fault === "object") throw fault.after;
       return output;
     },
     // finalizeRequest runs once per attempt, inside the retry middleware (same step, priority high).
