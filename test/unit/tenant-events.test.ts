@@ -45,6 +45,13 @@ describe("endpoint URLs", () => {
     ["https://[fd00::1]/x", false, "public host"],
     ["https://[::ffff:127.0.0.1]/x", false, "public host"],
     ["https://172.32.0.1/x", false, undefined],
+    // A local store allows loopback, and still no private, link-local or CGNAT literal.
+    ["https://127.0.0.1/x", true, undefined],
+    ["https://10.1.2.3/x", true, "public host or loopback"],
+    ["https://169.254.169.254/latest/meta-data", true, "public host or loopback"],
+    ["https://100.64.0.1/x", true, "public host or loopback"],
+    ["https://[fd00::1]/x", true, "public host or loopback"],
+    ["http://192.168.1.1/x", true, "http only on loopback"],
     ["https://user:secret@hooks.example.com/x", false, "user name or password"],
     ["https://hooks.example.com/x#part", false, "fragment"],
     ["javascript:alert(1)", true, "must be https"],
