@@ -226,13 +226,29 @@ export async function getFeedEvents(
   return events;
 }
 
-/** The tenant's latest feed events, newest first (the CLI's delivery log). */
-export async function latestFeedEntries(tenantId: string, limit: number): Promise<FeedEntry[]> {
+/** The tenant's latest feed events (older than sequence `olderThan` when given), newest first (the CLI's delivery log). */
+export async function latestFeedEntries(
+  tenantId: string,
+  limit: number,
+  olderThan?: number,
+): Promise<FeedEntry[]> {
+  if (olderThan !== undefined && olderThan <= 1) return [];
   const { Items = [] } = await dynamo().send(
     new QueryCommand({
       TableName: tableName(),
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.feedHead(tenantId).pk, ":prefix": keys.feedEventPrefix },
+      ...(olderThan === undefined
+        ? {
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.feedHead(tenantId).pk, ":prefix": keys.feedEventPrefix },
+          }
+        : {
+            KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues: {
+              ":pk": keys.feedHead(tenantId).pk,
+              ":first": keys.feedEvent(tenantId, 1).sk,
+              ":last": keys.feedEvent(tenantId, olderThan - 1).sk,
+            },
+          }),
       ScanIndexForward: false,
       ConsistentRead: true,
       Limit: limit,

@@ -460,13 +460,17 @@ export async function dueDeliveries(now: number, limitPerShard: number): Promise
 
 /**
  * The tenant's deliveries waiting for a retry or failed (only `status` ones when given), newest
- * event first, at most `limit` (eventually consistent: the byTenant index).
+ * event first, at most `limit`, those after `after` (a delivery of the same order) when given
+ * (eventually consistent: the byTenant index).
  */
 export async function unfinishedDeliveries(
   tenantId: string,
   limit: number,
   status?: Exclude<DeliveryStatus, "delivered">,
+  after?: { sequence: number; endpointId: string },
 ): Promise<DeliveryRecord[]> {
+  // Newest first: what follows `after` sorts below its key (the key itself is left out below).
+  const until = after === undefined ? undefined : keys.unfinishedDelivery(after.sequence, after.endpointId);
   const found: DeliveryRecord[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -474,13 +478,16 @@ export async function unfinishedDeliveries(
       new QueryCommand({
         TableName: tableName(),
         IndexName: "byTenant",
-        KeyConditionExpression: "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+        KeyConditionExpression: until
+          ? "gsi2pk = :pk AND gsi2sk BETWEEN :prefix AND :until"
+          : "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
         ...(status
           ? { FilterExpression: "#status = :status", ExpressionAttributeNames: { "#status": "status" } }
           : {}),
         ExpressionAttributeValues: {
           ":pk": keys.byTenant(tenantId),
           ":prefix": "DELIVERY#",
+          ...(until ? { ":until": until } : {}),
           ...(status ? { ":status": status } : {}),
         },
         ScanIndexForward: false,
@@ -488,7 +495,7 @@ export async function unfinishedDeliveries(
         ExclusiveStartKey,
       }),
     );
-    found.push(...(page.Items ?? []).map(recordFromItem));
+    found.push(...(page.Items ?? []).filter((item) => item.gsi2sk !== until).map(recordFromItem));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey && found.length < limit);
   return found.slice(0, limit);
