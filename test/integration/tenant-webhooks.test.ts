@@ -5,7 +5,7 @@
  * the feed), redelivery, secret rotation, redirects not followed, bounded response excerpts,
  * removed endpoints. The retry schedule is compressed to 0.3 s steps (WEBHOOK_RETRY_DELAYS).
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import {
@@ -353,6 +353,44 @@ describe("each attempt is sent once", { timeout: 90_000 }, () => {
       skipped: 1,
     });
     expect(receiver.received()).toHaveLength(1);
+    await removeEndpointById(endpoint.id);
+    await receiver.close();
+  });
+});
+
+describe("a last attempt whose outcome was never recorded", { timeout: 90_000 }, () => {
+  it("ends the delivery failed once its lease is over, without sending it again", async () => {
+    const tenant = await seedTenant();
+    const receiver = await startTenantEndpoint();
+    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
+    const [delivery] = syntheticDeliveries(1, "CC");
+    const eventId = delivery?.eventId as string;
+    const ref = { tenantId: tenant.tenantId, endpointId: endpoint.id, eventId, sequence: 1 };
+    await scheduleRedelivery(ref);
+    // As a claim of the last attempt leaves it when its holder never records: counted, due at the lease's end.
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.delivery(eventId, endpoint.id),
+        UpdateExpression: "SET attempts = :last, nextAttemptAt = :past",
+        ExpressionAttributeValues: { ":last": ATTEMPTS, ":past": Date.now() - 1 },
+      }),
+    );
+    const summary = await dispatchDeliveries({
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      kind: "retry",
+      deliveries: [{ ...(delivery as NonNullable<typeof delivery>), attempts: ATTEMPTS }],
+    });
+    expect(summary).toMatchObject({ attempted: 0, skipped: 1 });
+    expect(receiver.received()).toEqual([]);
+    const [record] = (await getDeliveries([ref])).values();
+    expect(record).toMatchObject({
+      status: "failed",
+      attempts: ATTEMPTS,
+      lastError: "outcome of the last attempt not recorded",
+    });
+    expect(record?.nextAttemptAt).toBeUndefined();
     await removeEndpointById(endpoint.id);
     await receiver.close();
   });
