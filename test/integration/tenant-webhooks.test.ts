@@ -186,50 +186,6 @@ describe("retries", { timeout: 90_000 }, () => {
   });
 });
 
-describe("an unreachable endpoint", { timeout: 90_000 }, () => {
-  it("costs one timeout per message: at most PARALLEL_PER_ENDPOINT requests, the rest counted as failed attempts unsent", async () => {
-    const tenant = await seedTenant();
-    const receiver = await startTenantEndpoint();
-    receiver.answerWith(() => ({ hang: true }));
-    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
-    const now = new Date(Date.now() + 1000).toISOString();
-    const deliveries = Array.from({ length: 20 }, (_, i) => {
-      const eventId = `evt_01M8QHZZZZZZZZZZZZZZZZZZ${String(i).padStart(2, "0")}`;
-      const event = {
-        id: eventId,
-        type: "username.updated" as const,
-        created_time: now,
-        data: {
-          phone_number_id: "1",
-          waba_id: "2",
-          display_phone_number: "3",
-          previous: {},
-          source: "api" as const,
-        },
-      };
-      return { eventId, sequence: i + 1, attempts: 0, event };
-    });
-    const summary = await dispatchDeliveries({
-      tenantId: tenant.tenantId,
-      endpointId: endpoint.id,
-      kind: "first",
-      deliveries,
-    });
-    expect(receiver.received()).toHaveLength(PARALLEL_PER_ENDPOINT);
-    expect(summary).toMatchObject({ attempted: 20, retrying: 20, delivered: 0 });
-    const records = await getDeliveries(
-      deliveries.map((d) => ({ eventId: d.eventId, endpointId: endpoint.id })),
-    );
-    const errors = [...records.values()].map((r) => r.lastError);
-    expect(errors.filter((e) => e === "timeout")).toHaveLength(PARALLEL_PER_ENDPOINT);
-    expect(errors.filter((e) => e === "not sent: endpoint unreachable (timeout)")).toHaveLength(
-      20 - PARALLEL_PER_ENDPOINT,
-    );
-    await removeEndpointById(endpoint.id);
-    await receiver.close();
-  });
-});
-
 /** `count` synthetic events of one number, as the sequencer hands them over (first deliveries). */
 function syntheticDeliveries(count: number, tag: string) {
   const created = new Date(Date.now() + 1000).toISOString();
@@ -250,6 +206,34 @@ function syntheticDeliveries(count: number, tag: string) {
     return { eventId, sequence: i + 1, attempts: 0, event };
   });
 }
+
+describe("an unreachable endpoint", { timeout: 90_000 }, () => {
+  it("costs one timeout per message: at most PARALLEL_PER_ENDPOINT requests, the rest counted as failed attempts unsent", async () => {
+    const tenant = await seedTenant();
+    const receiver = await startTenantEndpoint();
+    receiver.answerWith(() => ({ hang: true }));
+    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
+    const deliveries = syntheticDeliveries(20, "");
+    const summary = await dispatchDeliveries({
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      kind: "first",
+      deliveries,
+    });
+    expect(receiver.received()).toHaveLength(PARALLEL_PER_ENDPOINT);
+    expect(summary).toMatchObject({ attempted: 20, retrying: 20, delivered: 0 });
+    const records = await getDeliveries(
+      deliveries.map((d) => ({ eventId: d.eventId, endpointId: endpoint.id })),
+    );
+    const errors = [...records.values()].map((r) => r.lastError);
+    expect(errors.filter((e) => e === "timeout")).toHaveLength(PARALLEL_PER_ENDPOINT);
+    expect(errors.filter((e) => e === "not sent: endpoint unreachable (timeout)")).toHaveLength(
+      20 - PARALLEL_PER_ENDPOINT,
+    );
+    await removeEndpointById(endpoint.id);
+    await receiver.close();
+  });
+});
 
 /** POSTs the receiver got per webhook-id. */
 function postsPerId(receiver: { received(): ReceivedWebhook[] }): Map<string, number> {

@@ -241,6 +241,25 @@ export async function recordFirstAttempts(attempts: readonly FirstAttempt[]): Pr
   }
 }
 
+/** The condition of taking a delivery's next step: still pending with `attempts` attempts, and due at `now`. */
+function pendingAndDue(
+  attempts: number,
+  now: number,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+) {
+  return {
+    ConditionExpression: "#status = :pending AND #attempts = :attempts AND #due <= :now",
+    ExpressionAttributeNames: {
+      ...names,
+      "#status": "status",
+      "#attempts": "attempts",
+      "#due": "nextAttemptAt",
+    },
+    ExpressionAttributeValues: { ...values, ":pending": "pending", ":attempts": attempts, ":now": now },
+  };
+}
+
 /**
  * Claims the next attempt of a due delivery: only if it is still pending with `attempts` attempts
  * and due. The claim counts the attempt (`attempts` + 1) and moves the due time to `dueIfLost`
@@ -264,19 +283,7 @@ export async function claimDelivery(
         TableName: tableName(),
         Key: keys.delivery(ref.eventId, ref.endpointId),
         UpdateExpression,
-        ConditionExpression: "#status = :pending AND #attempts = :attempts AND #due <= :now",
-        ExpressionAttributeNames: {
-          ...names,
-          "#status": "status",
-          "#attempts": "attempts",
-          "#due": "nextAttemptAt",
-        },
-        ExpressionAttributeValues: {
-          ...values,
-          ":pending": "pending",
-          ":attempts": attempts,
-          ":now": Date.now(),
-        },
+        ...pendingAndDue(attempts, Date.now(), names, values),
       }),
     ),
   );
@@ -344,14 +351,7 @@ export async function failUnrecordedDelivery(ref: DeliveryRef, attempts: number)
         TableName: tableName(),
         Key: keys.delivery(ref.eventId, ref.endpointId),
         UpdateExpression,
-        ConditionExpression: "#status = :pending AND #attempts = :attempts AND #due <= :now",
-        ExpressionAttributeNames: {
-          ...names,
-          "#status": "status",
-          "#attempts": "attempts",
-          "#due": "nextAttemptAt",
-        },
-        ExpressionAttributeValues: { ...values, ":pending": "pending", ":attempts": attempts, ":now": now },
+        ...pendingAndDue(attempts, now, names, values),
       }),
     ),
   );
