@@ -220,7 +220,9 @@ export const phoneCommands: Command[] = [
         await requirePhone(phoneNumberId);
         const outcome = await reconcileNumber(phoneNumberId, { waitMs: 10_000 });
         if (outcome.result === "failed" || outcome.result === "busy") {
-          throw new CommandFailure(`could not sync ${phoneNumberId}: ${outcome.reason ?? outcome.result}`);
+          throw new CommandFailure(
+            `could not sync ${phoneNumberId}: ${outcome.reason ?? outcome.result}${upstreamHint(outcome)}`,
+          );
         }
         return { json: outcome, text: syncLine(outcome) };
       }
@@ -251,12 +253,35 @@ export const phoneCommands: Command[] = [
         `Synced ${summary.phones} phone number(s): ${summary.recorded} differed from Meta and were recorded, ` +
         `${summary.confirmed} matched` +
         (summary.failed.length ? `; could not sync ${summary.failed.join(", ")}` : "") +
-        ".";
+        "." +
+        upstreamHint(outcomes.find((o) => o.result === "failed" && o.reason === UNREACHABLE_REASON));
       if (summary.failed.length > 0) throw new CommandFailure(text);
       return { json: { ...summary, outcomes }, text };
     },
   },
 ];
+
+/** Graph code 2 from our own client: Meta could not be reached, or did not answer in time. */
+const UNREACHABLE_REASON = "code 2";
+
+/**
+ * For a sync that could not reach Meta: which upstream was tried (its origin only, never a path,
+ * credentials or token) and where that URL comes from.
+ */
+function upstreamHint(outcome: ReconcileOutcome | undefined): string {
+  if (outcome?.result !== "failed" || outcome.reason !== UNREACHABLE_REASON) return "";
+  let origin: string;
+  try {
+    origin = new URL(config.metaGraphUrl()).origin;
+  } catch {
+    origin = "(META_GRAPH_URL is not a URL)";
+  }
+  return (
+    ` (Meta at ${origin} could not be reached or did not answer in time; ` +
+    "locally that is the sandbox of npm start, on port META_SANDBOX_PORT (4000) unless META_GRAPH_URL is set: " +
+    "is npm start running, with the same settings?)"
+  );
+}
 
 /** One number's sync, for people: what Meta says, and whether it differed. */
 function syncLine(outcome: ReconcileOutcome): string {

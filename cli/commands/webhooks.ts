@@ -1,8 +1,9 @@
 import {
   addEndpoint,
   type DeliveryLogEntry,
-  deliveryLog,
+  deliveryLogPage,
   endpointView,
+  parseLogPosition,
   redeliverEvent,
   removeEndpointById,
   resealEndpointSecrets,
@@ -150,26 +151,45 @@ export const webhookCommands: Command[] = [
       },
       limit: {
         valueName: "n",
-        description: `rows at most (default ${DEFAULT_LOG_LIMIT}, up to ${MAX_LOG_LIMIT})`,
+        description: `events (with --failed: deliveries) per page (default ${DEFAULT_LOG_LIMIT}, up to ${MAX_LOG_LIMIT})`,
+      },
+      after: {
+        valueName: "position",
+        description: "the next page: the position a page printed as next (older events)",
       },
     },
     async run({ options }) {
       const command = "webhook deliveries";
       const tenant = tenantId(options.tenant ?? "", command);
       const rows = limit(options.limit, command);
-      await requireKnownTenant(tenant);
       const failed = options.failed === "true";
-      const deliveries = await deliveryLog(tenant, { failed, limit: rows });
+      if (options.after !== undefined && !parseLogPosition(options.after, failed)) {
+        throw new UsageError(
+          `--after takes the position a page printed as next (${failed ? "<sequence>/<endpoint id>" : "a sequence number"}), got '${options.after}'`,
+          command,
+        );
+      }
+      await requireKnownTenant(tenant);
+      const { deliveries, next } = await admin(() =>
+        deliveryLogPage(tenant, {
+          failed,
+          limit: rows,
+          ...(options.after !== undefined ? { after: options.after } : {}),
+        }),
+      );
+      const more = next === undefined ? "" : `\nMore: --after ${next}`;
       return {
-        json: { deliveries },
+        json: { deliveries, ...(next !== undefined ? { next } : {}) },
         text: deliveries.length
-          ? textTable(
+          ? `${textTable(
               ["EVENT", "ENDPOINT", "STATUS", "ATTEMPTS", "LAST OUTCOME", "WHEN"],
               deliveries.map(deliveryRow),
-            )
-          : failed
-            ? `Tenant ${tenant} has no failed deliveries.`
-            : `Tenant ${tenant} has no events or no webhook endpoints yet.`,
+            )}${more}`
+          : options.after !== undefined
+            ? "No more deliveries."
+            : failed
+              ? `Tenant ${tenant} has no failed deliveries.`
+              : `Tenant ${tenant} has no events or no webhook endpoints yet.`,
       };
     },
   },

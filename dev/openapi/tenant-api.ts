@@ -47,7 +47,7 @@ export function tenantApiParameters(): Record<string, unknown> {
     name,
     in: "query",
     required: false,
-    description: `A cursor from \`paging.cursors.${name}\` of this same listing: ${which}. Opaque; send at most one of after and before.`,
+    description: `A cursor from \`paging.cursors.${name}\` of this same listing: ${which}. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before.`,
     schema: { type: "string", minLength: 1, maxLength: 200 },
   });
   return {

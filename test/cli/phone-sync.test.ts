@@ -79,6 +79,27 @@ describe("phone sync", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`could not sync ${phone.phoneNumberId}`);
   });
+
+  it("names the upstream it could not reach (origin only) and where that URL comes from", async () => {
+    const tenant = await seedTenant();
+    const phone = await seedPhone(world, tenant);
+    const configured = process.env.META_GRAPH_URL;
+    // Nothing listens on port 9 (discard) on loopback.
+    process.env.META_GRAPH_URL = "http://127.0.0.1:9";
+    try {
+      const run = await admin(["phone", "sync", phone.phoneNumberId]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `could not sync ${phone.phoneNumberId}: code 2 (Meta at http://127.0.0.1:9 `,
+      );
+      expect(run.stderr).toContain("META_SANDBOX_PORT");
+      expect(run.stderr).toContain("META_GRAPH_URL");
+      expect(run.stderr).not.toContain(phone.accessToken);
+    } finally {
+      if (configured === undefined) delete process.env.META_GRAPH_URL;
+      else process.env.META_GRAPH_URL = configured;
+    }
+  });
 });
 
 describe("phone add: one Meta number, one record", () => {

@@ -11,6 +11,7 @@ import { issueApiKey } from "../../functions/core/admin/admin.ts";
 import { MAX_ENDPOINTS_PER_TENANT } from "../../functions/core/admin/webhooks.ts";
 import { openEndpointSecret } from "../../functions/core/events/endpoint-secret.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
+import { appendToFeed } from "../../functions/core/store/event-feed.ts";
 import { findEndpoint } from "../../functions/core/store/webhook-endpoints.ts";
 import { admin } from "../support/admin-cli.ts";
 import { useTestTable } from "../support/test-table.ts";
@@ -233,6 +234,77 @@ describe("webhook deliveries and redeliver", () => {
     expect((await admin(["webhook", "deliveries", "--tenant", tenant, "--limit", "0"])).code).toBe(2);
     expect((await admin(["webhook", "deliveries", "--tenant", tenant, "--failed=yes"])).code).toBe(2);
     expect((await admin(["webhook", "deliveries", "--tenant", "nobody-here"])).code).toBe(1);
+  });
+
+  it("pages the log with --after: every event once, newest first, `next` printed while more follow", async () => {
+    const tenant = await knownTenant();
+    const added = await admin([
+      "webhook",
+      "add",
+      "--tenant",
+      tenant,
+      "--url",
+      "http://127.0.0.1:9/hooks",
+      "--json",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const ids = Array.from(
+      { length: 5 },
+      (_, i) => `evt_01M8QHCCCCCCCCCCCCCCCCCC${String(i).padStart(2, "0")}`,
+    );
+    const outcome = await appendToFeed(
+      tenant,
+      0,
+      ids.map((id) => ({
+        id,
+        type: "username.updated" as const,
+        created_time: new Date().toISOString(),
+        data: {
+          phone_number_id: "1",
+          waba_id: "2",
+          display_phone_number: "3",
+          previous: {},
+          source: "api" as const,
+        },
+      })),
+    );
+    expect(outcome.appended).toBe(true);
+    const seen: string[] = [];
+    const nexts: (string | undefined)[] = [];
+    let after: string | undefined;
+    do {
+      const page = await admin([
+        "webhook",
+        "deliveries",
+        "--tenant",
+        tenant,
+        "--limit",
+        "2",
+        ...(after ? ["--after", after] : []),
+        "--json",
+      ]);
+      expect(page.code, page.stderr).toBe(0);
+      seen.push(...page.json.deliveries.map((d: { eventId: string }) => d.eventId));
+      after = page.json.next;
+      nexts.push(after);
+    } while (after);
+    expect(seen).toEqual([...ids].reverse());
+    expect(nexts).toEqual(["4", "2", undefined]);
+    const text = await admin(["webhook", "deliveries", "--tenant", tenant, "--limit", "2"]);
+    expect(text.stdout).toContain("More: --after 4");
+    const bad = await admin(["webhook", "deliveries", "--tenant", tenant, "--after", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--after");
+    const failedPosition = await admin([
+      "webhook",
+      "deliveries",
+      "--tenant",
+      tenant,
+      "--failed",
+      "--after",
+      "4",
+    ]);
+    expect(failedPosition.code).toBe(2);
   });
 
   it("says which event ids no feed holds (exit 1)", async () => {

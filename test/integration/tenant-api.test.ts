@@ -5,6 +5,7 @@
  * never a call to Meta, at most one DynamoDB Query.
  */
 import { describe, expect, it } from "vitest";
+import { encodeCursor } from "../../functions/core/tenant-api/paging.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { recordStoreCalls } from "../support/store-calls.ts";
 import { callUsernameApi } from "../support/username-client.ts";
@@ -313,6 +314,134 @@ describe("GET /v1/username_changes", { timeout: 60_000 }, () => {
     const feedB = await pipeline.get("/v1/username_changes", b.tenant.apiKey);
     expect(feedA.json.data.map((e: Json) => e.data.username)).toEqual(["only_for_a"]);
     expect(feedB.json.data.map((e: Json) => e.data.username)).toEqual(["only_for_b"]);
+  });
+});
+
+describe("cursors", { timeout: 60_000 }, () => {
+  /** The 400 a refused cursor gets, with the one wording of every cursor error. */
+  async function expectNotACursor(path: string, apiKey: string, name: "after" | "before") {
+    const answer = await pipeline.get(path, apiKey);
+    expect(answer.status, path).toBe(400);
+    expect(answer.json.error).toMatchObject({
+      code: 100,
+      type: "OAuthException",
+      message: expect.stringContaining(`${name} is not a cursor of this listing`),
+    });
+    expect(answer.json.data).toBeUndefined();
+  }
+
+  it("refuses a feed position past the tenant's head, so a client never stores a cursor that skips what comes", async () => {
+    const { tenant, phones } = await tenantWithPhones(1);
+    await claim(tenant, phones[0] as SeededPhone, "head_one");
+    await claim(tenant, phones[0] as SeededPhone, "head_two");
+    const of = { listing: "username_changes" as const, scope: tenant.tenantId };
+    await expect
+      .poll(async () => (await pipeline.get("/v1/username_changes", tenant.apiKey)).json.data.length)
+      .toBe(2);
+    for (const position of [3, 999]) {
+      await expectNotACursor(
+        `/v1/username_changes?after=${encodeCursor(of, position)}`,
+        tenant.apiKey,
+        "after",
+      );
+      await expectNotACursor(
+        `/v1/username_changes?before=${encodeCursor(of, position)}`,
+        tenant.apiKey,
+        "before",
+      );
+    }
+    // The head itself is a position the feed holds: an empty page that resumes from it.
+    const atHead = await pipeline.get(`/v1/username_changes?after=${encodeCursor(of, 2)}`, tenant.apiKey);
+    expect(atHead.status).toBe(200);
+    expect(atHead.json).toEqual({ data: [], paging: { cursors: { after: encodeCursor(of, 2) } } });
+  });
+
+  it("ties each cursor to its listing and scope: another tenant's feed or numbers, another number's history are refused", async () => {
+    const mine = await tenantWithPhones(3);
+    const theirs = await tenantWithPhones(3);
+    for (const { tenant, phones } of [mine, theirs]) {
+      await claim(tenant, phones[0] as SeededPhone, `scope_a_${tenant.tenantId.slice(-6)}`);
+      await claim(tenant, phones[0] as SeededPhone, `scope_b_${tenant.tenantId.slice(-6)}`);
+      await claim(tenant, phones[1] as SeededPhone, `scope_c_${tenant.tenantId.slice(-6)}`);
+    }
+    await expect
+      .poll(async () => (await pipeline.get("/v1/username_changes", theirs.tenant.apiKey)).json.data.length)
+      .toBe(3);
+    const feed = await pipeline.get("/v1/username_changes?limit=1", theirs.tenant.apiKey);
+    await expectNotACursor(
+      `/v1/username_changes?after=${feed.json.paging.cursors.after}`,
+      mine.tenant.apiKey,
+      "after",
+    );
+    const numbers = await pipeline.get("/v1/phone_numbers?limit=1", theirs.tenant.apiKey);
+    await expectNotACursor(
+      `/v1/phone_numbers?after=${numbers.json.paging.cursors.after}`,
+      mine.tenant.apiKey,
+      "after",
+    );
+    const [a, b] = mine.phones as [SeededPhone, SeededPhone];
+    const history = await pipeline.get(
+      `/v1/phone_numbers/${a.phoneNumberId}/username_history?limit=1`,
+      mine.tenant.apiKey,
+    );
+    expect(history.json.data).toHaveLength(1);
+    await expectNotACursor(
+      `/v1/phone_numbers/${b.phoneNumberId}/username_history?after=${history.json.paging.cursors.after}`,
+      mine.tenant.apiKey,
+      "after",
+    );
+    await expectNotACursor(
+      `/v1/phone_numbers/${b.phoneNumberId}/username_history?before=${history.json.paging.cursors.before}`,
+      mine.tenant.apiKey,
+      "before",
+    );
+    // Each cursor still works where it was made.
+    const next = await pipeline.get(
+      `/v1/phone_numbers/${a.phoneNumberId}/username_history?after=${history.json.paging.cursors.after}`,
+      mine.tenant.apiKey,
+    );
+    expect(next.status).toBe(200);
+    expect(next.json.data).toHaveLength(1);
+  });
+
+  it("links a previous page only when something comes before it (a made-up cursor before the first number)", async () => {
+    const { tenant, phones } = await tenantWithPhones(3);
+    const of = { listing: "phone_numbers" as const, scope: tenant.tenantId };
+    const ids = phones.map((p) => p.phoneNumberId).sort();
+    await expect
+      .poll(async () => (await pipeline.get("/v1/phone_numbers", tenant.apiKey)).json.data.length)
+      .toBe(3);
+    const fromOne = await pipeline.get(
+      `/v1/phone_numbers?limit=2&after=${encodeCursor(of, "1")}`,
+      tenant.apiKey,
+    );
+    expect(fromOne.json.data.map((p: Json) => p.id)).toEqual(ids.slice(0, 2));
+    expect(fromOne.json.paging.previous).toBeUndefined();
+    expect(fromOne.json.paging.next).toBeDefined();
+    const beforeOne = await pipeline.get(`/v1/phone_numbers?before=${encodeCursor(of, "1")}`, tenant.apiKey);
+    expect(beforeOne.json).toEqual({ data: [], paging: { cursors: {} } });
+    // A real cursor still links both ways.
+    const second = await pipeline.get(
+      `/v1/phone_numbers?limit=1&after=${encodeCursor(of, ids[0] as string)}`,
+      tenant.apiKey,
+    );
+    expect(second.json.data.map((p: Json) => p.id)).toEqual([ids[1]]);
+    expect(second.json.paging.previous).toBeDefined();
+    expect(second.json.paging.next).toBeDefined();
+  });
+});
+
+describe("limit", { timeout: 60_000 }, () => {
+  it.each([
+    ["limit=-1", "limit must be an integer from 1 to 100"],
+    ["limit=abc", "limit must be an integer from 1 to 100"],
+    ["limit=", "limit must be an integer from 1 to 100"],
+    ["limit=1&limit=2", "limit must be given once"],
+  ])("refuses %s once, saying why", async (query, reason) => {
+    const { tenant } = await tenantWithPhones(1);
+    const answer = await pipeline.get(`/v1/phone_numbers?${query}`, tenant.apiKey);
+    expect(answer.status).toBe(400);
+    expect(answer.json.error).toMatchObject({ code: 100, message: `(#100) Invalid parameter: ${reason}` });
   });
 });
 

@@ -5,7 +5,7 @@
  * the feed), redelivery, secret rotation, redirects not followed, bounded response excerpts,
  * removed endpoints. The retry schedule is compressed to 0.3 s steps (WEBHOOK_RETRY_DELAYS).
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import {
@@ -18,9 +18,10 @@ import { dispatchDeliveries, PARALLEL_PER_ENDPOINT } from "../../functions/core/
 import { logger } from "../../functions/core/logger.ts";
 import { dynamo, tableName } from "../../functions/core/store/client.ts";
 import { keys } from "../../functions/core/store/keys.ts";
-import { getDeliveries } from "../../functions/core/store/webhook-deliveries.ts";
+import { getDeliveries, scheduleRedelivery } from "../../functions/core/store/webhook-deliveries.ts";
 import { adminProcess } from "../support/admin-process.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
+import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
@@ -185,29 +186,34 @@ describe("retries", { timeout: 90_000 }, () => {
   });
 });
 
+/** `count` synthetic events of one number, as the sequencer hands them over (first deliveries). */
+function syntheticDeliveries(count: number, tag: string) {
+  const created = new Date(Date.now() + 1000).toISOString();
+  return Array.from({ length: count }, (_, i) => {
+    const eventId = `evt_01M8QH${tag}${"Z".repeat(18 - tag.length)}${String(i).padStart(2, "0")}`;
+    const event = {
+      id: eventId,
+      type: "username.updated" as const,
+      created_time: created,
+      data: {
+        phone_number_id: "1",
+        waba_id: "2",
+        display_phone_number: "3",
+        previous: {},
+        source: "api" as const,
+      },
+    };
+    return { eventId, sequence: i + 1, attempts: 0, event };
+  });
+}
+
 describe("an unreachable endpoint", { timeout: 90_000 }, () => {
   it("costs one timeout per message: at most PARALLEL_PER_ENDPOINT requests, the rest counted as failed attempts unsent", async () => {
     const tenant = await seedTenant();
     const receiver = await startTenantEndpoint();
     receiver.answerWith(() => ({ hang: true }));
     const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
-    const now = new Date(Date.now() + 1000).toISOString();
-    const deliveries = Array.from({ length: 20 }, (_, i) => {
-      const eventId = `evt_01M8QHZZZZZZZZZZZZZZZZZZ${String(i).padStart(2, "0")}`;
-      const event = {
-        id: eventId,
-        type: "username.updated" as const,
-        created_time: now,
-        data: {
-          phone_number_id: "1",
-          waba_id: "2",
-          display_phone_number: "3",
-          previous: {},
-          source: "api" as const,
-        },
-      };
-      return { eventId, sequence: i + 1, attempts: 0, event };
-    });
+    const deliveries = syntheticDeliveries(20, "");
     const summary = await dispatchDeliveries({
       tenantId: tenant.tenantId,
       endpointId: endpoint.id,
@@ -224,6 +230,155 @@ describe("an unreachable endpoint", { timeout: 90_000 }, () => {
     expect(errors.filter((e) => e === "not sent: endpoint unreachable (timeout)")).toHaveLength(
       20 - PARALLEL_PER_ENDPOINT,
     );
+    await removeEndpointById(endpoint.id);
+    await receiver.close();
+  });
+});
+
+/** POSTs the receiver got per webhook-id. */
+function postsPerId(receiver: { received(): ReceivedWebhook[] }): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of receiver.received()) {
+    const id = request.headers["webhook-id"] as string;
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe("each attempt is sent once", { timeout: 90_000 }, () => {
+  it("a first attempt whose outcome was written but answered with an error is neither sent again nor restarted", async () => {
+    const s = await subject();
+    const receiver = await startTenantEndpoint();
+    receiver.answerWith(() => ({ status: 500 }));
+    await addEndpoint(s.tenant.tenantId, receiver.url);
+    // The outcomes' BatchWriteItem is applied, then fails (DynamoDB Local's request timeout under
+    // load): the queue message fails and is received again.
+    const restore = injectStorageFaults((command, n) =>
+      command === "BatchWriteItemCommand" && n === 1
+        ? { after: storageError("TimeoutError", "request timed out") }
+        : undefined,
+    );
+    try {
+      await s.change();
+      const [first] = await receiver.waitFor((r) => r.length >= 1);
+      const eventId = first?.headers["webhook-id"] as string;
+      const entry = await deliveryOf(s.tenant.tenantId, eventId, "failed");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(postsPerId(receiver)).toEqual(new Map([[eventId, ATTEMPTS]]));
+      expect(entry.attempts).toBe(ATTEMPTS);
+    } finally {
+      restore();
+      await receiver.close();
+    }
+  });
+
+  it("two copies of a first delivery that may have been sent (stream batch twice, message received again) send it once", async () => {
+    const tenant = await seedTenant();
+    const receiver = await startTenantEndpoint();
+    receiver.answerWith(() => ({ status: 204, delayMs: 100 }));
+    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
+    const deliveries = syntheticDeliveries(6, "AA");
+    const target = { tenantId: tenant.tenantId, endpointId: endpoint.id };
+    const summaries = await Promise.all([
+      dispatchDeliveries({ ...target, kind: "first-again", deliveries }),
+      dispatchDeliveries({ ...target, kind: "first-again", deliveries }),
+      dispatchDeliveries({ ...target, kind: "first", deliveries }, { redelivered: true }),
+    ]);
+    expect([...postsPerId(receiver).values()]).toEqual(deliveries.map(() => 1));
+    expect(summaries.reduce((sum, x) => sum + x.attempted, 0)).toBe(deliveries.length);
+    const records = await getDeliveries(
+      deliveries.map((d) => ({ eventId: d.eventId, endpointId: endpoint.id })),
+    );
+    // One attempt each, recorded once: delivered, or (the machine too busy for the 500 ms budget) a timeout.
+    for (const record of records.values()) {
+      expect(record.attempts).toBe(1);
+      if (record.status !== "delivered")
+        expect(record).toMatchObject({ status: "pending", lastError: "timeout" });
+    }
+    expect(records.size).toBe(deliveries.length);
+    await removeEndpointById(endpoint.id);
+    await receiver.close();
+  });
+
+  it("a retry whose outcome cannot be written still counts: it is not sent again, the next attempt follows on schedule", async () => {
+    const tenant = await seedTenant();
+    const receiver = await startTenantEndpoint();
+    receiver.answerWith(() => ({ status: 500 }));
+    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
+    const [delivery] = syntheticDeliveries(1, "BB");
+    const ref = {
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      eventId: delivery?.eventId as string,
+      sequence: 1,
+    };
+    // Due now, as `webhook redeliver` leaves it: the next attempt is the first of a round.
+    await scheduleRedelivery(ref);
+    const message = {
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      kind: "retry" as const,
+      deliveries: [{ ...(delivery as NonNullable<typeof delivery>), attempts: 0 }],
+    };
+    // The claim (UpdateItem 1) passes; the outcome's write (UpdateItem 2) fails.
+    const restore = injectStorageFaults((command, n) =>
+      command === "UpdateItemCommand" && n === 2 ? storageError("InternalServerError") : undefined,
+    );
+    const started = Date.now();
+    try {
+      await expect(dispatchDeliveries(message)).rejects.toThrow("injected storage fault");
+    } finally {
+      restore();
+    }
+    expect(receiver.received()).toHaveLength(1);
+    const [record] = (await getDeliveries([ref])).values();
+    expect(record).toMatchObject({ status: "pending", attempts: 1 });
+    // Not before the attempt's lease is over plus the first delay (0.3 s).
+    expect(record?.nextAttemptAt).toBeGreaterThanOrEqual(started + 500 + 60_000 + 300);
+    // The message received again (SQS retries it) sends nothing: the attempt is taken.
+    expect(await dispatchDeliveries(message, { redelivered: true })).toMatchObject({
+      attempted: 0,
+      skipped: 1,
+    });
+    expect(receiver.received()).toHaveLength(1);
+    await removeEndpointById(endpoint.id);
+    await receiver.close();
+  });
+});
+
+describe("a last attempt whose outcome was never recorded", { timeout: 90_000 }, () => {
+  it("ends the delivery failed once its lease is over, without sending it again", async () => {
+    const tenant = await seedTenant();
+    const receiver = await startTenantEndpoint();
+    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
+    const [delivery] = syntheticDeliveries(1, "CC");
+    const eventId = delivery?.eventId as string;
+    const ref = { tenantId: tenant.tenantId, endpointId: endpoint.id, eventId, sequence: 1 };
+    await scheduleRedelivery(ref);
+    // As a claim of the last attempt leaves it when its holder never records: counted, due at the lease's end.
+    await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.delivery(eventId, endpoint.id),
+        UpdateExpression: "SET attempts = :last, nextAttemptAt = :past",
+        ExpressionAttributeValues: { ":last": ATTEMPTS, ":past": Date.now() - 1 },
+      }),
+    );
+    const summary = await dispatchDeliveries({
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      kind: "retry",
+      deliveries: [{ ...(delivery as NonNullable<typeof delivery>), attempts: ATTEMPTS }],
+    });
+    expect(summary).toMatchObject({ attempted: 0, skipped: 1 });
+    expect(receiver.received()).toEqual([]);
+    const [record] = (await getDeliveries([ref])).values();
+    expect(record).toMatchObject({
+      status: "failed",
+      attempts: ATTEMPTS,
+      lastError: "outcome of the last attempt not recorded",
+    });
+    expect(record?.nextAttemptAt).toBeUndefined();
     await removeEndpointById(endpoint.id);
     await receiver.close();
   });

@@ -78,6 +78,7 @@ beforeAll(async () => {
   webhookPhone = await seedPhone(world, other);
   fuzz = {
     apiKey: tenant.apiKey,
+    tenantId: tenant.tenantId,
     revokedKey: revoked.apiKey,
     ownPhone: own.phoneNumberId,
     foreignPhone: foreign.phoneNumberId,

@@ -11,9 +11,14 @@ import { setDynamoClient } from "../../functions/core/store/client.ts";
 
 /**
  * Called once per attempt; `callNumber` counts attempts of that command since injection. An
- * error fails the attempt; a number delays it by that many ms (a slow store); undefined passes.
+ * error fails the attempt; a number delays it by that many ms (a slow store); `{ after }` lets
+ * the store do the work, then fails the attempt with `after` (a request that timed out after
+ * DynamoDB applied it); undefined passes.
  */
-export type FaultRule = (commandName: string, callNumber: number) => Error | number | undefined;
+export type FaultRule = (
+  commandName: string,
+  callNumber: number,
+) => Error | number | { after: Error } | undefined;
 
 /** The HTTP status DynamoDB answers each fault with: the SDK's retry decision depends on it. */
 const FAULT_STATUS: Record<string, number> = {
@@ -63,8 +68,10 @@ export function injectStorageFaults(rule: FaultRule, maxAttempts = 1): InjectedF
       attempts.set(name, count);
       const fault = rule(name, count);
       if (typeof fault === "number") await new Promise((resolve) => setTimeout(resolve, fault));
-      else if (fault) throw fault;
-      return next(args);
+      else if (fault instanceof Error) throw fault;
+      const output = await next(args);
+      if (typeof fault === "object") throw fault.after;
+      return output;
     },
     // finalizeRequest runs once per attempt, inside the retry middleware (same step, priority high).
     { step: "finalizeRequest", priority: "low", name: "injectStorageFaults" },

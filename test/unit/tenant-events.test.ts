@@ -45,6 +45,13 @@ describe("endpoint URLs", () => {
     ["https://[fd00::1]/x", false, "public host"],
     ["https://[::ffff:127.0.0.1]/x", false, "public host"],
     ["https://172.32.0.1/x", false, undefined],
+    // A local store allows loopback, and still no private, link-local or CGNAT literal.
+    ["https://127.0.0.1/x", true, undefined],
+    ["https://10.1.2.3/x", true, "public host or loopback"],
+    ["https://169.254.169.254/latest/meta-data", true, "public host or loopback"],
+    ["https://100.64.0.1/x", true, "public host or loopback"],
+    ["https://[fd00::1]/x", true, "public host or loopback"],
+    ["http://192.168.1.1/x", true, "http only on loopback"],
     ["https://user:secret@hooks.example.com/x", false, "user name or password"],
     ["https://hooks.example.com/x#part", false, "fragment"],
     ["javascript:alert(1)", true, "must be https"],
@@ -91,38 +98,42 @@ describe("paging cursors", () => {
   const request = (query: Record<string, string>) =>
     ({ queryStringParameters: query }) as unknown as APIGatewayProxyEventV2;
   const listings: Listing[] = ["phone_numbers", "username_history", "username_changes"];
+  const positions = integerPosition(0, 999_999_999_999);
 
-  it("give back the position they were made from, on the listing that made them", () => {
+  it("give back the position they were made from, on the listing and scope that made them only", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...listings),
+        fc.constantFrom("tenant-a", "tenant-b", "100000000000001"),
         fc.integer({ min: 0, max: 999_999_999_999 }),
         fc.boolean(),
-        (listing, position, after) => {
-          const cursor = encodeCursor(listing, position);
-          const page = parsePageRequest(
-            request({ [after ? "after" : "before"]: cursor }),
-            listing,
-            integerPosition(0, 999_999_999_999),
-          );
-          expect(page).toEqual({ limit: 25, [after ? "after" : "before"]: position });
+        (listing, scope, position, after) => {
+          const cursor = encodeCursor({ listing, scope }, position);
+          const name = after ? "after" : "before";
+          const page = parsePageRequest(request({ [name]: cursor }), { listing, scope }, positions);
+          expect(page).toEqual({ limit: 25, [name]: position });
           for (const other of listings.filter((l) => l !== listing)) {
             expect(() =>
-              parsePageRequest(request({ after: cursor }), other, integerPosition(0, 999_999_999_999)),
+              parsePageRequest(request({ after: cursor }), { listing: other, scope }, positions),
             ).toThrow(GraphError);
           }
+          // The same listing of another tenant or number.
+          expect(() =>
+            parsePageRequest(request({ [name]: cursor }), { listing, scope: `${scope}0` }, positions),
+          ).toThrow(`Invalid parameter: ${name} is not a cursor of this listing`);
         },
       ),
     );
   });
 
   it("refuse anything else with code 100, and never decode it into another position", () => {
+    const of = { listing: "username_changes", scope: "tenant-a" } as const;
     fc.assert(
       fc.property(fc.string({ maxLength: 250 }), (raw) => {
         try {
-          const page = parsePageRequest(request({ after: raw }), "username_changes", integerPosition(0, 10));
+          const page = parsePageRequest(request({ after: raw }), of, integerPosition(0, 10));
           // Only a real cursor decodes, and then to the position it encodes.
-          expect(encodeCursor("username_changes", page.after as number)).toBe(raw);
+          expect(encodeCursor(of, page.after as number)).toBe(raw);
         } catch (error) {
           expect(error).toBeInstanceOf(GraphError);
           expect((error as GraphError).body.code).toBe(100);

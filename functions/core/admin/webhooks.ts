@@ -130,19 +130,78 @@ function logEntry(record: DeliveryRecord): DeliveryLogEntry {
   };
 }
 
+export interface DeliveryLogOptions {
+  failed: boolean;
+  /** Rows with `failed`, events otherwise (each × every current endpoint). */
+  limit: number;
+  /** Continue after this position (a page's `next`): older events / failed deliveries. */
+  after?: string;
+}
+
+/** A page of the delivery log; `next` (for `after`) when more follow. */
+export interface DeliveryLogPage {
+  deliveries: DeliveryLogEntry[];
+  next?: string;
+}
+
 /**
- * The tenant's delivery log, newest event first: with `failed`, the deliveries that failed after
- * their last attempt; otherwise each of the latest `limit` events × each current endpoint.
+ * Positions in the log: `<sequence>` (an event) without `failed`, `<sequence>/<endpoint id>` (a
+ * delivery) with it. Undefined for anything else.
  */
+export function parseLogPosition(
+  position: string,
+  failed: boolean,
+): { sequence: number; endpointId?: string } | undefined {
+  const match = (failed ? /^(\d{1,12})\/(ep_[0-9a-f]{20})$/ : /^(\d{1,12})$/).exec(position);
+  if (!match) return undefined;
+  return { sequence: Number(match[1]), ...(match[2] ? { endpointId: match[2] } : {}) };
+}
+
+/** The tenant's delivery log as one array (see deliveryLogPage). */
 export async function deliveryLog(
   tenantId: string,
-  options: { failed: boolean; limit: number },
+  options: DeliveryLogOptions,
 ): Promise<DeliveryLogEntry[]> {
-  if (options.failed) return (await unfinishedDeliveries(tenantId, options.limit, "failed")).map(logEntry);
-  const [entries, endpoints] = await Promise.all([
-    latestFeedEntries(tenantId, options.limit),
+  return (await deliveryLogPage(tenantId, options)).deliveries;
+}
+
+/**
+ * The tenant's delivery log, newest event first, a page at a time: with `failed`, the deliveries
+ * that failed after their last attempt (`limit` of them); otherwise each of the latest `limit`
+ * events × each current endpoint. Throws WebhookAdminError for a malformed `after`.
+ */
+export async function deliveryLogPage(
+  tenantId: string,
+  options: DeliveryLogOptions,
+): Promise<DeliveryLogPage> {
+  const after = options.after === undefined ? undefined : parseLogPosition(options.after, options.failed);
+  if (options.after !== undefined && !after) {
+    throw new WebhookAdminError(
+      `--after must be a position printed as 'next' by webhook deliveries${options.failed ? " --failed" : ""}, got '${options.after}'`,
+    );
+  }
+  if (options.failed) {
+    const rows = await unfinishedDeliveries(
+      tenantId,
+      options.limit + 1,
+      "failed",
+      after?.endpointId === undefined
+        ? undefined
+        : { sequence: after.sequence, endpointId: after.endpointId },
+    );
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return {
+      deliveries: page.map(logEntry),
+      ...(rows.length > options.limit && last ? { next: `${last.sequence}/${last.endpointId}` } : {}),
+    };
+  }
+  const [read, endpoints] = await Promise.all([
+    latestFeedEntries(tenantId, options.limit + 1, after?.sequence),
     listEndpoints(tenantId),
   ]);
+  const entries = read.slice(0, options.limit);
+  const next = read.length > options.limit ? entries.at(-1)?.sequence : undefined;
   const pairs = entries.flatMap((entry) =>
     endpoints.map((endpoint) => ({
       eventId: entry.event.id,
@@ -151,10 +210,11 @@ export async function deliveryLog(
     })),
   );
   const records = await getDeliveries(pairs);
-  return pairs.map((pair) => {
+  const deliveries = pairs.map((pair): DeliveryLogEntry => {
     const record = records.get(deliveryId(pair));
     return record ? logEntry(record) : { ...pair, status: "not attempted", attempts: 0 };
   });
+  return { deliveries, ...(next !== undefined ? { next: String(next) } : {}) };
 }
 
 /**

@@ -14,6 +14,12 @@ export const DELIVERIES_PER_MESSAGE = 50;
 /** SQS's longest message delay; longer waits are the retry sweep's. */
 export const MAX_DELAY_SECONDS = 900;
 const MESSAGES_PER_BATCH = 10;
+/**
+ * How long `first-again` messages wait: longer than a dispatcher invocation lives (60 s,
+ * infra/event-functions.ts), so a first copy still in flight has recorded its outcomes (or died)
+ * before the second copy looks for them, and the same first attempt is not sent twice.
+ */
+export const FIRST_AGAIN_DELAY_SECONDS = 90;
 
 export const deliveryMessageSchema = z.object({
   tenantId: z.string(),

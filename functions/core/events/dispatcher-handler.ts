@@ -18,7 +18,8 @@ export async function dispatcherHandler(event: SQSEvent, context?: Context): Pro
     records.map(async (record) => {
       const message = deliveryMessageSchema.safeParse(JSON.parse(record.body));
       if (!message.success) throw new Error("not a delivery message");
-      return dispatchDeliveries(message.data);
+      const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+      return dispatchDeliveries(message.data, { redelivered: receives > 1 });
     }),
   );
   const batchItemFailures = settled.flatMap((result, i) => {

@@ -1,8 +1,9 @@
 /**
  * Which URLs a tenant webhook may point at. In AWS: `https` only, to a host name or a public IP
  * address (no loopback, private, link-local or carrier-grade NAT literals: the service must not
- * be turned against networks it can reach). With a local store (`npm start`, tests), `http` is
- * accepted too, for loopback hosts only, so receivers on the developer's machine work.
+ * be turned against networks it can reach). With a local store (`npm start`, tests), loopback is
+ * accepted too, over `http` or `https`, so receivers on the developer's machine work; private,
+ * link-local and CGNAT literals stay refused there as well.
  * Checked when an endpoint is added and again before every attempt.
  */
 import { isIP } from "node:net";
@@ -59,8 +60,10 @@ export function endpointUrlProblem(raw: string, allowLoopbackHttp: boolean): str
     return allowLoopbackHttp ? "must be https (http only on loopback, for local receivers)" : "must be https";
   }
   if (url.protocol !== "https:") return "must be https";
-  if (!allowLoopbackHttp && isNonPublicAddress(url.hostname)) {
-    return "must name a public host (no loopback, private or link-local address)";
+  if (isNonPublicAddress(url.hostname) && !(allowLoopbackHttp && loopback)) {
+    return allowLoopbackHttp
+      ? "must name a public host or loopback (no private or link-local address)"
+      : "must name a public host (no loopback, private or link-local address)";
   }
   return undefined;
 }

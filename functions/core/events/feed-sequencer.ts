@@ -15,7 +15,7 @@ import { appendToFeed, EVENTS_PER_APPEND, findSequencedEvents, readFeedHead } fr
 import type { HistoryEvent } from "../store/phones.ts";
 import { listEndpoints } from "../store/webhook-endpoints.ts";
 import type { UsernameChangeEvent } from "../validation/tenant-api.ts";
-import { deliveryQueue, messagesFor } from "./delivery-queue.ts";
+import { deliveryQueue, FIRST_AGAIN_DELAY_SECONDS, messagesFor } from "./delivery-queue.ts";
 import { isEventSource, usernameChangeEvent } from "./username-change-event.ts";
 
 const PARALLEL_TENANTS = 8;
@@ -85,12 +85,14 @@ async function sequenceTenant(tenantId: string, events: readonly UsernameChangeE
     const messages = endpoints.flatMap((endpoint) =>
       messagesFor({ tenantId, endpointId: endpoint.id, kind }, deliveries),
     );
-    if (messages.length > 0) await deliveryQueue().send(messages);
+    if (messages.length > 0)
+      await deliveryQueue().send(messages, kind === "first-again" ? FIRST_AGAIN_DELAY_SECONDS : 0);
     return deliveries.length * endpoints.length;
   };
 
   // Events found already sequenced are handed on again (`first-again`): a first run may have
-  // stopped between its feed transaction and the queue. The dispatcher skips those recorded.
+  // stopped between its feed transaction and the queue. The dispatcher skips those recorded; they
+  // wait until the first copies, if any, have recorded their outcomes.
   let dispatched = await dispatch(
     "first-again",
     events.flatMap((event) => {

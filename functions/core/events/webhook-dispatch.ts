@@ -3,10 +3,14 @@
  *
  * - `first` deliveries (events just sequenced, carried in the message) are sent at once; their
  *   outcomes are written together, 25 per BatchWriteItem: a successful delivery costs one write.
- *   `first-again` ones (a stream batch seen twice) are sent only if nothing is recorded for them.
- *   Events older than the endpoint (added after them) are never sent as first deliveries.
- * - `retry` deliveries are claimed first (store/webhook-deliveries.ts), so only one attempt runs;
- *   their outcome is written by the claim's holder alone.
+ *   `first-again` ones (a stream batch seen twice) and those of a message received again (its
+ *   first receipt failed, or SQS delivered it twice) may have been sent already: they are sent
+ *   only if nothing is recorded for them, and claimed first. Events older than the endpoint
+ *   (added after them) are never sent as first deliveries.
+ * - `retry` deliveries are claimed first (store/webhook-deliveries.ts): the claim counts the
+ *   attempt, so each attempt is sent once, and one whose outcome cannot be written still counts;
+ *   the outcome is written by the claim's holder alone. A delivery whose last attempt was claimed
+ *   but never recorded ends `failed` when its lease is over.
  * - At most PARALLEL_PER_ENDPOINT requests to the endpoint at a time; once it proves unreachable
  *   (timeout, refused connection) the message's remaining deliveries are not sent but counted as
  *   failed attempts, so a dead endpoint costs one timeout per message, never one per event.
@@ -22,9 +26,11 @@ import { logger } from "../logger.ts";
 import { getFeedEvents } from "../store/event-feed.ts";
 import {
   claimDelivery,
+  claimFirstDelivery,
   type DeliveryRef,
   deliveryId,
   type FirstAttempt,
+  failUnrecordedDelivery,
   getDeliveries,
   type NextState,
   recordAttempt,
@@ -36,7 +42,7 @@ import { type DeliveryMessage, deliveryQueue, MAX_DELAY_SECONDS, messagesFor } f
 import { openEndpointSecret } from "./endpoint-secret.ts";
 import { endpointUrlProblem } from "./endpoint-url.ts";
 import { type HttpAttempt, postWebhook } from "./http-attempt.ts";
-import { nextState } from "./retry-schedule.ts";
+import { maxAttempts, nextState } from "./retry-schedule.ts";
 import { signatureHeaders } from "./webhook-signature.ts";
 
 export const PARALLEL_PER_ENDPOINT = 8;
@@ -56,19 +62,28 @@ export interface DispatchSummary {
 
 interface Task {
   ref: DeliveryRef;
+  /** Attempts made before this one. */
   attempts: number;
   event: UsernameChangeEvent;
-  /** Set for retries: the claim this attempt holds. */
+  /** Set for claimed attempts (retries, first attempts that may have been sent): the claim's token. */
   leaseToken?: string;
+}
+
+export interface DispatchOptions {
+  /** The queue handed this message over before (SQS's ApproximateReceiveCount > 1). */
+  redelivered?: boolean;
 }
 
 type Delivery = DeliveryMessage["deliveries"][number];
 
-export async function dispatchDeliveries(message: DeliveryMessage): Promise<DispatchSummary> {
+export async function dispatchDeliveries(
+  message: DeliveryMessage,
+  options: DispatchOptions = {},
+): Promise<DispatchSummary> {
   const summary: DispatchSummary = { attempted: 0, delivered: 0, retrying: 0, failed: 0, skipped: 0 };
   const { tenantId, endpointId } = message;
   const endpoint = await getEndpoint(tenantId, endpointId);
-  const tasks = await tasksOf(message, endpoint);
+  const tasks = await tasksOf(message, endpoint, options.redelivered === true);
   summary.skipped = message.deliveries.length - tasks.length;
   if (tasks.length === 0) return summary;
 
@@ -91,13 +106,12 @@ export async function dispatchDeliveries(message: DeliveryMessage): Promise<Disp
     const now = Date.now();
     // A removed endpoint will never answer: its retries end now.
     const next: NextState = endpoint ? nextState(attempt, result.ok, now) : { status: "failed" };
-    if (task.leaseToken) {
-      if (!(await recordAttempt(task.ref, task.attempts, task.leaseToken, stored, next))) {
-        summary.skipped++;
-        return;
-      }
-    } else firstAttempts.push({ ref: task.ref, result: stored, next });
     summary.attempted++;
+    if (task.leaseToken) {
+      // The attempt counts from its claim on; a lost claim means the delivery moved on without
+      // this outcome (its lease ran out), so nothing more is done for it here.
+      if (!(await recordAttempt(task.ref, attempt, task.leaseToken, stored, next))) return;
+    } else firstAttempts.push({ ref: task.ref, result: stored, next });
     if (next.status === "delivered") summary.delivered++;
     else if (next.status === "failed") summary.failed++;
     else {
@@ -122,7 +136,11 @@ export async function dispatchDeliveries(message: DeliveryMessage): Promise<Disp
 }
 
 /** What the message's deliveries come to: the ones to attempt now, with their events (claimed, for retries). */
-async function tasksOf(message: DeliveryMessage, endpoint: WebhookEndpoint | undefined): Promise<Task[]> {
+async function tasksOf(
+  message: DeliveryMessage,
+  endpoint: WebhookEndpoint | undefined,
+  redelivered: boolean,
+): Promise<Task[]> {
   const { tenantId, endpointId } = message;
   const refOf = (d: Delivery): DeliveryRef => ({
     tenantId,
@@ -131,10 +149,12 @@ async function tasksOf(message: DeliveryMessage, endpoint: WebhookEndpoint | und
     sequence: d.sequence,
   });
   let deliveries = message.deliveries;
+  // First attempts that may have been sent already: checked against their records, then claimed.
+  const mayBeSent = message.kind === "first-again" || (message.kind === "first" && redelivered);
   if (message.kind !== "retry") {
     // An endpoint removed since the events were sequenced gets nothing.
     if (!endpoint) return [];
-    if (message.kind === "first-again") {
+    if (mayBeSent) {
       const recorded = await getDeliveries(deliveries.map(refOf));
       deliveries = deliveries.filter((d) => !recorded.has(deliveryId(refOf(d))));
     }
@@ -154,14 +174,25 @@ async function tasksOf(message: DeliveryMessage, endpoint: WebhookEndpoint | und
     if (message.kind !== "retry" && endpoint && event.created_time < endpoint.createdAt) continue;
     tasks.push({ ref: refOf(delivery), attempts: delivery.attempts, event });
   }
-  if (message.kind !== "retry") return tasks;
+  if (message.kind !== "retry" && !mayBeSent) return tasks;
 
   const leaseUntil = Date.now() + config.webhookTimeoutMs() + LEASE_MARGIN_MS;
   const claimed = await mapWithConcurrency(tasks, PARALLEL_CLAIMS, async (task) => {
+    if (task.attempts >= maxAttempts()) {
+      // Its last attempt was claimed and its lease is over without an outcome: it failed.
+      await failUnrecordedDelivery(task.ref, task.attempts);
+      return undefined;
+    }
+    // Should this attempt never record an outcome, the next is due as if it had failed at the
+    // lease's end; after the last one, the lease's end is when the delivery is ended.
+    const lost = nextState(task.attempts + 1, false, leaseUntil);
+    const dueIfLost = lost.status === "pending" ? lost.nextAttemptAt : leaseUntil;
     const token = randomBytes(12).toString("base64url");
-    return (await claimDelivery(task.ref, task.attempts, token, leaseUntil))
-      ? { ...task, leaseToken: token }
-      : undefined;
+    const won =
+      message.kind === "retry"
+        ? await claimDelivery(task.ref, task.attempts, token, dueIfLost)
+        : await claimFirstDelivery(task.ref, token, dueIfLost);
+    return won ? { ...task, leaseToken: token } : undefined;
   });
   return claimed.flatMap((result) => {
     if (result.status === "rejected") throw result.reason;

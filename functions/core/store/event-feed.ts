@@ -163,33 +163,39 @@ export interface FeedRange {
  * contiguous run of sequence numbers is returned, starting next to the cursor: a gap means a
  * transaction whose items are not all visible yet, so the page ends before it and the next call
  * picks it up (nothing is ever skipped). `complete` is false when the page stopped at a gap.
+ * The Query starts at the cursor's own entry: `cursorHeld` is false when the feed has no entry
+ * at the cursor (past its head, or made up); `after` 0, the feed's start, is always held.
  */
 export async function readFeed(
   tenantId: string,
   range: FeedRange,
-): Promise<{ entries: FeedEntry[]; complete: boolean; more: boolean }> {
+): Promise<{ entries: FeedEntry[]; complete: boolean; more: boolean; cursorHeld: boolean }> {
   const backwards = range.before !== undefined;
   const cursor = backwards ? (range.before as number) : (range.after ?? 0);
-  if (backwards && cursor <= 1) return { entries: [], complete: true, more: false };
+  if (backwards && cursor < 1) return { entries: [], complete: true, more: false, cursorHeld: false };
+  const withCursor = cursor > 0;
   const { Items = [] } = await dynamo().send(
     new QueryCommand({
       TableName: tableName(),
       KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
       ExpressionAttributeValues: {
         ":pk": keys.feedHead(tenantId).pk,
-        ":first": keys.feedEvent(tenantId, backwards ? 1 : cursor + 1).sk,
-        ":last": keys.feedEvent(tenantId, backwards ? cursor - 1 : LAST_SEQUENCE).sk,
+        ":first": keys.feedEvent(tenantId, backwards ? 1 : Math.max(cursor, 1)).sk,
+        ":last": keys.feedEvent(tenantId, backwards ? cursor : LAST_SEQUENCE).sk,
       },
       ScanIndexForward: !backwards,
       ConsistentRead: true,
-      // One more than asked: tells whether another page follows without a second query.
-      Limit: range.limit + 1,
+      // One more than asked (tells whether another page follows without a second query), and the
+      // cursor's own entry.
+      Limit: range.limit + (withCursor ? 2 : 1),
     }),
   );
+  const cursorHeld = !withCursor || Number(Items[0]?.sequence) === cursor;
+  const read = withCursor && cursorHeld ? Items.slice(1) : Items;
   const entries: FeedEntry[] = [];
   let expected = backwards ? cursor - 1 : cursor + 1;
   let complete = true;
-  for (const item of Items.slice(0, range.limit)) {
+  for (const item of read.slice(0, range.limit)) {
     const sequence = Number(item.sequence);
     if (sequence !== expected) {
       complete = false;
@@ -198,9 +204,9 @@ export async function readFeed(
     entries.push({ sequence, event: inSchemaOrder(item.event as UsernameChangeEvent) });
     expected += backwards ? -1 : 1;
   }
-  const more = complete && Items.length > range.limit;
+  const more = complete && read.length > range.limit;
   if (backwards) entries.reverse();
-  return { entries, complete, more };
+  return { entries, complete, more, cursorHeld };
 }
 
 /** Feed events by sequence number (strongly consistent BatchGetItem); missing ones are absent. */
@@ -220,13 +226,29 @@ export async function getFeedEvents(
   return events;
 }
 
-/** The tenant's latest feed events, newest first (the CLI's delivery log). */
-export async function latestFeedEntries(tenantId: string, limit: number): Promise<FeedEntry[]> {
+/** The tenant's latest feed events (older than sequence `olderThan` when given), newest first (the CLI's delivery log). */
+export async function latestFeedEntries(
+  tenantId: string,
+  limit: number,
+  olderThan?: number,
+): Promise<FeedEntry[]> {
+  if (olderThan !== undefined && olderThan <= 1) return [];
   const { Items = [] } = await dynamo().send(
     new QueryCommand({
       TableName: tableName(),
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.feedHead(tenantId).pk, ":prefix": keys.feedEventPrefix },
+      ...(olderThan === undefined
+        ? {
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": keys.feedHead(tenantId).pk, ":prefix": keys.feedEventPrefix },
+          }
+        : {
+            KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
+            ExpressionAttributeValues: {
+              ":pk": keys.feedHead(tenantId).pk,
+              ":first": keys.feedEvent(tenantId, 1).sk,
+              ":last": keys.feedEvent(tenantId, olderThan - 1).sk,
+            },
+          }),
       ScanIndexForward: false,
       ConsistentRead: true,
       Limit: limit,

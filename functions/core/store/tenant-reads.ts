@@ -1,7 +1,8 @@
 /**
  * The pages of the tenant read API (`/v1`): each page is ONE Query, asking for one item more
- * than the page holds so it knows whether another page follows. Positions are DynamoDB keys
- * built from the cursor (`ExclusiveStartKey`), so a page never re-reads what came before it.
+ * than the page holds so it knows whether another page follows, and starting AT the cursor's own
+ * item (a key condition, inclusive) so it also knows whether anything lies on the cursor's other
+ * side: the cursor's item is there, or (a made-up cursor, a number removed since) not.
  */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo, tableName } from "./client.ts";
@@ -20,13 +21,18 @@ export interface Page<T> {
   items: T[];
   /** More items lie beyond the page in the direction it was read. */
   more: boolean;
+  /** The cursor's own item exists (so something lies behind the page); false without a cursor. */
+  cursorHeld: boolean;
 }
 
 const LAST_VERSION = 999_999_999_999;
 
-function pageOf<T>(items: T[], limit: number, backwards: boolean): Page<T> {
+/** The page from a Query that may start with the cursor's own item (`isCursor`), which it leaves out. */
+function pageOf<T>(read: T[], limit: number, backwards: boolean, isCursor?: (item: T) => boolean): Page<T> {
+  const cursorHeld = isCursor !== undefined && read[0] !== undefined && isCursor(read[0]);
+  const items = cursorHeld ? read.slice(1) : read;
   const page = items.slice(0, limit);
-  return { items: backwards ? page.reverse() : page, more: items.length > limit };
+  return { items: backwards ? page.reverse() : page, more: items.length > limit, cursorHeld };
 }
 
 /**
@@ -36,26 +42,30 @@ function pageOf<T>(items: T[], limit: number, backwards: boolean): Page<T> {
 export async function phonesPage(tenantId: string, range: PageRange<string>): Promise<Page<PhoneRecord>> {
   const cursor = range.before ?? range.after;
   const backwards = range.before !== undefined;
+  // "PHONE$" sorts right after every "PHONE#..." key.
+  const bounds =
+    cursor === undefined
+      ? { from: "PHONE#", to: "PHONE$" }
+      : backwards
+        ? { from: "PHONE#", to: `PHONE#${cursor}` }
+        : { from: `PHONE#${cursor}`, to: "PHONE$" };
   const { Items = [] } = await dynamo().send(
     new QueryCommand({
       TableName: tableName(),
       IndexName: "byTenant",
-      KeyConditionExpression: "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": keys.byTenant(tenantId), ":prefix": "PHONE#" },
+      KeyConditionExpression: "gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to",
+      ExpressionAttributeValues: { ":pk": keys.byTenant(tenantId), ":from": bounds.from, ":to": bounds.to },
       ScanIndexForward: !backwards,
-      Limit: range.limit + 1,
-      ...(cursor === undefined
-        ? {}
-        : {
-            ExclusiveStartKey: {
-              ...keys.phone(cursor),
-              gsi2pk: keys.byTenant(tenantId),
-              gsi2sk: `PHONE#${cursor}`,
-            },
-          }),
+      Limit: range.limit + (cursor === undefined ? 1 : 2),
     }),
   );
-  return pageOf(Items.map(phoneFromItem), range.limit, backwards);
+  const phones = Items.map(phoneFromItem);
+  return pageOf(
+    phones,
+    range.limit,
+    backwards,
+    cursor === undefined ? undefined : (phone) => phone.phoneNumberId === cursor,
+  );
 }
 
 /** A number's history, newest first (strongly consistent); cursors are versions. */
@@ -72,17 +82,21 @@ export async function historyPage(
       KeyConditionExpression: "pk = :pk AND sk BETWEEN :first AND :last",
       ExpressionAttributeValues: {
         ":pk": keys.phone(phoneNumberId).pk,
-        ":first": keys.history(phoneNumberId, 0).sk,
-        ":last": keys.history(phoneNumberId, LAST_VERSION).sk,
+        ":first": keys.history(phoneNumberId, towardsNewer ? (cursor as number) : 0).sk,
+        ":last": keys.history(phoneNumberId, towardsNewer ? LAST_VERSION : (cursor ?? LAST_VERSION)).sk,
       },
       ScanIndexForward: towardsNewer,
       ConsistentRead: true,
-      Limit: range.limit + 1,
-      ...(cursor === undefined ? {} : { ExclusiveStartKey: keys.history(phoneNumberId, cursor) }),
+      Limit: range.limit + (cursor === undefined ? 1 : 2),
     }),
   );
   const history = Items.map(
     ({ pk: _pk, sk: _sk, type: _type, ...event }) => event as unknown as HistoryEvent,
   );
-  return pageOf(history, range.limit, towardsNewer);
+  return pageOf(
+    history,
+    range.limit,
+    towardsNewer,
+    cursor === undefined ? undefined : (item) => item.version === cursor,
+  );
 }

@@ -4,12 +4,15 @@
  * conditional put); only unfinished deliveries carry index attributes:
  *  - waiting for a retry: gsi3 `DUE#<shard>` / `<due epoch ms>#...` (the retry sweeper's index),
  *  - waiting or failed: gsi2 `TENANT#<t>` / `DELIVERY#<sequence number>#<endpoint id>` (the log).
- * A retry first claims the delivery (moves its due time to the end of a lease, with a random
- * token), so concurrent sweeps and duplicate messages attempt it once; its outcome is written
- * only by the lease holder. Finished deliveries expire after DELIVERY_LOG_RETENTION_DAYS.
+ * A retry first claims the delivery: the claim counts the attempt (`attempts` + 1) before it is
+ * sent and moves the due time past the attempt's lease, to when the next attempt would be due had
+ * this one failed; so concurrent sweeps and duplicate messages send it once, and an attempt whose
+ * outcome is never written (a store error, a crash) still counts and is followed by the next one
+ * on schedule, never sent again. Its outcome is written only by the claim's holder. Finished
+ * deliveries expire after DELIVERY_LOG_RETENTION_DAYS.
  */
 import { createHash } from "node:crypto";
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mapWithConcurrency } from "../concurrency.ts";
 import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
@@ -238,19 +241,40 @@ export async function recordFirstAttempts(attempts: readonly FirstAttempt[]): Pr
   }
 }
 
+/** The condition of taking a delivery's next step: still pending with `attempts` attempts, and due at `now`. */
+function pendingAndDue(
+  attempts: number,
+  now: number,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+) {
+  return {
+    ConditionExpression: "#status = :pending AND #attempts = :attempts AND #due <= :now",
+    ExpressionAttributeNames: {
+      ...names,
+      "#status": "status",
+      "#attempts": "attempts",
+      "#due": "nextAttemptAt",
+    },
+    ExpressionAttributeValues: { ...values, ":pending": "pending", ":attempts": attempts, ":now": now },
+  };
+}
+
 /**
- * Takes a due delivery for one attempt: only if it is still pending with `attempts` attempts and
- * due. Its due time moves to `leaseUntil`, so a sweep finds it again only if this attempt never
- * records an outcome (a crash). Returns false when someone else has it or it moved on.
+ * Claims the next attempt of a due delivery: only if it is still pending with `attempts` attempts
+ * and due. The claim counts the attempt (`attempts` + 1) and moves the due time to `dueIfLost`
+ * (epoch ms: past the attempt's lease, when the next attempt is due if this one records nothing),
+ * so the sweep finds it again only if the holder never records an outcome. Returns false when
+ * someone else has it or it moved on.
  */
 export async function claimDelivery(
   ref: DeliveryRef,
   attempts: number,
   leaseToken: string,
-  leaseUntil: number,
+  dueIfLost: number,
 ): Promise<boolean> {
   const { UpdateExpression, names, values } = updateExpression(
-    { ...dueAttributes(ref, leaseUntil), leaseToken },
+    { ...dueAttributes(ref, dueIfLost), leaseToken, attempts: attempts + 1 },
     [],
   );
   return conditionalWrite(
@@ -259,33 +283,92 @@ export async function claimDelivery(
         TableName: tableName(),
         Key: keys.delivery(ref.eventId, ref.endpointId),
         UpdateExpression,
-        ConditionExpression: "#status = :pending AND #attempts = :attempts AND #due <= :now",
-        ExpressionAttributeNames: {
-          ...names,
-          "#status": "status",
-          "#attempts": "attempts",
-          "#due": "nextAttemptAt",
-        },
-        ExpressionAttributeValues: {
-          ...values,
-          ":pending": "pending",
-          ":attempts": attempts,
-          ":now": Date.now(),
-        },
+        ...pendingAndDue(attempts, Date.now(), names, values),
       }),
     ),
   );
 }
 
-/** The outcome of a claimed attempt; false when the lease was lost meanwhile (then nothing is written). */
+/**
+ * Claims a first attempt that may have been sent already (a redelivered queue message, a stream
+ * batch seen twice): creates the record, counting the attempt, only if the delivery has none.
+ * Returns false when it has one (recorded or claimed elsewhere).
+ */
+export async function claimFirstDelivery(
+  ref: DeliveryRef,
+  leaseToken: string,
+  dueIfLost: number,
+): Promise<boolean> {
+  return conditionalWrite(
+    dynamo().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.delivery(ref.eventId, ref.endpointId),
+          type: "webhookDelivery",
+          eventId: ref.eventId,
+          endpointId: ref.endpointId,
+          tenantId: ref.tenantId,
+          sequence: ref.sequence,
+          status: "pending",
+          attempts: 1,
+          leaseToken,
+          createdAt: new Date().toISOString(),
+          ...dueAttributes(ref, dueIfLost),
+          ...unfinishedAttributes(ref),
+        },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    ),
+  );
+}
+
+/**
+ * Ends a pending delivery whose last attempt was claimed but never recorded (its lease is over):
+ * `failed`, with `attempts` unchanged. False when it moved on meanwhile.
+ */
+export async function failUnrecordedDelivery(ref: DeliveryRef, attempts: number): Promise<boolean> {
+  const now = Date.now();
+  const { set, remove } = stateAfter(
+    ref,
+    attempts,
+    {
+      at: new Date(now).toISOString(),
+      durationMs: 0,
+      ok: false,
+      error: "outcome of the last attempt not recorded",
+    },
+    { status: "failed" },
+    now,
+  );
+  // The last attempt's own time and duration are unknown: keep what the claim left.
+  delete set.lastAttemptAt;
+  delete set.lastDurationMs;
+  const { UpdateExpression, names, values } = updateExpression(set, remove);
+  return conditionalWrite(
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.delivery(ref.eventId, ref.endpointId),
+        UpdateExpression,
+        ...pendingAndDue(attempts, now, names, values),
+      }),
+    ),
+  );
+}
+
+/**
+ * The outcome of claimed attempt number `attempt` (counted by its claim); false when the claim
+ * was lost meanwhile (its lease ran out and the delivery moved on): then nothing is written.
+ */
 export async function recordAttempt(
   ref: DeliveryRef,
-  attemptsBefore: number,
+  attempt: number,
   leaseToken: string,
   result: AttemptResult,
   next: NextState,
 ): Promise<boolean> {
-  const { set, remove } = stateAfter(ref, attemptsBefore + 1, result, next, Date.now());
+  const { set, remove } = stateAfter(ref, attempt, result, next, Date.now());
   const { UpdateExpression, names, values } = updateExpression(set, remove);
   return conditionalWrite(
     dynamo().send(
@@ -295,7 +378,7 @@ export async function recordAttempt(
         UpdateExpression,
         ConditionExpression: "leaseToken = :token AND #attempts = :attempts",
         ExpressionAttributeNames: { ...names, "#attempts": "attempts" },
-        ExpressionAttributeValues: { ...values, ":token": leaseToken, ":attempts": attemptsBefore },
+        ExpressionAttributeValues: { ...values, ":token": leaseToken, ":attempts": attempt },
       }),
     ),
   );
@@ -377,13 +460,17 @@ export async function dueDeliveries(now: number, limitPerShard: number): Promise
 
 /**
  * The tenant's deliveries waiting for a retry or failed (only `status` ones when given), newest
- * event first, at most `limit` (eventually consistent: the byTenant index).
+ * event first, at most `limit`, those after `after` (a delivery of the same order) when given
+ * (eventually consistent: the byTenant index).
  */
 export async function unfinishedDeliveries(
   tenantId: string,
   limit: number,
   status?: Exclude<DeliveryStatus, "delivered">,
+  after?: { sequence: number; endpointId: string },
 ): Promise<DeliveryRecord[]> {
+  // Newest first: what follows `after` sorts below its key (the key itself is left out below).
+  const until = after === undefined ? undefined : keys.unfinishedDelivery(after.sequence, after.endpointId);
   const found: DeliveryRecord[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -391,13 +478,16 @@ export async function unfinishedDeliveries(
       new QueryCommand({
         TableName: tableName(),
         IndexName: "byTenant",
-        KeyConditionExpression: "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+        KeyConditionExpression: until
+          ? "gsi2pk = :pk AND gsi2sk BETWEEN :prefix AND :until"
+          : "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
         ...(status
           ? { FilterExpression: "#status = :status", ExpressionAttributeNames: { "#status": "status" } }
           : {}),
         ExpressionAttributeValues: {
           ":pk": keys.byTenant(tenantId),
           ":prefix": "DELIVERY#",
+          ...(until ? { ":until": until } : {}),
           ...(status ? { ":status": status } : {}),
         },
         ScanIndexForward: false,
@@ -405,7 +495,7 @@ export async function unfinishedDeliveries(
         ExclusiveStartKey,
       }),
     );
-    found.push(...(page.Items ?? []).map(recordFromItem));
+    found.push(...(page.Items ?? []).filter((item) => item.gsi2sk !== until).map(recordFromItem));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey && found.length < limit);
   return found.slice(0, limit);

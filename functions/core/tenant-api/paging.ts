@@ -2,9 +2,13 @@
  * Graph-style paging for the `/v1` listings: `limit` (default 25, at most 100), `after` and
  * `before` cursors, and the envelope `{"data":[…],"paging":{"cursors":{"before","after"},
  * "next","previous"}}` with `next`/`previous` as full URLs, present when that page exists.
- * Cursors are opaque to clients: base64url of `<listing>:<position>`, so a cursor of one
- * listing is refused by another (400 code 100) rather than read as something else.
+ * Cursors are opaque to clients: base64url of `<listing>:<position>:<scope tag>`, the tag a hash
+ * of the listing and its scope (the tenant for the feed and the number list, the phone number for
+ * a history). A cursor of another listing, another tenant's feed or another number's history is
+ * refused (400 code 100, "... is not a cursor of this listing") rather than read as a position of
+ * this one. Listings that can tell check the position too (the feed: a position it holds).
  */
+import { createHash } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { graphErrors } from "../http/graph-error.ts";
 import { describeIssues } from "../validation/issues.ts";
@@ -18,35 +22,69 @@ export interface PageRequest<C> {
   before?: C;
 }
 
-export function encodeCursor(listing: Listing, position: string | number): string {
-  return Buffer.from(`${listing}:${position}`, "utf8").toString("base64url");
+/** A listing of one scope: `username_history` of one phone number, the others of one tenant. */
+export interface ListingScope {
+  listing: Listing;
+  /** The tenant id, or the phone number id for `username_history`. */
+  scope: string;
 }
 
-/** The position a cursor holds, checked by `valid`; a Graph code 100 error for anything else. */
+/** Ties a cursor to its listing and scope without showing the scope (12 base64url characters). */
+function scopeTag({ listing, scope }: ListingScope): string {
+  return createHash("sha256").update(`${listing}\n${scope}`).digest("base64url").slice(0, 12);
+}
+
+export function encodeCursor(of: ListingScope, position: string | number): string {
+  return Buffer.from(`${of.listing}:${position}:${scopeTag(of)}`, "utf8").toString("base64url");
+}
+
+/** The one error of every cursor that is not this listing's (or names a position it does not hold). */
+export function notACursorOf(listing: Listing, name: "after" | "before") {
+  return graphErrors.invalidParameter(
+    `Invalid parameter: ${name} is not a cursor of this listing`,
+    `${name}: send a cursor from paging.cursors of a ${listing} answer`,
+  );
+}
+
+/** The position a cursor holds, checked by `parse`; a Graph code 100 error for anything else. */
 function decodeCursor<C>(
-  listing: Listing,
+  of: ListingScope,
   name: "after" | "before",
   cursor: string,
   parse: (position: string) => C | undefined,
 ): C {
   const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  const prefix = `${listing}:`;
-  const position = text.startsWith(prefix) ? parse(text.slice(prefix.length)) : undefined;
-  if (position === undefined) {
-    throw graphErrors.invalidParameter(
-      `Invalid parameter: ${name} is not a cursor of this listing`,
-      `${name}: send a cursor from paging.cursors of a ${listing} answer`,
-    );
-  }
+  const prefix = `${of.listing}:`;
+  const suffix = `:${scopeTag(of)}`;
+  const position =
+    text.startsWith(prefix) && text.endsWith(suffix) && text.length > prefix.length + suffix.length
+      ? parse(text.slice(prefix.length, -suffix.length))
+      : undefined;
+  if (position === undefined) throw notACursorOf(of.listing, name);
   return position;
+}
+
+const PAGING_PARAMETERS = ["limit", "after", "before"] as const;
+
+/** A paging parameter given more than once (API Gateway joins repeated values with commas). */
+function repeatedParameter(event: APIGatewayProxyEventV2): string | undefined {
+  const query = new URLSearchParams(event.rawQueryString ?? "");
+  return PAGING_PARAMETERS.find((name) => query.getAll(name).length > 1);
 }
 
 /** Validates `limit`, `after`, `before` (other parameters are ignored, as Graph ignores unknown ones). */
 export function parsePageRequest<C>(
   event: APIGatewayProxyEventV2,
-  listing: Listing,
+  of: ListingScope,
   parse: (position: string) => C | undefined,
 ): PageRequest<C> {
+  const repeated = repeatedParameter(event);
+  if (repeated) {
+    throw graphErrors.invalidParameter(
+      `Invalid parameter: ${repeated} must be given once`,
+      `${repeated}: send it once`,
+    );
+  }
   const result = pageQuerySchema.safeParse(event.queryStringParameters ?? {});
   if (!result.success) {
     const detail = describeIssues(result.error);
@@ -55,8 +93,8 @@ export function parsePageRequest<C>(
   const { limit, after, before } = result.data;
   return {
     limit: limit === undefined ? PAGE_LIMIT_DEFAULT : Number(limit),
-    ...(after !== undefined ? { after: decodeCursor(listing, "after", after, parse) } : {}),
-    ...(before !== undefined ? { before: decodeCursor(listing, "before", before, parse) } : {}),
+    ...(after !== undefined ? { after: decodeCursor(of, "after", after, parse) } : {}),
+    ...(before !== undefined ? { before: decodeCursor(of, "before", before, parse) } : {}),
   };
 }
 
@@ -93,7 +131,7 @@ function pageUrl(
 
 export interface EnvelopeInput<T> {
   event: APIGatewayProxyEventV2;
-  listing: Listing;
+  of: ListingScope;
   limit: number;
   data: T[];
   /** Cursor positions of the first and last item (undefined when the page is empty). */
@@ -107,10 +145,10 @@ export interface EnvelopeInput<T> {
 }
 
 export function envelope<T>(input: EnvelopeInput<T>): Envelope<T> {
-  const { event, listing, limit } = input;
-  const before = input.first === undefined ? undefined : encodeCursor(listing, input.first);
+  const { event, of, limit } = input;
+  const before = input.first === undefined ? undefined : encodeCursor(of, input.first);
   const afterPosition = input.last ?? input.emptyAfter;
-  const after = afterPosition === undefined ? undefined : encodeCursor(listing, afterPosition);
+  const after = afterPosition === undefined ? undefined : encodeCursor(of, afterPosition);
   return {
     data: input.data,
     paging: {

@@ -27,18 +27,20 @@ export function phoneNumberView(phone: PhoneRecord): PhoneNumber {
 const phonePosition = (position: string) => (PHONE_NUMBER_ID_PATTERN.test(position) ? position : undefined);
 
 export async function listPhoneNumbers({ caller, event }: TenantRequest<unknown>) {
-  const page = parsePageRequest(event, "phone_numbers", phonePosition);
-  const { items, more } = await phonesPage(caller.tenantId, page);
+  const of = { listing: "phone_numbers", scope: caller.tenantId } as const;
+  const page = parsePageRequest(event, of, phonePosition);
+  const { items, more, cursorHeld } = await phonesPage(caller.tenantId, page);
   const backwards = page.before !== undefined;
   return envelope({
     event,
-    listing: "phone_numbers",
+    of,
     limit: page.limit,
     data: items.map(phoneNumberView),
     first: items[0]?.phoneNumberId,
     last: items.at(-1)?.phoneNumberId,
-    hasNext: backwards || more,
-    hasPrevious: backwards ? more : page.after !== undefined,
+    // Behind the page lies the cursor's own number, if it (still) exists.
+    hasNext: backwards ? cursorHeld : more,
+    hasPrevious: backwards ? more : cursorHeld,
   });
 }
 

@@ -31,8 +31,9 @@ export async function listUsernameHistory({
   path,
   event,
 }: TenantRequest<{ phone_number_id: string }>) {
-  const page = parsePageRequest(event, "username_history", integerPosition(1, 999_999_999_999));
-  const [phone, { items, more }] = await Promise.all([
+  const of = { listing: "username_history", scope: path.phone_number_id } as const;
+  const page = parsePageRequest(event, of, integerPosition(1, 999_999_999_999));
+  const [phone, { items, more, cursorHeld }] = await Promise.all([
     getPhone(path.phone_number_id, true),
     historyPage(path.phone_number_id, page),
   ]);
@@ -42,12 +43,12 @@ export async function listUsernameHistory({
   const towardsNewer = page.before !== undefined;
   return envelope({
     event,
-    listing: "username_history",
+    of,
     limit: page.limit,
     data: items.map((history) => usernameChangeEvent(completed(history, phone))),
     first: items[0]?.version,
     last: items.at(-1)?.version,
-    hasNext: towardsNewer || more,
-    hasPrevious: towardsNewer ? more : page.after !== undefined,
+    hasNext: towardsNewer ? cursorHeld : more,
+    hasPrevious: towardsNewer ? more : cursorHeld,
   });
 }

@@ -28,9 +28,9 @@ export const pageQuerySchema = z
   .object({
     limit: z.optional(
       z.string().check(
-        z.regex(/^\d{1,3}$/, `limit must be an integer from 1 to ${PAGE_LIMIT_MAX}`),
+        // One check, so a bad value is described once.
         z.refine(
-          (value) => Number(value) >= 1 && Number(value) <= PAGE_LIMIT_MAX,
+          (value) => /^\d{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= PAGE_LIMIT_MAX,
           `limit must be an integer from 1 to ${PAGE_LIMIT_MAX}`,
         ),
       ),

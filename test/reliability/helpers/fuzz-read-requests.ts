@@ -2,8 +2,12 @@
  * Generated raw requests for the tenant read routes (`/v1`), each with labels that say what the
  * service must answer: the phone number in the path, the API key, the paging query (`limit`,
  * `after`, `before`) and the body. The cursor rule is restated here from the documented
- * contract, not taken from the service: an opaque base64url token of `<listing>:<position>`.
+ * contract, not taken from the service: an opaque base64url token of
+ * `<listing>:<position>:<scope tag>`, the tag the first 12 base64url characters of the SHA-256 of
+ * `<listing>\n<scope>` (the tenant; the phone number for a history); a change-feed position must
+ * be one the feed holds (0, its start, always is; none from 10^9 on in this run's small feed).
  */
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import type { AuthLabel, FuzzWorld, PhoneLabel } from "./fuzz-requests.ts";
 import { authArb, noiseHeaderArb, phoneArb } from "./fuzz-requests.ts";
@@ -22,32 +26,29 @@ export interface ReadCase {
 
 export const READ_LIMIT_MAX = 100;
 
-/** Whether `cursor` is one the listing hands out: base64url of `<listing>:<position>`. */
-export function isListingCursor(listing: Listing, cursor: string): boolean {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return false;
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  const position = text.startsWith(`${listing}:`) ? text.slice(listing.length + 1) : undefined;
-  if (position === undefined) return false;
-  if (listing === "phone_numbers") return /^\d{1,20}$/.test(position);
-  if (!/^\d{1,15}$/.test(position)) return false;
-  const value = Number(position);
-  return value <= 999_999_999_999 && value >= (listing === "username_history" ? 1 : 0);
+function scopeTag(listing: Listing, scope: string): string {
+  return createHash("sha256").update(`${listing}\n${scope}`).digest("base64url").slice(0, 12);
 }
 
-function cursorOf(listing: Listing, position: string): string {
-  return Buffer.from(`${listing}:${position}`).toString("base64url");
+function cursorOf(listing: Listing, scope: string, position: string): string {
+  return Buffer.from(`${listing}:${position}:${scopeTag(listing, scope)}`).toString("base64url");
 }
 
+/** Positions the listing must accept (the feed's start only: other feed positions depend on its content). */
 function positionArb(listing: Listing) {
+  if (listing === "username_changes") return fc.constant("0");
   return listing === "phone_numbers"
     ? fc.stringMatching(/^\d{1,20}$/)
-    : fc.integer({ min: listing === "username_history" ? 1 : 0, max: 999_999_999_999 }).map(String);
+    : fc.integer({ min: 1, max: 999_999_999_999 }).map(String);
 }
+
+/** A paging parameter made for the request's scope (the tenant, or the number in the path). */
+type Part = (scope: string) => string[];
 
 const LISTINGS: Listing[] = ["phone_numbers", "username_history", "username_changes"];
 
-/** A paging query and whether the listing must accept it. */
-function pagingArb(listing: Listing): fc.Arbitrary<{ query: string; valid: boolean }> {
+/** A paging query for a scope, and whether the listing must accept it. */
+function pagingArb(listing: Listing): fc.Arbitrary<{ query: (scope: string) => string; valid: boolean }> {
   const limit = fc.oneof(
     { weight: 4, arbitrary: fc.constant({ part: [] as string[], valid: true }) },
     {
@@ -67,20 +68,51 @@ function pagingArb(listing: Listing): fc.Arbitrary<{ query: string; valid: boole
     },
   );
   const cursorName = fc.constantFrom("after", "before");
+  // The feed's start is an `after` position only (a `before` names an event).
+  const validName = listing === "username_changes" ? fc.constant("after") : cursorName;
   const cursor = fc.oneof(
-    { weight: 4, arbitrary: fc.constant({ part: [] as string[], valid: true }) },
+    { weight: 4, arbitrary: fc.constant({ part: (() => []) as Part, valid: true }) },
     {
       weight: 3,
-      arbitrary: fc
-        .tuple(cursorName, positionArb(listing))
-        .map(([name, position]) => ({ part: [`${name}=${cursorOf(listing, position)}`], valid: true })),
+      arbitrary: fc.tuple(validName, positionArb(listing)).map(([name, position]) => ({
+        part: ((scope) => [`${name}=${cursorOf(listing, scope, position)}`]) as Part,
+        valid: true,
+      })),
     },
     {
       weight: 1,
       arbitrary: fc
         .tuple(cursorName, fc.constantFrom(...LISTINGS.filter((l) => l !== listing)), fc.nat(1000))
-        .map(([name, other, n]) => ({ part: [`${name}=${cursorOf(other, String(n))}`], valid: false })),
+        .map(([name, other, n]) => ({
+          part: ((scope) => [`${name}=${cursorOf(other, scope, String(n))}`]) as Part,
+          valid: false,
+        })),
     },
+    {
+      // This listing's cursor of another scope: another tenant, another number.
+      weight: 1,
+      arbitrary: fc.tuple(validName, positionArb(listing)).map(([name, position]) => ({
+        part: ((scope) => [`${name}=${cursorOf(listing, `${scope}0`, position)}`]) as Part,
+        valid: false,
+      })),
+    },
+    ...(listing === "username_changes"
+      ? [
+          {
+            // Past the feed's head, or a `before` at its start.
+            weight: 1,
+            arbitrary: fc
+              .oneof(
+                fc.tuple(cursorName, fc.integer({ min: 1_000_000_000, max: 999_999_999_999 }).map(String)),
+                fc.constant(["before", "0"] as [string, string]),
+              )
+              .map(([name, position]) => ({
+                part: ((scope) => [`${name}=${cursorOf(listing, scope, position)}`]) as Part,
+                valid: false,
+              })),
+          },
+        ]
+      : []),
     {
       weight: 2,
       arbitrary: fc
@@ -88,20 +120,26 @@ function pagingArb(listing: Listing): fc.Arbitrary<{ query: string; valid: boole
           cursorName,
           fc.oneof(fc.string({ maxLength: 30 }), fc.string({ minLength: 201, maxLength: 220 })),
         )
-        .filter(([, raw]) => !isListingCursor(listing, raw))
-        .map(([name, raw]) => ({ part: [`${name}=${encodeURIComponent(raw)}`], valid: false })),
+        .map(([name, raw]) => ({
+          // A random string is never a cursor of any scope (a 72-bit tag to hit).
+          part: (() => [`${name}=${encodeURIComponent(raw)}`]) as Part,
+          valid: false,
+        })),
     },
     {
       weight: 1,
       arbitrary: fc.tuple(positionArb(listing), positionArb(listing)).map(([a, b]) => ({
-        part: [`after=${cursorOf(listing, a)}`, `before=${cursorOf(listing, b)}`],
+        part: ((scope) => [
+          `after=${cursorOf(listing, scope, a)}`,
+          `before=${cursorOf(listing, scope, b)}`,
+        ]) as Part,
         valid: false,
       })),
     },
   );
   const noise = fc.constantFrom([], [], ["fields=id,username"], ["foo=bar"], ["access_token=x"]);
   return fc.tuple(limit, cursor, noise).map(([l, c, n]) => ({
-    query: [...l.part, ...c.part, ...n].join("&"),
+    query: (scope: string) => [...l.part, ...c.part(scope), ...n].join("&"),
     valid: l.valid && c.valid,
   }));
 }
@@ -132,17 +170,18 @@ export function readCaseArb(
       ),
       phone: phoneArb(world),
       auth: authArb(world),
-      paging: route.listing ? pagingArb(route.listing) : fc.constant({ query: "", valid: true }),
+      paging: route.listing ? pagingArb(route.listing) : fc.constant({ query: () => "", valid: true }),
       noise: noiseHeaderArb,
       body: readBodyArb(bodyLimit),
     })
     .map((c) => {
       const path = route.path.replace("{phone_number_id}", encodeURIComponent(c.phone.value));
+      const query = c.paging.query(route.listing === "username_history" ? c.phone.value : world.tenantId);
       return {
         kind: "read" as const,
         request: {
           method: c.method,
-          target: c.paging.query ? `${path}?${c.paging.query}` : path,
+          target: query ? `${path}?${query}` : path,
           headers: [...c.auth.headers, ...c.noise],
           body: c.body,
         },

@@ -19,6 +19,8 @@ const PHONE_ID = /^\d{1,20}$/;
 export interface FuzzWorld {
   /** The one tenant whose key is valid, and its phone number (the sandbox knows it). */
   apiKey: string;
+  /** The valid key's tenant (the scope of its feed and number list cursors). */
+  tenantId: string;
   revokedKey: string;
   ownPhone: string;
   /** Registered to another tenant. */
