@@ -7,6 +7,7 @@
  * and `stop()`, so tests and benchmarks start the very same stack in-process.
  */
 import { relative } from "node:path";
+import { buildInfo } from "../infra/build-info.ts";
 import { routes } from "../infra/routes.ts";
 import { ensureTable } from "./create-table.ts";
 import type { DemoSeed } from "./demo-seed.ts";
@@ -129,12 +130,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     signal?.throwIfAborted();
 
     // What the handlers and the store read, set before any of them is imported below.
+    const build = buildInfo();
     Object.assign(process.env, {
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       TABLE_NAME: config.tableName,
       META_APP_SECRET: config.appSecret.value,
       META_VERIFY_TOKEN: config.verifyToken.value,
       TOKEN_ENCRYPTION_KEY: config.encryptionKey.value,
+      // What GET /health reports, as infra/api.ts passes it to the deployed function.
+      SERVICE_VERSION: build.version,
+      SERVICE_COMMIT: build.commit,
     });
     const { dynamo, setDynamoClient } = await import("../functions/core/store/client.ts");
     setDynamoClient(undefined);
