@@ -12,6 +12,7 @@ import { routes } from "../infra/routes.ts";
 import { ensureTable } from "./create-table.ts";
 import type { DemoSeed } from "./demo-seed.ts";
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "./dynamodb-local.ts";
+import { enableConcurrentInvocations } from "./gateway/concurrent-invocations.ts";
 import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-config.ts";
 import type { LocalEvents } from "./local-events.ts";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
@@ -82,6 +83,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    // Before any AWS SDK call (ensureTable below): overlapping invocations keep their own log keys.
+    await enableConcurrentInvocations();
     signal?.throwIfAborted();
     if (config.port !== 0 && !(await isPortFree(config.port))) {
       throw new LocalConfigError(
