@@ -125,6 +125,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       print(
         `DynamoDB Local ready in ${((performance.now() - started) / 1000).toFixed(1)} s (pid ${local.process.pid})`,
       );
+      if (!local.loopbackOnly) {
+        print(
+          "warning: DynamoDB Local listens on every network interface: this Java cannot run " +
+            "dev/DynamoDbLocalOnLoopback.java (install a JDK 17+, not only a JRE, to keep it on loopback)",
+        );
+      }
       storage = `DynamoDB Local on port ${port}, ${where}`;
     } else {
       storage = `DYNAMODB_ENDPOINT ${config.storage.endpoint}`;
