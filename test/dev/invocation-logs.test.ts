@@ -21,10 +21,7 @@ interface LogLine {
 /** Resolves once `count` invocations have reached it: every one has logged its first line. */
 function barrier(count: number) {
   let arrived = 0;
-  let release = () => undefined as void;
-  const all = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const { promise: all, resolve: release } = Promise.withResolvers<void>();
   return () => {
     arrived += 1;
     if (arrived === count) release();
@@ -100,7 +97,7 @@ describe("request ids under overlapping invocations", () => {
       expect(new Set(own.map((line) => line.function_request_id)).size).toBe(1);
       functionRequestIds.add(own[0]?.function_request_id ?? "");
       expect(gatewayLines).toContainEqual(
-        expect.stringMatching(new RegExp(`^GET /${step} 200 \\d+ ms requestId=${escape(ids[index])}$`)),
+        expect.stringMatching(new RegExp(`^GET /${step} 200 \\d+ ms requestId=${escapeRegExp(ids[index])}$`)),
       );
     }
     expect(functionRequestIds.size).toBe(2);
@@ -117,6 +114,6 @@ describe("request ids under overlapping invocations", () => {
   });
 });
 
-function escape(text: string | undefined): string {
+function escapeRegExp(text: string | undefined): string {
   return (text ?? "").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
