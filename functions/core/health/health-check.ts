@@ -1,9 +1,9 @@
 /**
- * GET /health: can this deployment serve? The store answers a read within its budget
- * (HEALTH_STORE_TIMEOUT_MS, default 1.5 s: far above DynamoDB's milliseconds, far below the
- * function's timeout and a load balancer's or uptime checker's patience), and
- * every required secret has a value; the report also names the version and commit deployed.
- * Each failure is logged by name (a check, a secret's name, an error's kind), never a value.
+ * GET /health: can this deployment serve? Two checks: the store answers a read within its
+ * budget (HEALTH_STORE_TIMEOUT_MS, default 1.5 s: far above DynamoDB's milliseconds, far below
+ * the function's timeout and an uptime checker's patience), and every required secret has a
+ * value. The report also names the version and commit deployed. A failure is logged by name
+ * (the check, a secret's name, the error's kind), never by value.
  */
 import { config, REQUIRED_SECRETS } from "../config.ts";
 import { logger } from "../logger.ts";
