@@ -4,6 +4,7 @@
  * the check's budget) or missing its table; a required secret unset. Every answer and every log
  * line of the run is kept: no secret value may appear in any of them.
  */
+import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
@@ -94,10 +95,28 @@ describe("GET /health", () => {
     });
   });
 
-  it("needs no credentials and ignores any given", async () => {
-    const response = await fetch(`${gateway.url}/health`, { headers: { "x-api-key": "wau_not-a-key" } });
-    bodies.push(await response.text());
-    expect(response.status).toBe(200);
+  it("needs no credentials and reads nothing of the request: any query, header or key gets the same answer", async () => {
+    const token = fc.string({ unit: "grapheme-ascii", maxLength: 40 });
+    const requests = fc.record({
+      query: fc.dictionary(fc.stringMatching(/^[a-z_]{1,12}$/), token, { maxKeys: 4 }),
+      headers: fc.dictionary(
+        fc.constantFrom("x-api-key", "authorization", "idempotency-key", "content-type", "x-forwarded-for"),
+        fc.stringMatching(/^[\x21-\x7e]{1,40}$/),
+        { maxKeys: 5 },
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(requests, async ({ query, headers }) => {
+        const response = await fetch(`${gateway.url}/health?${new URLSearchParams(query)}`, { headers });
+        const body = await response.text();
+        bodies.push(body);
+        expect(response.status).toBe(200);
+        const { checks, ...rest } = JSON.parse(body);
+        expect(rest).toEqual({ status: "ok", version: packageJson.version, commit: COMMIT });
+        expect(checks.secrets).toEqual({ status: "ok", missing: [] });
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it("answers 503 naming the store when nothing listens at its endpoint", async () => {
