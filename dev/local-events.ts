@@ -17,6 +17,7 @@ import { eventFunction, eventPipeline } from "../infra/event-functions.ts";
 import { timeoutMs } from "../infra/function-sizing.ts";
 import { createLocalQueue, type LocalQueue } from "./events/local-queue.ts";
 import { type StreamPoller, startStreamPoller } from "./events/stream-poller.ts";
+import { inInvocationContext } from "./gateway/concurrent-invocations.ts";
 import { lambdaContext } from "./gateway/lambda-context.ts";
 import { REPO_ROOT } from "./local-defaults.ts";
 
@@ -44,7 +45,11 @@ async function loadHandler(fn: EventFunctionDefinition): Promise<(event: unknown
   const module = (await import(pathToFileURL(join(REPO_ROOT, fn.handler)).href)) as { handler?: Handler };
   const handler = module.handler;
   if (typeof handler !== "function") throw new Error(`${fn.handler} does not export a handler function`);
-  return (event) => handler(event, lambdaContext(fn.functionName, timeoutMs(fn.sizing)));
+  return (event) => {
+    const context = lambdaContext(fn.functionName, timeoutMs(fn.sizing));
+    // Its own invoke context: its log keys never mix with an overlapping invocation's.
+    return inInvocationContext(context, () => handler(event, context));
+  };
 }
 
 function describe(error: unknown): string {

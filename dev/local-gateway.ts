@@ -13,6 +13,7 @@ import { SECURITY_HEADERS } from "../functions/core/http/response.ts";
 import { FUNCTION_SIZING, memoryMb, timeoutMs as sizingTimeoutMs } from "../infra/function-sizing.ts";
 import { fallbackRoute, routes as infraRoutes, type RouteDefinition } from "../infra/routes.ts";
 import { buildApiGatewayEvent, newRequestId } from "./gateway/api-gateway-event.ts";
+import { enableConcurrentInvocations, inInvocationContext } from "./gateway/concurrent-invocations.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS, lambdaContext } from "./gateway/lambda-context.ts";
 import { answerFromResult, type HttpAnswer } from "./gateway/lambda-result.ts";
 import { loadOpenApiDocument } from "./gateway/openapi-document.ts";
@@ -85,6 +86,7 @@ function describe(error: unknown): string {
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  await enableConcurrentInvocations();
   const routes = options.routes ?? infraRoutes;
   const fallback =
     options.fallback !== undefined
@@ -131,15 +133,18 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       const timedOut = new Promise<"timeout">((resolve) => {
         timer = setTimeout(() => resolve("timeout"), timeoutMs);
       });
-      const result = await Promise.race([Promise.resolve(handler(event, context)), timedOut]);
+      // Its own invoke context, as Lambda runs concurrent invocations: its log lines carry its own
+      // ids even while other requests are in flight (dev/gateway/concurrent-invocations.ts).
+      const invocation = inInvocationContext(context, async () => handler(event, context));
+      const result = await Promise.race([invocation, timedOut]);
       if (result === "timeout") {
-        log(`${route.functionName}: timed out after ${timeoutMs} ms`);
+        log(`${route.functionName}: timed out after ${timeoutMs} ms requestId=${requestId}`);
         return graphAnswer(graphErrors.upstreamUnavailable(504, "the function timed out"), requestId);
       }
       return answerFromResult(result);
     } catch (error) {
       // Name and message only: never the event, its headers or its body.
-      log(`${route.functionName}: ${describe(error)}`);
+      log(`${route.functionName}: ${describe(error)} requestId=${requestId}`);
       return graphAnswer(graphErrors.internal(), requestId);
     } finally {
       clearTimeout(timer);
@@ -215,13 +220,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     try {
       reply = await answer(req, requestId);
     } catch (error) {
-      log(`gateway: ${describe(error)}`);
+      log(`gateway: ${describe(error)} requestId=${requestId}`);
       reply = graphAnswer(graphErrors.internal(), requestId);
     }
     send(res, reply, requestId);
     const path = parseRequestTarget(req.url ?? "/").encodedPath;
     // Path only: the query string can carry secrets (hub.verify_token), headers and bodies always can.
-    log(`${req.method} ${path} ${reply.status} ${Math.round(performance.now() - started)} ms`);
+    // The request id is the one of the answer's apigw-requestid and the handler's log lines
+    // (correlation_id), as in the deployed API's access log.
+    log(
+      `${req.method} ${path} ${reply.status} ${Math.round(performance.now() - started)} ms requestId=${requestId}`,
+    );
   }
 
   const server = createServer((req, res) => {

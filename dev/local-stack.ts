@@ -7,10 +7,12 @@
  * and `stop()`, so tests and benchmarks start the very same stack in-process.
  */
 import { relative } from "node:path";
+import { buildInfo } from "../infra/build-info.ts";
 import { routes } from "../infra/routes.ts";
 import { ensureTable } from "./create-table.ts";
 import type { DemoSeed } from "./demo-seed.ts";
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "./dynamodb-local.ts";
+import { enableConcurrentInvocations } from "./gateway/concurrent-invocations.ts";
 import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-config.ts";
 import type { LocalEvents } from "./local-events.ts";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
@@ -81,6 +83,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    // Before any AWS SDK call (ensureTable below): overlapping invocations keep their own log keys.
+    await enableConcurrentInvocations();
     signal?.throwIfAborted();
     if (config.port !== 0 && !(await isPortFree(config.port))) {
       throw new LocalConfigError(
@@ -121,6 +125,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       print(
         `DynamoDB Local ready in ${((performance.now() - started) / 1000).toFixed(1)} s (pid ${local.process.pid})`,
       );
+      if (!local.loopbackOnly) {
+        print(
+          "warning: DynamoDB Local listens on every network interface: this Java cannot run " +
+            "dev/DynamoDbLocalOnLoopback.java (install a JDK 17+, not only a JRE, to keep it on loopback)",
+        );
+      }
       storage = `DynamoDB Local on port ${port}, ${where}`;
     } else {
       storage = `DYNAMODB_ENDPOINT ${config.storage.endpoint}`;
@@ -129,12 +139,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     signal?.throwIfAborted();
 
     // What the handlers and the store read, set before any of them is imported below.
+    const build = buildInfo();
     Object.assign(process.env, {
       DYNAMODB_ENDPOINT: dynamodbEndpoint,
       TABLE_NAME: config.tableName,
       META_APP_SECRET: config.appSecret.value,
       META_VERIFY_TOKEN: config.verifyToken.value,
       TOKEN_ENCRYPTION_KEY: config.encryptionKey.value,
+      // What GET /health reports, as infra/api.ts passes it to the deployed function.
+      SERVICE_VERSION: build.version,
+      SERVICE_COMMIT: build.commit,
     });
     const { dynamo, setDynamoClient } = await import("../functions/core/store/client.ts");
     setDynamoClient(undefined);

@@ -9,6 +9,7 @@ import { type RouteDefinition, routes } from "../infra/routes.ts";
 import packageJson from "../package.json" with { type: "json" };
 import { DEFAULT_PORT } from "./local-defaults.ts";
 import { errorResponses } from "./openapi/error-responses.ts";
+import { healthOperations, healthSchemas } from "./openapi/health.ts";
 import { idempotencyKeyParameter } from "./openapi/idempotency-key.ts";
 import { jsonSchemaOf, propertiesOf } from "./openapi/json-schema.ts";
 import { type OperationInfo, operations } from "./openapi/operations.ts";
@@ -43,7 +44,9 @@ function operationKey(route: RouteDefinition): string {
 }
 
 function operationFor(route: RouteDefinition, declared: Record<string, unknown>) {
-  const info: OperationInfo | undefined = { ...operations, ...tenantApiOperations }[operationKey(route)];
+  const info: OperationInfo | undefined = { ...operations, ...tenantApiOperations, ...healthOperations }[
+    operationKey(route)
+  ];
   if (!info)
     throw new Error(`infra/routes.ts has ${operationKey(route)} but dev/openapi/operations.ts does not`);
   const inPath = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? "");
@@ -67,7 +70,9 @@ function operationFor(route: RouteDefinition, declared: Record<string, unknown>)
 
 export function buildOpenApiDocument() {
   const known = new Set(routes.map(operationKey));
-  const stale = Object.keys({ ...operations, ...tenantApiOperations }).filter((key) => !known.has(key));
+  const stale = Object.keys({ ...operations, ...tenantApiOperations, ...healthOperations }).filter(
+    (key) => !known.has(key),
+  );
   if (stale.length)
     throw new Error(`dev/openapi/operations.ts describes routes that do not exist: ${stale.join(", ")}`);
 
@@ -112,6 +117,7 @@ export function buildOpenApiDocument() {
         description: "The tenant's recorded state, history and change feed (API key, no Meta call)",
       },
       { name: "tenant events", description: "Signed webhooks the service sends to the tenant's endpoints" },
+      { name: "operations", description: "For operators and monitors (no authentication)" },
     ],
     paths,
     webhooks: tenantWebhooks(),
@@ -135,7 +141,7 @@ export function buildOpenApiDocument() {
       },
       headers: metaHeaderComponents(),
       parameters,
-      schemas: { ...schemaComponents(), ...tenantApiSchemas() },
+      schemas: { ...schemaComponents(), ...tenantApiSchemas(), ...healthSchemas() },
       responses: { ...errorResponses(), ...tenantApiResponses() },
     },
   };

@@ -4,6 +4,7 @@
  * timeout. A run still going when the next is due is not doubled.
  */
 import { RECONCILER_SIZING, timeoutMs } from "../infra/function-sizing.ts";
+import { inInvocationContext } from "./gateway/concurrent-invocations.ts";
 import { lambdaContext } from "./gateway/lambda-context.ts";
 
 export interface ReconcilerTimer {
@@ -18,7 +19,8 @@ export function startReconcilerTimer(intervalMs: number, log: (line: string) => 
     const { handler } = await import("../functions/reconcile/reconciler.ts");
     const context = lambdaContext("Reconciler", timeoutMs(RECONCILER_SIZING));
     try {
-      const summary = (await handler({} as never, context)) as {
+      // Its own invoke context: its log keys never mix with an overlapping invocation's.
+      const summary = (await inInvocationContext(context, () => handler({} as never, context))) as {
         due: number;
         reconciled: number;
         swept: number;

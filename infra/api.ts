@@ -4,6 +4,7 @@
  * declare (infra/lambda.ts). Memory and timeouts live in infra/function-sizing.ts (the local
  * gateway applies the same timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
  */
+import { buildInfo } from "./build-info.ts";
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
@@ -22,9 +23,13 @@ const THROTTLING = { throttlingRateLimit: 100, throttlingBurstLimit: 200 };
  */
 const GRAPH_TIMEOUT_MS = 10_000;
 
+const build = buildInfo();
+
 const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> = {
   api: { META_TIMEOUT_MS: String(GRAPH_TIMEOUT_MS) },
   meta: {},
+  // What GET /health reports: the version and commit this deploy was built from.
+  operator: { SERVICE_VERSION: build.version, SERVICE_COMMIT: build.commit },
 };
 
 /**

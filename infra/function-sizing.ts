@@ -17,6 +17,8 @@ export const FUNCTION_SIZING: Record<RouteDefinition["audience"], FunctionSizing
   api: { memory: "1024 MB", timeout: "25 seconds" },
   // No upstream call; up to 1000 changes per delivery. Typical answers take milliseconds.
   meta: { memory: "1024 MB", timeout: "20 seconds" },
+  // GET /health: one read with a 1.5 s budget (functions/core/health/health-check.ts).
+  operator: { memory: "512 MB", timeout: "5 seconds" },
 };
 
 /** The timeout in milliseconds. */

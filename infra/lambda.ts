@@ -1,7 +1,7 @@
 /**
  * The arguments of every Lambda of the service, from its declaration: Node 24 on arm64, JSON
- * logs kept for LOG_RETENTION, its memory and timeout, and exactly the access it declares
- * (infra/function-access.ts) as links and IAM statements. Routes (infra/api.ts) and functions
+ * logs kept for LOG_RETENTION, X-Ray active tracing, its memory and timeout, and exactly the
+ * access it declares (infra/function-access.ts) as links and IAM statements. Routes (infra/api.ts) and functions
  * without a route (a schedule, a stream consumer) all take their arguments from here.
  */
 import type { FunctionAccess, SecretName } from "./function-access.ts";
@@ -53,11 +53,25 @@ export function lambdaArgs(definition: LambdaDefinition): sst.aws.FunctionArgs {
       ...(access.secrets ?? []).map((name) => SECRETS[name]),
       ...(access.webhookQueue ? [webhookQueue] : []),
     ],
-    permissions: [...tablePermissions(access), ...queuePermissions(access)],
+    permissions: [...tablePermissions(access), ...queuePermissions(access), XRAY_WRITE],
     environment: definition.environment ?? {},
-    transform: { role: lambdaOnlyTrust },
+    transform: { role: lambdaOnlyTrust, function: activeTracing },
   };
 }
+
+/**
+ * X-Ray active tracing: Lambda samples and records each invocation and its AWS SDK calls are
+ * linked by the trace header, with no tracer library in the bundle. SST has no argument for it.
+ */
+function activeTracing(args: aws.lambda.FunctionArgs): undefined {
+  args.tracingConfig = { mode: "Active" };
+}
+
+/** What Lambda needs to send the traces of active tracing (X-Ray actions take no resource ARN). */
+const XRAY_WRITE: sst.aws.FunctionPermissionArgs = {
+  actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+  resources: ["*"],
+};
 
 /** The declared DynamoDB actions on the table's ARN, and Query on each declared index's. */
 function tablePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArgs[] {

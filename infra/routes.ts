@@ -17,8 +17,8 @@ export interface RouteDefinition {
    * same access.
    */
   access: FunctionAccess;
-  /** Who calls it. */
-  audience: "api" | "meta";
+  /** Who calls it: tenants' backends (API keys), Meta (signed), or operators and monitors (no auth). */
+  audience: "api" | "meta" | "operator";
 }
 
 const USERNAME_SECRETS = ["TokenEncryptionKey", "TokenEncryptionKeyPrevious"] as const;
@@ -151,6 +151,19 @@ export const routes: readonly RouteDefinition[] = [
     // The tenant's feed partition (Query on the table).
     access: readAccess(),
     audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/health",
+    handler: "functions/health/health.ts",
+    functionName: "Health",
+    // One GetItem of a key nothing writes (store/health-probe.ts); the required secrets it
+    // checks are set (config.ts `requiredSecretsSet`), never their values.
+    access: {
+      table: { actions: ["GetItem"] },
+      secrets: ["MetaAppSecret", "MetaVerifyToken", "TokenEncryptionKey"],
+    },
+    audience: "operator",
   },
 ];
 

@@ -1,11 +1,15 @@
 /**
  * The Meta sandbox's HTTP face: Graph API paths go through faults, the fixed delay and
- * state.ts's rules; `/__sandbox/...` is the control API. Everything the control API can
- * do is also a method of the returned object, so tests need not speak HTTP to set up.
+ * state.ts's rules; `/__sandbox/...` is the control API, for programs on this machine only
+ * (control-guard.ts), which never shows an access token (control-views.ts). Everything the
+ * control API can do is also a method of the returned object, so tests need not speak HTTP
+ * to set up.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { checkControlRequest } from "./control-guard.ts";
+import { phoneView, requestView } from "./control-views.ts";
 import { graphAnswerHeaders } from "./meta-errors.ts";
 import { learnPhone, type PhoneSource } from "./phone-source.ts";
 import {
@@ -186,10 +190,10 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
   };
 
   const controlRoutes: ControlRoute[] = [
-    ["GET", /^\/phones$/, () => [200, sandbox.listPhones()]],
-    ["POST", /^\/phones$/, (_, body) => [201, state.addPhone(body)]],
-    ["GET", /^\/phones\/([^/]+)$/, ([id = ""]) => [200, mustExist(state.getPhone(id), id)]],
-    ["PATCH", /^\/phones\/([^/]+)$/, ([id = ""], body) => [200, state.updatePhone(id, body)]],
+    ["GET", /^\/phones$/, () => [200, sandbox.listPhones().map(phoneView)]],
+    ["POST", /^\/phones$/, (_, body) => [201, phoneView(state.addPhone(body))]],
+    ["GET", /^\/phones\/([^/]+)$/, ([id = ""]) => [200, phoneView(mustExist(state.getPhone(id), id))]],
+    ["PATCH", /^\/phones\/([^/]+)$/, ([id = ""], body) => [200, phoneView(state.updatePhone(id, body))]],
     ["DELETE", /^\/phones\/([^/]+)$/, ([id = ""]) => (state.removePhone(id) ? OK : notFound(id))],
     [
       "POST",
@@ -210,7 +214,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
         return [201, { username }];
       },
     ],
-    ["GET", /^\/requests$/, () => [200, state.requests()]],
+    ["GET", /^\/requests$/, () => [200, state.requests().map(requestView)]],
     [
       "DELETE",
       /^\/requests$/,
@@ -282,7 +286,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     const target = req.url ?? "/";
     const pathname = new URL(target, "http://sandbox").pathname;
     if (pathname === "/__sandbox" || pathname.startsWith("/__sandbox/")) {
-      return serveControl(req.method ?? "GET", pathname.slice("/__sandbox".length), raw, res);
+      return serveControl(req, pathname.slice("/__sandbox".length), raw, res);
     }
     return serveGraph(req, res, target, pathname, raw);
   }
@@ -332,8 +336,15 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     if (reply.event) webhooks.fireAndForget(reply.event);
   }
 
-  async function serveControl(method: string, path: string, raw: string, res: ServerResponse): Promise<void> {
+  async function serveControl(
+    req: IncomingMessage,
+    path: string,
+    raw: string,
+    res: ServerResponse,
+  ): Promise<void> {
+    const method = req.method ?? "GET";
     try {
+      checkControlRequest(req, port, raw);
       let body: unknown;
       try {
         body = raw === "" ? undefined : JSON.parse(raw);

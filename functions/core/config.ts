@@ -47,6 +47,10 @@ function positiveNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** The secrets without a placeholder (infra/secrets.ts): a stage does not work until each is set. */
+export const REQUIRED_SECRETS = ["MetaAppSecret", "MetaVerifyToken", "TokenEncryptionKey"] as const;
+export type RequiredSecretName = (typeof REQUIRED_SECRETS)[number];
+
 /** A deployment mistake, never a client's: handlers turn it into a 500 without details. */
 export class ConfigurationError extends Error {
   override name = "ConfigurationError";
@@ -120,6 +124,22 @@ export const config = {
    * receivers on the developer's machine. In AWS only `https` to public hosts is accepted.
    */
   allowsLoopbackWebhooks: () => env("DYNAMODB_ENDPOINT") !== undefined,
+  /** GET /health's budget for the store's answer, SDK retries included (milliseconds). */
+  healthStoreTimeoutMs: () => positiveNumber("HEALTH_STORE_TIMEOUT_MS", 1_500),
+  /** package.json `version` of the build (infra/build-info.ts sets it in AWS, `npm start` locally). */
+  serviceVersion: () => env("SERVICE_VERSION") ?? "unknown",
+  /** The git commit of the build (infra/build-info.ts), or `unknown`. */
+  serviceCommit: () => env("SERVICE_COMMIT") ?? "unknown",
+  /**
+   * Whether each secret the service cannot run without has a value, by its SST name (the
+   * environment variable standing in for it locally counts too). Never the values: GET /health
+   * reports these booleans to anyone.
+   */
+  requiredSecretsSet: (): Record<RequiredSecretName, boolean> => ({
+    MetaAppSecret: (env("META_APP_SECRET") ?? linked("MetaAppSecret", "value")) !== undefined,
+    MetaVerifyToken: (env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value")) !== undefined,
+    TokenEncryptionKey: (env("TOKEN_ENCRYPTION_KEY") ?? linked("TokenEncryptionKey", "value")) !== undefined,
+  }),
   metaVerifyToken: () =>
     required(
       env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value"),

@@ -294,6 +294,20 @@ describe("npm start", () => {
     expect(await answer.text()).toBe("1158201444");
   });
 
+  it("answers GET /health with the checkout's version and commit", async () => {
+    const answer = await fetch(`${url}/health`);
+    expect(answer.status).toBe(200);
+    const head = (await execFileAsync("git", ["rev-parse", "HEAD"], { cwd: ROOT })).stdout.trim();
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    expect(await answer.json()).toMatchObject({
+      status: "ok",
+      version,
+      // "-dirty" while the checkout has uncommitted changes.
+      commit: expect.stringMatching(new RegExp(`^${head}(-dirty)?$`)),
+      checks: { store: { status: "ok" }, secrets: { status: "ok", missing: [] } },
+    });
+  });
+
   it("serves /openapi.json when dev/openapi.ts exists", async () => {
     const answer = await fetch(`${url}/openapi.json`);
     const hasModule = existsSync(new URL("../../dev/openapi.ts", import.meta.url));

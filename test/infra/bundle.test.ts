@@ -2,7 +2,8 @@
  * Bundles every routed function and event function the way SST does (dev/bundle.ts) and loads each bundle in a
  * fresh `node` process, as a Lambda cold start would: nothing the bundle needs may be left
  * outside it, and nothing may run at import time that needs configuration. Also reports the
- * bundle sizes and holds them to the 700 KB budget of issue 6.
+ * bundle sizes and holds them to the 700 KB budget of issue 6, and checks that no tracer library
+ * is bundled (X-Ray tracing is Lambda's own, infra/lambda.ts).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -96,6 +97,16 @@ describe("Lambda bundles", () => {
       `${name}: ${(bundle.bytes / 1024).toFixed(1)} KB, first import ${loaded.importMs.toFixed(0)} ms (informational)`,
     );
     expect(loaded.handlerType).toBe("function");
+  });
+
+  it.each(functions)("%s carries no tracer library (Lambda's active tracing needs none)", (name) => {
+    const bundle = bundles.get(name);
+    if (!bundle) throw new Error(`${name} was not bundled`);
+    const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    expect(inputs.length).toBeGreaterThan(0);
+    expect(
+      inputs.filter((input) => /aws-xray-sdk|@aws-lambda-powertools\/tracer|@opentelemetry\//.test(input)),
+    ).toEqual([]);
   });
 
   it.each(functions)("%s stays within the 700 KB bundle budget", (name) => {

@@ -24,6 +24,7 @@ import {
 } from "../../infra/function-sizing.ts";
 import { fallbackRoute, routes } from "../../infra/routes.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
+import packageJson from "../../package.json" with { type: "json" };
 import { evaluateApp } from "./sst/app.ts";
 import { CONFIG, ROOT } from "./sst/platform.ts";
 import { ACCOUNT_ID } from "./sst/pulumi-mocks.ts";
@@ -135,14 +136,25 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     grants: { "Table/index/byDueTime": ["dynamodb:Query"], WebhookQueue: ["sqs:SendMessage"] },
     secrets: [],
   },
+  // GET /health: one GetItem; the required secrets it reports as set or missing.
+  Health: {
+    grants: { Table: ["dynamodb:GetItem"] },
+    secrets: ["MetaAppSecret", "MetaVerifyToken", "TokenEncryptionKey"],
+  },
 };
+
+/** Every function may send its X-Ray traces (active tracing), and no other action on "*". */
+const XRAY_WRITE = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+
+/** The commit sst.config.ts runs at: GET /health reports it (infra/build-info.ts). */
+const HEAD = (await run("git", ["rev-parse", "HEAD"], { cwd: ROOT })).stdout.trim();
 
 interface DeclaredFunction {
   /** Entry point relative to the repository root. */
   handler: string;
   sizing: FunctionSizing;
   /** Its own environment variables (SST adds SST_KEY, SST_KEY_FILE and SST_RESOURCE_App). */
-  environment: Record<string, string>;
+  environment: Record<string, unknown>;
 }
 
 /** Functions without a route (a schedule, a stream consumer), declared by hand here. */
@@ -169,8 +181,16 @@ const DECLARED = new Map<string, DeclaredFunction>([
     {
       handler: route.handler,
       sizing: FUNCTION_SIZING[route.audience],
-      // The Graph call's budget (infra/api.ts); the webhook makes no Graph call.
-      environment: route.audience === "api" ? { META_TIMEOUT_MS: "10000" } : {},
+      // The Graph call's budget (infra/api.ts); the webhook makes no Graph call; the health
+      // function reports the build (a commit with uncommitted changes is marked -dirty).
+      environment: {
+        api: { META_TIMEOUT_MS: "10000" },
+        meta: {},
+        operator: {
+          SERVICE_VERSION: packageJson.version,
+          SERVICE_COMMIT: expect.stringMatching(new RegExp(`^${HEAD}(-dirty)?$`)),
+        },
+      }[route.audience],
     },
   ]),
   ...Object.entries(NON_ROUTE_FUNCTIONS),
@@ -241,6 +261,7 @@ interface LambdaInputs {
   role: string;
   environment: { variables: Record<string, string> };
   loggingConfig: { logFormat: string; logGroup: string };
+  tracingConfig?: { mode: string };
 }
 
 /** Each API route with its integration, invoke permission and the Lambda it reaches. */
@@ -383,6 +404,12 @@ describe("stacks", () => {
         }
       });
 
+      it("trace every invocation with X-Ray (active tracing)", () => {
+        for (const { name, inputs } of lambdas(stack())) {
+          expect(inputs.tracingConfig, name).toEqual({ mode: "Active" });
+        }
+      });
+
       it(`log JSON to a log group of their own, kept ${RETENTION_DAYS[stage]} days`, () => {
         for (const { name, inputs, logGroup } of lambdas(stack())) {
           expect(inputs.loggingConfig, name).toEqual({ logFormat: "JSON", logGroup: logGroup.inputs.name });
@@ -427,6 +454,15 @@ describe("stacks", () => {
           new Set(keys.map((k) => found.find((r) => r.routeKey === k)?.target?.name));
         expect(targets(USERNAME_ROUTES).size).toBe(4);
         expect([...targets(WEBHOOK_ROUTES)]).toEqual(["MetaWebhook"]);
+      });
+
+      it("serves GET /health without authentication from its own function", () => {
+        const health = apiRoutes(stack()).find((r) => r.routeKey === "GET /health");
+        expect(health?.target?.name).toBe("Health");
+        expect(health?.route.inputs.authorizationType).toBe("NONE");
+        expect(health?.route.inputs.authorizerId).toBeUndefined();
+        const served = apiRoutes(stack()).filter((r) => r.target?.name === "Health");
+        expect(served.map((r) => r.routeKey)).toEqual(["GET /health"]);
       });
 
       it("lets only this API invoke the functions", () => {
@@ -584,7 +620,7 @@ describe("stacks", () => {
             }
           }
         }
-        expect(grants).toEqual(expected.grants);
+        expect(grants).toEqual({ ...expected.grants, "*": XRAY_WRITE });
         // Writing its own logs; nothing else comes from a managed policy.
         expect(inputs.managedPolicyArns).toEqual([
           "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",

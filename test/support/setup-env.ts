@@ -1,6 +1,11 @@
-/** Runs in every test file before its imports: quiet logs, no API key cache across assertions. */
+/** Runs in every test file before its imports: quiet logs, no API key cache across assertions, concurrent invocations. */
 import { beforeEach } from "vitest";
+import { enableConcurrentInvocations } from "../../dev/gateway/concurrent-invocations.ts";
 import { replayHint, useTestSeed } from "./randomness.ts";
+
+// Before any AWS SDK call of the file: the local gateway runs overlapping invocations, each with
+// its own log keys, as Lambda does (dev/gateway/concurrent-invocations.ts).
+await enableConcurrentInvocations();
 
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.API_KEY_CACHE_TTL_MS ??= "0";

@@ -16,6 +16,7 @@
  *   idempotency key pk IDEMPOTENCY#<t>#<phone>  sk KEY#<sha256 of the client's key>             (TTL)
  *   write counter   pk RATELIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
  *   drift sweep     pk RECONCILER               sk SWEEP        the sweep's progress
+ *   health probe    pk HEALTH                   sk PROBE        never written: GET /health reads it
  *   feed head       pk FEED#<t>                 sk HEAD         -> the tenant's last sequence number
  *   feed event      pk FEED#<t>                 sk SEQ#<sequence number, zero-padded>
  *   event           pk EVENT#<event id>         sk EVENT        -> tenant, sequence number (de-duplication)
@@ -26,6 +27,7 @@
  *                   while waiting to retry:     gsi3 DUE#<shard> / <due epoch ms, zero-padded>#<event id>#<endpoint id>
  */
 export const keys = {
+  healthProbe: () => ({ pk: "HEALTH", sk: "PROBE" }),
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
   apiKeyId: (id: string) => ({ pk: `APIKEYID#${id}`, sk: "APIKEYID" }),
   phone: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "PHONE" }),
