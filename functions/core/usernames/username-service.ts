@@ -5,17 +5,18 @@
  * POST and DELETE change the number at Meta, so they run under the number's intent
  * (store/intents.ts): one at a time per number, in arrival order, each recorded before the next
  * starts. Meta's answer is always returned, even when it could not be recorded: the intent then
- * stays unresolved and the reconciler records Meta's truth (docs/reliability.md). They count
- * against the tenant's write limit once the number is known to be theirs, before Meta is called.
+ * stays unresolved and the reconciler records Meta's truth (docs/reliability.md). All four count
+ * against the tenant's Meta call limit once the number is known to be theirs, before Meta is called.
  */
 import type { Caller } from "../auth/authenticate.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { graphErrors } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
-import { enforceTenantWriteLimit } from "../rate-limit/tenant-write-limit.ts";
+import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
 import { acquireLease, type IntentOperation, type LeaseEnd, releaseLease } from "../store/intents.ts";
 import { getPhone, type PhoneRecord } from "../store/phones.ts";
+import { countStorageOutage } from "../store/store-errors.ts";
 import { applyUsernameChange, type ChangeOutcome } from "../store/username-changes.ts";
 import {
   type ClaimUsernameBody,
@@ -145,9 +146,11 @@ async function changeThroughMeta(
     async (error: unknown) => {
       // Meta acted; the answer goes back all the same. The intent stays unresolved (or its lease
       // ends with the invocation), and the reconciler records Meta's truth within minutes.
+      const outage = countStorageOutage(error, { phoneNumberId: phone.phoneNumberId });
       logger.error("Meta acted but the state write failed: left to the reconciler", {
         phoneNumberId: phone.phoneNumberId,
         errorName: (error as Error)?.name,
+        ...(outage ? { metric: "StorageUnavailable" } : {}),
       });
       await settleLease(() => releaseLease(lease, "unresolved"), phone);
     },
@@ -197,6 +200,7 @@ function unexpectedShape(phone: PhoneRecord, edge: string): void {
 
 export async function getUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   const sentAt = Date.now();
   const answer = await graph(request, phone, { method: "GET", edge: "username" });
   if (answer.kind !== "success") return answer;
@@ -221,9 +225,11 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
     logOutcome(phone, outcome, state);
   } catch (error) {
     // A read records nothing Meta did: the answer is still right, the record catches up later.
+    const outage = countStorageOutage(error, { phoneNumberId: phone.phoneNumberId });
     logger.warn("username read not recorded", {
       phoneNumberId: phone.phoneNumberId,
       errorName: (error as Error)?.name,
+      ...(outage ? { metric: "StorageUnavailable" } : {}),
     });
   }
   return answer;
@@ -231,12 +237,13 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
 
 export async function getUsernameSuggestions(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   return graph(request, phone, { method: "GET", edge: "username_suggestions" });
 }
 
 export async function claimUsername(request: UsernameRequest, body: ClaimUsernameBody): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
-  await enforceTenantWriteLimit(request.caller.tenantId);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   // Only the two documented fields are ever forwarded.
   const forwarded: ClaimUsernameBody = { username: body.username };
   if (body.transfer_action) forwarded.transfer_action = body.transfer_action;
@@ -258,7 +265,7 @@ export async function claimUsername(request: UsernameRequest, body: ClaimUsernam
 
 export async function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
-  await enforceTenantWriteLimit(request.caller.tenantId);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   return changeThroughMeta(
     request,
     phone,

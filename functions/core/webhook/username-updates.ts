@@ -18,8 +18,10 @@
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
 import { markUnresolved } from "../store/intents.ts";
 import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
+import { countStorageOutage } from "../store/store-errors.ts";
 import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
 import type { ChangeRequest, Decision } from "../store/username-changes.ts";
 import {
@@ -179,7 +181,11 @@ export async function applyUsernameUpdates(
           continue;
         }
         summary.failed++;
-        logger.error("webhook change not stored", { errorName: (result.reason as Error)?.name });
+        const outage = countStorageOutage(result.reason);
+        logger.error("webhook change not stored", {
+          errorName: (result.reason as Error)?.name,
+          ...(outage ? { metric: "StorageUnavailable" } : {}),
+        });
         continue;
       }
       const { phone, changes } = numbers[n] as (typeof numbers)[number];
@@ -192,6 +198,13 @@ export async function applyUsernameUpdates(
         );
       }
       for (const [i, outcome] of result.value.entries()) {
+        if (outcome.applied && changes[i]?.revoked) {
+          logger.warn("username revoked by Meta", {
+            metric: "UsernameRevoked",
+            phoneNumberId: phone.phoneNumberId,
+          });
+          countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
+        }
         if (outcome.applied) summary.applied++;
         else if (outcome.reason === "deferred") summary.deferred++;
         else if (outcome.reason === "duplicate") summary.duplicate++;
@@ -212,7 +225,11 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
   } catch (error) {
     // Nothing of these numbers applied: they failed, and Meta redelivers the delivery.
     summary.failed += round.length;
-    logger.error("webhook numbers not read", { errorName: (error as Error)?.name });
+    const outage = countStorageOutage(error);
+    logger.error("webhook numbers not read", {
+      errorName: (error as Error)?.name,
+      ...(outage ? { metric: "StorageUnavailable" } : {}),
+    });
     return undefined;
   }
   // By phone number id: two spellings of one number are one sequence of changes.
@@ -227,6 +244,7 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
         wabaId: first.wabaId,
         changes: group.length,
       });
+      countMetric("UnknownPhoneNumber", group.length, { wabaId: first.wabaId });
       summary.unknownNumber += group.length;
       continue;
     }
@@ -245,12 +263,14 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
  * One update as a state change. After deciding: `stale`, it was older than the record;
  * `ambiguous`, it replaces an answer of Meta of the same moment that named another username
  * (which of the two came last is unknown: the number goes to the reconciler once applied).
+ * `revoked`: Meta took the username away (`context: revoked`), counted once it is recorded.
  */
 function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
   const { value, time, untimed } = update;
-  const change: { stale: boolean; ambiguous: boolean; request: ChangeRequest } = {
+  const change: { stale: boolean; ambiguous: boolean; revoked: boolean; request: ChangeRequest } = {
     stale: false,
     ambiguous: false,
+    revoked: value.context === REVOKED_CONTEXT,
     request: {
       phoneNumberId: phone.phoneNumberId,
       source: "webhook",
@@ -279,6 +299,9 @@ function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: st
   };
   return change;
 }
+
+/** Meta's `context` on a change that took a username away. */
+const REVOKED_CONTEXT = "revoked";
 
 function nextState(phone: PhoneRecord, value: UsernameUpdateValue): UsernameState {
   if (value.status === "deleted") return { status: "deleted" };
