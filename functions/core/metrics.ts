@@ -16,10 +16,9 @@
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { config } from "./config.ts";
-import { SERVICE_NAME } from "./service.ts";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "./service.ts";
 
-/** The CloudWatch namespace of the service's own metrics. */
-export const METRICS_NAMESPACE = "WhatsAppUsernames";
+export { METRICS_NAMESPACE };
 
 /**
  * Every metric the service emits, with the failure that emits it (docs/runbook.md has one

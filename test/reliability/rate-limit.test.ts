@@ -231,7 +231,7 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
     clearApiKeyCache();
   });
 
-  it("5 without Idempotency-Key (phone, counter, ticket, lease, state); +2 with one; 1 for a replay", async () => {
+  it("5 without Idempotency-Key (phone, counter, ticket, lease, state); +2 with one; 1 for a replay; 2 for a GET", async () => {
     const who = await owner();
     expect((await claim(who)).status).toBe(200); // warms the key cache
     const counting = injectStorageFaults(() => undefined);
@@ -268,6 +268,13 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
       reset();
       await callUsernameApi("claim", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey, body, headers });
       expect(calls()).toEqual({ PutItemCommand: 1 });
+
+      // A GET whose answer matches the record: the number and the tenant's Meta limit counter.
+      reset();
+      expect(
+        (await callUsernameApi("get", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey })).status,
+      ).toBe(200);
+      expect(calls()).toEqual({ GetItemCommand: 1, UpdateItemCommand: 1 });
     } finally {
       counting();
     }
