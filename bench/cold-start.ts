@@ -298,6 +298,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         const withRuns = results.get(withMetrics) ?? [];
         const withoutRuns = results.get(without) ?? [];
         const perRound = median(withRuns.map((r, i) => r.coldMs / (withoutRuns[i] as RunResult).coldMs));
+        const cpuPerRound = median(withRuns.map((r, i) => r.cpuMs / (withoutRuns[i] as RunResult).cpuMs));
         const coldWith = summarize(withRuns.map((r) => r.coldMs)).median;
         const coldWithout = summarize(withoutRuns.map((r) => r.coldMs)).median;
         const cpuWith = summarize(withRuns.map((r) => r.cpuMs)).median;
@@ -308,7 +309,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
           `${coldWith.toFixed(1)} / ${coldWithout.toFixed(1)}`,
           (coldWith - coldWithout).toFixed(1),
           `${cpuWith.toFixed(1)} / ${cpuWithout.toFixed(1)}`,
-          `**${perRound.toFixed(3)}**`,
+          `**${perRound.toFixed(3)}** / ${cpuPerRound.toFixed(3)}`,
         ];
       });
     return {
@@ -348,7 +349,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
             "cold ms with / without",
             "difference ms",
             "cold CPU ms with / without",
-            "ratio with ÷ without, per round",
+            "ratio with ÷ without, per round: cold / CPU",
           ],
           libraryRows,
         ),

@@ -7,7 +7,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { logger } from "../logger.ts";
-import { countStorageOutage } from "../store/store-errors.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { deliveryMessageSchema } from "./delivery-queue.ts";
 import { errorFields } from "./lambda-errors.ts";
 import { dispatchDeliveries } from "./webhook-dispatch.ts";
@@ -24,11 +24,10 @@ export async function dispatcherHandler(event: SQSEvent, context?: Context): Pro
   );
   const batchItemFailures = settled.flatMap((result, i) => {
     if (result.status === "fulfilled") return [];
-    const outage = countStorageOutage(result.reason);
     logger.error("delivery message failed; SQS retries it", {
       ...errorFields(result.reason),
+      ...storageFailure(result.reason),
       messageId: records[i]?.messageId,
-      ...(outage ? { metric: "StorageUnavailable" } : {}),
     });
     return [{ itemIdentifier: records[i]?.messageId ?? "" }];
   });

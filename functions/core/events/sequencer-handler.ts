@@ -5,7 +5,7 @@
  */
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import { logger } from "../logger.ts";
-import { countStorageOutage } from "../store/store-errors.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { sequenceHistory } from "./feed-sequencer.ts";
 import { errorFields } from "./lambda-errors.ts";
 import { historyItemsOf } from "./stream-records.ts";
@@ -19,10 +19,9 @@ export async function sequencerHandler(event: DynamoDBStreamEvent, context?: Con
     logger.info("stream batch sequenced", { records: event.Records.length, ...summary });
     return summary;
   } catch (error) {
-    const outage = countStorageOutage(error);
     logger.error("stream batch not sequenced; it is retried", {
       ...errorFields(error),
-      ...(outage ? { metric: "StorageUnavailable" } : {}),
+      ...storageFailure(error),
     });
     throw error;
   }

@@ -6,7 +6,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { logger } from "../logger.ts";
-import { countStorageOutage, isTransientStoreError } from "../store/store-errors.ts";
+import { isTransientStoreError, storageFailure } from "../store/store-errors.ts";
 import { GraphError, graphErrors } from "./graph-error.ts";
 import { type ApiResponse, jsonResponse, SECURITY_HEADERS } from "./response.ts";
 
@@ -43,8 +43,7 @@ export function errorResponse(error: unknown, requestId: string | undefined): Ap
     );
   }
   if (isTransientStoreError(error)) {
-    const metric = countStorageOutage(error) ? "StorageUnavailable" : undefined;
-    logger.error("storage unavailable", { errorName: (error as Error).name, metric });
+    logger.error("storage unavailable", storageFailure(error));
     return jsonResponse(
       503,
       graphErrors.upstreamUnavailable(503, "storage temporarily unavailable").toBody(requestId),

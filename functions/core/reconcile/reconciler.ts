@@ -23,7 +23,7 @@ import { countMetric } from "../metrics.ts";
 import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
 import { acquireLease, dueIntents, releaseLease } from "../store/intents.ts";
 import { getPhone, listPhones, listTenants } from "../store/phones.ts";
-import { countStorageOutage } from "../store/store-errors.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { applyUsernameChange } from "../store/username-changes.ts";
 import { sameState, type UsernameState } from "../usernames/state.ts";
 import { usernameResponseSchema } from "../validation/username-request.ts";
@@ -236,12 +236,7 @@ async function reconcileOrFail(phoneNumberId: string, options: ReconcileOptions)
   try {
     return await reconcileNumber(phoneNumberId, options);
   } catch (error) {
-    const outage = countStorageOutage(error, { phoneNumberId });
-    logger.error("reconcile failed", {
-      phoneNumberId,
-      errorName: (error as Error)?.name,
-      ...(outage ? { metric: "StorageUnavailable" } : {}),
-    });
+    logger.error("reconcile failed", { phoneNumberId, ...storageFailure(error, { phoneNumberId }) });
     return { phoneNumberId, result: "failed", reason: (error as Error)?.name ?? "error" };
   }
 }

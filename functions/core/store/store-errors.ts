@@ -32,14 +32,15 @@ export function isTransientStoreError(error: unknown): boolean {
 }
 
 /**
- * Counts `StorageUnavailable` when `error` is a storage outage; `context` names what failed
- * (ids only). Returns whether it counted, so the caller's log line can carry the metric too.
+ * What a log line says of a failed storage call: the error's name, and `metric:
+ * "StorageUnavailable"` when it is an outage, which is then counted (with `context`: ids only).
  */
-export function countStorageOutage(
+export function storageFailure(
   error: unknown,
   context: Record<string, string | undefined> = {},
-): boolean {
-  if (!isStorageOutage(error)) return false;
-  countMetric("StorageUnavailable", 1, { errorName: (error as Error)?.name, ...context });
-  return true;
+): { errorName: string | undefined; metric?: "StorageUnavailable" } {
+  const errorName = (error as Error | undefined)?.name;
+  if (!isStorageOutage(error)) return { errorName };
+  countMetric("StorageUnavailable", 1, { errorName, ...context });
+  return { errorName, metric: "StorageUnavailable" };
 }

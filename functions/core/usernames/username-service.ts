@@ -16,7 +16,7 @@ import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
 import { acquireLease, type IntentOperation, type LeaseEnd, releaseLease } from "../store/intents.ts";
 import { getPhone, type PhoneRecord } from "../store/phones.ts";
-import { countStorageOutage } from "../store/store-errors.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { applyUsernameChange, type ChangeOutcome } from "../store/username-changes.ts";
 import {
   type ClaimUsernameBody,
@@ -146,11 +146,9 @@ async function changeThroughMeta(
     async (error: unknown) => {
       // Meta acted; the answer goes back all the same. The intent stays unresolved (or its lease
       // ends with the invocation), and the reconciler records Meta's truth within minutes.
-      const outage = countStorageOutage(error, { phoneNumberId: phone.phoneNumberId });
       logger.error("Meta acted but the state write failed: left to the reconciler", {
         phoneNumberId: phone.phoneNumberId,
-        errorName: (error as Error)?.name,
-        ...(outage ? { metric: "StorageUnavailable" } : {}),
+        ...storageFailure(error, { phoneNumberId: phone.phoneNumberId }),
       });
       await settleLease(() => releaseLease(lease, "unresolved"), phone);
     },
@@ -225,11 +223,9 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
     logOutcome(phone, outcome, state);
   } catch (error) {
     // A read records nothing Meta did: the answer is still right, the record catches up later.
-    const outage = countStorageOutage(error, { phoneNumberId: phone.phoneNumberId });
     logger.warn("username read not recorded", {
       phoneNumberId: phone.phoneNumberId,
-      errorName: (error as Error)?.name,
-      ...(outage ? { metric: "StorageUnavailable" } : {}),
+      ...storageFailure(error, { phoneNumberId: phone.phoneNumberId }),
     });
   }
   return answer;

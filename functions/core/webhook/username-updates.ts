@@ -21,7 +21,7 @@ import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
 import { markUnresolved } from "../store/intents.ts";
 import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
-import { countStorageOutage } from "../store/store-errors.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
 import type { ChangeRequest, Decision } from "../store/username-changes.ts";
 import {
@@ -181,11 +181,7 @@ export async function applyUsernameUpdates(
           continue;
         }
         summary.failed++;
-        const outage = countStorageOutage(result.reason);
-        logger.error("webhook change not stored", {
-          errorName: (result.reason as Error)?.name,
-          ...(outage ? { metric: "StorageUnavailable" } : {}),
-        });
+        logger.error("webhook change not stored", storageFailure(result.reason));
         continue;
       }
       const { phone, changes } = numbers[n] as (typeof numbers)[number];
@@ -225,11 +221,7 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
   } catch (error) {
     // Nothing of these numbers applied: they failed, and Meta redelivers the delivery.
     summary.failed += round.length;
-    const outage = countStorageOutage(error);
-    logger.error("webhook numbers not read", {
-      errorName: (error as Error)?.name,
-      ...(outage ? { metric: "StorageUnavailable" } : {}),
-    });
+    logger.error("webhook numbers not read", storageFailure(error));
     return undefined;
   }
   // By phone number id: two spellings of one number are one sequence of changes.
