@@ -6,7 +6,6 @@
 export const MetricUnit = { Count: "Count" } as const;
 
 export class Metrics {
-  constructor(_options?: unknown) {}
   singleMetric(): Metrics {
     return this;
   }
