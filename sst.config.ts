@@ -30,6 +30,7 @@ export default $config({
     const { api, webhookUrl } = await import("./infra/api.ts");
     await import("./infra/reconciler.ts");
     await import("./infra/events.ts");
+    await import("./infra/alarms.ts");
     return { api: api.url, webhookUrl, table: table.name };
   },
 });

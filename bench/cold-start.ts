@@ -12,6 +12,11 @@
  * batch (the retry sweep's every invocation reads the store, so it is left out). Two probes sign
  * one Standard Webhooks message on top of the floor, with the `standardwebhooks` library and with
  * node:crypto: the library's own cold-start cost, side by side.
+ *
+ * The metrics library (`@aws-lambda-powertools/metrics`, functions/core/metrics.ts), side by side:
+ * GetUsername and MetaWebhook bundled again with the library replaced by a no-op stub
+ * (bench/metrics-stub.ts), run in the same rounds as the real bundles, and a probe that writes
+ * one EMF line on top of the floor (bench/metrics-probe.ts).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -31,6 +36,10 @@ const RUNNER = resolve(import.meta.dirname, "cold-start-runner.mjs");
 const FLOOR = resolve(import.meta.dirname, "floor-handler.ts");
 const SIGN_LIBRARY = resolve(import.meta.dirname, "sign-probe-library.ts");
 const SIGN_CRYPTO = resolve(import.meta.dirname, "sign-probe-crypto.ts");
+const METRICS_PROBE = resolve(import.meta.dirname, "metrics-probe.ts");
+const WITHOUT_METRICS = { "@aws-lambda-powertools/metrics": resolve(import.meta.dirname, "metrics-stub.ts") };
+/** Functions also measured without the metrics library: one that calls Meta, Meta's webhook. */
+const METRICS_COMPARED = ["GetUsername", "MetaWebhook"];
 export const BUNDLE_LIMIT_BYTES = 700_000;
 export const COLD_START_RATIO_LIMIT = 1.25;
 const APP_SECRET = "bench-app-secret";
@@ -43,6 +52,10 @@ interface Target {
   event: unknown;
   /** The first invocation's HTTP status; undefined for functions that are not HTTP handlers. */
   expectedStatus?: number;
+  /** Bundled with these packages swapped (bench/metrics-stub.ts for the "without metrics" runs). */
+  alias?: Record<string, string>;
+  /** For a "without" variant: the target it is compared with. */
+  variantOf?: Target;
   outfile?: string;
   bytes?: number;
   composition?: Map<string, number>;
@@ -124,7 +137,24 @@ function targets(): Target[] {
     firstInvocation: "empty queue batch → no failures",
     event: { Records: [] },
   });
+  for (const name of METRICS_COMPARED) {
+    const withMetrics = targets.find((t) => t.name === name);
+    if (!withMetrics) throw new Error(`no cold-start target ${name}`);
+    targets.push({
+      ...withMetrics,
+      name: `${name} without metrics`,
+      alias: WITHOUT_METRICS,
+      variantOf: withMetrics,
+    });
+  }
   targets.push(
+    {
+      name: "probe: floor + metrics, one EMF line",
+      entry: METRICS_PROBE,
+      firstInvocation: "one metric line written (Powertools)",
+      event: {},
+      expectedStatus: 200,
+    },
     {
       name: "probe: floor + standardwebhooks sign",
       entry: SIGN_LIBRARY,
@@ -197,8 +227,9 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
   const outdir = await mkdtemp(join(tmpdir(), "wau-bench-bundles-"));
   try {
     const all = targets();
-    for (const target of all) {
-      const bundle = await bundleFunction(target.entry, outdir);
+    for (const [i, target] of all.entries()) {
+      // A directory per target: variants of one entry bundle to the same file name.
+      const bundle = await bundleFunction(target.entry, join(outdir, String(i)), target.alias);
       target.outfile = bundle.outfile;
       target.bytes = bundle.bytes;
       target.composition = composition(bundle.metafile);
@@ -259,6 +290,28 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         });
       }
     }
+    // The metrics library's own cost: each real bundle against its stubbed twin, round by round.
+    const libraryRows = all
+      .filter((target) => target.variantOf)
+      .map((without) => {
+        const withMetrics = without.variantOf as Target;
+        const withRuns = results.get(withMetrics) ?? [];
+        const withoutRuns = results.get(without) ?? [];
+        const perRound = median(withRuns.map((r, i) => r.coldMs / (withoutRuns[i] as RunResult).coldMs));
+        const cpuPerRound = median(withRuns.map((r, i) => r.cpuMs / (withoutRuns[i] as RunResult).cpuMs));
+        const coldWith = summarize(withRuns.map((r) => r.coldMs)).median;
+        const coldWithout = summarize(withoutRuns.map((r) => r.coldMs)).median;
+        const cpuWith = summarize(withRuns.map((r) => r.cpuMs)).median;
+        const cpuWithout = summarize(withoutRuns.map((r) => r.cpuMs)).median;
+        return [
+          withMetrics.name,
+          String((withMetrics.bytes ?? 0) - (without.bytes ?? 0)),
+          `${coldWith.toFixed(1)} / ${coldWithout.toFixed(1)}`,
+          (coldWith - coldWithout).toFixed(1),
+          `${cpuWith.toFixed(1)} / ${cpuWithout.toFixed(1)}`,
+          `**${perRound.toFixed(3)}** / ${cpuPerRound.toFixed(3)}`,
+        ];
+      });
     return {
       title: "1. Cold start",
       lines: [
@@ -284,6 +337,21 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
             "first invocation",
           ],
           rows,
+        ),
+        "",
+        "The metrics library (`@aws-lambda-powertools/metrics`) side by side: each function against the same " +
+          "bundle with the library replaced by a no-op stub (bench/metrics-stub.ts), in the same rounds.",
+        "",
+        ...table(
+          [
+            "function",
+            "bytes of the library",
+            "cold ms with / without",
+            "difference ms",
+            "cold CPU ms with / without",
+            "ratio with ÷ without, per round: cold / CPU",
+          ],
+          libraryRows,
         ),
         "",
         "*cold CPU* = CPU time of the process over the same span (all threads): the work itself, much less " +

@@ -3,7 +3,7 @@
  * serve real events against DynamoDB Local and the sandbox.
  *  - cold: the container has never seen the API key (empty key cache); warm: it has.
  *  - GET username records what Meta answered only when it differs from the stored state:
- *    "unchanged" costs the reads alone, "changed" adds its one write.
+ *    "unchanged" costs the reads and the tenant's Meta limit counter, "changed" adds its one write.
  *  - webhook: calls per change, and reads per delivery (batched: a fixed number of calls per
  *    100 numbers, not one per number).
  */
@@ -14,7 +14,8 @@ import type { Budget, Section } from "./section.ts";
 import { table } from "./section.ts";
 import { callSandboxDirectly, type Endpoint, type Service } from "./service.ts";
 
-export const LIMITS = { getCold: 2, getWarm: 1, writeRoute: 3, webhookPerChange: 2 };
+/** GETs: the key with the number (one BatchGetItem cold, the number warm) and the tenant's Meta limit counter. */
+export const LIMITS = { getCold: 2, getWarm: 2, writeRoute: 5, webhookPerChange: 2 };
 /** Batched reads: lookups then phone records, 100 keys per BatchGetItem. */
 const webhookReadLimit = (numbers: number) => 2 * Math.ceil(numbers / 100);
 

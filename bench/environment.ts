@@ -59,7 +59,7 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
     META_VERIFY_TOKEN: "bench-verify-token",
     // The per-tenant write limit stays on (its one write per POST/DELETE is part of what is
     // measured) but so high that the benchmark's own request rate never meets it.
-    TENANT_WRITE_LIMIT_PER_MINUTE: "1000000",
+    TENANT_META_LIMIT_PER_MINUTE: "1000000",
     // The bench prints its own tables; a log line per request would drown them (and cost alike).
     POWERTOOLS_LOG_LEVEL: "SILENT",
   });

@@ -27,7 +27,7 @@ export async function gatewayThroughput(
       META_VERIFY_TOKEN: "bench-verify-token",
       TOKEN_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       POWERTOOLS_LOG_LEVEL: "SILENT",
-      TENANT_WRITE_LIMIT_PER_MINUTE: "1000000",
+      TENANT_META_LIMIT_PER_MINUTE: "1000000",
       META_GRAPH_URL: "",
       NODE_OPTIONS: "",
     },

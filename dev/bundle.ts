@@ -28,8 +28,15 @@ export interface Bundle {
   metafile: Metafile;
 }
 
-/** Bundles `entry` (a path to a `.ts` handler file) into `outdir`/<name>.mjs. */
-export async function bundleFunction(entry: string, outdir: string): Promise<Bundle> {
+/**
+ * Bundles `entry` (a path to a `.ts` handler file) into `outdir`/<name>.mjs. `alias` swaps a
+ * package for another file (esbuild's alias), for benchmarks that weigh one library against none.
+ */
+export async function bundleFunction(
+  entry: string,
+  outdir: string,
+  alias?: Record<string, string>,
+): Promise<Bundle> {
   const outfile = resolve(outdir, `${basename(entry, extname(entry))}.mjs`);
   const result = await build({
     entryPoints: [entry],
@@ -46,6 +53,7 @@ export async function bundleFunction(entry: string, outdir: string): Promise<Bun
     banner: { js: SST_ESM_BANNER },
     metafile: true,
     logLevel: "silent",
+    ...(alias ? { alias } : {}),
   });
   return { outfile, bytes: (await stat(outfile)).size, metafile: result.metafile };
 }

@@ -8,6 +8,7 @@ import { buildInfo } from "./build-info.ts";
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
+import { stageKind, TENANT_META_LIMIT_PER_MINUTE } from "./stage-settings.ts";
 
 /**
  * Per-route limits of the stage (API Gateway applies the default to each route): far above
@@ -15,6 +16,9 @@ import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
  * 10,000 rps, so a runaway client gets 429s instead of exhausting Lambda concurrency.
  */
 const THROTTLING = { throttlingRateLimit: 100, throttlingBurstLimit: 200 };
+
+/** Per-route metrics (5xx, Count, Latency by method and path): infra/alarms.ts alarms on them. */
+const ROUTE_METRICS = { detailedMetricsEnabled: true };
 
 /**
  * The Graph call's whole budget, retries included (functions/core/graph/client.ts). The username
@@ -26,7 +30,11 @@ const GRAPH_TIMEOUT_MS = 10_000;
 const build = buildInfo();
 
 const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> = {
-  api: { META_TIMEOUT_MS: String(GRAPH_TIMEOUT_MS) },
+  api: {
+    META_TIMEOUT_MS: String(GRAPH_TIMEOUT_MS),
+    // The stage's per-tenant limit on calls to Meta (infra/stage-settings.ts).
+    TENANT_META_LIMIT_PER_MINUTE: String(TENANT_META_LIMIT_PER_MINUTE[stageKind($app.stage)]),
+  },
   meta: {},
   // What GET /health reports: the version and commit this deploy was built from.
   operator: { SERVICE_VERSION: build.version, SERVICE_COMMIT: build.commit },
@@ -60,7 +68,7 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
   transform: {
     // A callback, not an object: an object would replace SST's accessLogSettings (and its log group).
     stage: (args) => {
-      args.defaultRouteSettings = THROTTLING;
+      args.defaultRouteSettings = { ...THROTTLING, ...ROUTE_METRICS };
       args.accessLogSettings = $util.output(args.accessLogSettings).apply((settings) => {
         if (!settings) throw new Error("SST no longer sets the API's access log settings (infra/api.ts)");
         return { ...settings, format: ACCESS_LOG_FORMAT };

@@ -29,7 +29,8 @@ function functionArgs(fn: EventFunctionDefinition) {
 }
 
 const sequencer = eventFunction("table-stream");
-table.subscribe(sequencer.functionName, functionArgs(sequencer), {
+/** The event functions as deployed (infra/alarms.ts watches each one's errors and throttles). */
+export const sequencerSubscriber = table.subscribe(sequencer.functionName, functionArgs(sequencer), {
   filters: [HISTORY_INSERT_FILTER],
   transform: {
     eventSourceMapping: {
@@ -40,12 +41,12 @@ table.subscribe(sequencer.functionName, functionArgs(sequencer), {
   },
 });
 
-webhookQueue.subscribe(functionArgs(eventFunction("delivery-queue")), {
+export const dispatcherSubscriber = webhookQueue.subscribe(functionArgs(eventFunction("delivery-queue")), {
   batch: { size: eventPipeline.queueBatchSize, partialResponses: true },
 });
 
 const sweep = eventFunction("schedule");
-new sst.aws.Cron(sweep.functionName, {
+export const retrySweep = new sst.aws.Cron(sweep.functionName, {
   schedule: eventPipeline.sweepSchedule,
   function: functionArgs(sweep),
 });

@@ -26,3 +26,11 @@ export const tokenEncryptionKey = new sst.Secret("TokenEncryptionKey");
  * Optional like `MetaAppSecretPrevious` (empty placeholder, ignored by config.ts).
  */
 export const tokenEncryptionKeyPrevious = new sst.Secret("TokenEncryptionKeyPrevious", "");
+
+/**
+ * Where alarms go (infra/alarms.ts): an email address subscribed to the stage's alarm topic. AWS
+ * sends it a confirmation link first; alarms arrive once it is confirmed (docs/deploy.md,
+ * "Alarms"). Required, like the Meta secrets: a stage whose alarms reach nobody is not deployed.
+ * Linked to no function.
+ */
+export const alarmEmail = new sst.Secret("AlarmEmail");

@@ -154,21 +154,19 @@ export function errorResponses() {
     }),
     RateLimited: orFromMeta({
       ...errorResponse(
-        "Rate limited. POST and DELETE count against the tenant's write limit per minute (code 4, with " +
-          "Retry-After). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends " +
+        "Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, " +
+          "DELETE) counts against the tenant's limit per minute (code 4, with Retry-After). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends " +
           "them, sometimes with another status. Back off and retry.",
         {
-          tenantWriteLimit: {
-            summary: "The tenant's write limit (4)",
-            value: ours(
-              graphErrors.rateLimited("at most 60 POST and DELETE requests per minute per tenant", 42),
-            ),
+          tenantMetaLimit: {
+            summary: "The tenant's limit on requests to Meta (4)",
+            value: ours(graphErrors.rateLimited("at most 120 requests to Meta per minute per tenant", 42)),
           },
         },
       ),
       headers: {
         "retry-after": {
-          description: "Seconds until the tenant's write limit resets (on the service's own 429).",
+          description: "Seconds until the tenant's limit resets (on the service's own 429).",
           schema: { type: "integer", minimum: 1 },
         },
       },

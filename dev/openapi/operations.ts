@@ -35,7 +35,7 @@ const USERNAME_ERRORS = {
   default: error("UnexpectedError"),
 };
 
-/** POST and DELETE change state: they take an Idempotency-Key and count against the tenant's write limit. */
+/** POST and DELETE change state: they take an Idempotency-Key (every Meta-bound request counts against the tenant's limit). */
 const IDEMPOTENT = {
   parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }],
   errors: { "409": error("IdempotencyKeyInFlight"), "422": error("IdempotencyKeyReused") },

@@ -7,6 +7,7 @@
 import { Resource } from "sst";
 
 type LinkedName =
+  | "App"
   | "Table"
   | "MetaAppSecret"
   | "MetaAppSecretPrevious"
@@ -15,7 +16,7 @@ type LinkedName =
   | "TokenEncryptionKeyPrevious"
   | "WebhookQueue";
 
-function linked(name: LinkedName, property: "name" | "value" | "url"): string | undefined {
+function linked(name: LinkedName, property: "name" | "value" | "url" | "stage"): string | undefined {
   try {
     const resource = (Resource as unknown as Record<string, Record<string, unknown> | undefined>)[name];
     // `sst secret set X < file` keeps the file's trailing newline: no secret here has meaningful
@@ -75,6 +76,8 @@ function retryDelays(): number[] {
 }
 
 export const config = {
+  /** The SST stage the function runs in (`Resource.App.stage`); `local` for tests and `npm start`. */
+  stage: () => env("STAGE") ?? linked("App", "stage") ?? "local",
   tableName: () => required(env("TABLE_NAME") ?? linked("Table", "name"), "TABLE_NAME (or the linked Table)"),
   /** Set locally to reach DynamoDB Local; unset in AWS. */
   dynamodbEndpoint: () => env("DYNAMODB_ENDPOINT"),
@@ -83,8 +86,11 @@ export const config = {
   /** One DynamoDB attempt's time limit, ms (DynamoDB answers in milliseconds; tests on a loaded machine allow more). */
   dynamodbRequestTimeoutMs: () => positiveNumber("DYNAMODB_REQUEST_TIMEOUT_MS", 10_000) || 10_000,
   apiKeyCacheTtlMs: () => positiveNumber("API_KEY_CACHE_TTL_MS", 60_000),
-  /** POST and DELETE requests per tenant per minute (docs/reliability.md); 0 turns the limit off. */
-  tenantWriteLimitPerMinute: () => Math.floor(positiveNumber("TENANT_WRITE_LIMIT_PER_MINUTE", 60)),
+  /**
+   * Requests that reach Meta (every /meta/whatsapp route but the webhook) per tenant per minute
+   * (docs/reliability.md); 0 turns the limit off. Set per stage by infra/limits.ts.
+   */
+  tenantMetaLimitPerMinute: () => Math.floor(positiveNumber("TENANT_META_LIMIT_PER_MINUTE", 60)),
   /** The Graph API version the reconciler reads Meta with (the proxy forwards each client's own). */
   metaGraphVersion: () => env("META_GRAPH_VERSION") ?? "v24.0",
   /** Calls to Meta per second at most, for the reconciler and `phone sync` (docs/reliability.md). */

@@ -4,5 +4,6 @@
  * API keys or raw request bodies to it: log ids and outcomes only.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
+import { SERVICE_NAME } from "./service.ts";
 
-export const logger = new Logger({ serviceName: "whatsapp-usernames" });
+export const logger = new Logger({ serviceName: SERVICE_NAME });

@@ -8,11 +8,13 @@
  * action, and its secrets) and, without a route, its entry in NON_ROUTE_FUNCTIONS.
  */
 import { execFile } from "node:child_process";
-import { readdir, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableInput } from "../../dev/create-table.ts";
+import { METRIC_NAMES } from "../../functions/core/metrics.ts";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../functions/core/service.ts";
 import { eventFunctions } from "../../infra/event-functions.ts";
 import {
   FUNCTION_SIZING,
@@ -33,11 +35,12 @@ import { type RegisteredResource, runStack, type Stack, synthesizeStack } from "
 const run = promisify(execFile);
 const REGION = "us-east-1";
 
-/** What `sst secret set` stored for the stages: the three secrets without a placeholder. */
+/** What `sst secret set` stored for the stages: the four secrets without a placeholder. */
 const SECRETS = {
   MetaAppSecret: "app-secret-value",
   MetaVerifyToken: "verify-token-value",
   TokenEncryptionKey: Buffer.alloc(32, 1).toString("base64"),
+  AlarmEmail: "oncall@example.com",
 };
 
 const USERNAME_SECRETS = ["TokenEncryptionKey", "TokenEncryptionKeyPrevious"];
@@ -181,8 +184,9 @@ const DECLARED = new Map<string, DeclaredFunction>([
     {
       handler: route.handler,
       sizing: FUNCTION_SIZING[route.audience],
-      // The Graph call's budget (infra/api.ts); the webhook makes no Graph call; the health
-      // function reports the build (a commit with uncommitted changes is marked -dirty).
+      // The Graph call's budget (infra/api.ts) and the stage's per-tenant limit on calls to Meta
+      // (checked per stage in "have their declared environment"); the webhook calls no Meta; the
+      // health function reports the build (a commit with uncommitted changes is marked -dirty).
       environment: {
         api: { META_TIMEOUT_MS: "10000" },
         meta: {},
@@ -327,7 +331,7 @@ describe("stacks", () => {
       });
     });
 
-    it("has one API, one table, the five secrets and one Lambda per declared function", () => {
+    it("has one API, one table, the six secrets and one Lambda per declared function", () => {
       const components = (type: string) =>
         stack()
           .result.resources.filter((r) => r.type === type)
@@ -336,6 +340,7 @@ describe("stacks", () => {
       expect(components("sst:aws:ApiGatewayV2")).toEqual(["Api"]);
       expect(components("sst:aws:Dynamo")).toEqual(["Table"]);
       expect(components("sst:sst:Secret")).toEqual([
+        "AlarmEmail",
         "MetaAppSecret",
         "MetaAppSecretPrevious",
         "MetaVerifyToken",
@@ -386,8 +391,15 @@ describe("stacks", () => {
 
       it("have their declared environment and SST's; routed ones fit in API Gateway's 30 s, Graph budget included", () => {
         for (const { name, inputs } of lambdas(stack())) {
-          const { SST_KEY, SST_KEY_FILE, SST_RESOURCE_App, ...own } = inputs.environment.variables;
+          const { SST_KEY, SST_KEY_FILE, SST_RESOURCE_App, TENANT_META_LIMIT_PER_MINUTE, ...own } =
+            inputs.environment.variables;
           expect(own, name).toEqual(declared(name).environment);
+          // The stage's own figure (infra/stage-settings.ts), to every function of the API audience.
+          expect(TENANT_META_LIMIT_PER_MINUTE, name).toBe(
+            "META_TIMEOUT_MS" in declared(name).environment
+              ? String({ dev: 60, production: 120 }[stage])
+              : undefined,
+          );
           expect(SST_KEY, name).toMatch(/^[A-Za-z0-9+/]{43}=$/);
           expect(SST_KEY_FILE, name).toBe("resource.enc");
           expect(JSON.parse(SST_RESOURCE_App ?? ""), name).toEqual({ name: "whatsapp-usernames", stage });
@@ -482,6 +494,8 @@ describe("stacks", () => {
         expect(apiStage.inputs.defaultRouteSettings).toEqual({
           throttlingRateLimit: 100,
           throttlingBurstLimit: 200,
+          // Per-route metrics, which the route alarms read.
+          detailedMetricsEnabled: true,
         });
         // SST's `cors: false`: a configuration that allows no origin, so API Gateway adds no CORS headers.
         expect(stack().get("aws:apigatewayv2/api:Api", "ApiApi").inputs.corsConfiguration).toEqual({});
@@ -580,6 +594,191 @@ describe("stacks", () => {
           expect(table.retainOnDelete).toBe(stage === "production");
         },
       );
+    });
+
+    describe("alarms", () => {
+      const kind = stage === "production" ? "production" : "other";
+      const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:whatsapp-usernames-${stage}-alarms`;
+      const alarms = () => stack().ofType("aws:cloudwatch/metricAlarm:MetricAlarm");
+      const alarmNamed = (name: string) => stack().get("aws:cloudwatch/metricAlarm:MetricAlarm", name);
+
+      /** The alarm fires at the threshold or above, notifies the topic, and says when it clears. */
+      function expectNotifies(alarm: RegisteredResource, threshold: number) {
+        expect(alarm.inputs, alarm.name).toMatchObject({
+          name: `whatsapp-usernames-${stage}-${alarm.name}`,
+          comparisonOperator: "GreaterThanOrEqualToThreshold",
+          threshold,
+          treatMissingData: "notBreaching",
+          alarmActions: [topicArn],
+          okActions: [topicArn],
+        });
+      }
+
+      it("notify one SNS topic, which the AlarmEmail secret's address is subscribed to", () => {
+        const [topic, ...others] = stack().ofType("aws:sns/topic:Topic");
+        expect(others).toEqual([]);
+        expect(topic?.inputs.name).toBe(`whatsapp-usernames-${stage}-alarms`);
+        const [subscription, ...more] = stack().ofType("aws:sns/topicSubscription:TopicSubscription");
+        expect(more).toEqual([]);
+        expect(subscription?.inputs).toMatchObject({
+          topic: topicArn,
+          protocol: "email",
+          endpoint: SECRETS.AlarmEmail,
+        });
+        for (const alarm of alarms()) {
+          expect(alarm.inputs.alarmActions, alarm.name).toEqual([topicArn]);
+          expect(alarm.inputs.okActions, alarm.name).toEqual([topicArn]);
+        }
+      });
+
+      it("one per metric of the service's, on its namespace and dimensions, with the stage's threshold", () => {
+        const thresholds: Record<string, Record<"production" | "other", number>> = {
+          UpstreamUnavailable: { production: 5, other: 20 },
+          UpstreamThrottled: { production: 10, other: 50 },
+          StorageUnavailable: { production: 1, other: 10 },
+          WebhookSignatureInvalid: { production: 5, other: 20 },
+          UnknownPhoneNumber: { production: 10, other: 50 },
+          UsernameRevoked: { production: 1, other: 5 },
+          DriftDetected: { production: 5, other: 20 },
+          IntentReconciled: { production: 20, other: 100 },
+          RateLimited: { production: 50, other: 200 },
+          EventDeliveryFailed: { production: 50, other: 200 },
+          EventDeliveryExhausted: { production: 1, other: 5 },
+        };
+        expect(Object.keys(thresholds).sort()).toEqual([...METRIC_NAMES].sort());
+        for (const metric of METRIC_NAMES) {
+          const alarm = alarmNamed(metric);
+          expectNotifies(alarm, thresholds[metric]?.[kind] as number);
+          expect(alarm.inputs, metric).toMatchObject({
+            namespace: METRICS_NAMESPACE,
+            metricName: metric,
+            dimensions: { service: SERVICE_NAME, stage },
+            statistic: "Sum",
+          });
+          expect([300, 900, 3600], metric).toContain(alarm.inputs.period);
+        }
+      });
+
+      it("per route of the route table: the share of 5xx answers and the p99 latency", () => {
+        const apiId = String(stack().get("aws:apigatewayv2/api:Api", "ApiApi").inputs.name);
+        const routeAlarms = alarms().filter((a) => /^Api(ServerErrorRate|LatencyP99)/.test(a.name));
+        expect(routeAlarms).toHaveLength(2 * routes.length);
+        for (const route of routes) {
+          const dimensions = { ApiId: apiId, Stage: "$default", Method: route.method, Resource: route.path };
+          const suffix = `${route.functionName}${route.method[0]}${route.method.slice(1).toLowerCase()}`;
+          const rate = alarmNamed(`ApiServerErrorRate${suffix}`);
+          expectNotifies(rate, { production: 5, other: 25 }[kind]);
+          const queries = rate.inputs.metricQueries as {
+            id: string;
+            expression?: string;
+            returnData?: boolean;
+            metric?: { namespace: string; metricName: string; dimensions: unknown; stat: string };
+          }[];
+          expect(queries.map((q) => q.metric?.metricName ?? q.expression)).toEqual([
+            "5xx",
+            "Count",
+            "IF(requests >= 10, 100 * errors / requests, 0)",
+          ]);
+          for (const query of queries.filter((q) => q.metric)) {
+            expect(query.metric, suffix).toMatchObject({
+              namespace: "AWS/ApiGateway",
+              dimensions,
+              stat: "Sum",
+            });
+          }
+          expect(queries.filter((q) => q.returnData).map((q) => q.id)).toEqual(["rate"]);
+
+          const latency = alarmNamed(`ApiLatencyP99${suffix}`);
+          const budget =
+            route.audience === "meta"
+              ? { production: 3_000, other: 5_000 }
+              : route.handler.startsWith("functions/username/")
+                ? { production: 5_000, other: 8_000 }
+                : { production: 1_000, other: 2_000 };
+          expectNotifies(latency, budget[kind]);
+          expect(latency.inputs, suffix).toMatchObject({
+            namespace: "AWS/ApiGateway",
+            metricName: "Latency",
+            dimensions,
+            extendedStatistic: "p99",
+          });
+        }
+      });
+
+      it("per deployed function: Lambda's Errors and Throttles", () => {
+        const deployed = lambdas(stack());
+        const lambdaAlarms = alarms().filter(
+          (a) => a.inputs.namespace === "AWS/Lambda" && a.inputs.metricName !== "IteratorAge",
+        );
+        expect(lambdaAlarms).toHaveLength(2 * deployed.length);
+        for (const { name, inputs } of deployed) {
+          for (const metricName of ["Errors", "Throttles"]) {
+            const found = lambdaAlarms.filter(
+              (a) =>
+                a.inputs.metricName === metricName &&
+                (a.inputs.dimensions as { FunctionName?: string }).FunctionName === inputs.name,
+            );
+            expect(found, `${name} ${metricName}`).toHaveLength(1);
+            expectNotifies(found[0] as RegisteredResource, { production: 1, other: 5 }[kind]);
+            expect(found[0]?.inputs.statistic).toBe("Sum");
+          }
+        }
+      });
+
+      it("the table's throttled reads and writes", () => {
+        for (const operation of ["Read", "Write"]) {
+          const alarm = alarmNamed(`TableThrottled${operation}`);
+          expectNotifies(alarm, { production: 1, other: 10 }[kind]);
+          expect(alarm.inputs).toMatchObject({
+            namespace: "AWS/DynamoDB",
+            metricName: `${operation}ThrottleEvents`,
+            dimensions: { TableName: tableOf(stack()).table.inputs.name },
+            statistic: "Sum",
+          });
+        }
+      });
+
+      it("tenant events: the oldest unsequenced change, the oldest undelivered event, undispatched ones", () => {
+        const queueName = (logical: string) =>
+          String(stack().get("aws:sqs/queue:Queue", `${logical}Queue`).inputs.name);
+        const oldest = alarmNamed("OldestUndeliveredEvent");
+        expectNotifies(oldest, { production: 600, other: 1_800 }[kind]);
+        expect(oldest.inputs).toMatchObject({
+          namespace: "AWS/SQS",
+          metricName: "ApproximateAgeOfOldestMessage",
+          dimensions: { QueueName: queueName("WebhookQueue") },
+          statistic: "Maximum",
+        });
+        const sequencer = lambdas(stack()).find((f) => f.name === "EventSequencer");
+        const unsequenced = alarmNamed("OldestUnsequencedChange");
+        expectNotifies(unsequenced, { production: 300_000, other: 1_800_000 }[kind]);
+        expect(unsequenced.inputs).toMatchObject({
+          namespace: "AWS/Lambda",
+          metricName: "IteratorAge",
+          dimensions: { FunctionName: sequencer?.inputs.name },
+          statistic: "Maximum",
+        });
+        const dead = alarmNamed("UndispatchedEvents");
+        expectNotifies(dead, 1);
+        expect(dead.inputs).toMatchObject({
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: queueName("WebhookDeadLetterQueue") },
+        });
+      });
+
+      it("each names its runbook section, and docs/runbook.md has it", async () => {
+        const runbook = await readFile(join(ROOT, "docs/runbook.md"), "utf8");
+        const headings = new Set([...runbook.matchAll(/^## (.+)$/gm)].map((m) => (m[1] as string).trim()));
+        expect(alarms().length).toBeGreaterThan(0);
+        for (const alarm of alarms()) {
+          const section = /Runbook: docs\/runbook\.md, section "([^"]+)"/.exec(
+            String(alarm.inputs.alarmDescription),
+          )?.[1];
+          expect(section, alarm.name).toBeDefined();
+          expect(headings.has(section as string), `${alarm.name}: section ${section}`).toBe(true);
+        }
+      });
     });
 
     describe("access", () => {

@@ -1,7 +1,7 @@
 /**
  * Contention without failures (docs/reliability.md, "Contention"): 40 concurrent claims over 2
  * numbers of one tenant, over HTTP through the local stack `npm start` runs (gateway, Meta sandbox,
- * this run's DynamoDB Local), write limit off. Every claim is answered 200; Meta gets exactly one
+ * this run's DynamoDB Local), Meta call limit off. Every claim is answered 200; Meta gets exactly one
  * call per claim; each number's history holds exactly one event per claim, in the order the
  * claims reached Meta; and the recorded state is the newest event and Meta's own state.
  */
@@ -21,11 +21,11 @@ const NUMBERS = 2;
 
 let stack: LocalStack;
 let dataDir: string;
-const saved = process.env.TENANT_WRITE_LIMIT_PER_MINUTE;
+const saved = process.env.TENANT_META_LIMIT_PER_MINUTE;
 
 beforeAll(async () => {
   const { tableName, endpoint } = await useTestTable();
-  process.env.TENANT_WRITE_LIMIT_PER_MINUTE = "0";
+  process.env.TENANT_META_LIMIT_PER_MINUTE = "0";
   dataDir = mkdtempSync(join(tmpdir(), "wau-contention-"));
   stack = await startLocalStack({
     env: {
@@ -46,8 +46,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  if (saved === undefined) delete process.env.TENANT_WRITE_LIMIT_PER_MINUTE;
-  else process.env.TENANT_WRITE_LIMIT_PER_MINUTE = saved;
+  if (saved === undefined) delete process.env.TENANT_META_LIMIT_PER_MINUTE;
+  else process.env.TENANT_META_LIMIT_PER_MINUTE = saved;
 });
 
 describe("contention", () => {

@@ -1,10 +1,14 @@
 /**
- * The per-tenant write limit (a DynamoDB counter per tenant per minute) and the DynamoDB call
- * budget of a warm POST/DELETE. The clock (Date only; timers stay real) is pinned inside one
+ * The per-tenant limit on calls that reach Meta (a DynamoDB counter per tenant per minute: every
+ * Graph proxy route, GETs too; `RateLimited` counted) and the DynamoDB call budget of a warm
+ * POST/DELETE. The clock (Date only; timers stay real) is pinned inside one
  * minute so no test can straddle a window boundary on a slow machine.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { clearApiKeyCache } from "../../functions/core/auth/authenticate.ts";
+import { handler as listPhoneNumbers } from "../../functions/v1/list-phone-numbers.ts";
+import { apiEvent, invoke } from "../support/lambda.ts";
+import { captureMetrics } from "../support/metric-lines.ts";
 import { injectStorageFaults } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import {
@@ -25,11 +29,11 @@ const MINUTE_START = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
 let savedLimit: string | undefined;
 
 beforeAll(() => {
-  savedLimit = process.env.TENANT_WRITE_LIMIT_PER_MINUTE;
-  process.env.TENANT_WRITE_LIMIT_PER_MINUTE = String(LIMIT);
+  savedLimit = process.env.TENANT_META_LIMIT_PER_MINUTE;
+  process.env.TENANT_META_LIMIT_PER_MINUTE = String(LIMIT);
 });
 afterAll(() => {
-  process.env.TENANT_WRITE_LIMIT_PER_MINUTE = savedLimit;
+  process.env.TENANT_META_LIMIT_PER_MINUTE = savedLimit;
 });
 beforeEach(() => {
   // The clock is set inside one minute window and goes on ticking from there (every ms), as real
@@ -61,10 +65,11 @@ function claim(who: { tenant: SeededTenant; phone: SeededPhone }, headers: Recor
   });
 }
 
-describe(`TENANT_WRITE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
-  it("the 4th POST/DELETE of a minute is 429 code 4 before Meta; GETs and other tenants go on", async () => {
+describe(`TENANT_META_LIMIT_PER_MINUTE=${LIMIT}`, () => {
+  it("the 4th POST/DELETE of a minute is 429 code 4 before Meta, GETs to Meta too; other tenants go on", async () => {
     const who = await owner();
     const other = await owner();
+    const metrics = captureMetrics();
 
     expect((await claim(who)).status).toBe(200);
     expect(
@@ -87,18 +92,54 @@ describe(`TENANT_WRITE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
       expect(Number(limited.headers["retry-after"])).toBeLessThanOrEqual(Math.min(50, rest + 1));
       expect(limited.headers["cache-control"]).toBe("no-store");
     }
+    // GETs reach Meta too: limited alike.
+    for (const operation of ["get", "suggestions"] as const) {
+      const limited = await callUsernameApi(operation, who.phone.phoneNumberId, {
+        apiKey: who.tenant.apiKey,
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.json.error).toMatchObject({ code: 4 });
+    }
     expect(world.sandbox.requests()).toEqual([]);
     expect(await storedState(who.phone.phoneNumberId)).toEqual(before);
+    metrics.stop();
+    expect(metrics.linesOf("RateLimited")).toEqual(
+      Array.from({ length: 4 }, () =>
+        expect.objectContaining({ RateLimited: 1, tenantId: who.tenant.tenantId }),
+      ),
+    );
 
-    // Reads are not limited; another tenant has its own count.
-    expect(
-      (await callUsernameApi("get", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey })).status,
-    ).toBe(200);
+    // The read API (/v1) answers from the store alone: not limited. Another tenant has its own count.
+    const page = await invoke(
+      listPhoneNumbers,
+      apiEvent({
+        method: "GET",
+        routePath: "/v1/phone_numbers",
+        headers: { "x-api-key": who.tenant.apiKey },
+      }),
+    );
+    expect(page.status).toBe(200);
     expect((await claim(other)).status).toBe(200);
 
     // The next minute starts a new window.
     vi.setSystemTime(MINUTE_START + 60_000 + 1_000);
     expect((await claim(who)).status).toBe(200);
+  });
+
+  it("GETs count: after 3 GETs of a minute the 4th request, whatever its method, is 429 before Meta", async () => {
+    const who = await owner();
+    const get = (operation: "get" | "suggestions") =>
+      callUsernameApi(operation, who.phone.phoneNumberId, { apiKey: who.tenant.apiKey });
+    expect((await get("get")).status).toBe(200);
+    expect((await get("suggestions")).status).toBe(200);
+    expect((await get("get")).status).toBe(200);
+    world.sandbox.clearRequests();
+    expect((await get("suggestions")).status).toBe(429);
+    expect((await get("get")).status).toBe(429);
+    expect((await claim(who)).status).toBe(429);
+    expect(world.sandbox.requests()).toEqual([]);
+    vi.setSystemTime(MINUTE_START + 60_000 + 1_000);
+    expect((await get("get")).status).toBe(200);
   });
 
   it("a foreign or unknown number is refused (33) before it counts", async () => {
@@ -165,14 +206,14 @@ describe(`TENANT_WRITE_LIMIT_PER_MINUTE=${LIMIT}`, () => {
   });
 
   it("0 turns the limit off (no counter written)", async () => {
-    process.env.TENANT_WRITE_LIMIT_PER_MINUTE = "0";
+    process.env.TENANT_META_LIMIT_PER_MINUTE = "0";
     try {
       const who = await owner();
       for (let i = 0; i < LIMIT + 1; i++) expect((await claim(who)).status).toBe(200);
       const counters = (await scanTable()).filter((item) => item.pk === `RATELIMIT#${who.tenant.tenantId}`);
       expect(counters).toEqual([]);
     } finally {
-      process.env.TENANT_WRITE_LIMIT_PER_MINUTE = String(LIMIT);
+      process.env.TENANT_META_LIMIT_PER_MINUTE = String(LIMIT);
     }
   });
 });
@@ -182,15 +223,15 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
   beforeAll(() => {
     savedCacheTtl = process.env.API_KEY_CACHE_TTL_MS;
     process.env.API_KEY_CACHE_TTL_MS = "600000";
-    process.env.TENANT_WRITE_LIMIT_PER_MINUTE = "1000";
+    process.env.TENANT_META_LIMIT_PER_MINUTE = "1000";
   });
   afterAll(() => {
     process.env.API_KEY_CACHE_TTL_MS = savedCacheTtl;
-    process.env.TENANT_WRITE_LIMIT_PER_MINUTE = String(LIMIT);
+    process.env.TENANT_META_LIMIT_PER_MINUTE = String(LIMIT);
     clearApiKeyCache();
   });
 
-  it("5 without Idempotency-Key (phone, counter, ticket, lease, state); +2 with one; 1 for a replay", async () => {
+  it("5 without Idempotency-Key (phone, counter, ticket, lease, state); +2 with one; 1 for a replay; 2 for a GET", async () => {
     const who = await owner();
     expect((await claim(who)).status).toBe(200); // warms the key cache
     const counting = injectStorageFaults(() => undefined);
@@ -227,6 +268,13 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
       reset();
       await callUsernameApi("claim", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey, body, headers });
       expect(calls()).toEqual({ PutItemCommand: 1 });
+
+      // A GET whose answer matches the record: the number and the tenant's Meta limit counter.
+      reset();
+      expect(
+        (await callUsernameApi("get", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey })).status,
+      ).toBe(200);
+      expect(calls()).toEqual({ GetItemCommand: 1, UpdateItemCommand: 1 });
     } finally {
       counting();
     }

@@ -170,7 +170,7 @@ describe("secrets", () => {
     await call("meta timeout", "delete", { remainingMs: 2_500 });
     world.sandbox.clearFaults();
 
-    // Storage failing, a token that no longer decrypts (500), the write limit.
+    // Storage failing, a token that no longer decrypts (500), the Meta call limit.
     const restore = injectStorageFaults(() => storageError("ThrottlingException"));
     try {
       await call("storage 503", "claim");
@@ -179,13 +179,13 @@ describe("secrets", () => {
     }
     await setPhoneToken(second.phoneNumberId, "v1.tampered.token.value");
     await record("500", callUsernameApi("get", second.phoneNumberId, { apiKey: tenant.apiKey }));
-    const savedLimit = process.env.TENANT_WRITE_LIMIT_PER_MINUTE;
-    process.env.TENANT_WRITE_LIMIT_PER_MINUTE = "1";
+    const savedLimit = process.env.TENANT_META_LIMIT_PER_MINUTE;
+    process.env.TENANT_META_LIMIT_PER_MINUTE = "1";
     try {
       await call("within the limit", "delete");
       await call("over the limit", "delete");
     } finally {
-      process.env.TENANT_WRITE_LIMIT_PER_MINUTE = savedLimit;
+      process.env.TENANT_META_LIMIT_PER_MINUTE = savedLimit;
     }
 
     // The webhook: verification both ways, signed and unsigned deliveries, both secrets.
@@ -241,7 +241,7 @@ describe("secrets", () => {
     expect(logText).toContain("storage unavailable");
     expect(logText).toContain("unhandled error");
     expect(logText).toContain("webhook signature missing or invalid");
-    expect(logText).toContain("tenant write limit reached");
+    expect(logText).toContain("tenant Meta call limit reached");
 
     for (const [name, secret] of secrets()) {
       expect(secret.length, name).toBeGreaterThan(8);

@@ -7,6 +7,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { logger } from "../logger.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { deliveryMessageSchema } from "./delivery-queue.ts";
 import { errorFields } from "./lambda-errors.ts";
 import { dispatchDeliveries } from "./webhook-dispatch.ts";
@@ -26,6 +27,7 @@ export async function dispatcherHandler(event: SQSEvent, context?: Context): Pro
     if (result.status === "fulfilled") return [];
     logger.error("delivery message failed; SQS retries it", {
       ...errorFields(result.reason),
+      ...storageFailure(result.reason),
       messageId: records[i]?.messageId,
     });
     return [{ itemIdentifier: records[i]?.messageId ?? "" }];

@@ -5,6 +5,7 @@
  */
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import { logger } from "../logger.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { sequenceHistory } from "./feed-sequencer.ts";
 import { errorFields } from "./lambda-errors.ts";
 import { historyItemsOf } from "./stream-records.ts";
@@ -18,7 +19,10 @@ export async function sequencerHandler(event: DynamoDBStreamEvent, context?: Con
     logger.info("stream batch sequenced", { records: event.Records.length, ...summary });
     return summary;
   } catch (error) {
-    logger.error("stream batch not sequenced; it is retried", errorFields(error));
+    logger.error("stream batch not sequenced; it is retried", {
+      ...errorFields(error),
+      ...storageFailure(error),
+    });
     throw error;
   }
 }

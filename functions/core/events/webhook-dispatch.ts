@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto";
 import { mapWithConcurrency } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
 import { getFeedEvents } from "../store/event-feed.ts";
 import {
   claimDelivery,
@@ -124,6 +125,7 @@ export async function dispatchDeliveries(
       }
     }
   });
+  countDeliveryFailures(tenantId, endpointId, summary);
   await recordFirstAttempts(firstAttempts);
   // Only retries whose pending state is stored go back on the queue.
   for (const [delay, deliveries] of retries) {
@@ -133,6 +135,32 @@ export async function dispatchDeliveries(
   if (failed) throw (failed as PromiseRejectedResult).reason;
   logger.info("webhook deliveries attempted", { tenantId, endpointId, kind: message.kind, ...summary });
   return summary;
+}
+
+/**
+ * `EventDeliveryFailed`: attempts that failed (each is retried or given up); `EventDeliveryExhausted`:
+ * deliveries given up for good. One log line and one count of each per message, when any.
+ */
+function countDeliveryFailures(tenantId: string, endpointId: string, summary: DispatchSummary): void {
+  const failedAttempts = summary.attempted - summary.delivered;
+  if (failedAttempts > 0) {
+    logger.warn("tenant webhook attempts failed", {
+      metric: "EventDeliveryFailed",
+      tenantId,
+      endpointId,
+      failedAttempts,
+    });
+    countMetric("EventDeliveryFailed", failedAttempts, { tenantId, endpointId });
+  }
+  if (summary.failed > 0) {
+    logger.error("tenant webhook deliveries gave up", {
+      metric: "EventDeliveryExhausted",
+      tenantId,
+      endpointId,
+      exhausted: summary.failed,
+    });
+    countMetric("EventDeliveryExhausted", summary.failed, { tenantId, endpointId });
+  }
 }
 
 /** What the message's deliveries come to: the ones to attempt now, with their events (claimed, for retries). */

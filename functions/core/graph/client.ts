@@ -13,11 +13,15 @@
  *    Anything else becomes a Graph code 2 error (502, or 504 on timeout).
  *  - The response headers clients act on (`PASSED_THROUGH_HEADERS`) come back with the answer,
  *    and with a code 2 error made of a Meta answer too.
+ *  - Every call's final outcome is counted when Meta is in trouble: `UpstreamUnavailable` (no
+ *    answer in time, unreachable, a 5xx or non-Graph answer), `UpstreamThrottled` (a throttle).
  * Node's fetch keeps connections to Meta alive across invocations of a warm container.
  */
 import { config } from "../config.ts";
-import { graphErrors } from "../http/graph-error.ts";
+import { GraphError, graphErrors } from "../http/graph-error.ts";
 import { parseJsonSafely } from "../http/request.ts";
+import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
 import { isThrottling, metaErrorOf } from "../validation/graph-error.ts";
 import { GRAPH_VERSION_PATTERN, PHONE_NUMBER_ID_PATTERN } from "../validation/username-request.ts";
 
@@ -72,6 +76,38 @@ export function graphUrl(call: Pick<GraphCall, "version" | "phoneNumberId" | "ed
 }
 
 export async function callGraph(call: GraphCall): Promise<GraphAnswer> {
+  try {
+    const answer = await callWithRetries(call);
+    if (answer.kind === "meta-error") reportMetaError(call, answer);
+    return answer;
+  } catch (error) {
+    if (error instanceof GraphError) report("UpstreamUnavailable", call, { status: error.status });
+    throw error;
+  }
+}
+
+function reportMetaError(call: GraphCall, answer: Extract<GraphAnswer, { kind: "meta-error" }>): void {
+  const error = metaErrorOf(parseOrUndefined(answer.raw));
+  const code = typeof error?.code === "number" ? error.code : undefined;
+  if (isThrottling(answer.status, error)) report("UpstreamThrottled", call, { status: answer.status, code });
+  else if (answer.status >= 500) report("UpstreamUnavailable", call, { status: answer.status, code });
+}
+
+/** One log line and one count per call that found Meta in trouble (ids and status only). */
+function report(
+  metric: "UpstreamUnavailable" | "UpstreamThrottled",
+  call: GraphCall,
+  outcome: { status: number; code?: number | undefined },
+): void {
+  const fields = { phoneNumberId: call.phoneNumberId, method: call.method, edge: call.edge, ...outcome };
+  logger.warn(metric === "UpstreamThrottled" ? "Meta throttled the call" : "Meta unavailable", {
+    metric,
+    ...fields,
+  });
+  countMetric(metric, 1, fields);
+}
+
+async function callWithRetries(call: GraphCall): Promise<GraphAnswer> {
   const url = graphUrl(call);
   const budgetEnd = Math.min(Date.now() + config.graphTimeoutMs(), call.deadline ?? Number.POSITIVE_INFINITY);
   const retries = call.method === "GET" ? MAX_RETRIES : 0;

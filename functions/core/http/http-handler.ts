@@ -6,6 +6,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { logger } from "../logger.ts";
+import { isTransientStoreError, storageFailure } from "../store/store-errors.ts";
 import { GraphError, graphErrors } from "./graph-error.ts";
 import { type ApiResponse, jsonResponse, SECURITY_HEADERS } from "./response.ts";
 
@@ -22,28 +23,10 @@ export type HttpRoute = (request: HttpRequest) => Promise<ApiResponse>;
 /** Lambda keeps this much for writing state and answering after an upstream call. */
 const DEADLINE_RESERVE_MS = 1_000;
 
-const TRANSIENT_STORE_ERRORS = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-  "ServiceUnavailable",
-  "TimeoutError",
-  "TransactionConflictException",
-  "TransactionCanceledException",
-]);
-
 /** middy's early-timeout error: same name as the SDK's socket timeout, but not a storage fault. */
 function isLambdaDeadline(error: unknown): boolean {
   const cause = (error as { cause?: { package?: string } })?.cause;
   return (error as Error)?.name === "TimeoutError" && cause?.package === "@middy/core";
-}
-
-function isTransientStoreError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $metadata?: unknown };
-  if (TRANSIENT_STORE_ERRORS.has(e.name ?? "")) return true;
-  // Socket-level failures reaching DynamoDB (the SDK has already retried them).
-  return ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND"].includes(e.code ?? "");
 }
 
 export function errorResponse(error: unknown, requestId: string | undefined): ApiResponse {
@@ -60,7 +43,7 @@ export function errorResponse(error: unknown, requestId: string | undefined): Ap
     );
   }
   if (isTransientStoreError(error)) {
-    logger.error("storage unavailable", { errorName: (error as Error).name });
+    logger.error("storage unavailable", storageFailure(error));
     return jsonResponse(
       503,
       graphErrors.upstreamUnavailable(503, "storage temporarily unavailable").toBody(requestId),

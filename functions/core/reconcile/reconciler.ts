@@ -19,9 +19,11 @@ import { decryptToken } from "../crypto/token-cipher.ts";
 import { callGraph } from "../graph/client.ts";
 import { GraphError } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
 import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
 import { acquireLease, dueIntents, releaseLease } from "../store/intents.ts";
 import { getPhone, listPhones, listTenants } from "../store/phones.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { applyUsernameChange } from "../store/username-changes.ts";
 import { sameState, type UsernameState } from "../usernames/state.ts";
 import { usernameResponseSchema } from "../validation/username-request.ts";
@@ -144,9 +146,11 @@ export async function reconcileNumber(
       actual,
       recordedNow: outcome.applied,
     });
+    countMetric("DriftDetected", 1, { phoneNumberId });
   }
   if (lease.unresolved) {
     logger.info("unresolved intent reconciled", { metric: "IntentReconciled", phoneNumberId });
+    countMetric("IntentReconciled", 1, { phoneNumberId });
   }
   return {
     phoneNumberId,
@@ -232,7 +236,7 @@ async function reconcileOrFail(phoneNumberId: string, options: ReconcileOptions)
   try {
     return await reconcileNumber(phoneNumberId, options);
   } catch (error) {
-    logger.error("reconcile failed", { phoneNumberId, errorName: (error as Error)?.name });
+    logger.error("reconcile failed", { phoneNumberId, ...storageFailure(error, { phoneNumberId }) });
     return { phoneNumberId, result: "failed", reason: (error as Error)?.name ?? "error" };
   }
 }

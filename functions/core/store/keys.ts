@@ -66,7 +66,8 @@ export const keys = {
     pk: `IDEMPOTENCY#${tenantId}#${phoneNumberId}`,
     sk: `KEY#${keyHash}`,
   }),
-  writeCounter: (tenantId: string, epochMinute: number) => ({
+  /** The tenant's calls that reach Meta in one minute (rate-limit/tenant-meta-limit.ts). */
+  metaCallCounter: (tenantId: string, epochMinute: number) => ({
     pk: `RATELIMIT#${tenantId}`,
     sk: `MINUTE#${epochMinute}`,
   }),

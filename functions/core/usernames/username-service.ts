@@ -5,8 +5,8 @@
  * POST and DELETE change the number at Meta, so they run under the number's intent
  * (store/intents.ts): one at a time per number, in arrival order, each recorded before the next
  * starts. Meta's answer is always returned, even when it could not be recorded: the intent then
- * stays unresolved and the reconciler records Meta's truth (docs/reliability.md). They count
- * against the tenant's write limit once the number is known to be theirs, before Meta is called.
+ * stays unresolved and the reconciler records Meta's truth (docs/reliability.md). All four count
+ * against the tenant's Meta call limit once the number is known to be theirs, before Meta is called.
  */
 import type { Caller } from "../auth/authenticate.ts";
 import { settledBefore } from "../concurrency.ts";
@@ -14,9 +14,10 @@ import { decryptToken } from "../crypto/token-cipher.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { graphErrors } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
-import { enforceTenantWriteLimit } from "../rate-limit/tenant-write-limit.ts";
+import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
 import { acquireLease, type IntentOperation, type LeaseEnd, releaseLease } from "../store/intents.ts";
 import { getPhone, type PhoneRecord } from "../store/phones.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { applyUsernameChange, type ChangeOutcome } from "../store/username-changes.ts";
 import {
   type ClaimUsernameBody,
@@ -148,7 +149,7 @@ async function changeThroughMeta(
       // ends with the invocation), and the reconciler records Meta's truth within minutes.
       logger.error("Meta acted but the state write failed: left to the reconciler", {
         phoneNumberId: phone.phoneNumberId,
-        errorName: (error as Error)?.name,
+        ...storageFailure(error, { phoneNumberId: phone.phoneNumberId }),
       });
       await settleLease(() => releaseLease(lease, "unresolved"), phone);
     },
@@ -185,6 +186,7 @@ function unexpectedShape(phone: PhoneRecord, edge: string): void {
 
 export async function getUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   const sentAt = Date.now();
   const answer = await graph(request, phone, { method: "GET", edge: "username" });
   if (answer.kind !== "success") return answer;
@@ -211,7 +213,7 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
     // A read records nothing Meta did: the answer is still right, the record catches up later.
     logger.warn("username read not recorded", {
       phoneNumberId: phone.phoneNumberId,
-      errorName: (error as Error)?.name,
+      ...storageFailure(error, { phoneNumberId: phone.phoneNumberId }),
     });
   }
   return answer;
@@ -219,12 +221,13 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
 
 export async function getUsernameSuggestions(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   return graph(request, phone, { method: "GET", edge: "username_suggestions" });
 }
 
 export async function claimUsername(request: UsernameRequest, body: ClaimUsernameBody): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
-  await enforceTenantWriteLimit(request.caller.tenantId);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   // Only the two documented fields are ever forwarded.
   const forwarded: ClaimUsernameBody = { username: body.username };
   if (body.transfer_action) forwarded.transfer_action = body.transfer_action;
@@ -246,7 +249,7 @@ export async function claimUsername(request: UsernameRequest, body: ClaimUsernam
 
 export async function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
-  await enforceTenantWriteLimit(request.caller.tenantId);
+  await enforceTenantMetaLimit(request.caller.tenantId);
   return changeThroughMeta(
     request,
     phone,

@@ -7,6 +7,7 @@ import { settledBefore } from "../concurrency.ts";
 import { graphErrors } from "../http/graph-error.ts";
 import { parseJsonSafely, rawBody } from "../http/request.ts";
 import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
 import { describeIssues } from "../validation/issues.ts";
 import { otherObjectPayloadSchema, webhookEnvelopeSchema } from "../validation/webhook.ts";
 import { isValidSignature } from "./signature.ts";
@@ -54,7 +55,10 @@ export async function receiveDelivery(
     };
   }
   if (!isValidSignature(body, event.headers?.["x-hub-signature-256"], appSecrets)) {
-    logger.warn("webhook signature missing or invalid");
+    logger.warn("webhook signature missing or invalid", { metric: "WebhookSignatureInvalid" });
+    countMetric("WebhookSignatureInvalid", 1, {
+      signature: event.headers?.["x-hub-signature-256"] === undefined ? "missing" : "invalid",
+    });
     return {
       status: 401,
       body: graphErrorBody(graphErrors.invalidSignature(), requestId),

@@ -18,8 +18,10 @@
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
 import { markUnresolved } from "../store/intents.ts";
 import { findPhonesByWabaDisplay, type PhoneRecord, wabaDisplayId } from "../store/phones.ts";
+import { storageFailure } from "../store/store-errors.ts";
 import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
 import type { ChangeRequest, Decision } from "../store/username-changes.ts";
 import {
@@ -182,7 +184,7 @@ export async function applyUsernameUpdates(
           continue;
         }
         summary.failed++;
-        logger.error("webhook change not stored", { errorName: (result.reason as Error)?.name });
+        logger.error("webhook change not stored", storageFailure(result.reason));
         continue;
       }
       const { phone, changes } = numbers[n] as (typeof numbers)[number];
@@ -195,6 +197,13 @@ export async function applyUsernameUpdates(
         );
       }
       for (const [i, outcome] of result.value.entries()) {
+        if (outcome.applied && changes[i]?.revoked) {
+          logger.warn("username revoked by Meta", {
+            metric: "UsernameRevoked",
+            phoneNumberId: phone.phoneNumberId,
+          });
+          countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
+        }
         if (outcome.applied) summary.applied++;
         else if (outcome.reason === "deferred") summary.deferred++;
         else if (outcome.reason === "duplicate") summary.duplicate++;
@@ -215,7 +224,7 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
   } catch (error) {
     // Nothing of these numbers applied: they failed, and Meta redelivers the delivery.
     summary.failed += round.length;
-    logger.error("webhook numbers not read", { errorName: (error as Error)?.name });
+    logger.error("webhook numbers not read", storageFailure(error));
     return undefined;
   }
   // By phone number id: two spellings of one number are one sequence of changes.
@@ -230,6 +239,7 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
         wabaId: first.wabaId,
         changes: group.length,
       });
+      countMetric("UnknownPhoneNumber", group.length, { wabaId: first.wabaId });
       summary.unknownNumber += group.length;
       continue;
     }
@@ -248,12 +258,14 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
  * One update as a state change. After deciding: `stale`, it was older than the record;
  * `ambiguous`, it replaces an answer of Meta of the same moment that named another username
  * (which of the two came last is unknown: the number goes to the reconciler once applied).
+ * `revoked`: Meta took the username away (`context: revoked`), counted once it is recorded.
  */
 function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
   const { value, time, untimed } = update;
-  const change: { stale: boolean; ambiguous: boolean; request: ChangeRequest } = {
+  const change: { stale: boolean; ambiguous: boolean; revoked: boolean; request: ChangeRequest } = {
     stale: false,
     ambiguous: false,
+    revoked: value.context === REVOKED_CONTEXT,
     request: {
       phoneNumberId: phone.phoneNumberId,
       source: "webhook",
@@ -283,6 +295,9 @@ function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: st
   };
   return change;
 }
+
+/** Meta's `context` on a change that took a username away. */
+const REVOKED_CONTEXT = "revoked";
 
 function nextState(phone: PhoneRecord, value: UsernameUpdateValue): UsernameState {
   if (value.status === "deleted") return { status: "deleted" };

@@ -1,7 +1,7 @@
 /**
- * Per-tenant write counters for the rate limit (see core/rate-limit/): one item per tenant per
- * minute, incremented with a single conditional `ADD`, so concurrent Lambdas share one count
- * and a refused request does not count.
+ * Per-tenant counters of calls that reach Meta, for the rate limit (see core/rate-limit/): one
+ * item per tenant per minute, incremented with a single conditional `ADD`, so concurrent Lambdas
+ * share one count and a refused request does not count.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo, tableName } from "./client.ts";
@@ -16,13 +16,13 @@ export interface CounterWindow {
   expiresAt: number;
 }
 
-/** Counts one write in the window; false (nothing counted) when the window is already full. */
-export async function countWrite(window: CounterWindow): Promise<boolean> {
+/** Counts one call in the window; false (nothing counted) when the window is already full. */
+export async function countMetaCall(window: CounterWindow): Promise<boolean> {
   try {
     await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: keys.writeCounter(window.tenantId, window.epochMinute),
+        Key: keys.metaCallCounter(window.tenantId, window.epochMinute),
         UpdateExpression:
           "ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt), #type = :type",
         ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
@@ -31,7 +31,7 @@ export async function countWrite(window: CounterWindow): Promise<boolean> {
           ":one": 1,
           ":limit": window.limit,
           ":expiresAt": window.expiresAt,
-          ":type": "writeCounter",
+          ":type": "metaCallCounter",
         },
       }),
     );

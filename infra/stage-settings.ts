@@ -1,0 +1,211 @@
+/**
+ * Figures that differ between stages, in one place: the per-tenant limit on calls to Meta and
+ * every alarm's threshold (infra/alarms.ts turns the thresholds into CloudWatch alarms; each alarm
+ * has its section in docs/runbook.md). Plain data, no SST import: tests read it as it is.
+ *
+ * `production` is the stage tenants use; every other stage (dev, staging, pr-42...) takes `other`:
+ * thresholds there are looser, so a developer's experiments do not page anyone for nothing, yet
+ * an outage still shows.
+ */
+
+import type { RouteDefinition } from "./routes.ts";
+
+export type StageKind = "production" | "other";
+
+export function stageKind(stage: string): StageKind {
+  return stage === "production" ? "production" : "other";
+}
+
+/**
+ * Requests that reach Meta (every /meta/whatsapp route but the webhook), per tenant per minute
+ * (functions/core/rate-limit/tenant-meta-limit.ts, TENANT_META_LIMIT_PER_MINUTE). 120 in
+ * production: two a second on average for one tenant, far above human-paced username changes and
+ * reads, and a small share of the Meta app's own rate limit, which every tenant shares. The API's
+ * stage throttle (infra/api.ts: 100 rps per route, bursts of 200) stays the global backstop.
+ */
+export const TENANT_META_LIMIT_PER_MINUTE: Record<StageKind, number> = { production: 120, other: 60 };
+
+/** How an alarm reads its metric: the statistic over each period, compared with the threshold. */
+export interface AlarmRule {
+  /** Runbook section (docs/runbook.md, a `## ` heading): what it means, where to look, what to do. */
+  section: string;
+  /** What the threshold counts, for the alarm's description. */
+  unit: string;
+  /** The alarm fires at this value or above. */
+  threshold: Record<StageKind, number>;
+  /** Seconds per evaluated period. */
+  periodSeconds: number;
+  /** Periods in breach, out of as many evaluated, before the alarm fires. */
+  periods: number;
+}
+
+/** One alarm on each of the service's own metrics (functions/core/metrics.ts) that signals trouble. */
+export const METRIC_ALARMS = {
+  UpstreamUnavailable: {
+    section: "UpstreamUnavailable",
+    unit: "calls to Meta that failed (no answer, 5xx) in 5 minutes",
+    threshold: { production: 5, other: 20 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  UpstreamThrottled: {
+    section: "UpstreamThrottled",
+    unit: "calls Meta throttled in 5 minutes",
+    threshold: { production: 10, other: 50 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  StorageUnavailable: {
+    section: "StorageUnavailable",
+    unit: "requests DynamoDB failed or throttled in 5 minutes",
+    threshold: { production: 1, other: 10 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  WebhookSignatureInvalid: {
+    section: "WebhookSignatureInvalid",
+    unit: "webhook deliveries without a valid signature in 5 minutes",
+    threshold: { production: 5, other: 20 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  UnknownPhoneNumber: {
+    section: "UnknownPhoneNumber",
+    unit: "webhook changes for unregistered numbers in an hour",
+    threshold: { production: 10, other: 50 },
+    periodSeconds: 3600,
+    periods: 1,
+  },
+  UsernameRevoked: {
+    section: "UsernameRevoked",
+    unit: "usernames Meta revoked in 5 minutes",
+    threshold: { production: 1, other: 5 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  DriftDetected: {
+    section: "DriftDetected",
+    unit: "numbers whose record differed from Meta in an hour",
+    threshold: { production: 5, other: 20 },
+    periodSeconds: 3600,
+    periods: 1,
+  },
+  IntentReconciled: {
+    section: "IntentReconciled",
+    unit: "changes settled by the reconciler in an hour",
+    threshold: { production: 20, other: 100 },
+    periodSeconds: 3600,
+    periods: 1,
+  },
+  RateLimited: {
+    section: "RateLimited",
+    unit: "requests refused by the per-tenant limit in 5 minutes",
+    threshold: { production: 50, other: 200 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  EventDeliveryFailed: {
+    section: "EventDeliveryFailed",
+    unit: "failed tenant webhook attempts in 15 minutes",
+    threshold: { production: 50, other: 200 },
+    periodSeconds: 900,
+    periods: 1,
+  },
+  EventDeliveryExhausted: {
+    section: "EventDeliveryExhausted",
+    unit: "tenant webhook deliveries given up in 5 minutes",
+    threshold: { production: 1, other: 5 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+} as const satisfies Record<string, AlarmRule>;
+
+/** What a route waits for, which sets its latency budget. */
+export type RouteLatencyKind = "meta" | "webhook" | "store";
+
+/** Routes of the Graph proxy wait for Meta; Meta's webhook and the read API for the store only. */
+export function routeLatencyKind(route: Pick<RouteDefinition, "handler" | "audience">): RouteLatencyKind {
+  if (route.audience === "meta") return "webhook";
+  return route.handler.startsWith("functions/username/") ? "meta" : "store";
+}
+
+/**
+ * A route's p99 latency, over 3 periods of 5 minutes in a row, at or above its budget in ms:
+ * Meta's own answer time dominates the proxy's routes (their Graph budget is 10 s); the others
+ * make one to a few DynamoDB calls.
+ */
+export const API_LATENCY_P99 = {
+  section: "ApiLatencyP99",
+  unit: "ms, a route's p99 latency over 5 minutes",
+  threshold: {
+    meta: { production: 5_000, other: 8_000 },
+    webhook: { production: 3_000, other: 5_000 },
+    store: { production: 1_000, other: 2_000 },
+  } satisfies Record<RouteLatencyKind, Record<StageKind, number>>,
+  periodSeconds: 300,
+  periods: 3,
+} as const;
+
+/** Alarms on AWS's own metrics: per route, per function, the table and the delivery queues. */
+export const SERVICE_ALARMS = {
+  /** Share of a route's requests answered 5xx, in percent (only with 10 requests or more). */
+  ApiServerErrorRate: {
+    section: "ApiServerErrorRate",
+    unit: "percent of a route's requests answered 5xx, over 5 minutes",
+    threshold: { production: 5, other: 25 },
+    periodSeconds: 300,
+    periods: 2,
+  },
+  LambdaErrors: {
+    section: "LambdaErrors",
+    unit: "invocations of a function that failed in 5 minutes",
+    threshold: { production: 1, other: 5 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  LambdaThrottles: {
+    section: "LambdaThrottles",
+    unit: "invocations of a function Lambda throttled in 5 minutes",
+    threshold: { production: 1, other: 5 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  TableThrottled: {
+    section: "TableThrottled",
+    unit: "read or write requests DynamoDB throttled in 5 minutes",
+    threshold: { production: 1, other: 10 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+  OldestUnsequencedChange: {
+    section: "OldestUnsequencedChange",
+    unit: "ms the oldest table stream record waited for the event sequencer (IteratorAge)",
+    threshold: { production: 300_000, other: 1_800_000 },
+    periodSeconds: 300,
+    periods: 2,
+  },
+  OldestUndeliveredEvent: {
+    section: "OldestUndeliveredEvent",
+    unit: "seconds the oldest message of the webhook queue has waited",
+    threshold: { production: 600, other: 1_800 },
+    periodSeconds: 300,
+    periods: 2,
+  },
+  UndispatchedEvents: {
+    section: "UndispatchedEvents",
+    unit: "messages in the webhook dead-letter queue",
+    threshold: { production: 1, other: 1 },
+    periodSeconds: 300,
+    periods: 1,
+  },
+} as const satisfies Record<string, AlarmRule>;
+
+export type MetricAlarmName = keyof typeof METRIC_ALARMS;
+export type ServiceAlarmName = keyof typeof SERVICE_ALARMS;
+
+/** Every runbook section an alarm points to. */
+export const ALARM_SECTIONS: readonly string[] = [
+  ...Object.values(METRIC_ALARMS).map((rule) => rule.section),
+  ...Object.values(SERVICE_ALARMS).map((rule) => rule.section),
+  API_LATENCY_P99.section,
+];
