@@ -7,7 +7,7 @@
  * where the clock is pinned inside one minute. The lines are those Lambda's log stream would get.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint, deliveryLog, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
 import { METRICS_NAMESPACE } from "../../functions/core/metrics.ts";
 import { reconcileNumber, runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { SERVICE_NAME } from "../../functions/core/service.ts";
@@ -303,6 +303,30 @@ describe("tenant webhooks", { timeout: 60_000 }, () => {
       ]) {
         expect(line).toMatchObject({ tenantId: who.tenant.tenantId, endpointId: endpoint.id });
       }
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("an endpoint the operator removed ends its pending retries without counting a failure", async () => {
+    const who = await owner();
+    const receiver = await startTenantEndpoint();
+    // The first attempt fails slowly: the endpoint is removed while it is in flight, so the
+    // retry after it finds no endpoint.
+    receiver.answerWith(() => ({ status: 500, delayMs: 1_500 }));
+    const endpoint = await addEndpoint(who.tenant.tenantId, receiver.url);
+    try {
+      await callUsernameApi("claim", who.phone.phoneNumberId, {
+        apiKey: who.tenant.apiKey,
+        body: { username: uniqueUsername("removed") },
+      });
+      await receiver.waitFor((requests) => requests.length === 1);
+      await removeEndpointById(endpoint.id);
+      await expect
+        .poll(async () => (await deliveryLog(who.tenant.tenantId, { failed: true, limit: 10 }))[0]?.lastError)
+        .toBe("endpoint removed");
+      expect(metrics.count("EventDeliveryFailed")).toBe(1);
+      expect(metrics.count("EventDeliveryExhausted")).toBe(0);
     } finally {
       await receiver.close();
     }

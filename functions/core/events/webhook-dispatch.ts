@@ -125,7 +125,11 @@ export async function dispatchDeliveries(
       }
     }
   });
-  countDeliveryFailures(tenantId, endpointId, summary);
+  // An operator's own removal of an endpoint is no delivery failure: it pages nobody.
+  if (endpoint) countDeliveryFailures(tenantId, endpointId, summary);
+  else if (summary.failed > 0) {
+    logger.info("deliveries to a removed endpoint ended", { tenantId, endpointId, ended: summary.failed });
+  }
   await recordFirstAttempts(firstAttempts);
   // Only retries whose pending state is stored go back on the queue.
   for (const [delay, deliveries] of retries) {

@@ -33,7 +33,7 @@ export function createDocumentClient(overrides: DynamoDBClientConfig = {}): Dyna
           },
         }
       : {}),
-    // No call may hang an invocation: an attempt that has not answered in time (10 s) fails
+    // No call may hang an invocation: an attempt that has not answered in time (5 s) fails
     // (and is retried by the SDK), where the SDK's default would wait as long as the socket lives.
     requestHandler: { requestTimeout: config.dynamodbRequestTimeoutMs(), throwOnRequestTimeout: true },
     ...overrides,
