@@ -21,6 +21,8 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { bundleFunction } from "../dev/bundle.ts";
@@ -56,6 +58,11 @@ interface Target {
   alias?: Record<string, string>;
   /** For a "without" variant: the target it is compared with. */
   variantOf?: Target;
+  /**
+   * Why its cold start has no ratio budget: the others' first invocations answer before any I/O,
+   * so theirs measure loading; this one's cannot (its answer is a store read).
+   */
+  unbudgeted?: string;
   outfile?: string;
   bytes?: number;
   composition?: Map<string, number>;
@@ -85,7 +92,17 @@ function targets(): Target[] {
     if (seen.has(route.handler)) continue;
     seen.add(route.handler);
     const entry = resolve(import.meta.dirname, "..", route.handler);
-    if (route.audience === "meta") {
+    if (route.audience === "operator") {
+      targets.push({
+        name: route.functionName,
+        entry,
+        firstInvocation: "store answers (a stub of DynamoDB's GetItem) → 200",
+        event: apiEvent({ method: route.method, routePath: route.path }),
+        expectedStatus: 200,
+        unbudgeted:
+          "its first answer needs a store read (the SDK's first request: credentials, signing, a connection); an operator's probe, not on a tenant's path",
+      });
+    } else if (route.audience === "meta") {
       const body = JSON.stringify({
         object: "whatsapp_business_account",
         entry: [{ id: "102290129340398", time: 1_700_000_000, changes: [{ field: "messages", value: {} }] }],
@@ -187,6 +204,8 @@ function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     META_VERIFY_TOKEN: "bench-verify-token",
     // Logs would be the same for all targets; keep the child's output to the result line.
     POWERTOOLS_LOG_LEVEL: "SILENT",
+    // The health check's one read goes to a stub that answers like DynamoDB for a missing item.
+    ...(name === "Health" && healthStore ? { DYNAMODB_ENDPOINT: healthStore.url } : {}),
   };
 }
 
@@ -223,8 +242,25 @@ function runOnce(target: Target): Promise<RunResult> {
   });
 }
 
+/** A stand-in for DynamoDB that answers every call `{}` (GetItem: no such item), for the health check. */
+let healthStore: { url: string; close(): void } | undefined;
+
+async function startHealthStore(): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
 export async function coldStart(options: { runs: number }): Promise<Section> {
   const outdir = await mkdtemp(join(tmpdir(), "wau-bench-bundles-"));
+  healthStore = await startHealthStore();
   try {
     const all = targets();
     for (const [i, target] of all.entries()) {
@@ -273,15 +309,18 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         isFloor
           ? "1 (floor)"
           : `**${ratio.toFixed(2)}** / ${ratioOfMedians.toFixed(2)} / ${cpuRatio.toFixed(2)}`,
-        target.firstInvocation,
+        target.unbudgeted
+          ? `${target.firstInvocation} (no budget: ${target.unbudgeted})`
+          : target.firstInvocation,
       ]);
       if (!isFloor) {
-        budgets.push({
-          name: `cold start ${target.name} ≤ ${COLD_START_RATIO_LIMIT} × floor`,
-          measured: `${ratio.toFixed(2)} (medians ${cold.median.toFixed(1)} / ${floorCold.median.toFixed(1)} ms)`,
-          limit: `${COLD_START_RATIO_LIMIT}`,
-          pass: ratio <= COLD_START_RATIO_LIMIT,
-        });
+        if (!target.unbudgeted)
+          budgets.push({
+            name: `cold start ${target.name} ≤ ${COLD_START_RATIO_LIMIT} × floor`,
+            measured: `${ratio.toFixed(2)} (medians ${cold.median.toFixed(1)} / ${floorCold.median.toFixed(1)} ms)`,
+            limit: `${COLD_START_RATIO_LIMIT}`,
+            pass: ratio <= COLD_START_RATIO_LIMIT,
+          });
         budgets.push({
           name: `bundle ${target.name} ≤ ${BUNDLE_LIMIT_BYTES / 1000} KB`,
           measured: `${((target.bytes ?? 0) / 1000).toFixed(1)} KB`,
@@ -362,6 +401,8 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
       budgets,
     };
   } finally {
+    healthStore?.close();
+    healthStore = undefined;
     await rm(outdir, { recursive: true, force: true });
   }
 }

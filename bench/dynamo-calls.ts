@@ -15,7 +15,10 @@ import { table } from "./section.ts";
 import { callSandboxDirectly, type Endpoint, type Service } from "./service.ts";
 
 /** GETs: the key with the number (one BatchGetItem cold, the number warm) and the tenant's Meta limit counter. */
-export const LIMITS = { getCold: 2, getWarm: 2, writeRoute: 5, webhookPerChange: 2 };
+// POST/DELETE: phone read, the tenant's Meta limit counter, ticket, lease, state transaction.
+// Webhook: a delivery reads the number's lookup item, then its record (strongly consistent, as no
+// index can be), then writes: 3 calls for one change, far fewer per change in a batch.
+export const LIMITS = { getCold: 2, getWarm: 2, writeRoute: 5, webhookPerChange: 3 };
 /** Batched reads: lookups then phone records, 100 keys per BatchGetItem. */
 const webhookReadLimit = (numbers: number) => 2 * Math.ceil(numbers / 100);
 

@@ -12,9 +12,11 @@
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
+
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { enableConcurrentInvocations } from "../dev/gateway/concurrent-invocations.ts";
 import { addedLatency } from "./added-latency.ts";
 import { coldStart } from "./cold-start.ts";
 import { contention } from "./contention.ts";
@@ -26,6 +28,10 @@ import { load, machine } from "./machine.ts";
 import { type Budget, type Section, table } from "./section.ts";
 import { loadService, type Service } from "./service.ts";
 import { webhookBatch } from "./webhook-batch.ts";
+
+// Before any AWS SDK call: the local runtimes run overlapping invocations, each in its own
+// Lambda invoke context, as npm start does (dev/gateway/concurrent-invocations.ts).
+await enableConcurrentInvocations();
 
 const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "events", "contention"] as const;
 type SectionId = (typeof SECTIONS)[number];

@@ -35,7 +35,8 @@ export async function webhookBatch(
   const phones = await seedPhones(env, tenant, NUMBERS, { perWaba: 20, concurrency: 32 });
   const seedMs = performance.now() - seedStarted;
 
-  let clock = 1_900_000_000;
+  // Dated in the past (an entry dated after its own delivery is never ordered), a second apart per delivery.
+  let clock = Math.floor(Date.now() / 1000) - 86_400;
   const nameOf = new Map(phones.map((phone, n) => [phone, `bench_batch_${n}`]));
   const statusOf = new Map<BenchPhone, string>();
   /** The number's own name with the other review status than last time: always a change. */

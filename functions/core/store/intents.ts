@@ -280,6 +280,10 @@ function deadTurns(queue: QueueItem, turn: number, ticket: number, now: number):
  */
 async function forgetPassedTurns(phoneNumberId: string, ticket: number, queue: QueueItem | undefined) {
   const abandoned = [...(queue?.abandoned ?? [])].filter((t) => t < ticket);
+  // `waiting` entries are only written by callers that wait; forgetting them costs a write, so it
+  // is done in batches (or with abandoned tickets, which are rare), not by every caller.
+  const seen = Object.keys(queue?.waiting ?? {}).length;
+  if (abandoned.length === 0 && seen < FORGET_BATCH) return;
   const waiting = [
     ...new Set([String(ticket), ...Object.keys(queue?.waiting ?? {}).filter((t) => Number(t) < ticket)]),
   ];
@@ -299,6 +303,9 @@ async function forgetPassedTurns(phoneNumberId: string, ticket: number, queue: Q
     )
     .catch(() => undefined);
 }
+
+/** How many `waiting` entries the line's item keeps at most before a caller forgets the passed ones. */
+const FORGET_BATCH = 16;
 
 /** Whose turn it is: the first ticket after the last one over that was not abandoned. */
 function turnOf(queue: QueueItem, intent: IntentItem | undefined): number {
