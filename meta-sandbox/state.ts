@@ -3,7 +3,9 @@
  * endpoints. No sockets here: server.ts feeds parsed requests in and writes replies out,
  * so the rules read (and change) in one place.
  */
+
 import { randomBytes } from "node:crypto";
+import { brokenUsernameRule } from "../functions/core/validation/username-format.ts";
 import {
   META_ANSWER_EXAMPLE_NAMES,
   META_ANSWER_EXAMPLES,
@@ -115,37 +117,28 @@ export class SandboxError extends Error {
   }
 }
 
-// Meta's examples plus the seed's .io and .ai. Deliberately not every TLD: Meta calls
-// `my.id` a valid username.
-export const DOMAIN_SUFFIXES = [
-  "com",
-  "org",
-  "net",
-  "int",
-  "edu",
-  "gov",
-  "mil",
-  "us",
-  "in",
-  "html",
-  "io",
-  "ai",
-] as const;
+/**
+ * What Meta says of each username rule. The rules themselves are the proxy's own
+ * (functions/core/validation/username-format.ts): the stand-in judges names exactly as the
+ * service does, so a name the service would forward and a name the stand-in accepts are the same
+ * names. Only the sentences are Meta's.
+ */
+const META_RULE_MESSAGES: Record<string, (name: string) => string> = {
+  length: () => "Username must be between 3 and 35 characters long.",
+  characters: () => "Username can only contain English letters, numbers, periods and underscores.",
+  letter: () => "Username must contain at least one English letter.",
+  "edge-period": () => "Username cannot start or end with a period.",
+  "consecutive-periods": () => "Username cannot contain two periods in a row.",
+  "www-prefix": () => "Username cannot start with 'www'.",
+  "domain-suffix": (name) =>
+    `Username cannot end with a domain suffix such as ${name.slice(name.lastIndexOf(".")).toLowerCase()}.`,
+};
 
-/** Meta's username format rules; returns the broken rule as a sentence, or undefined when valid. */
+/** Meta's username format rules; returns the broken rule as Meta's sentence, or undefined when valid. */
 export function usernameFormatProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 35) return "Username must be between 3 and 35 characters long.";
-  if (!/^[A-Za-z0-9._]+$/.test(name)) {
-    return "Username can only contain English letters, numbers, periods and underscores.";
-  }
-  if (!/[A-Za-z]/.test(name)) return "Username must contain at least one English letter.";
-  if (name.startsWith(".") || name.endsWith(".")) return "Username cannot start or end with a period.";
-  if (name.includes("..")) return "Username cannot contain two periods in a row.";
-  const lower = name.toLowerCase();
-  if (lower.startsWith("www")) return "Username cannot start with 'www'.";
-  const suffix = DOMAIN_SUFFIXES.find((s) => lower.endsWith(`.${s}`));
-  if (suffix) return `Username cannot end with a domain suffix such as .${suffix}.`;
-  return undefined;
+  const rule = brokenUsernameRule(name);
+  if (!rule) return undefined;
+  return (META_RULE_MESSAGES[rule.id] ?? (() => `Username ${rule.message}.`))(name);
 }
 
 interface GraphErrorFields {

@@ -6,10 +6,10 @@
  * block a delivery, and deliveries too large for the deadline that finish on redelivery.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { registerPhone } from "../../functions/core/admin/admin.ts";
+import { registerPhone } from "../../functions/core/admin/numbers.ts";
 import { mapWithConcurrency } from "../../functions/core/concurrency.ts";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
-import { getIntent } from "../../functions/core/store/intents.ts";
+import { getIntent } from "../../functions/core/store/number-line.ts";
 import { getPhones, MetaNumberTakenError } from "../../functions/core/store/phones.ts";
 import { buildWebhookPayload } from "../../meta-sandbox/index.ts";
 import { expectConsistent } from "../reliability/helpers/store-snapshot.ts";
