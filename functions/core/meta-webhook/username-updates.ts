@@ -4,8 +4,8 @@
  *    valid ones are applied.
  *  - Changes are grouped per phone number and applied in event-time order.
  *  - The numbers are read together, not one by one: lookups by WABA id + display digits in
- *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent; a round's
- *    writes overlap the next round's reads.
+ *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent, a few
+ *    rounds at a time; then all of them are committed at once.
  *  - Each number's changes are planned by the one planner (username-state/planner.ts) and the
  *    numbers' plans are packed into few transactions by the one committer
  *    (store/state-committer.ts), exactly as a single change would be.
@@ -13,9 +13,10 @@
  *    deliveries are safe.
  *  - A storage failure on any number fails the delivery (Meta redelivers); what was applied
  *    stays applied, and the redelivery applies only what is missing.
- *  - No round starts that might not finish before the invocation's deadline: the changes of
- *    rounds not started are counted `deferred`, the delivery is answered 503 in time, and the
- *    redelivery applies them (and finds the others applied).
+ *  - No read round starts that might not finish before the invocation's deadline, and no
+ *    transaction starts within a second of it: the changes not started are counted `deferred`,
+ *    the delivery is answered 503 in time, and the redelivery applies them (and finds the
+ *    others applied).
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
@@ -35,6 +36,7 @@ import {
 
 /** One BatchGetItem of lookups, one of records. */
 const NUMBERS_PER_ROUND = 100;
+/** Read rounds in flight at once. */
 const PARALLEL_ROUNDS = 4;
 
 export interface UsernameUpdate {
@@ -120,7 +122,7 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
 /** How far Meta's clock may run ahead of ours before an entry's time is not trusted (seconds). */
 const FUTURE_TOLERANCE_SECONDS = 5;
 
-/** Time kept free after the last round may start: a round's writes take milliseconds, rarely a second. */
+/** Time kept free after the last read round may start: its reads and the writes after them. */
 const MIN_ROUND_RESERVE_MS = 1_500;
 
 export async function applyUsernameUpdates(
@@ -151,53 +153,56 @@ export async function applyUsernameUpdates(
     const key = wabaDisplayId(update);
     byNumber.set(key, [...(byNumber.get(key) ?? []), update]);
   }
-  // Read and write in rounds of 100 numbers (one BatchGetItem each), a few rounds at a time, so
-  // the writes of one round overlap the reads of the next.
+  // Read in rounds of 100 numbers (a BatchGetItem of lookups, one of records), a few at a time;
+  // then one commit of every number's changes, packed into transactions across the whole
+  // delivery (16 at a time, none started within a second of the deadline).
   const groups = [...byNumber.values()];
   const rounds: UsernameUpdate[][][] = [];
   for (let i = 0; i < groups.length; i += NUMBERS_PER_ROUND)
     rounds.push(groups.slice(i, i + NUMBERS_PER_ROUND));
   let slowestRoundMs = 0;
-  await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
+  const read = await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
     const started = Date.now();
     if (started + Math.max(MIN_ROUND_RESERVE_MS, 2 * slowestRoundMs) > deadline) {
       summary.deferred += round.reduce((sum, group) => sum + group.length, 0);
-      return;
+      return [];
     }
-    const numbers = await readNumbers(round, summary, requestId);
-    if (!numbers) return;
-    const results = await commitUsernameChanges(
-      numbers.map(({ phone, changes }) => ({ phoneNumberId: phone.phoneNumberId, record: phone, changes })),
-      { deliveryChanges: updates.length, deadline },
-    );
-    for (const [n, result] of results.entries()) {
-      const { phone, changes } = numbers[n] as (typeof numbers)[number];
-      if (result.status === "rejected") {
-        if (result.reason instanceof DeferredError) {
-          summary.deferred += changes.length;
-          continue;
-        }
-        summary.failed++;
-        logger.error("webhook change not stored", storageFailure(result.reason));
+    const numbers = (await readNumbers(round, summary, requestId)) ?? [];
+    slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
+    return numbers;
+  });
+  const numbers = read.flatMap((round) => (round.status === "fulfilled" ? round.value : []));
+  if (numbers.length === 0) return summary;
+  const results = await commitUsernameChanges(
+    numbers.map(({ phone, changes }) => ({ phoneNumberId: phone.phoneNumberId, record: phone, changes })),
+    { deliveryChanges: updates.length, deadline },
+  );
+  for (const [n, result] of results.entries()) {
+    const { phone, changes } = numbers[n] as (typeof numbers)[number];
+    if (result.status === "rejected") {
+      if (result.reason instanceof DeferredError) {
+        summary.deferred += changes.length;
         continue;
       }
-      for (const [i, outcome] of result.value.entries()) {
-        if (outcome.applied && changes[i]?.value.context === REVOKED_CONTEXT) {
-          logger.warn("username revoked by Meta", {
-            metric: "UsernameRevoked",
-            phoneNumberId: phone.phoneNumberId,
-          });
-          countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
-        }
-        if (outcome.applied) summary.applied++;
-        else if (outcome.reason === "deferred") summary.deferred++;
-        else if (outcome.reason === "duplicate") summary.duplicate++;
-        else if (outcome.reason === "stale") summary.stale++;
-        else summary.unchanged++;
-      }
+      summary.failed++;
+      logger.error("webhook change not stored", storageFailure(result.reason));
+      continue;
     }
-    slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
-  });
+    for (const [i, outcome] of result.value.entries()) {
+      if (outcome.applied && changes[i]?.value.context === REVOKED_CONTEXT) {
+        logger.warn("username revoked by Meta", {
+          metric: "UsernameRevoked",
+          phoneNumberId: phone.phoneNumberId,
+        });
+        countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
+      }
+      if (outcome.applied) summary.applied++;
+      else if (outcome.reason === "deferred") summary.deferred++;
+      else if (outcome.reason === "duplicate") summary.duplicate++;
+      else if (outcome.reason === "stale") summary.stale++;
+      else summary.unchanged++;
+    }
+  }
   return summary;
 }
 
