@@ -1,6 +1,7 @@
 /**
  * What a caller tells the sandbox, checked before any room acts on it: a phone and a patch of
- * one, a fault, a name marked taken, the fixed delay. The same checks serve the control API
+ * one, a fault, a name marked taken, the fixed delay, the options of approve, revoke and
+ * hand-made webhook deliveries. The same checks serve the control API
  * (`/__sandbox/...`, bodies parsed from JSON) and the in-process methods tests call, so a value
  * refused over HTTP is refused in-process too.
  *
@@ -237,4 +238,37 @@ export function parseDelay(ms: unknown): number {
     throw new SandboxError(400, "ms must be a non-negative number");
   }
   return ms;
+}
+
+// --- options of approve, revoke and hand-made deliveries -----------------------------------
+
+/**
+ * A control body of options: undefined (no body) → `{}`; a JSON object whose keys are all in
+ * `keys` → the same object. 400 otherwise. Only the names are checked here, so that the methods
+ * the options go to, called in-process too, check the values: approve and revoke with
+ * `checkTime` and `checkDuplicates`; webhooks.ts's deliverRaw takes its own as they come.
+ */
+export function optionsOf(body: unknown, keys: readonly string[]): Record<string, never> {
+  if (body === undefined) return {};
+  if (!isRecord(body)) throw new SandboxError(400, "body must be a JSON object");
+  const extra = Object.keys(body).filter((k) => !keys.includes(k));
+  if (extra.length > 0) throw new SandboxError(400, `unknown option(s) ${extra.join(", ")}`);
+  return body as Record<string, never>;
+}
+
+/** A webhook's `time`: undefined (= now), or a finite number of unix seconds; 400 otherwise. */
+export function checkTime(time: unknown): number | undefined {
+  if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
+    throw new SandboxError(400, "time must be unix seconds (a number)");
+  }
+  return time;
+}
+
+/** How many extra times approve re-sends its webhook: undefined (= 0) or an integer ≥ 0; 400 otherwise. */
+export function checkDuplicates(value: unknown): number {
+  const duplicates = value ?? 0;
+  if (typeof duplicates !== "number" || !Number.isInteger(duplicates) || duplicates < 0) {
+    throw new SandboxError(400, "duplicates must be a non-negative integer");
+  }
+  return duplicates;
 }

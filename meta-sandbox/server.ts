@@ -11,7 +11,14 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { checkControlRequest } from "./control-guard.ts";
-import { isRecord, SandboxError, type SandboxFault } from "./control-input.ts";
+import {
+  checkDuplicates,
+  checkTime,
+  isRecord,
+  optionsOf,
+  SandboxError,
+  type SandboxFault,
+} from "./control-input.ts";
 import { phoneView, requestView } from "./control-views.ts";
 import { FaultModes, faultReply } from "./fault-modes.ts";
 import { answerGraph } from "./graph-api.ts";
@@ -177,10 +184,7 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     configureWebhook: (config) => webhooks.configure(config),
     async approve(id, opts = {}) {
       // Options are checked before the state changes, so a bad one leaves the phone as it was.
-      const duplicates = opts.duplicates ?? 0;
-      if (!Number.isInteger(duplicates) || duplicates < 0) {
-        throw new SandboxError(400, "duplicates must be a non-negative integer");
-      }
+      const duplicates = checkDuplicates(opts.duplicates);
       const time = checkTime(opts.time);
       return webhooks.deliverEvents([approveUsername(phones.mustFind(id), time)], duplicates);
     },
@@ -412,22 +416,6 @@ function mustExist<T>(value: T | undefined, id: string): T {
 
 function notFound(id: string): Reply {
   return [404, { error: { message: `no sandbox phone ${id}` } }];
-}
-
-/** A control body of options (none when empty); the methods they go to check the values. */
-function optionsOf(body: unknown, keys: readonly string[]): Record<string, never> {
-  if (body === undefined) return {};
-  if (!isRecord(body)) throw new SandboxError(400, "body must be a JSON object");
-  const extra = Object.keys(body).filter((k) => !keys.includes(k));
-  if (extra.length > 0) throw new SandboxError(400, `unknown option(s) ${extra.join(", ")}`);
-  return body as Record<string, never>;
-}
-
-function checkTime(time: unknown): number | undefined {
-  if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
-    throw new SandboxError(400, "time must be unix seconds (a number)");
-  }
-  return time;
 }
 
 /** The app secret is never echoed back over HTTP. */
