@@ -17,6 +17,7 @@ import { type NormalizedFault, parseDelay, parseFault, type SandboxFault } from 
 import { type GraphReply, graphError } from "./graph-reply.ts";
 import { META_ANSWER_EXAMPLES } from "./meta-errors.ts";
 
+/** The armed faults and the fixed delay of one sandbox. */
 export class FaultModes {
   #faults: (NormalizedFault & { remaining: number })[] = [];
   #delayMs = 0;
@@ -37,6 +38,7 @@ export class FaultModes {
     return this.#faults.map(({ remaining, ...f }) => ({ ...f, count: remaining }));
   }
 
+  /** Disarms every fault; the fixed delay stays. */
   clear(): void {
     this.#faults = [];
   }

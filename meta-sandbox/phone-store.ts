@@ -11,6 +11,7 @@ import type { SandboxPhone } from "./sandbox-phone.ts";
 
 const copy = (phone: SandboxPhone): SandboxPhone => ({ ...phone });
 
+/** The numbers and taken names of one sandbox; see the module comment for who may change what. */
 export class PhoneStore {
   #phones = new Map<string, SandboxPhone>();
   /** Lower-cased names held by "some other business" (always 147001). */

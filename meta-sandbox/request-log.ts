@@ -26,6 +26,7 @@ export interface RecordedResponse {
 
 const MAX_RECORDED = 100_000;
 
+/** One sandbox's log of Graph requests. */
 export class RequestLog {
   #requests: RecordedRequest[] = [];
 
@@ -43,6 +44,7 @@ export class RequestLog {
     return this.#requests.map((r) => ({ ...r, headers: { ...r.headers } }));
   }
 
+  /** Forgets every recorded request. */
   clear(): void {
     this.#requests = [];
   }
