@@ -6,10 +6,7 @@
  * name claimed just before (untimed), so both always write, as they do in real use.
  */
 import { mapWithConcurrency } from "../functions/core/concurrency.ts";
-import { tenantMetaWindow } from "../functions/core/rate-limit/tenant-meta-limit.ts";
-import { claimEmptyLine } from "../functions/core/store/number-line.ts";
 import { getPhone } from "../functions/core/store/phones.ts";
-import { commitUsernameChange } from "../functions/core/store/state-committer.ts";
 import { type BenchEnvironment, type BenchPhone, seedPhones, seedTenant } from "./environment.ts";
 import type { Budget, Section } from "./section.ts";
 import { table } from "./section.ts";
@@ -40,6 +37,10 @@ async function storeCallsDirectly(
   operation: "claim" | "delete",
   username: string,
 ): Promise<number> {
+  // Imported here, after the environment is set: the service's logger reads its level when loaded.
+  const { tenantMetaWindow } = await import("../functions/core/rate-limit/tenant-meta-limit.ts");
+  const { claimEmptyLine } = await import("../functions/core/store/number-line.ts");
+  const { commitUsernameChange } = await import("../functions/core/store/state-committer.ts");
   const started = performance.now();
   const counter = tenantMetaWindow(tenantId);
   const turn = await claimEmptyLine({

@@ -54,7 +54,7 @@ try {
   await deliver("reserved");
   await deliver("approved");
   for (let r = 0; r < 3; r++) {
-    const { started, total } = await deliver(r % 2 ? "reserved" : "approved");
+    const { started, total } = await deliver(r % 2 ? "approved" : "reserved");
     const sorted = [...intervals].sort((a, b) => a.from - b.from);
     let busy = 0;
     let end = started;

@@ -1,9 +1,11 @@
 /**
  * The store floor of a piece of work: the very DynamoDB calls the service made for it, captured
  * on the store's client and made again directly, so a benchmark can say how much of its time is
- * the store's own. Reads are replayed as they were; transactions are replayed on fresh keys
- * (`FLOOR#<run>#<pk>`) without their conditions, so every item is written again at the same
- * size, in transactions of the same items, and none fails on the state the first run left.
+ * the store's own. Reads are replayed as they were. Transactions are replayed on copies: the
+ * items they update, as they were before the work (`snapshotItems`), are copied to fresh keys
+ * (`FLOOR#<run>#<pk>`, untimed), and the same transactions, conditions and all, run against the
+ * copies, so DynamoDB does the same work again (each condition evaluated on the same item) and
+ * none fails on the state the first run left.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -12,8 +14,10 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { mapWithConcurrency } from "../functions/core/concurrency.ts";
-import { createDocumentClient, dynamo, setDynamoClient } from "../functions/core/store/client.ts";
+import { batchGetItems, type ItemKey } from "../functions/core/store/batch-get.ts";
+import { createDocumentClient, dynamo, setDynamoClient, tableName } from "../functions/core/store/client.ts";
 
 export interface CapturedCall {
   command: string;
@@ -21,17 +25,17 @@ export interface CapturedCall {
   input: Record<string, unknown>;
 }
 
-/** Records every call the service's store client makes until `stop()`. */
+/** Records every call the service's store client makes (that succeeds) until `stop()`. */
 export function captureStoreCalls(): { calls: CapturedCall[]; stop(): void } {
   const client = createDocumentClient();
   const calls: CapturedCall[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      calls.push({
-        command: String(context.commandName),
-        input: structuredClone((args as { input: Record<string, unknown> }).input),
-      });
-      return next(args);
+      const input = structuredClone((args as { input: Record<string, unknown> }).input);
+      const output = await next(args);
+      // Only calls that succeeded: a transaction cancelled and tried again is the service's cost, not the store's.
+      calls.push({ command: String(context.commandName), input });
+      return output;
     },
     { step: "finalizeRequest", priority: "low", name: "benchCallCapture" },
   );
@@ -45,71 +49,48 @@ export function captureStoreCalls(): { calls: CapturedCall[]; stop(): void } {
   };
 }
 
-/** The placeholders (`:name`, `#name`) an expression uses. */
-function placeholders(expression: string | undefined): Set<string> {
-  return new Set(expression?.match(/[:#][A-Za-z0-9_]+/g) ?? []);
+/** The items at these keys as they are now: what the work will update, before it does. */
+export async function snapshotItems(keys: readonly ItemKey[]): Promise<Record<string, unknown>[]> {
+  return [...(await batchGetItems(keys, { consistent: true })).values()];
 }
 
 function freshKey(key: Record<string, AttributeValue>, run: string): Record<string, AttributeValue> {
   return { ...key, pk: { S: `FLOOR#${run}#${key.pk?.S ?? ""}` } };
 }
 
-/** A transaction item written again on a fresh key, its condition dropped (ConditionChecks check absence). */
-function replayable(item: TransactWriteItem, run: string): TransactWriteItem {
-  if (item.Put) {
-    const {
-      ConditionExpression: _c,
-      ExpressionAttributeValues: _v,
-      ExpressionAttributeNames: _n,
-      ...put
-    } = item.Put;
-    return { Put: { ...put, Item: freshKey(put.Item ?? {}, run) } };
-  }
-  if (item.Delete) {
-    const {
-      ConditionExpression: _c,
-      ExpressionAttributeValues: _v,
-      ExpressionAttributeNames: _n,
-      ...del
-    } = item.Delete;
-    return { Delete: { ...del, Key: freshKey(del.Key ?? {}, run) } };
-  }
-  if (item.ConditionCheck) {
-    const { TableName, Key } = item.ConditionCheck;
-    return {
-      ConditionCheck: {
-        TableName,
-        Key: freshKey(Key ?? {}, run),
-        ConditionExpression: "attribute_not_exists(pk)",
-      },
-    };
-  }
+/** A transaction item on the copies' keys, its conditions kept. */
+function onCopies(item: TransactWriteItem, run: string): TransactWriteItem {
+  if (item.Put) return { Put: { ...item.Put, Item: freshKey(item.Put.Item ?? {}, run) } };
+  if (item.Delete) return { Delete: { ...item.Delete, Key: freshKey(item.Delete.Key ?? {}, run) } };
+  if (item.ConditionCheck)
+    return { ConditionCheck: { ...item.ConditionCheck, Key: freshKey(item.ConditionCheck.Key ?? {}, run) } };
   const update = item.Update as NonNullable<TransactWriteItem["Update"]>;
-  const used = placeholders(update.UpdateExpression);
-  const keep = <T>(map: Record<string, T> | undefined) =>
-    map && Object.fromEntries(Object.entries(map).filter(([name]) => used.has(name)));
-  const values = keep(update.ExpressionAttributeValues);
-  const names = keep(update.ExpressionAttributeNames);
-  return {
-    Update: {
-      TableName: update.TableName,
-      Key: freshKey(update.Key ?? {}, run),
-      UpdateExpression: update.UpdateExpression,
-      ...(values && Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-      ...(names && Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-    },
-  };
+  return { Update: { ...update, Key: freshKey(update.Key ?? {}, run) } };
 }
 
 /**
- * Makes the captured calls again, directly: the reads (BatchGetItem, GetItem) `readConcurrency`
- * at a time, then the transactions `writeConcurrency` at a time. Returns the time taken (ms).
+ * Makes the captured calls again, directly: the reads (BatchGetItem) `readConcurrency` at a time,
+ * then the transactions `writeConcurrency` at a time, on copies of `before` (untimed). Returns the
+ * time taken (ms). Throws when a replayed transaction fails (the replay would not be the same work).
  */
 export async function replayStoreCalls(
   calls: readonly CapturedCall[],
+  before: readonly Record<string, unknown>[],
   options: { readConcurrency: number; writeConcurrency: number },
 ): Promise<number> {
   const run = randomBytes(4).toString("hex");
+  const TableName = tableName();
+  for (let i = 0; i < before.length; i += 25) {
+    await dynamo().send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [TableName]: before.slice(i, i + 25).map((item) => ({
+            PutRequest: { Item: { ...item, pk: `FLOOR#${run}#${String(item.pk)}` } },
+          })),
+        },
+      }),
+    );
+  }
   const reads = calls.filter((c) => c.command === "BatchGetItemCommand");
   const writes = calls.filter((c) => c.command === "TransactWriteItemsCommand");
   const send = (command: unknown) => dynamo().send(command as never);
@@ -121,12 +102,13 @@ export async function replayStoreCalls(
     send(
       new TransactWriteItemsCommand({
         TransactItems: ((call.input.TransactItems ?? []) as TransactWriteItem[]).map((item) =>
-          replayable(item, run),
+          onCopies(item, run),
         ),
       }),
     ),
   );
+  const elapsed = performance.now() - started;
   const failed = settled.find((s) => s.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
-  return performance.now() - started;
+  return elapsed;
 }
