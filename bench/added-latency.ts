@@ -50,6 +50,7 @@ async function storeCallsDirectly(
     ...(operation === "claim" ? { username } : {}),
     leaseUntil: Date.now() + 25_000,
     tenantId,
+    checkOwner: true,
     ...(counter ? { counter } : {}),
   });
   if (typeof turn !== "object") throw new Error(`the floor's turn was not taken: ${turn}`);

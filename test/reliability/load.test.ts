@@ -17,6 +17,7 @@ import { shuffled } from "../support/randomness.ts";
 import { type Operation, USERNAME_ROUTES } from "../support/username-client.ts";
 import { APP_SECRET, configureWebhookSecrets, startWebhookReceiver } from "../support/webhook-client.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
+import { recordWrittenKeys } from "../support/written-keys.ts";
 import { expectConsistent } from "./helpers/store-snapshot.ts";
 
 // Meta's budget per call: generous, as 50 requests in flight on a shared 2-core machine are slow.
@@ -166,16 +167,49 @@ describe("load", () => {
     const ops = plan(OPERATIONS);
     const results: ApiResult[] = [];
     const started = performance.now();
-    const settled = await mapWithConcurrency(ops, CONCURRENCY, async (op) => {
-      if (op.kind === "api") results.push(await callApi(op));
-      else if (op.kind === "retry") {
-        const original = ops[op.of] as Extract<Op, { kind: "api" }>;
-        results.push(await callApi(original));
-      } else await webhook(op);
-    });
-    await world.sandbox.flushWebhooks();
+    // Every partition key written on the requests' paths (docs/scale.md).
+    const written = recordWrittenKeys();
+    let settled: Awaited<ReturnType<typeof mapWithConcurrency>>;
+    try {
+      settled = await mapWithConcurrency(ops, CONCURRENCY, async (op) => {
+        if (op.kind === "api") results.push(await callApi(op));
+        else if (op.kind === "retry") {
+          const original = ops[op.of] as Extract<Op, { kind: "api" }>;
+          results.push(await callApi(original));
+        } else await webhook(op);
+      });
+      await world.sandbox.flushWebhooks();
+    } finally {
+      written.stop();
+    }
     const durationMs = Math.round(performance.now() - started);
     expect(settled.filter((s) => s.status === "rejected")).toEqual([]);
+
+    // --- no write to a partition key shared by all tenants ----------------------------------
+    // Each written partition names one tenant, number, portfolio (one tenant's), key, event or
+    // endpoint of this run: nothing every request of every tenant would write.
+    const own = new Set([
+      ...tenants.map((t) => t.tenantId),
+      ...owned.flatMap(({ phone }) => [phone.phoneNumberId, phone.businessId]),
+    ]);
+    const naming = [
+      /^PHONE#(\d+)$/,
+      /^WABAPHONE#\d+#\d+$/,
+      /^BUSINESS#(\d+)$/,
+      /^IDEMPOTENCY#([^#]+)#\d+$/,
+      /^RATELIMIT#(.+)$/,
+      /^INTENT#DUE#(.+)$/,
+      /^TENANT#(.+)$/,
+      /^APIKEY#[0-9a-f]{64}$/,
+      /^(?:EVENT|DELIVERY)#evt_[0-9A-Z]{26}$/,
+      /^(?:FEED|ENDPOINTS)#(.+)$/,
+    ];
+    const shared = [...written.counts.keys()].filter((key) => {
+      const match = naming.map((pattern) => pattern.exec(key)).find((m) => m !== null);
+      return !match || (match[1] !== undefined && !own.has(match[1]));
+    });
+    expect(shared, "partition keys written that name no tenant, number, event or endpoint").toEqual([]);
+    expect(written.counts.size).toBeGreaterThan(PHONES);
 
     // --- every answer is one we can account for --------------------------------------------
     const accepted: ApiResult[] = [];

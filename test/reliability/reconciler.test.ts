@@ -166,6 +166,7 @@ describe("the invocation stops after Meta acted", () => {
     // An invocation took the number's turn and died after Meta made the change.
     const dead = await acquireLease({
       phoneNumberId: who.phone.phoneNumberId,
+      tenantId: who.tenant.tenantId,
       owner: "dead-invocation",
       operation: "claim",
       username: before,
@@ -193,6 +194,7 @@ describe("the invocation stops after Meta acted", () => {
     const name = uniqueName();
     await acquireLease({
       phoneNumberId: who.phone.phoneNumberId,
+      tenantId: who.tenant.tenantId,
       owner: "dead-invocation",
       operation: "claim",
       username: name,

@@ -22,7 +22,7 @@ import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
 import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
 import { dueIntents, type Lease } from "../store/number-line.ts";
-import { listPhones, listTenants } from "../store/phones.ts";
+import { getPhone, listPhones, listTenants } from "../store/phones.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import { sameState, type UsernameState } from "../username-state/state.ts";
 import { changeThroughMeta, type ThroughMetaResult } from "../usernames/through-meta.ts";
@@ -52,6 +52,8 @@ export interface ReconcileOutcome {
 }
 
 export interface ReconcileOptions {
+  /** Whose number it is (the due index's partition); read from the record when not given. */
+  tenantId?: string;
   /** Correlation id of the run; each number's lease owner derives from it. */
   runId?: string;
   /** How long to wait for the number's turn when a POST or DELETE holds it (ms, default 5 s). */
@@ -84,9 +86,12 @@ export async function reconcileNumber(
     Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** lease.reconcileAttempts);
   let failure: string | undefined;
   let result: ThroughMetaResult<GraphAnswer> | { busy: true };
+  const tenantId = options.tenantId ?? (await getPhone(phoneNumberId, true))?.tenantId;
+  if (tenantId === undefined) return { phoneNumberId, result: "missing" };
   try {
     result = await changeThroughMeta<GraphAnswer>({
       phoneNumberId,
+      tenantId,
       owner,
       operation: "reconcile",
       leaseUntil: Math.min(deadline, now + LEASE_MS) + 5_000,
@@ -203,11 +208,17 @@ export async function runReconciler(options: RunOptions): Promise<ReconcilerRunS
   const budget = config.reconcileBatchSize();
   const hasTime = () => options.deadline - Date.now() > PER_NUMBER_RESERVE_MS;
   const outcomes: ReconcileOutcome[] = [];
-  const due = await dueIntents(options.now ?? Date.now(), budget);
-  for (const phoneNumberId of due) {
+  const due = await dueIntents(options.now ?? Date.now(), budget, await listTenants());
+  for (const { phoneNumberId, tenantId } of due) {
     if (!hasTime()) break;
     await pace();
-    outcomes.push(await reconcileOrFail(phoneNumberId, { runId, deadline: options.deadline }));
+    outcomes.push(
+      await reconcileOrFail(phoneNumberId, {
+        runId,
+        deadline: options.deadline,
+        ...(tenantId !== undefined ? { tenantId } : {}),
+      }),
+    );
   }
   const sweep = await sweepSlice(
     budget - outcomes.length,
@@ -272,7 +283,7 @@ async function sweepSlice(
         return { swept, finished: false };
       }
       await pace();
-      await reconcileOrFail(phoneNumberId, options);
+      await reconcileOrFail(phoneNumberId, { ...options, tenantId });
       swept++;
       cursor = { tenantId, phoneNumberId };
     }

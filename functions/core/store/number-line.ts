@@ -22,6 +22,7 @@
  * (the `QUEUE` items are no longer read).
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mapWithConcurrency } from "../concurrency.ts";
 import type { TurnEnd } from "../username-state/planner.ts";
 import { dynamo, tableName } from "./client.ts";
 import { conditionalWrite } from "./conditional-write.ts";
@@ -29,13 +30,22 @@ import { keys } from "./keys.ts";
 import { type CounterWindow, metaCallCounterUpdate } from "./meta-call-counters.ts";
 import { cancellationCodes } from "./transactions.ts";
 
-const DUE_PARTITION = "INTENT#DUE";
+/**
+ * The due index is per tenant (`INTENT#DUE#<tenant>`): every POST and DELETE writes it twice (the
+ * lease's end when it takes its turn, removed when the turn ends), so one partition for all
+ * tenants would cap the whole service's writes through Meta at one partition's rate, and throttle
+ * the table when reached. The earlier layout's single partition is still read (`dueIntents`).
+ */
+const duePartition = (tenantId: string) => `INTENT#DUE#${tenantId}`;
+const LEGACY_DUE_PARTITION = "INTENT#DUE";
 
 export type IntentOperation = "claim" | "delete" | "reconcile";
 
 /** The number's line item as stored. */
 export interface LineItem {
   phoneNumberId: string;
+  /** Whose number it is (absent on items of the earlier layout). */
+  tenantId?: string;
   /** The last ticket given out (absent on items written before the line moved here). */
   nextTicket?: number;
   /** Tickets whose callers gave up waiting (or were given up on). */
@@ -67,6 +77,8 @@ export interface LineItem {
 /** What the caller holding a turn knows of it. */
 export interface Lease {
   phoneNumberId: string;
+  /** Whose number it is: the due index's partition. */
+  tenantId: string;
   owner: string;
   /** Whether an earlier change's outcome was still unknown when this turn began. */
   unresolved: boolean;
@@ -78,6 +90,8 @@ export interface Lease {
 
 export interface TurnRequest {
   phoneNumberId: string;
+  /** Whose number it is: the due index's partition (and, with `checkOwner`, a condition). */
+  tenantId: string;
   /** Unique per holder (the request id). */
   owner: string;
   operation: IntentOperation;
@@ -94,18 +108,19 @@ function dueKey(dueAt: number, phoneNumberId: string): string {
 function leaseSet(request: TurnRequest, now: number, ticket: string) {
   return {
     expression:
-      "#type = :type, phoneNumberId = :id, leaseOwner = :owner, leaseUntil = :until, " +
+      "#type = :type, phoneNumberId = :id, tenantId = :tenant, leaseOwner = :owner, leaseUntil = :until, " +
       `ticket = ${ticket}, operation = :operation, startedAt = :now, gsi3pk = :due, gsi3sk = :dueKey` +
       (request.username ? ", username = :username" : ""),
     remove: request.username ? "" : " REMOVE username",
     values: {
       ":type": "intent",
       ":id": request.phoneNumberId,
+      ":tenant": request.tenantId,
       ":owner": request.owner,
       ":until": request.leaseUntil,
       ":operation": request.operation,
       ":now": now,
-      ":due": DUE_PARTITION,
+      ":due": duePartition(request.tenantId),
       ":dueKey": dueKey(request.leaseUntil, request.phoneNumberId),
       ...(request.username ? { ":username": request.username } : {}),
     },
@@ -115,19 +130,19 @@ function leaseSet(request: TurnRequest, now: number, ticket: string) {
 /**
  * The uncontended turn in one write: the lease is taken only when the line is empty (every
  * ticket given out is over), no lease is held and no outcome is unknown, with the ticket after
- * the last one over; in the same transaction the number must be the tenant's (when `tenantId`)
+ * the last one over; in the same transaction the number must be the tenant's (with `checkOwner`)
  * and the tenant's call is counted (when `counter`). So ownership, the tenant's Meta limit and
  * the turn cost one call. `owner`/`limited`: that condition failed (nothing written);
  * `contended`: the line was not empty or another write held the item (take a ticket instead).
  */
 export async function claimEmptyLine(
-  request: TurnRequest & { tenantId?: string; counter?: CounterWindow },
+  request: TurnRequest & { checkOwner?: boolean; counter?: CounterWindow },
   now = Date.now(),
 ): Promise<{ claimed: Lease } | "not-owner" | "limited" | "contended"> {
   const TableName = tableName();
   const lease = leaseSet(request, now, "if_not_exists(lastTicket, :zero) + :one");
   const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [];
-  if (request.tenantId !== undefined) {
+  if (request.checkOwner) {
     items.push({
       ConditionCheck: {
         TableName,
@@ -137,7 +152,7 @@ export async function claimEmptyLine(
       },
     });
   }
-  const ownerIndex = request.tenantId !== undefined ? 0 : -1;
+  const ownerIndex = request.checkOwner ? 0 : -1;
   const counterIndex = request.counter
     ? items.push({ Update: metaCallCounterUpdate(request.counter) }) - 1
     : -1;
@@ -165,6 +180,7 @@ export async function claimEmptyLine(
   return {
     claimed: {
       phoneNumberId: request.phoneNumberId,
+      tenantId: request.tenantId,
       owner: request.owner,
       unresolved: false,
       reconcileAttempts: 0,
@@ -259,7 +275,7 @@ export async function claimTurn(
  * The holder of the lease died (the lease ended): its turn is over and what its call did at Meta
  * is unknown, so the number becomes unresolved.
  */
-export async function takeOverDeadLease(line: LineItem, now: number): Promise<void> {
+export async function takeOverDeadLease(line: LineItem, tenantId: string, now: number): Promise<void> {
   await conditionalWrite(
     dynamo().send(
       new UpdateCommand({
@@ -267,7 +283,7 @@ export async function takeOverDeadLease(line: LineItem, now: number): Promise<vo
         Key: keys.intent(line.phoneNumberId),
         UpdateExpression:
           "SET unresolved = :true, unresolvedSince = if_not_exists(unresolvedSince, :since), " +
-          "lastTicket = :ticket, endedAt = :now, gsi3pk = :due, gsi3sk = :dueKey " +
+          "lastTicket = :ticket, endedAt = :now, gsi3pk = :due, gsi3sk = :dueKey, tenantId = :tenant " +
           "REMOVE leaseOwner, leaseUntil, ticket, operation, username, startedAt",
         ConditionExpression: "leaseOwner = :dead",
         ExpressionAttributeValues: {
@@ -275,9 +291,10 @@ export async function takeOverDeadLease(line: LineItem, now: number): Promise<vo
           ":since": line.leaseUntil ?? now,
           ":ticket": line.ticket ?? line.lastTicket ?? 0,
           ":now": now,
-          ":due": DUE_PARTITION,
+          ":due": duePartition(tenantId),
           ":dueKey": dueKey(now, line.phoneNumberId),
           ":dead": line.leaseOwner,
+          ":tenant": tenantId,
         },
       }),
     ),
@@ -362,7 +379,7 @@ export function endTurnUpdate(lease: Lease, end: TurnEnd, now = Date.now(), retr
       ` REMOVE ${clearLease}`;
     Object.assign(values, {
       ":true": true,
-      ":due": DUE_PARTITION,
+      ":due": duePartition(lease.tenantId),
       ":dueKey": dueKey(retryAt ?? now, lease.phoneNumberId),
       ...(retryAt !== undefined ? { ":zero": 0, ":one": 1 } : {}),
     });
@@ -396,37 +413,71 @@ export function noLeaseCheck(phoneNumberId: string, now = Date.now()) {
  * the reconciler looks at once. A lease in force keeps it; ending it as `resolved` (a newer,
  * complete answer) settles the question too.
  */
-export function markUnresolvedUpdate(phoneNumberId: string, now = Date.now()) {
+export function markUnresolvedUpdate(phoneNumberId: string, tenantId: string, now = Date.now()) {
   return {
     TableName: tableName(),
     Key: keys.intent(phoneNumberId),
     UpdateExpression:
-      "SET #type = :type, phoneNumberId = :id, unresolved = :true, " +
+      "SET #type = :type, phoneNumberId = :id, tenantId = :tenant, unresolved = :true, " +
       "unresolvedSince = if_not_exists(unresolvedSince, :now), gsi3pk = :due, gsi3sk = :dueKey",
     ExpressionAttributeNames: { "#type": "type" },
     ExpressionAttributeValues: {
       ":type": "intent",
       ":id": phoneNumberId,
+      ":tenant": tenantId,
       ":true": true,
       ":now": now,
-      ":due": DUE_PARTITION,
+      ":due": duePartition(tenantId),
       ":dueKey": dueKey(now, phoneNumberId),
     },
   };
 }
 
-/** The numbers the reconciler must look at now: unresolved ones and ended leases, oldest first. */
-export async function dueIntents(now: number, limit: number): Promise<string[]> {
-  const { Items } = await dynamo().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: "byDueTime",
-      KeyConditionExpression: "gsi3pk = :due AND gsi3sk < :now",
-      ExpressionAttributeValues: { ":due": DUE_PARTITION, ":now": dueKey(now + 1, "") },
-      Limit: limit,
-    }),
+/** A number the reconciler must look at, with its tenant (absent for the earlier layout's entries). */
+export interface DueNumber {
+  phoneNumberId: string;
+  tenantId?: string;
+  /** Epoch ms it became due. */
+  dueAt: number;
+}
+
+/** Tenants' due partitions queried at once by the reconciler. */
+const DUE_QUERY_CONCURRENCY = 8;
+
+/**
+ * The numbers the reconciler must look at now (unresolved ones and ended leases), oldest first,
+ * at most `limit`: one Query per tenant's due partition (a few in parallel), and one of the
+ * earlier layout's single partition, which only drains.
+ */
+export async function dueIntents(
+  now: number,
+  limit: number,
+  tenantIds: readonly string[],
+): Promise<DueNumber[]> {
+  const partitions = [LEGACY_DUE_PARTITION, ...tenantIds.map(duePartition)];
+  const answers = await mapWithConcurrency(partitions, DUE_QUERY_CONCURRENCY, (partition) =>
+    dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: "byDueTime",
+        KeyConditionExpression: "gsi3pk = :due AND gsi3sk < :now",
+        ExpressionAttributeValues: { ":due": partition, ":now": dueKey(now + 1, "") },
+        Limit: limit,
+      }),
+    ),
   );
-  return (Items ?? []).map((item) => String(item.pk).slice("PHONE#".length));
+  const due: DueNumber[] = [];
+  for (const answer of answers) {
+    if (answer.status === "rejected") throw answer.reason;
+    for (const item of answer.value.Items ?? []) {
+      due.push({
+        phoneNumberId: String(item.pk).slice("PHONE#".length),
+        ...(item.tenantId !== undefined ? { tenantId: String(item.tenantId) } : {}),
+        dueAt: Number(String(item.gsi3sk).split("#")[0]),
+      });
+    }
+  }
+  return due.sort((a, b) => a.dueAt - b.dueAt).slice(0, limit);
 }
 
 /** The number's line item, for the reconciler, the CLI and tests. */

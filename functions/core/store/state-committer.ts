@@ -256,7 +256,9 @@ function transactionOf(plan: Plan, input: NumberChanges): Work["writes"] {
   if (items.length === 0 && !plan.markUnresolved) return undefined;
   if (input.lease) add({ Update: endTurnUpdate(input.lease, plan.turnEnd ?? "resolved") }, { kind: "lease" });
   else if (input.onlyWhenFree) add({ ConditionCheck: noLeaseCheck(plan.phoneNumberId) }, { kind: "free" });
-  else if (plan.markUnresolved) add({ Update: markUnresolvedUpdate(plan.phoneNumberId) }, { kind: "other" });
+  else if (plan.markUnresolved) {
+    add({ Update: markUnresolvedUpdate(plan.phoneNumberId, plan.base.tenantId) }, { kind: "other" });
+  }
   return { items, roles, keys: items.map(itemKeyOf) };
 }
 

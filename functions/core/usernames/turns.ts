@@ -49,8 +49,11 @@ const FORGET_BATCH = 16;
 export interface TurnRequest extends LineTurnRequest {
   /** Epoch ms after which waiting gives up (the caller must not call Meta then). */
   waitUntil: number;
-  /** The tenant whose number it must be (API routes): another tenant's is code 33, like an unknown one. */
-  tenantId?: string;
+  /**
+   * Check that the number is `tenantId`'s (API routes: another tenant's is code 33, like an unknown
+   * one), with the turn. The reconciler knows whose number it is and does not check.
+   */
+  checkOwner?: boolean;
   /** Count the call against the tenant's Meta limit (API routes), or refuse it with 429 code 4. */
   countMetaCall?: boolean;
 }
@@ -61,18 +64,17 @@ export interface TurnRequest extends LineTurnRequest {
  * Meta limit (429 code 4), before any ticket is taken, and storage errors.
  */
 export async function takeTurn(request: TurnRequest): Promise<Lease | undefined> {
-  const counter =
-    request.countMetaCall && request.tenantId !== undefined ? tenantMetaWindow(request.tenantId) : undefined;
-  const fast = await claimEmptyLine({
-    ...request,
-    ...(request.tenantId !== undefined ? { tenantId: request.tenantId } : {}),
-    ...(counter ? { counter } : {}),
-  });
+  const counter = request.countMetaCall ? tenantMetaWindow(request.tenantId) : undefined;
+  const fast = await claimEmptyLine({ ...request, ...(counter ? { counter } : {}) });
   if (typeof fast === "object") return fast.claimed;
   if (fast === "not-owner") throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   if (fast === "limited" && counter) throw tenantMetaLimitReached(counter);
   // The line is busy: what the empty line's write would have done, then a ticket.
-  const owed = await checkOwnerAndCount(request.phoneNumberId, request.tenantId, counter);
+  const owed = await checkOwnerAndCount(
+    request.phoneNumberId,
+    request.checkOwner ? request.tenantId : undefined,
+    counter,
+  );
   if (owed === "not-owner") throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   if (owed === "limited" && counter) throw tenantMetaLimitReached(counter);
   return waitInLine(request);
@@ -83,6 +85,7 @@ async function waitInLine(request: TurnRequest): Promise<Lease | undefined> {
   let { ticket, line } = await takeTicket(phoneNumberId);
   const lease = (claimed: LineItem, claimedAt: number): Lease => ({
     phoneNumberId,
+    tenantId: request.tenantId,
     owner: request.owner,
     unresolved: claimed.unresolved === true,
     reconcileAttempts: claimed.reconcileAttempts ?? 0,
@@ -119,7 +122,7 @@ async function waitInLine(request: TurnRequest): Promise<Lease | undefined> {
       }
       if (line.leaseOwner !== undefined) {
         if ((line.leaseUntil ?? 0) < now) {
-          await takeOverDeadLease(line, now);
+          await takeOverDeadLease(line, request.tenantId, now);
           continue;
         }
         if (line.ticket !== undefined && turnOf({ ...line, lastTicket: line.ticket }) === ticket) {

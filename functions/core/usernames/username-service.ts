@@ -107,6 +107,7 @@ async function changeUsername(
     leaseUntil: request.invocationEnd ?? request.deadline,
     waitUntil: request.deadline - MIN_META_BUDGET_MS,
     tenantId: request.caller.tenantId,
+    checkOwner: true,
     countMetaCall: true,
     source: "api",
     requestId: request.requestId,
