@@ -87,20 +87,26 @@ function single(rule: Omit<AlarmRule, "threshold">, metric: AlarmArgs): AlarmArg
 }
 
 export const metricAlarms = Object.fromEntries(
-  (Object.entries(METRIC_ALARMS) as [MetricAlarmName, AlarmRule][]).map(([name, rule]) => [
-    name,
-    alarm(
+  (Object.entries(METRIC_ALARMS) as [MetricAlarmName, AlarmRule][])
+    .flatMap(([name, rule]) => {
+      const threshold = rule.threshold[kind];
+      // A rule switched off for this kind of stage has no alarm.
+      return threshold === null ? [] : [[name, rule, threshold] as const];
+    })
+    .map(([name, rule, threshold]) => [
       name,
-      rule,
-      rule.threshold[kind],
-      single(rule, {
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensions: { service: SERVICE_NAME, stage: $app.stage },
-        statistic: "Sum",
-      }),
-    ),
-  ]),
+      alarm(
+        name,
+        rule,
+        threshold,
+        single(rule, {
+          namespace: METRICS_NAMESPACE,
+          metricName: name,
+          dimensions: { service: SERVICE_NAME, stage: $app.stage },
+          statistic: "Sum",
+        }),
+      ),
+    ]),
 );
 
 /** A route's logical-name part: its function and method (`GetUsernameGet`, `MetaWebhookPost`). */

@@ -632,13 +632,15 @@ describe("stacks", () => {
       });
 
       it("one per metric of the service's, on its namespace and dimensions, with the stage's threshold", () => {
-        const thresholds: Record<string, Record<"production" | "other", number>> = {
+        const thresholds: Record<string, Record<"production" | "other", number | null>> = {
           UpstreamUnavailable: { production: 5, other: 20 },
           UpstreamThrottled: { production: 10, other: 50 },
           StorageUnavailable: { production: 1, other: 10 },
           WebhookSignatureInvalid: { production: 5, other: 20 },
           UnknownPhoneNumber: { production: 10, other: 50 },
           UsernameRevoked: { production: 1, other: 5 },
+          // Off by default (a per-stage setting): no alarm.
+          UsernameChangedOutside: { production: null, other: null },
           DriftDetected: { production: 5, other: 20 },
           IntentReconciled: { production: 20, other: 100 },
           RateLimited: { production: 50, other: 200 },
@@ -647,8 +649,16 @@ describe("stacks", () => {
         };
         expect(Object.keys(thresholds).sort()).toEqual([...METRIC_NAMES].sort());
         for (const metric of METRIC_NAMES) {
+          const threshold = thresholds[metric]?.[kind];
+          if (threshold === null) {
+            expect(
+              alarms().map((a) => a.name),
+              metric,
+            ).not.toContain(metric);
+            continue;
+          }
           const alarm = alarmNamed(metric);
-          expectNotifies(alarm, thresholds[metric]?.[kind] as number);
+          expectNotifies(alarm, threshold as number);
           expect(alarm.inputs, metric).toMatchObject({
             namespace: METRICS_NAMESPACE,
             metricName: metric,

@@ -109,6 +109,8 @@ async function changeUsername(
     tenantId: request.caller.tenantId,
     checkOwner: true,
     countMetaCall: true,
+    request: { operation, ...(username ? { username } : {}), keyId: request.caller.keyId },
+    requestedBy: request.caller.keyId,
     source: "api",
     requestId: request.requestId,
     ...(prefetched ? { prefetched } : {}),
@@ -154,6 +156,7 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
           observation: { kind: "read", sentAt, receivedAt: Date.now() },
           readBeforeSent: phone.version,
           requestId: request.requestId,
+          requestedBy: request.caller.keyId,
         },
       ],
     });
