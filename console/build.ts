@@ -19,12 +19,16 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import {
+  type ConsoleManifest,
+  MANIFEST_FILE,
+  type ManifestEntry,
+} from "../functions/console/console-assets.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONSOLE = join(ROOT, "console");
 /** What the console's Lambda serves. */
 export const CONSOLE_DIST = join(CONSOLE, "dist");
-export const MANIFEST_FILE = "console-manifest.json";
 /** Builds in progress and replaced builds, on the same file system as dist/ (renames are atomic). */
 const WORK = join(ROOT, "node_modules", ".cache", "whatsapp-usernames-console");
 
@@ -32,25 +36,6 @@ const WORK = join(ROOT, "node_modules", ".cache", "whatsapp-usernames-console");
 const SHARED_SOURCES = ["functions/core/validation/username-format.ts"];
 /** Packages whose version changes the output. */
 const BUILD_PACKAGES = ["vite", "preact", "openapi-fetch"];
-
-export interface ManifestEntry {
-  /** `content-type` to answer with. */
-  type: string;
-  /** Strong ETag of the identity bytes (quoted). */
-  etag: string;
-  bytes: number;
-  /** Content-hashed name under assets/: cacheable for a year. */
-  immutable: boolean;
-  /** Precompressed siblings present next to the file, best first (`br`, `gzip`). */
-  encodings: ("br" | "gzip")[];
-}
-
-export interface ConsoleManifest {
-  /** Hash of every input of the build (sources, configuration, package versions). */
-  inputs: string;
-  /** Files served, by path relative to dist/ (`index.html`, `assets/index-1a2b3c.js`, ...). */
-  files: Record<string, ManifestEntry>;
-}
 
 export interface BuildOutcome {
   dir: string;

@@ -8,6 +8,7 @@ import { pathParametersSchema } from "../functions/core/validation/username-requ
 import { type RouteDefinition, routes } from "../infra/routes.ts";
 import packageJson from "../package.json" with { type: "json" };
 import { DEFAULT_PORT } from "./local-defaults.ts";
+import { consoleOperations, consoleParameters } from "./openapi/console.ts";
 import { errorResponses } from "./openapi/error-responses.ts";
 import { healthOperations, healthSchemas } from "./openapi/health.ts";
 import { idempotencyKeyParameter } from "./openapi/idempotency-key.ts";
@@ -44,9 +45,12 @@ function operationKey(route: RouteDefinition): string {
 }
 
 function operationFor(route: RouteDefinition, declared: Record<string, unknown>) {
-  const info: OperationInfo | undefined = { ...operations, ...tenantApiOperations, ...healthOperations }[
-    operationKey(route)
-  ];
+  const info: OperationInfo | undefined = {
+    ...operations,
+    ...tenantApiOperations,
+    ...healthOperations,
+    ...consoleOperations,
+  }[operationKey(route)];
   if (!info)
     throw new Error(`infra/routes.ts has ${operationKey(route)} but dev/openapi/operations.ts does not`);
   const inPath = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? "");
@@ -70,9 +74,12 @@ function operationFor(route: RouteDefinition, declared: Record<string, unknown>)
 
 export function buildOpenApiDocument() {
   const known = new Set(routes.map(operationKey));
-  const stale = Object.keys({ ...operations, ...tenantApiOperations, ...healthOperations }).filter(
-    (key) => !known.has(key),
-  );
+  const stale = Object.keys({
+    ...operations,
+    ...tenantApiOperations,
+    ...healthOperations,
+    ...consoleOperations,
+  }).filter((key) => !known.has(key));
   if (stale.length)
     throw new Error(`dev/openapi/operations.ts describes routes that do not exist: ${stale.join(", ")}`);
 
@@ -80,6 +87,7 @@ export function buildOpenApiDocument() {
     ...pathParameters(),
     IdempotencyKey: idempotencyKeyParameter(),
     ...tenantApiParameters(),
+    ...consoleParameters(),
   };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -118,6 +126,7 @@ export function buildOpenApiDocument() {
       },
       { name: "tenant events", description: "Signed webhooks the service sends to the tenant's endpoints" },
       { name: "operations", description: "For operators and monitors (no authentication)" },
+      { name: "console", description: "The tenant console: a web page and its files, for people" },
     ],
     paths,
     webhooks: tenantWebhooks(),

@@ -175,6 +175,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant console (web page)
+         * @description The console's page, also at `/console/`. A person signs in by pasting an API key, which the page keeps for its browser tab and sends as `X-API-Key` to the routes of this document; the page itself holds no data and needs no key. Served with a strict Content-Security-Policy; precompressed (`br`, `gzip`) when the browser accepts it; `304` for a matching `If-None-Match`.
+         */
+        get: operations["getConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/assets/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of the tenant console
+         * @description A script, stylesheet or image of the console, named by its content hash, so cached for a year.
+         */
+        get: operations["getConsoleAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "username.updated": {
@@ -797,6 +837,8 @@ export interface components {
         after: string;
         /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
         before: string;
+        /** @description A file name of the console's build (`index-1a2b3c4d.js`), as its page links it. */
+        asset: string;
     };
     requestBodies: never;
     headers: {
@@ -1240,6 +1282,95 @@ export interface operations {
                 };
             };
             default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy"?: string;
+                    /** @description Strong validator of the file's content. */
+                    etag?: string;
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The page is unchanged (`If-None-Match`) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The console was not built (a local checkout before `npm run console:build`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
+        };
+    };
+    getConsoleAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file name of the console's build (`index-1a2b3c4d.js`), as its page links it. */
+                asset: components["parameters"]["asset"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy"?: string;
+                    /** @description Strong validator of the file's content. */
+                    etag?: string;
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description The file is unchanged (`If-None-Match`) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such file of the console */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
         };
     };
     usernameUpdatedEvent: {
