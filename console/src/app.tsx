@@ -7,7 +7,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { type ConsoleApi, createConsoleApi } from "./api/client.ts";
 import type { ApiError } from "./api/errors.ts";
 import { SignIn } from "./pages/sign-in.tsx";
-import { type PageContext, parseRoute, SECTIONS } from "./sections.tsx";
+import { parseRoute } from "./routes.ts";
+import { type PageContext, SECTIONS } from "./sections.tsx";
 import { type KeyStore, tabKeyStore } from "./session.ts";
 
 export interface AppProps {
@@ -34,7 +35,10 @@ export function App({ keys }: AppProps) {
   const [signedOutReason, setSignedOutReason] = useState<string | undefined>(undefined);
   const [announcement, setAnnouncement] = useState("");
   const hash = useHash();
-  const route = parseRoute(hash);
+  const route = parseRoute(
+    hash,
+    SECTIONS.map((s) => s.id),
+  );
   const main = useRef<HTMLElement>(null);
 
   const announce = useCallback((message: string) => {

@@ -8,12 +8,9 @@ import type { ConsoleApi } from "./api/client.ts";
 import type { ApiError } from "./api/errors.ts";
 import { NumberPage } from "./pages/number.tsx";
 import { NumbersPage } from "./pages/numbers.tsx";
+import type { Route } from "./routes.ts";
 
-/** Where the console is: `#/numbers/100000000000001` → section "numbers", rest ["100000000000001"]. */
-export interface Route {
-  section: string;
-  rest: string[];
-}
+export type { Route } from "./routes.ts";
 
 /** What every page gets from the signed-in shell. */
 export interface PageContext {
@@ -44,21 +41,3 @@ export const SECTIONS: readonly Section[] = [
     },
   },
 ];
-
-/** The route of a location hash; anything unknown is the first section's start page. */
-export function parseRoute(hash: string): Route {
-  const parts = hash
-    .replace(/^#\/?/, "")
-    .split("/")
-    .filter((part) => part !== "")
-    .map((part) => {
-      try {
-        return decodeURIComponent(part);
-      } catch {
-        return part;
-      }
-    });
-  const [section, ...rest] = parts;
-  const known = SECTIONS.find((s) => s.id === section);
-  return known ? { section: known.id, rest } : { section: SECTIONS[0]?.id ?? "", rest: [] };
-}

@@ -20,6 +20,23 @@ import { type LocalStack, startLocalStack } from "../../dev/local-stack.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
 import { type LaunchedBrowser, launchChromium } from "./chromium.ts";
 
+/**
+ * What functions evaluated in the page use of its globals (this file is compiled for Node, without
+ * the DOM's types; the functions are sent to the page and run there).
+ */
+interface PageElement {
+  id: string;
+  textContent: string | null;
+}
+interface PageGlobals {
+  document: {
+    activeElement: PageElement | null;
+    querySelector(selector: string): PageElement | null;
+    querySelectorAll(selector: string): { length: number };
+    documentElement: { scrollWidth: number; clientWidth: number };
+  };
+}
+
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const FIRST = "100000000000001";
 const SECOND = "100000000000002";
@@ -92,7 +109,9 @@ async function expectAccessible(what: string): Promise<void> {
     const axe = (
       globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<unknown> } }
     ).axe;
-    const result = (await axe.run(document, { resultTypes: ["violations"] })) as {
+    const result = (await axe.run((globalThis as unknown as PageGlobals).document, {
+      resultTypes: ["violations"],
+    })) as {
       violations: { id: string; impact: string; help: string; nodes: { html: string }[] }[];
     };
     return result.violations.map((v) => ({
@@ -152,7 +171,9 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     // The heading has the focus; the key field is the next stop.
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("api-key");
+    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.id)).toBe(
+      "api-key",
+    );
     await page.keyboard.type(apiKey);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Phone numbers" }).waitFor();
@@ -210,7 +231,11 @@ describe("the console in Chromium, against npm start's stack", () => {
 
   it("reads the history, newest first, with where each change came from", async () => {
     const rows = page.locator("table.history tbody tr");
-    await page.waitForFunction(() => document.querySelectorAll("table.history tbody tr").length >= 2);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as PageGlobals).document.querySelectorAll("table.history tbody tr").length >=
+        2,
+    );
     const sources = await page
       .locator("table.history td.source")
       .evaluateAll((cells) => cells.map((cell) => cell.getAttribute("data-source")));
@@ -249,7 +274,9 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await dialog.textContent()).toContain("+15550100001 (id 100000000000001) holds lucky_shrub now");
     await expectAccessible("force-transfer confirmation");
     // The safe choice has the focus; Escape cancels and nothing is moved.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent),
+    ).toBe("Cancel");
     await page.keyboard.press("Escape");
     await page.locator(".notice-ok", { hasText: "lucky_shrub was not moved." }).waitFor();
 
@@ -266,7 +293,9 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("link", { name: "All phone numbers" }).click();
     const first = `tr[data-phone-number-id="${FIRST}"]`;
     await page.waitForFunction(
-      (row) => document.querySelector(`${row} .username`)?.textContent === "none",
+      (row) =>
+        (globalThis as unknown as PageGlobals).document.querySelector(`${row} .username`)?.textContent ===
+        "none",
       first,
     );
     // The number that lost it says why.
@@ -283,8 +312,8 @@ describe("the console in Chromium, against npm start's stack", () => {
       await page.locator("h1").waitFor();
       await page.locator(".badge").first().waitFor();
       const widths = await page.evaluate(() => ({
-        page: document.documentElement.scrollWidth,
-        view: document.documentElement.clientWidth,
+        page: (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth,
+        view: (globalThis as unknown as PageGlobals).document.documentElement.clientWidth,
       }));
       expect(widths.page, target).toBeLessThanOrEqual(widths.view);
     }

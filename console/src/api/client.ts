@@ -10,7 +10,7 @@
  */
 import createClient, { type Client } from "openapi-fetch";
 import { ApiError, apiErrorOf, networkError } from "./errors.ts";
-import type { components, paths } from "./openapi";
+import type { components, paths } from "./openapi.d.ts";
 
 export type PhoneNumber = components["schemas"]["PhoneNumber"];
 export type PhoneNumberPage = components["schemas"]["PhoneNumberPage"];
@@ -82,7 +82,7 @@ function pageQuery(cursor: PageCursor, limit: number) {
 /** A client that sends `apiKey` with every request. */
 export function createConsoleApi(apiKey: string, options: ApiOptions = {}): ConsoleApi {
   const client = createClient<paths>({
-    baseUrl: options.baseUrl ?? globalThis.location?.origin ?? "",
+    baseUrl: options.baseUrl ?? (globalThis as { location?: { origin: string } }).location?.origin ?? "",
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   client.use({

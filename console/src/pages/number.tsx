@@ -6,7 +6,7 @@
  * confirmation that names the number losing the name.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ConsoleApi, PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
+import type { PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
@@ -15,47 +15,9 @@ import { StatusBadge } from "../components/status-badge.tsx";
 import { phoneLabel, sourceLabel, textOf, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
-import { brokenUsernameRule, USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
+import { findHolder, holderLabel, SAME_PORTFOLIO_HOLDER, usernameProblem } from "../usernames.ts";
 import { POLL_INTERVAL_MS } from "./numbers.tsx";
-
-/** Meta's answer when another number of the same business portfolio holds the name. */
-export const SAME_PORTFOLIO_HOLDER = 147005;
-
-/** The broken format rule of `name`, as a sentence, or undefined for a well-formed name. */
-export function usernameProblem(name: string): string | undefined {
-  const rule = brokenUsernameRule(name);
-  return rule ? `The username ${rule.message}.` : undefined;
-}
-
-/**
- * The tenant's number (other than `exceptId`) that holds `username`, from its numbers list (read
- * page by page, at most `maxPages` of 100); undefined when none of them shows it.
- */
-export async function findHolder(
-  api: Pick<ConsoleApi, "listPhoneNumbers">,
-  username: string,
-  exceptId: string,
-  maxPages = 20,
-): Promise<PhoneNumber | undefined> {
-  const wanted = username.toLowerCase();
-  let cursor: PageCursor;
-  for (let i = 0; i < maxPages; i++) {
-    const page = await api.listPhoneNumbers(cursor, 100);
-    const found = page.data.find((n) => n.id !== exceptId && n.username?.toLowerCase() === wanted);
-    if (found) return found;
-    const after = page.paging.cursors.after;
-    if (!page.paging.next || !after) return undefined;
-    cursor = { after };
-  }
-  return undefined;
-}
-
-/** Who loses the name in a force transfer, in words. */
-export function holderLabel(holder: PhoneNumber | undefined): string {
-  return holder
-    ? `${phoneLabel(holder.display_phone_number)} (id ${holder.id})`
-    : "another number of your business portfolio";
-}
 
 type Confirm = { kind: "transfer"; username: string; holder: PhoneNumber | undefined } | { kind: "delete" };
 

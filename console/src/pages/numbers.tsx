@@ -11,27 +11,10 @@ import { StatusBadge } from "../components/status-badge.tsx";
 import { phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
+import { statusChanges } from "../usernames.ts";
 
 /** How often a page with a reserved name asks again (ms). */
 export const POLL_INTERVAL_MS = 2_000;
-
-/** Says what changed between two loads of the same numbers. */
-export function statusChanges(before: readonly PhoneNumber[], after: readonly PhoneNumber[]): string[] {
-  const old = new Map(before.map((n) => [n.id, n]));
-  const messages: string[] = [];
-  for (const number of after) {
-    const was = old.get(number.id);
-    if (!was) continue;
-    if (was.username_status !== number.username_status || was.username !== number.username) {
-      messages.push(
-        number.username
-          ? `${phoneLabel(number.display_phone_number)}: ${number.username} is now ${number.username_status ?? "without status"}.`
-          : `${phoneLabel(number.display_phone_number)} has no username now.`,
-      );
-    }
-  }
-  return messages;
-}
 
 export function NumbersPage({ context }: { context: PageContext }) {
   const [cursor, setCursor] = useState<PageCursor>(undefined);
