@@ -329,6 +329,8 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // Everything the page ever loaded or called came from the API's own origin.
+    expect(new Set(requests.map((r) => new URL(r.url()).origin))).toEqual(new Set([stack.url]));
     await page.reload();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     expect(pageErrors).toEqual([]);

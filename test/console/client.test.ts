@@ -4,6 +4,9 @@
  * the format check (the service's own rules), the holder of a name in a force transfer, the key's
  * storage for the tab, and the hash routes.
  */
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createConsoleApi, type PhoneNumber } from "../../console/src/api/client.ts";
@@ -261,5 +264,25 @@ describe("hash routes", () => {
     expect(parseRoute("", sections)).toEqual({ section: "numbers", rest: [] });
     expect(parseRoute("#/main", sections)).toEqual({ section: "numbers", rest: [] });
     expect(parseRoute("#/numbers/%E0%A4%A", sections).rest).toEqual(["%E0%A4%A"]);
+  });
+});
+
+describe("the console's sources", () => {
+  it("never write HTML from a string, and load nothing from another origin", async () => {
+    const root = fileURLToPath(new URL("../../console/", import.meta.url));
+    const sources = (await readdir(join(root, "src"), { recursive: true }))
+      .filter((file) => /\.(tsx?|css|html)$/.test(file) && !file.endsWith(".d.ts"))
+      .map((file) => join(root, "src", file));
+    expect(sources.length).toBeGreaterThan(10);
+    for (const file of [...sources, join(root, "index.html")]) {
+      const text = await readFile(file, "utf8");
+      expect(text, file).not.toMatch(
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write|dangerouslySetInnerHTML/,
+      );
+      expect(text, file).not.toMatch(
+        /(src|href)\s*=\s*["']?(https?:)?\/\/|@import|url\(\s*["']?(https?:)?\/\//,
+      );
+      expect(text, file).not.toMatch(/\blocalStorage\s*[.[]/);
+    }
   });
 });

@@ -326,12 +326,13 @@ describe("stacks", () => {
   describe.each(STAGES)("%s stack", (stage) => {
     const stack = () => stacks[stage];
 
-    it("outputs the API URL, the webhook URL and the table name; only production is protected", () => {
+    it("outputs the API URL, the webhook URL, the console's URL and the table name; only production is protected", () => {
       const api = stack().get("aws:apigatewayv2/api:Api", "ApiApi");
       const url = `https://${String(api.inputs.name)}.execute-api.${REGION}.amazonaws.com`;
       expect(stack().outputs).toEqual({
         api: url,
         webhookUrl: `${url}/meta/whatsapp/webhook`,
+        console: `${url}/console/`,
         table: tableOf(stack()).table.inputs.name,
         _protect: stage === "production",
       });
