@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { ensureTable } from "../dev/create-table.ts";
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "../dev/dynamodb-local.ts";
-import { type MetaSandbox, startMetaSandbox } from "../dev/meta-sandbox/index.ts";
 import { mapWithConcurrency } from "../functions/core/concurrency.ts";
+import { type MetaSandbox, startMetaSandbox } from "../meta-sandbox/index.ts";
 
 export const APP_SECRET = "bench-app-secret";
 

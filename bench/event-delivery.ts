@@ -11,8 +11,8 @@
  */
 
 import { startLocalEvents } from "../dev/local-events.ts";
-import type { WebhookEvent } from "../dev/meta-sandbox/index.ts";
 import { addEndpoint } from "../functions/core/admin/webhooks.ts";
+import type { WebhookEvent } from "../meta-sandbox/index.ts";
 import { startTenantEndpoint, verifiedEvent } from "../test/support/tenant-endpoint.ts";
 import { type BenchEnvironment, type BenchPhone, seedPhones, seedTenant } from "./environment.ts";
 import type { Budget, Section } from "./section.ts";

@@ -3,8 +3,8 @@
  * same upstream requests made directly to the sandbox, so the two can be timed side by side.
  */
 import { resolve } from "node:path";
-import { buildWebhookPayload, type WebhookEvent } from "../dev/meta-sandbox/index.ts";
 import { routes } from "../infra/routes.ts";
+import { buildWebhookPayload, type WebhookEvent } from "../meta-sandbox/index.ts";
 import { type Answer, apiEvent, type Handler, invoke } from "../test/support/lambda.ts";
 import { APP_SECRET, type BenchPhone } from "./environment.ts";
 import { signedDeliveryEvent } from "./signed-delivery.ts";

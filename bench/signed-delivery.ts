@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { signWebhookBody } from "../dev/meta-sandbox/index.ts";
+import { signWebhookBody } from "../meta-sandbox/index.ts";
 import { apiEvent } from "../test/support/lambda.ts";
 
 /** A webhook POST as API Gateway hands it over: `body` signed with `appSecret`, as Meta signs it. */

@@ -12,9 +12,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import type { WebhookEvent } from "../dev/meta-sandbox/index.ts";
 import { mapWithConcurrency } from "../functions/core/concurrency.ts";
 import { dynamo, tableName } from "../functions/core/store/client.ts";
+import type { WebhookEvent } from "../meta-sandbox/index.ts";
 import { type BenchEnvironment, type BenchPhone, seedPhones, seedTenant } from "./environment.ts";
 import type { Budget, Section } from "./section.ts";
 import { table } from "./section.ts";

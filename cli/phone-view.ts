@@ -2,7 +2,7 @@
  * What the CLI shows of a phone number: an allow-list of fields, so the encrypted token (and any
  * field added to the record later) never reaches the output unless it is named here.
  */
-import type { HistoryEvent, PhoneRecord } from "../functions/core/store/phones.ts";
+import type { HistoryEvent, PhoneRecord } from "../functions/core/username-state/records.ts";
 
 export interface PhoneView {
   phoneNumberId: string;

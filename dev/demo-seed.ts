@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { issueApiKey, registerPhone } from "../functions/core/admin/admin.ts";
 import { listPhones, listTenants } from "../functions/core/store/phones.ts";
-import type { MetaSandbox } from "./meta-sandbox/index.ts";
+import type { MetaSandbox } from "../meta-sandbox/index.ts";
 import { SANDBOX_DISPLAY_NAME } from "./sandbox-phones.ts";
 
 export const DEMO_TENANT_ID = "demo";

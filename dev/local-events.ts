@@ -64,7 +64,7 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
       loadHandler(eventFunction(trigger)),
     ),
   );
-  const { setLocalDeliveryQueue } = await import("../functions/core/events/delivery-queue.ts");
+  const { setLocalDeliveryQueue } = await import("../functions/core/tenant-webhooks/delivery-queue.ts");
 
   const queue: LocalQueue = createLocalQueue({
     batchSize: eventPipeline.queueBatchSize,

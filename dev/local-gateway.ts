@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { type GraphError, graphErrors } from "../functions/core/http/graph-error.ts";
+import { type GraphError, graphErrors } from "../functions/core/errors/graph-error.ts";
 import { SECURITY_HEADERS } from "../functions/core/http/response.ts";
 import { FUNCTION_SIZING, memoryMb, timeoutMs as sizingTimeoutMs } from "../infra/function-sizing.ts";
 import { fallbackRoute, routes as infraRoutes, type RouteDefinition } from "../infra/routes.ts";
@@ -49,7 +49,7 @@ export interface LocalGatewayOptions {
   bodyLimitBytes?: number;
   /** Where the one line per request goes (default stderr); false for none. */
   log?: ((line: string) => void) | false;
-  /** The document served at GET /openapi.json; undefined answers 404 (default: dev/openapi.ts). */
+  /** The document served at GET /openapi.json; undefined answers 404 (default: openapi/document.ts). */
   openApiDocument?: () => Promise<unknown>;
 }
 

@@ -10,6 +10,7 @@
 import { relative } from "node:path";
 import { buildInfo } from "../infra/build-info.ts";
 import { routes } from "../infra/routes.ts";
+import { type MetaSandbox, startMetaSandbox } from "../meta-sandbox/index.ts";
 import { ensureTable } from "./create-table.ts";
 import type { DemoSeed } from "./demo-seed.ts";
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "./dynamodb-local.ts";
@@ -17,7 +18,6 @@ import { enableConcurrentInvocations } from "./gateway/concurrent-invocations.ts
 import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-config.ts";
 import type { LocalEvents } from "./local-events.ts";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
-import { type MetaSandbox, startMetaSandbox } from "./meta-sandbox/index.ts";
 import { isPortFree } from "./port-check.ts";
 import { startReconcilerTimer } from "./reconciler-timer.ts";
 import { configLines, consoleLines, demoLines, noSeedLines, storedDataLines } from "./start-banner.ts";

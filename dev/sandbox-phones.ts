@@ -3,11 +3,12 @@
  * sandbox plays Meta, and Meta knows every number a tenant registers. At start every stored
  * number is registered in the (empty, in-memory) sandbox; while it runs, `storedPhoneSource`
  * lets the sandbox look up any number it does not know yet, or whose token changed, so numbers
- * registered or changed with the admin CLI work at once (dev/meta-sandbox/phone-source.ts).
+ * registered or changed with the admin CLI work at once (meta-sandbox/phone-source.ts).
  */
 import { decryptToken } from "../functions/core/crypto/token-cipher.ts";
-import { getPhone, listPhones, listTenants, type PhoneRecord } from "../functions/core/store/phones.ts";
-import type { MetaSandbox, PhoneSource, SandboxPhoneInput } from "./meta-sandbox/index.ts";
+import { getPhone, listPhones, listTenants } from "../functions/core/store/phones.ts";
+import type { PhoneRecord } from "../functions/core/username-state/records.ts";
+import type { MetaSandbox, PhoneSource, SandboxPhoneInput } from "../meta-sandbox/index.ts";
 
 /** Meta's own example business: the sandbox derives username suggestions from this name. */
 export const SANDBOX_DISPLAY_NAME = "Lucky Shrub";

@@ -23,7 +23,7 @@ export interface EventFunctionDefinition {
 export const eventFunctions: readonly EventFunctionDefinition[] = [
   {
     functionName: "EventSequencer",
-    handler: "functions/events/sequence-changes.ts",
+    handler: "functions/tenant-webhooks/sequence-changes.ts",
     trigger: "table-stream",
     // History items' tenants and event ids (BatchGetItem, GetItem), the feed head and pages
     // (Query), feed transactions (PutItem, UpdateItem); each chunk onto the queue.
@@ -37,7 +37,7 @@ export const eventFunctions: readonly EventFunctionDefinition[] = [
   },
   {
     functionName: "WebhookDispatcher",
-    handler: "functions/events/deliver-webhooks.ts",
+    handler: "functions/tenant-webhooks/deliver-webhooks.ts",
     trigger: "delivery-queue",
     // Endpoints and deliveries (GetItem, BatchGetItem), first attempts recorded in batches
     // (BatchWriteItem), retries claimed and recorded (PutItem, UpdateItem); endpoint secrets are
@@ -53,7 +53,7 @@ export const eventFunctions: readonly EventFunctionDefinition[] = [
   },
   {
     functionName: "WebhookRetrySweep",
-    handler: "functions/events/retry-webhooks.ts",
+    handler: "functions/tenant-webhooks/retry-webhooks.ts",
     trigger: "schedule",
     // Due retries (Query on byDueTime) onto the queue.
     access: { table: { actions: [], queries: ["byDueTime"] }, webhookQueue: ["SendMessage"] },
@@ -64,7 +64,7 @@ export const eventFunctions: readonly EventFunctionDefinition[] = [
 
 /**
  * The stream records the sequencer is invoked for (Lambda event filtering): inserts of history
- * items. The handler checks the same itself (functions/core/events/stream-records.ts), so this
+ * items. The handler checks the same itself (functions/core/store/stream-records.ts), so this
  * filter only spares invocations for the table's other writes.
  */
 export const HISTORY_INSERT_FILTER = {

@@ -73,7 +73,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "GET",
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
-    handler: "functions/username/get-username.ts",
+    handler: "functions/username-api/get-username.ts",
     functionName: "GetUsername",
     // Records the state Meta reports, when no change holds the number.
     access: RECORDS_READ_STATE,
@@ -82,7 +82,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "GET",
     path: "/meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
-    handler: "functions/username/get-username-suggestions.ts",
+    handler: "functions/username-api/get-username-suggestions.ts",
     functionName: "GetUsernameSuggestions",
     // Stores nothing.
     access: { table: { actions: READ_KEY_AND_NUMBER }, secrets: USERNAME_SECRETS },
@@ -91,7 +91,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "POST",
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
-    handler: "functions/username/claim-username.ts",
+    handler: "functions/username-api/claim-username.ts",
     functionName: "ClaimUsername",
     access: RECORDS_STATE,
     audience: "api",
@@ -99,7 +99,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "DELETE",
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
-    handler: "functions/username/delete-username.ts",
+    handler: "functions/username-api/delete-username.ts",
     functionName: "DeleteUsername",
     access: RECORDS_STATE,
     audience: "api",
@@ -107,7 +107,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "GET",
     path: "/meta/whatsapp/webhook",
-    handler: "functions/webhook/meta-webhook.ts",
+    handler: "functions/meta-webhook/meta-webhook.ts",
     functionName: "MetaWebhook",
     access: WEBHOOK_ACCESS,
     audience: "meta",
@@ -115,7 +115,7 @@ export const routes: readonly RouteDefinition[] = [
   {
     method: "POST",
     path: "/meta/whatsapp/webhook",
-    handler: "functions/webhook/meta-webhook.ts",
+    handler: "functions/meta-webhook/meta-webhook.ts",
     functionName: "MetaWebhook",
     access: WEBHOOK_ACCESS,
     audience: "meta",

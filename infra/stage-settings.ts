@@ -126,7 +126,7 @@ export type RouteLatencyKind = "meta" | "webhook" | "store";
 /** Routes of the Graph proxy wait for Meta; Meta's webhook and the read API for the store only. */
 export function routeLatencyKind(route: Pick<RouteDefinition, "handler" | "audience">): RouteLatencyKind {
   if (route.audience === "meta") return "webhook";
-  return route.handler.startsWith("functions/username/") ? "meta" : "store";
+  return route.handler.startsWith("functions/username-api/") ? "meta" : "store";
 }
 
 /**

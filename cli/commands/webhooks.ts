@@ -11,8 +11,8 @@ import {
   WebhookAdminError,
 } from "../../functions/core/admin/webhooks.ts";
 import { config } from "../../functions/core/config.ts";
-import { endpointUrlProblem } from "../../functions/core/events/endpoint-url.ts";
 import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
+import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure, UsageError } from "../errors.ts";
 import { textTable } from "../text-table.ts";

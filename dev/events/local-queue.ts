@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { DeliveryMessage, DeliveryQueue } from "../../functions/core/events/delivery-queue.ts";
+import type { DeliveryMessage, DeliveryQueue } from "../../functions/core/tenant-webhooks/delivery-queue.ts";
 
 export interface LocalQueueOptions {
   batchSize: number;

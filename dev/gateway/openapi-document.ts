@@ -1,11 +1,11 @@
 /**
- * The OpenAPI document for GET /openapi.json, built by dev/openapi.ts when that module exists
+ * The OpenAPI document for GET /openapi.json, built by openapi/document.ts when that module exists
  * (it is optional to the gateway: without it the path answers 404 like any unknown one).
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const OPENAPI_MODULE = new URL("../openapi.ts", import.meta.url);
+const OPENAPI_MODULE = new URL("../../openapi/document.ts", import.meta.url);
 
 let cached: Promise<unknown> | undefined;
 

@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { graphErrors } from "../core/http/graph-error.ts";
+import { graphErrors } from "../core/errors/graph-error.ts";
 
 /** One file of the build, as console/build.ts describes it in `console-manifest.json`. */
 export interface ManifestEntry {

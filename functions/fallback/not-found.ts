@@ -1,4 +1,4 @@
-import { graphErrors } from "../core/http/graph-error.ts";
+import { graphErrors } from "../core/errors/graph-error.ts";
 import { httpHandler } from "../core/http/http-handler.ts";
 
 /** API Gateway's `$default` route (infra/routes.ts `fallbackRoute`): a Graph-style 404. */

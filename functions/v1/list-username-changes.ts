@@ -1,4 +1,4 @@
-import { tenantRoute } from "../core/tenant-api/tenant-route.ts";
+import { tenantRoute } from "../core/http/tenant-route.ts";
 import { listUsernameChanges } from "../core/tenant-api/username-changes.ts";
 
 /** GET /v1/username_changes */

@@ -1,4 +1,4 @@
-import { tenantRoute } from "../core/tenant-api/tenant-route.ts";
+import { tenantRoute } from "../core/http/tenant-route.ts";
 import { listUsernameHistory } from "../core/tenant-api/username-history.ts";
 import { phoneNumberPathSchema } from "../core/validation/tenant-api.ts";
 

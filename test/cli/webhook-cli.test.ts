@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClient } from "../../dev/dynamodb-local.ts";
 import { issueApiKey } from "../../functions/core/admin/admin.ts";
 import { MAX_ENDPOINTS_PER_TENANT } from "../../functions/core/admin/webhooks.ts";
-import { openEndpointSecret } from "../../functions/core/events/endpoint-secret.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
 import { appendToFeed } from "../../functions/core/store/event-feed.ts";
 import { findEndpoint } from "../../functions/core/store/webhook-endpoints.ts";
+import { openEndpointSecret } from "../../functions/core/tenant-webhooks/endpoint-secret.ts";
 import { admin } from "../support/admin-cli.ts";
 import { useTestTable } from "../support/test-table.ts";
 

@@ -15,7 +15,7 @@ import { FacebookAdsApi } from "facebook-nodejs-business-sdk";
 import fbgraph from "fbgraph";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
-import { META_ANSWER_EXAMPLES } from "../../dev/meta-sandbox/index.ts";
+import { META_ANSWER_EXAMPLES } from "../../meta-sandbox/index.ts";
 import {
   type SeededPhone,
   type SeededTenant,

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { API_TYPES_FILE, generateApiTypes } from "../../console/generate-api-types.ts";
-import { buildOpenApiDocument } from "../../dev/openapi.ts";
+import { buildOpenApiDocument } from "../../openapi/document.ts";
 
 describe("the console's API types", () => {
   it("are generated from the committed OpenAPI document, which is itself current", async () => {

@@ -375,7 +375,7 @@ describe("the answer", () => {
 });
 
 describe("GET /openapi.json", () => {
-  it("serves the document that dev/openapi.ts builds, or 404 without one", async () => {
+  it("serves the document that openapi/document.ts builds, or 404 without one", async () => {
     const withDoc = await startLocalGateway({
       routes: [],
       log: false,

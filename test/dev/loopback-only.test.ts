@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
-import { type MetaSandbox, startMetaSandbox } from "../../dev/meta-sandbox/index.ts";
+import { type MetaSandbox, startMetaSandbox } from "../../meta-sandbox/index.ts";
 
 /** This machine's addresses other than loopback (IPv6 link-local ones need a zone: left out). */
 const OTHER_ADDRESSES = Object.values(networkInterfaces())

@@ -1,7 +1,7 @@
 /**
  * While `npm start` runs, numbers registered or changed with the admin CLI (another process)
  * work at once: the Meta sandbox learns them from the store at their first Graph request
- * (dev/sandbox-phones.ts, dev/meta-sandbox/phone-source.ts), where it used to answer 401 code
+ * (dev/sandbox-phones.ts, meta-sandbox/phone-source.ts), where it used to answer 401 code
  * 190 until a restart. The stack is `npm start`'s own (startLocalStack) against this run's
  * DynamoDB Local; the CLI is the real `wau-admin` command in a child process.
  */
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../dev/local-stack.ts";
-import type { MetaSandbox } from "../../dev/meta-sandbox/index.ts";
+import type { MetaSandbox } from "../../meta-sandbox/index.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
 import { uniqueDigits } from "../support/world.ts";
 

@@ -316,9 +316,9 @@ describe("npm start", () => {
     });
   });
 
-  it("serves /openapi.json when dev/openapi.ts exists", async () => {
+  it("serves /openapi.json when openapi/document.ts exists", async () => {
     const answer = await fetch(`${url}/openapi.json`);
-    const hasModule = existsSync(new URL("../../dev/openapi.ts", import.meta.url));
+    const hasModule = existsSync(new URL("../../openapi/document.ts", import.meta.url));
     expect(answer.status).toBe(hasModule ? 200 : 404);
   });
 

@@ -104,11 +104,11 @@ describe("SST RPC stub", () => {
   it("fails the build of a handler whose file does not exist, as the CLI does", async () => {
     const answer = await call("Runtime.Build", {
       functionID: "Missing",
-      handler: "functions/username/missing.handler",
+      handler: "functions/username-api/missing.handler",
       runtime: "nodejs24.x",
       links: {},
     });
-    expect(answer.error).toBe("Handler not found: functions/username/missing.handler");
+    expect(answer.error).toBe("Handler not found: functions/username-api/missing.handler");
   });
 
   it("builds a handler as the CLI lays it out, and reports the bundle's exports", async () => {

@@ -747,7 +747,7 @@ describe("stacks", () => {
           const budget =
             route.audience === "meta"
               ? { production: 3_000, other: 5_000 }
-              : route.handler.startsWith("functions/username/")
+              : route.handler.startsWith("functions/username-api/")
                 ? { production: 5_000, other: 8_000 }
                 : { production: 1_000, other: 2_000 };
           expectNotifies(latency, budget[kind]);

@@ -12,9 +12,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
-import { sequenceHistory } from "../../functions/core/events/feed-sequencer.ts";
 import { listHistory } from "../../functions/core/store/phones.ts";
 import { applyUsernameChange } from "../../functions/core/store/username-changes.ts";
+import { sequenceHistory } from "../../functions/core/tenant-webhooks/feed-sequencer.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";

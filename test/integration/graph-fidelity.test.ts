@@ -11,13 +11,13 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PASSED_THROUGH_HEADERS } from "../../functions/core/graph/client.ts";
+import { revokeApiKey } from "../../functions/core/store/api-keys.ts";
 import {
   META_ANSWER_EXAMPLES,
   type MetaAnswerExampleName,
   type RecordedRequest,
-} from "../../dev/meta-sandbox/index.ts";
-import { PASSED_THROUGH_HEADERS } from "../../functions/core/graph/client.ts";
-import { revokeApiKey } from "../../functions/core/store/api-keys.ts";
+} from "../../meta-sandbox/index.ts";
 import type { Answer } from "../support/lambda.ts";
 import { expectStateUnchanged, snapshotState } from "../support/unchanged.ts";
 import { usernameCandidate } from "../support/username-arbitraries.ts";

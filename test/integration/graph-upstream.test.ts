@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
-import type { SandboxFault } from "../../dev/meta-sandbox/index.ts";
+import type { SandboxFault } from "../../meta-sandbox/index.ts";
 import type { Answer } from "../support/lambda.ts";
 import { expectStateUnchanged, snapshotState } from "../support/unchanged.ts";
 import { type CallOptions, callUsernameApi, type Operation } from "../support/username-client.ts";

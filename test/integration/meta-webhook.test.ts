@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildWebhookPayload, type WebhookEvent } from "../../dev/meta-sandbox/index.ts";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
+import { buildWebhookPayload, type WebhookEvent } from "../../meta-sandbox/index.ts";
 import { shuffled } from "../support/randomness.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";
@@ -82,7 +82,7 @@ describe("POST /meta/whatsapp/webhook", () => {
     await postEvents([webhookEvent(phone, 100, "approved", "old_spelling")], "business_username_update");
     expect((await storedState(phone.phoneNumberId)).phone?.username).toBe("old_spelling");
 
-    const { buildWebhookPayload } = await import("../../dev/meta-sandbox/index.ts");
+    const { buildWebhookPayload } = await import("../../meta-sandbox/index.ts");
     const body = JSON.stringify(
       buildWebhookPayload([webhookEvent(phone, 200, "deleted", undefined, "revoked")]),
     );
@@ -183,7 +183,7 @@ describe("POST /meta/whatsapp/webhook", () => {
     ["non-hex", `sha256=${"zz".repeat(32)}`],
   ])("answers 401 to %s and stores nothing", async (_, signature) => {
     const phone = await seedNumber();
-    const { buildWebhookPayload } = await import("../../dev/meta-sandbox/index.ts");
+    const { buildWebhookPayload } = await import("../../meta-sandbox/index.ts");
     const body = JSON.stringify(buildWebhookPayload([webhookEvent(phone, 10, "approved", "unsigned_name")]));
     const answer = await postWebhook(body, { signature });
     expect(answer.status).toBe(401);
@@ -192,7 +192,7 @@ describe("POST /meta/whatsapp/webhook", () => {
 
   it("answers 401 to a body signed with another secret, and accepts the previous secret during rotation", async () => {
     const phone = await seedNumber();
-    const { buildWebhookPayload } = await import("../../dev/meta-sandbox/index.ts");
+    const { buildWebhookPayload } = await import("../../meta-sandbox/index.ts");
     const body = JSON.stringify(buildWebhookPayload([webhookEvent(phone, 10, "approved", "rotated_name")]));
     expect((await postWebhook(body, { secret: "old-secret" })).status).toBe(401);
     process.env.META_APP_SECRET_PREVIOUS = "old-secret";

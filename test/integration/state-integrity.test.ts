@@ -6,12 +6,12 @@
  * block a delivery, and deliveries too large for the deadline that finish on redelivery.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWebhookPayload } from "../../dev/meta-sandbox/index.ts";
 import { registerPhone } from "../../functions/core/admin/admin.ts";
 import { mapWithConcurrency } from "../../functions/core/concurrency.ts";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { getIntent } from "../../functions/core/store/intents.ts";
 import { getPhones, MetaNumberTakenError } from "../../functions/core/store/phones.ts";
+import { buildWebhookPayload } from "../../meta-sandbox/index.ts";
 import { expectConsistent } from "../reliability/helpers/store-snapshot.ts";
 import { injectStorageFaults } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";

@@ -14,11 +14,14 @@ import {
   removeEndpointById,
   rotateEndpointSecret,
 } from "../../functions/core/admin/webhooks.ts";
-import { dispatchDeliveries, PARALLEL_PER_ENDPOINT } from "../../functions/core/events/webhook-dispatch.ts";
 import { logger } from "../../functions/core/logger.ts";
 import { dynamo, tableName } from "../../functions/core/store/client.ts";
 import { keys } from "../../functions/core/store/keys.ts";
 import { getDeliveries, scheduleRedelivery } from "../../functions/core/store/webhook-deliveries.ts";
+import {
+  dispatchDeliveries,
+  PARALLEL_PER_ENDPOINT,
+} from "../../functions/core/tenant-webhooks/webhook-dispatch.ts";
 import { adminProcess } from "../support/admin-process.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";

@@ -4,7 +4,7 @@
  * history event saying where it went. Numbers of other portfolios are never touched.
  */
 import { describe, expect, it } from "vitest";
-import type { HistoryEvent } from "../../functions/core/store/phones.ts";
+import type { HistoryEvent } from "../../functions/core/username-state/records.ts";
 import { expectStateUnchanged, snapshotState } from "../support/unchanged.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import {

@@ -18,8 +18,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphErrorSchema } from "../../functions/core/errors/graph-error-envelope.ts";
 import { revokeApiKey } from "../../functions/core/store/api-keys.ts";
-import { graphErrorSchema } from "../../functions/core/validation/graph-error.ts";
 import { type RouteDefinition, routes } from "../../infra/routes.ts";
 import type { Answer } from "../support/lambda.ts";
 import { oracleAccepts } from "../support/username-oracle.ts";

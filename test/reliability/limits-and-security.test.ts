@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
-import { buildWebhookPayload } from "../../dev/meta-sandbox/index.ts";
 import { setPhoneToken } from "../../functions/core/store/phones.ts";
+import { buildWebhookPayload } from "../../meta-sandbox/index.ts";
 import type { Answer } from "../support/lambda.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { callUsernameApi, type Operation } from "../support/username-client.ts";

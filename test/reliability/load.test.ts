@@ -9,9 +9,9 @@
  * and after one reconciler run every number's state is Meta's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WebhookDelivery } from "../../dev/meta-sandbox/index.ts";
 import { mapWithConcurrency } from "../../functions/core/concurrency.ts";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
+import type { WebhookDelivery } from "../../meta-sandbox/index.ts";
 import { type Answer, apiEvent, invoke, lambdaContext } from "../support/lambda.ts";
 import { shuffled } from "../support/randomness.ts";
 import { type Operation, USERNAME_ROUTES } from "../support/username-client.ts";

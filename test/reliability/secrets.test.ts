@@ -7,12 +7,12 @@
  * tokens are stored encrypted (and decrypt to the real ones); API keys only as SHA-256 hashes.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { buildWebhookPayload } from "../../dev/meta-sandbox/index.ts";
 import { hashApiKey } from "../../functions/core/auth/api-keys.ts";
 import { decryptToken } from "../../functions/core/crypto/token-cipher.ts";
 import { logger } from "../../functions/core/logger.ts";
 import { revokeApiKey } from "../../functions/core/store/api-keys.ts";
 import { setPhoneToken } from "../../functions/core/store/phones.ts";
+import { buildWebhookPayload } from "../../meta-sandbox/index.ts";
 import type { Answer } from "../support/lambda.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { callUsernameApi, type Operation } from "../support/username-client.ts";

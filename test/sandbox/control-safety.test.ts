@@ -6,8 +6,8 @@
  */
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { maskToken } from "../../dev/meta-sandbox/control-views.ts";
-import { type MetaSandbox, type SandboxPhoneInput, startMetaSandbox } from "../../dev/meta-sandbox/index.ts";
+import { maskToken } from "../../meta-sandbox/control-views.ts";
+import { type MetaSandbox, type SandboxPhoneInput, startMetaSandbox } from "../../meta-sandbox/index.ts";
 
 const LONG_TOKEN = `EAAG${"x7Q".repeat(60)}ZZtail`;
 const PHONE: SandboxPhoneInput = {

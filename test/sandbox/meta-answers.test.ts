@@ -9,7 +9,7 @@ import {
   META_ANSWER_EXAMPLES,
   type MetaSandbox,
   startMetaSandbox,
-} from "../../dev/meta-sandbox/index.ts";
+} from "../../meta-sandbox/index.ts";
 
 const PHONE = {
   phoneNumberId: "3001",

@@ -13,7 +13,7 @@ import {
   type SandboxPhoneInput,
   signWebhookBody,
   startMetaSandbox,
-} from "../../dev/meta-sandbox/index.ts";
+} from "../../meta-sandbox/index.ts";
 
 const V = "v24.0";
 const SECRET = "app-secret-for-tests";
@@ -782,7 +782,7 @@ describe("webhooks", () => {
 
 describe("main.ts", () => {
   it("starts on PORT, prints its URL and exits on SIGTERM", async () => {
-    const child = spawn(process.execPath, ["dev/meta-sandbox/main.ts"], {
+    const child = spawn(process.execPath, ["meta-sandbox/main.ts"], {
       env: { ...process.env, PORT: "0" },
       stdio: ["ignore", "pipe", "inherit"],
     });

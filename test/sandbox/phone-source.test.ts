@@ -1,10 +1,10 @@
 /**
- * The sandbox's phone source (dev/meta-sandbox/phone-source.ts) over real HTTP: asked only about
+ * The sandbox's phone source (meta-sandbox/phone-source.ts) over real HTTP: asked only about
  * numbers the sandbox does not know or whose token it does not hold; what it returns becomes the
  * sandbox's number (a known number keeps its username state); what it does not know stays unknown.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type MetaSandbox, type SandboxPhoneInput, startMetaSandbox } from "../../dev/meta-sandbox/index.ts";
+import { type MetaSandbox, type SandboxPhoneInput, startMetaSandbox } from "../../meta-sandbox/index.ts";
 
 const registry = new Map<string, SandboxPhoneInput>();
 const asked: string[] = [];

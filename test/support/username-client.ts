@@ -1,8 +1,8 @@
 /** Drives the four username Lambdas with real API Gateway v2 events. */
-import { handler as claimUsername } from "../../functions/username/claim-username.ts";
-import { handler as deleteUsername } from "../../functions/username/delete-username.ts";
-import { handler as getUsername } from "../../functions/username/get-username.ts";
-import { handler as getSuggestions } from "../../functions/username/get-username-suggestions.ts";
+import { handler as claimUsername } from "../../functions/username-api/claim-username.ts";
+import { handler as deleteUsername } from "../../functions/username-api/delete-username.ts";
+import { handler as getUsername } from "../../functions/username-api/get-username.ts";
+import { handler as getSuggestions } from "../../functions/username-api/get-username-suggestions.ts";
 import { type Answer, apiEvent, type Handler, invoke, lambdaContext } from "./lambda.ts";
 
 export type Operation = "get" | "suggestions" | "claim" | "delete";

@@ -4,8 +4,8 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildWebhookPayload, signWebhookBody, type WebhookEvent } from "../../dev/meta-sandbox/index.ts";
-import { handler } from "../../functions/webhook/meta-webhook.ts";
+import { handler } from "../../functions/meta-webhook/meta-webhook.ts";
+import { buildWebhookPayload, signWebhookBody, type WebhookEvent } from "../../meta-sandbox/index.ts";
 import { type Answer, apiEvent, invoke, lambdaContext } from "./lambda.ts";
 
 export const APP_SECRET = "test-app-secret-for-webhooks";

@@ -4,11 +4,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { type MetaSandbox, startMetaSandbox } from "../../dev/meta-sandbox/index.ts";
 import { issueApiKey, registerPhone } from "../../functions/core/admin/admin.ts";
 import { clearApiKeyCache } from "../../functions/core/auth/authenticate.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
 import { getPhone, listHistory } from "../../functions/core/store/phones.ts";
+import { type MetaSandbox, startMetaSandbox } from "../../meta-sandbox/index.ts";
 import { useTestTable } from "./test-table.ts";
 
 export interface World {

@@ -6,11 +6,9 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { usernamePattern } from "../../dev/openapi/username-pattern.ts";
-import { buildOpenApiDocument, openApiJson } from "../../dev/openapi.ts";
+import { graphErrorSchema } from "../../functions/core/errors/graph-error-envelope.ts";
 import { PASSED_THROUGH_HEADERS } from "../../functions/core/graph/client.ts";
 import { idempotencyKeyOf } from "../../functions/core/idempotency/idempotency-key.ts";
-import { graphErrorSchema } from "../../functions/core/validation/graph-error.ts";
 import { phoneNumberSchema, usernameChangeEventSchema } from "../../functions/core/validation/tenant-api.ts";
 import {
   brokenUsernameRule,
@@ -26,6 +24,8 @@ import {
 } from "../../functions/core/validation/username-request.ts";
 import { webhookPayloadSchema } from "../../functions/core/validation/webhook.ts";
 import { routes } from "../../infra/routes.ts";
+import { buildOpenApiDocument, openApiJson } from "../../openapi/document.ts";
+import { usernamePattern } from "../../openapi/username-pattern.ts";
 import { usernameCandidate } from "../support/username-arbitraries.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: a JSON document walked by path in assertions.

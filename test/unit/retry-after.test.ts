@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { isThrottling, metaErrorOf } from "../../functions/core/errors/graph-error-envelope.ts";
 import { retryAfterMs } from "../../functions/core/graph/client.ts";
-import { isThrottling, metaErrorOf } from "../../functions/core/validation/graph-error.ts";
 
 describe("retryAfterMs (RFC 9110 Retry-After)", () => {
   const now = Date.parse("2026-03-01T12:00:00Z");

@@ -8,19 +8,19 @@ import type { APIGatewayProxyEventV2, DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigurationError, config, DEFAULT_WEBHOOK_RETRY_DELAYS } from "../../functions/core/config.ts";
-import { endpointUrlProblem } from "../../functions/core/events/endpoint-url.ts";
-import { maxAttempts, nextState } from "../../functions/core/events/retry-schedule.ts";
-import { historyItemsOf } from "../../functions/core/events/stream-records.ts";
-import { usernameChangeEvent } from "../../functions/core/events/username-change-event.ts";
-import { GraphError } from "../../functions/core/http/graph-error.ts";
+import { GraphError } from "../../functions/core/errors/graph-error.ts";
 import { keys } from "../../functions/core/store/keys.ts";
-import type { HistoryEvent } from "../../functions/core/store/phones.ts";
+import { historyItemsOf } from "../../functions/core/store/stream-records.ts";
 import {
   encodeCursor,
   integerPosition,
   type Listing,
   parsePageRequest,
 } from "../../functions/core/tenant-api/paging.ts";
+import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
+import { maxAttempts, nextState } from "../../functions/core/tenant-webhooks/retry-schedule.ts";
+import { usernameChangeEvent } from "../../functions/core/tenant-webhooks/username-change-event.ts";
+import type { HistoryEvent } from "../../functions/core/username-state/records.ts";
 import { inSchemaOrder, usernameChangeEventSchema } from "../../functions/core/validation/tenant-api.ts";
 import { HISTORY_INSERT_FILTER } from "../../infra/event-functions.ts";
 

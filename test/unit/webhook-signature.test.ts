@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isValidSignature } from "../../functions/core/webhook/signature.ts";
+import { isValidSignature } from "../../functions/core/meta-webhook/signature.ts";
 
 const SECRET = "test_app_secret_0123456789abcdef";
 

@@ -5,14 +5,8 @@
 import { generateApiKey, hashApiKey } from "../auth/api-keys.ts";
 import { decryptToken, encryptToken, sealedUnderCurrentKey } from "../crypto/token-cipher.ts";
 import { createApiKeyRecord } from "../store/api-keys.ts";
-import {
-  createPhone,
-  listPhones,
-  listTenants,
-  type NewPhone,
-  type PhoneRecord,
-  setPhoneToken,
-} from "../store/phones.ts";
+import { createPhone, listPhones, listTenants, setPhoneToken } from "../store/phones.ts";
+import type { NewPhone, PhoneRecord } from "../username-state/records.ts";
 
 export interface IssuedApiKey {
   id: string;

@@ -4,13 +4,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { config } from "../config.ts";
-import {
-  endpointSecretUnderCurrentKey,
-  openEndpointSecret,
-  sealEndpointSecret,
-} from "../events/endpoint-secret.ts";
-import { endpointUrlProblem } from "../events/endpoint-url.ts";
-import { newEndpointSecret } from "../events/webhook-signature.ts";
 import { findSequencedEvent, latestFeedEntries } from "../store/event-feed.ts";
 import { listTenants } from "../store/phones.ts";
 import {
@@ -29,6 +22,13 @@ import {
   resealEndpointSecret,
   type WebhookEndpoint,
 } from "../store/webhook-endpoints.ts";
+import {
+  endpointSecretUnderCurrentKey,
+  openEndpointSecret,
+  sealEndpointSecret,
+} from "../tenant-webhooks/endpoint-secret.ts";
+import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
+import { newEndpointSecret } from "../tenant-webhooks/webhook-signature.ts";
 
 /** Endpoints per tenant: each event is one delivery per endpoint. */
 export const MAX_ENDPOINTS_PER_TENANT = 10;

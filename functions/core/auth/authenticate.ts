@@ -1,7 +1,7 @@
 import { config } from "../config.ts";
-import { graphErrors } from "../http/graph-error.ts";
+import { graphErrors } from "../errors/graph-error.ts";
 import { type ApiKeyRecord, getApiKeyAndPhone, getApiKeyByHash } from "../store/api-keys.ts";
-import type { PhoneRecord } from "../store/phones.ts";
+import type { PhoneRecord } from "../username-state/records.ts";
 import { hashApiKey, looksLikeApiKey, presentedApiKey, sameHash } from "./api-keys.ts";
 
 export interface Caller {

@@ -18,11 +18,11 @@
  * Node's fetch keeps connections to Meta alive across invocations of a warm container.
  */
 import { config } from "../config.ts";
-import { GraphError, graphErrors } from "../http/graph-error.ts";
-import { parseJsonSafely } from "../http/request.ts";
+import { GraphError, graphErrors } from "../errors/graph-error.ts";
+import { isThrottling, metaErrorOf } from "../errors/graph-error-envelope.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
-import { isThrottling, metaErrorOf } from "../validation/graph-error.ts";
+import { parseJsonSafely } from "../validation/safe-json.ts";
 import { GRAPH_VERSION_PATTERN, PHONE_NUMBER_ID_PATTERN } from "../validation/username-request.ts";
 
 export type GraphEdge = "username" | "username_suggestions";

@@ -5,9 +5,9 @@
  */
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { GraphError, graphErrors } from "../errors/graph-error.ts";
 import { logger } from "../logger.ts";
 import { isTransientStoreError, storageFailure } from "../store/store-errors.ts";
-import { GraphError, graphErrors } from "./graph-error.ts";
 import { type ApiResponse, jsonResponse, SECURITY_HEADERS } from "./response.ts";
 
 export interface HttpRequest {

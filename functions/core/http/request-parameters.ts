@@ -15,9 +15,10 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod/mini";
+import { type GraphError, graphErrors } from "../errors/graph-error.ts";
 import { describeIssues } from "../validation/issues.ts";
-import { type GraphError, graphErrors } from "./graph-error.ts";
-import { API_BODY_LIMIT_BYTES, FORBIDDEN_KEYS, parseJsonSafely, rawBody } from "./request.ts";
+import { FORBIDDEN_KEYS, parseJsonSafely } from "../validation/safe-json.ts";
+import { API_BODY_LIMIT_BYTES, rawBody } from "./request.ts";
 
 export interface RequestParameters {
   /** Every parameter by name: the body's value where the body has the name, else the query string's. */

@@ -4,7 +4,7 @@
  * client retries with could differ from the one first seen). Checked before any I/O it causes.
  */
 import { createHash } from "node:crypto";
-import { graphErrors } from "../http/graph-error.ts";
+import { graphErrors } from "../errors/graph-error.ts";
 
 export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;

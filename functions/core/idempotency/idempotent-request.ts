@@ -13,10 +13,9 @@
  * happened, and the record lapses with its lease (the Lambda's end), after which a retry runs.
  */
 import { randomUUID } from "node:crypto";
+import { graphErrors } from "../errors/graph-error.ts";
+import { isThrottling, metaErrorOf } from "../errors/graph-error-envelope.ts";
 import { PASSED_THROUGH_HEADERS } from "../graph/client.ts";
-import { graphErrors } from "../http/graph-error.ts";
-import type { ApiResponse } from "../http/response.ts";
-import { rawJsonResponse } from "../http/response.ts";
 import { logger } from "../logger.ts";
 import {
   acquireIdempotencyRecord,
@@ -24,8 +23,17 @@ import {
   type IdempotencyScope,
   releaseIdempotencyRecord,
 } from "../store/idempotency-records.ts";
-import { isThrottling, metaErrorOf } from "../validation/graph-error.ts";
 import { hashIdempotencyKey } from "./idempotency-key.ts";
+
+/**
+ * An HTTP answer as the idempotency record keeps it: status, headers and the body's text. The
+ * HTTP layer's responses have this shape.
+ */
+export interface IdempotentAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body?: string;
+}
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 export const REPLAYED_HEADER = "idempotent-replayed";
@@ -44,8 +52,8 @@ export interface IdempotentRequest {
 
 export async function runIdempotently(
   request: IdempotentRequest,
-  run: () => Promise<ApiResponse>,
-): Promise<ApiResponse> {
+  run: () => Promise<IdempotentAnswer>,
+): Promise<IdempotentAnswer> {
   const scope: IdempotencyScope = {
     tenantId: request.tenantId,
     phoneNumberId: request.phoneNumberId,
@@ -70,13 +78,17 @@ export async function runIdempotently(
       phoneNumberId: request.phoneNumberId,
       status: existing.response.statusCode,
     });
-    const replay = rawJsonResponse(existing.response.statusCode, existing.response.body);
+    const replay: IdempotentAnswer = {
+      statusCode: existing.response.statusCode,
+      headers: { "content-type": "application/json; charset=utf-8" },
+      body: existing.response.body,
+    };
     Object.assign(replay.headers, existing.response.headers);
     replay.headers[REPLAYED_HEADER] = "true";
     return replay;
   }
 
-  let response: ApiResponse;
+  let response: IdempotentAnswer;
   try {
     response = await run();
   } catch (error) {

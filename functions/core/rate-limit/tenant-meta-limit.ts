@@ -9,7 +9,7 @@
  * (docs/reliability.md). Over the limit: 429 code 4 with `Retry-After`, and `RateLimited` counted.
  */
 import { config } from "../config.ts";
-import { graphErrors } from "../http/graph-error.ts";
+import { graphErrors } from "../errors/graph-error.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
 import { countMetaCall } from "../store/meta-call-counters.ts";

@@ -16,8 +16,8 @@
 import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
+import { GraphError } from "../errors/graph-error.ts";
 import { callGraph } from "../graph/client.ts";
-import { GraphError } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
 import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
@@ -25,7 +25,7 @@ import { acquireLease, dueIntents, releaseLease } from "../store/intents.ts";
 import { getPhone, listPhones, listTenants } from "../store/phones.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import { applyUsernameChange } from "../store/username-changes.ts";
-import { sameState, type UsernameState } from "../usernames/state.ts";
+import { sameState, type UsernameState } from "../username-state/state.ts";
 import { usernameResponseSchema } from "../validation/username-request.ts";
 
 export type ReconcileResult =

@@ -1,8 +1,9 @@
 import { GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { PhoneRecord } from "../username-state/records.ts";
 import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
-import { type PhoneRecord, phoneFromItem, queryAll, touchTenant } from "./phones.ts";
+import { phoneFromItem, queryAll, touchTenant } from "./phones.ts";
 
 export interface ApiKeyRecord {
   id: string;

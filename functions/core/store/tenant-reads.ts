@@ -5,9 +5,10 @@
  * side: the cursor's item is there, or (a made-up cursor, a number removed since) not.
  */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { HistoryEvent, PhoneRecord } from "../username-state/records.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
-import { type HistoryEvent, type PhoneRecord, phoneFromItem } from "./phones.ts";
+import { phoneFromItem } from "./phones.ts";
 
 export interface PageRange<C> {
   /** Exclusive cursors; `after` continues in the listing's order, `before` goes back. */

@@ -18,11 +18,12 @@
  */
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { mapWithConcurrency } from "../concurrency.ts";
-import { sameState, usernameKey } from "../usernames/state.ts";
+import type { PhoneRecord } from "../username-state/records.ts";
+import { sameState, usernameKey } from "../username-state/state.ts";
 import { itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
-import { getPhones, type PhoneRecord } from "./phones.ts";
+import { getPhones } from "./phones.ts";
 import {
   applyUsernameChange,
   type ChangeOutcome,

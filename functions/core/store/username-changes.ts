@@ -9,7 +9,7 @@
  *  - de-duplicates webhook events (below).
  * A lost race (condition failure) re-reads and decides again: no update is ever lost.
  *
- * Ordering (usernames/ordering.ts, docs/reliability.md): a webhook event applies unless the
+ * Ordering (username-state/ordering.ts, docs/reliability.md): a webhook event applies unless the
  * record is surely newer; an answer of Meta applies only when surely newer than the record, and
  * a POST or DELETE whose answer disagrees with a record of the same moment leaves the number
  * unresolved for the reconciler. A change that takes a name from another number of the portfolio
@@ -37,13 +37,14 @@ import {
   type Observation,
   recordedWindow,
   webhookMayApply,
-} from "../usernames/ordering.ts";
-import type { ChangeSource, UsernameState } from "../usernames/state.ts";
-import { sameState, usernameKey } from "../usernames/state.ts";
+} from "../username-state/ordering.ts";
+import type { HistoryEvent, PhoneRecord } from "../username-state/records.ts";
+import type { ChangeSource, UsernameState } from "../username-state/state.ts";
+import { sameState, usernameKey } from "../username-state/state.ts";
 import { dynamo, tableName } from "./client.ts";
 import { endLeaseUpdate, type Lease, type LeaseEnd, releaseLease } from "./intents.ts";
 import { keys } from "./keys.ts";
-import { getPhone, type HistoryEvent, type PhoneRecord } from "./phones.ts";
+import { getPhone } from "./phones.ts";
 
 const WEBHOOK_MARKER_TTL_SECONDS = 8 * 24 * 3600; // Meta retries for 7 days.
 const MAX_ATTEMPTS = 12;

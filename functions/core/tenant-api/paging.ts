@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { graphErrors } from "../http/graph-error.ts";
+import { graphErrors } from "../errors/graph-error.ts";
 import { describeIssues } from "../validation/issues.ts";
 import { PAGE_LIMIT_DEFAULT, pageQuerySchema } from "../validation/tenant-api.ts";
 

@@ -3,13 +3,14 @@
  * their recorded username state, from DynamoDB only. Another tenant's number is answered exactly
  * like an unknown one (400 code 33), so ids cannot be probed.
  */
-import { graphErrors } from "../http/graph-error.ts";
-import { getPhone, type PhoneRecord } from "../store/phones.ts";
+import { graphErrors } from "../errors/graph-error.ts";
+import { getPhone } from "../store/phones.ts";
 import { phonesPage } from "../store/tenant-reads.ts";
+import type { PhoneRecord } from "../username-state/records.ts";
 import type { PhoneNumber } from "../validation/tenant-api.ts";
 import { PHONE_NUMBER_ID_PATTERN } from "../validation/username-request.ts";
 import { envelope, parsePageRequest } from "./paging.ts";
-import type { TenantRequest } from "./tenant-route.ts";
+import type { TenantRequest } from "./tenant-request.ts";
 
 export function phoneNumberView(phone: PhoneRecord): PhoneNumber {
   return {

@@ -7,9 +7,10 @@
  * cursor naming a position the feed does not hold (past its head) is refused, like one of another
  * tenant's feed.
  */
+
 import { readFeed } from "../store/event-feed.ts";
 import { envelope, integerPosition, notACursorOf, parsePageRequest } from "./paging.ts";
-import type { TenantRequest } from "./tenant-route.ts";
+import type { TenantRequest } from "./tenant-request.ts";
 
 export async function listUsernameChanges({ caller, event }: TenantRequest<unknown>) {
   const of = { listing: "username_changes", scope: caller.tenantId } as const;

@@ -4,12 +4,14 @@
  * parallel with the number's record (which decides ownership: a foreign number is answered
  * exactly like an unknown one, and its history is never returned).
  */
-import { usernameChangeEvent } from "../events/username-change-event.ts";
-import { graphErrors } from "../http/graph-error.ts";
-import { getPhone, type HistoryEvent, type PhoneRecord } from "../store/phones.ts";
+
+import { graphErrors } from "../errors/graph-error.ts";
+import { getPhone } from "../store/phones.ts";
 import { historyPage } from "../store/tenant-reads.ts";
+import { usernameChangeEvent } from "../tenant-webhooks/username-change-event.ts";
+import type { HistoryEvent, PhoneRecord } from "../username-state/records.ts";
 import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
-import type { TenantRequest } from "./tenant-route.ts";
+import type { TenantRequest } from "./tenant-request.ts";
 
 /**
  * History items written before events existed lack the event's fields: they are taken from the

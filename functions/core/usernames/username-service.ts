@@ -11,22 +11,23 @@
 import type { Caller } from "../auth/authenticate.ts";
 import { settledBefore } from "../concurrency.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
+import { graphErrors } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
-import { graphErrors } from "../http/graph-error.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
 import { acquireLease, type IntentOperation, type LeaseEnd, releaseLease } from "../store/intents.ts";
-import { getPhone, type PhoneRecord } from "../store/phones.ts";
+import { getPhone } from "../store/phones.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import { applyUsernameChange, type ChangeOutcome } from "../store/username-changes.ts";
+import type { Observation } from "../username-state/ordering.ts";
+import type { PhoneRecord } from "../username-state/records.ts";
+import { deletedState, type UsernameState } from "../username-state/state.ts";
 import {
   type ClaimUsernameBody,
   claimResponseSchema,
   deleteResponseSchema,
   usernameResponseSchema,
 } from "../validation/username-request.ts";
-import type { Observation } from "./ordering.ts";
-import { deletedState, type UsernameState } from "./state.ts";
 
 export interface UsernameRequest {
   caller: Caller;

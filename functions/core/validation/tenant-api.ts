@@ -1,7 +1,7 @@
 /**
  * Schemas of the tenant read API (`/v1`): path and query parameters, the phone number object and
  * the username change event (the same object in the change feed, the history and the webhooks).
- * Edge types are `z.infer` of these; dev/openapi.ts documents them from here.
+ * Edge types are `z.infer` of these; openapi/document.ts documents them from here.
  */
 import * as z from "zod/mini";
 import { PHONE_NUMBER_ID_PATTERN } from "./username-request.ts";

@@ -6,7 +6,7 @@
  * business (helpers/idempotency-model.ts): "valid" keys are short and do recur.
  */
 import fc from "fast-check";
-import { signWebhookBody } from "../../../dev/meta-sandbox/index.ts";
+import { signWebhookBody } from "../../../meta-sandbox/index.ts";
 import { usernameCandidate } from "../../support/username-arbitraries.ts";
 import { oracleAccepts } from "../../support/username-oracle.ts";
 import type { RawRequest } from "./gateway-event.ts";

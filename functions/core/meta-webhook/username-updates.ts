@@ -1,0 +1,307 @@
+/**
+ * Applies one webhook delivery's `business_username_updates` (docs/spec.md, "Deliveries").
+ *  - Entries are checked one by one: a malformed entry (or change) is logged and skipped, the
+ *    valid ones are applied.
+ *  - Changes are grouped per phone number and applied in event-time order.
+ *  - The numbers are read together, not one by one: lookups by WABA id + display digits in
+ *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent; a round's
+ *    writes overlap the next round's reads.
+ *  - The state writes of all numbers are packed into few transactions
+ *    (store/username-change-batches.ts), deciding every change exactly as the one-change path.
+ *  - Ordering and de-duplication are decided by conditional writes, so concurrent and repeated
+ *    deliveries are safe.
+ *  - A storage failure on any number fails the delivery (Meta redelivers); what was applied
+ *    stays applied, and the redelivery applies only what is missing.
+ *  - No round starts that might not finish before the invocation's deadline: the changes of
+ *    rounds not started are counted `deferred`, the delivery is answered 503 in time, and the
+ *    redelivery applies them (and finds the others applied).
+ */
+import { mapWithConcurrency } from "../concurrency.ts";
+import { logger } from "../logger.ts";
+import { countMetric } from "../metrics.ts";
+import { markUnresolved } from "../store/intents.ts";
+import { findPhonesByWabaDisplay, wabaDisplayId } from "../store/phones.ts";
+import { storageFailure } from "../store/store-errors.ts";
+import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
+import type { ChangeRequest, Decision } from "../store/username-changes.ts";
+import {
+  compareWindows,
+  recordedWindow,
+  sameUsername,
+  secondWindow,
+  webhookMayApply,
+} from "../username-state/ordering.ts";
+import type { PhoneRecord } from "../username-state/records.ts";
+import type { UsernameState } from "../username-state/state.ts";
+import {
+  USERNAME_UPDATE_FIELDS,
+  type UsernameUpdateValue,
+  usernameUpdateValueSchema,
+  type WebhookEnvelope,
+  webhookEntrySchema,
+} from "../validation/webhook.ts";
+
+/** One BatchGetItem of lookups, one of records. */
+const NUMBERS_PER_ROUND = 100;
+const PARALLEL_ROUNDS = 4;
+
+export interface UsernameUpdate {
+  wabaId: string;
+  displayDigits: string;
+  /** entry.time, unix seconds; the receipt time when the entry had none (`untimed`). */
+  time: number;
+  /** The entry had no `entry.time` (or one too far ahead): it cannot be ordered and dates nothing. */
+  untimed: boolean;
+  /** The `entry.time` of an entry dated too far ahead, kept as part of its identity. */
+  aheadTime?: number;
+  value: UsernameUpdateValue;
+}
+
+export interface DeliverySummary {
+  changes: number;
+  applied: number;
+  duplicate: number;
+  stale: number;
+  unchanged: number;
+  unknownNumber: number;
+  ignored: number;
+  /** Entries that are not a WhatsApp Business Account entry (logged, skipped). */
+  malformed: number;
+  failed: number;
+  /** Changes not attempted because the invocation's deadline was near (the redelivery applies them). */
+  deferred: number;
+}
+
+export function digitsOnly(text: string): string {
+  return text.replace(/\D/g, "");
+}
+
+/** The username updates of a delivery; other fields, malformed changes and entries are counted and skipped. */
+export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: number) {
+  const updates: UsernameUpdate[] = [];
+  let ignored = 0;
+  let changes = 0;
+  let malformed = 0;
+  for (const [index, raw] of payload.entry.entries()) {
+    const entry = webhookEntrySchema.safeParse(raw);
+    if (!entry.success) {
+      malformed++;
+      logger.warn("malformed webhook entry skipped", { entryIndex: index });
+      continue;
+    }
+    for (const change of entry.data.changes ?? []) {
+      changes++;
+      if (!(USERNAME_UPDATE_FIELDS as readonly string[]).includes(change.field)) {
+        ignored++;
+        continue;
+      }
+      const value = usernameUpdateValueSchema.safeParse(change.value);
+      if (!value.success) {
+        logger.warn("malformed username update skipped", { wabaId: entry.data.id, field: change.field });
+        malformed++;
+        continue;
+      }
+      const time = entry.data.time;
+      // An event cannot be later than its own delivery: Meta's clock is ahead of ours and the
+      // event cannot be ordered against our answers. It is taken as an entry without time: it
+      // applies once (its content and its time are its identity) and dates nothing.
+      const skewed = time !== undefined && time > receivedAt + FUTURE_TOLERANCE_SECONDS;
+      if (skewed) {
+        logger.warn("webhook entry dated in the future: applied once, dating nothing", {
+          wabaId: entry.data.id,
+          aheadSeconds: time - receivedAt,
+        });
+      }
+      updates.push({
+        wabaId: entry.data.id,
+        displayDigits: digitsOnly(value.data.display_phone_number),
+        time: time === undefined || skewed ? receivedAt : time,
+        untimed: time === undefined || skewed,
+        ...(skewed ? { aheadTime: time } : {}),
+        value: value.data,
+      });
+    }
+  }
+  return { updates, ignored, changes, malformed };
+}
+
+/** How far Meta's clock may run ahead of ours before an entry's time is not trusted (seconds). */
+const FUTURE_TOLERANCE_SECONDS = 5;
+
+/** Time kept free after the last round may start: a round's writes take milliseconds, rarely a second. */
+const MIN_ROUND_RESERVE_MS = 1_500;
+
+export async function applyUsernameUpdates(
+  payload: WebhookEnvelope,
+  requestId: string,
+  /** Epoch ms by which the answer must be on its way (the invocation's deadline, less a reserve). */
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<DeliverySummary> {
+  const { updates, ignored, changes, malformed } = extractUsernameUpdates(
+    payload,
+    Math.floor(Date.now() / 1000),
+  );
+  const summary: DeliverySummary = {
+    changes,
+    applied: 0,
+    duplicate: 0,
+    stale: 0,
+    unchanged: 0,
+    unknownNumber: 0,
+    ignored,
+    malformed,
+    failed: 0,
+    deferred: 0,
+  };
+
+  const byNumber = new Map<string, UsernameUpdate[]>();
+  for (const update of updates) {
+    const key = wabaDisplayId(update);
+    byNumber.set(key, [...(byNumber.get(key) ?? []), update]);
+  }
+  // Read and write in rounds of 100 numbers (one BatchGetItem each), a few rounds at a time, so
+  // the writes of one round overlap the reads of the next.
+  const groups = [...byNumber.values()];
+  const rounds: UsernameUpdate[][][] = [];
+  for (let i = 0; i < groups.length; i += NUMBERS_PER_ROUND)
+    rounds.push(groups.slice(i, i + NUMBERS_PER_ROUND));
+  let slowestRoundMs = 0;
+  await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
+    const started = Date.now();
+    if (started + Math.max(MIN_ROUND_RESERVE_MS, 2 * slowestRoundMs) > deadline) {
+      summary.deferred += round.reduce((sum, group) => sum + group.length, 0);
+      return;
+    }
+    const numbers = await readNumbers(round, summary, requestId);
+    if (!numbers) return;
+    const results = await applyWebhookChanges(
+      numbers.map(({ phone, changes }) => ({ phone, changes: changes.map((c) => c.request) })),
+      { deliveryChanges: updates.length, deadline },
+    );
+    for (const [n, result] of results.entries()) {
+      if (result.status === "rejected") {
+        if (result.reason instanceof DeferredError) {
+          summary.deferred += (numbers[n] as (typeof numbers)[number]).changes.length;
+          continue;
+        }
+        summary.failed++;
+        logger.error("webhook change not stored", storageFailure(result.reason));
+        continue;
+      }
+      const { phone, changes } = numbers[n] as (typeof numbers)[number];
+      if (result.value.some((outcome, i) => outcome.applied && changes[i]?.ambiguous)) {
+        await markUnresolved(phone.phoneNumberId).catch((error: Error) =>
+          logger.warn("number not marked for the reconciler", {
+            phoneNumberId: phone.phoneNumberId,
+            errorName: error.name,
+          }),
+        );
+      }
+      for (const [i, outcome] of result.value.entries()) {
+        if (outcome.applied && changes[i]?.revoked) {
+          logger.warn("username revoked by Meta", {
+            metric: "UsernameRevoked",
+            phoneNumberId: phone.phoneNumberId,
+          });
+          countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
+        }
+        if (outcome.applied) summary.applied++;
+        else if (outcome.reason === "deferred") summary.deferred++;
+        else if (outcome.reason === "duplicate") summary.duplicate++;
+        else if (outcome.reason === "stale" || changes[i]?.stale) summary.stale++;
+        else summary.unchanged++;
+      }
+    }
+    slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
+  });
+  return summary;
+}
+
+/** The round's numbers with their changes in order; unknown ones are counted and left out. */
+async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, requestId: string) {
+  let phones: Map<string, PhoneRecord>;
+  try {
+    phones = await findPhonesByWabaDisplay(round.map((group) => group[0] as UsernameUpdate));
+  } catch (error) {
+    // Nothing of these numbers applied: they failed, and Meta redelivers the delivery.
+    summary.failed += round.length;
+    logger.error("webhook numbers not read", storageFailure(error));
+    return undefined;
+  }
+  // By phone number id: two spellings of one number are one sequence of changes.
+  const byPhone = new Map<string, { phone: PhoneRecord; updates: UsernameUpdate[] }>();
+  for (const group of round) {
+    const first = group[0] as UsernameUpdate;
+    const phone = phones.get(wabaDisplayId(first));
+    if (!phone) {
+      // Acknowledged, not retried: Meta would redeliver it for 7 days to no effect.
+      logger.warn("webhook for an unknown phone number", {
+        metric: "UnknownPhoneNumber",
+        wabaId: first.wabaId,
+        changes: group.length,
+      });
+      countMetric("UnknownPhoneNumber", group.length, { wabaId: first.wabaId });
+      summary.unknownNumber += group.length;
+      continue;
+    }
+    const entry = byPhone.get(phone.phoneNumberId) ?? { phone, updates: [] };
+    entry.updates.push(...group);
+    byPhone.set(phone.phoneNumberId, entry);
+  }
+  return [...byPhone.values()].map(({ phone, updates }) => ({
+    phone,
+    // Stable: changes of one entry.time keep the payload's order.
+    changes: [...updates].sort((a, b) => a.time - b.time).map((u) => changeRequest(u, phone, requestId)),
+  }));
+}
+
+/**
+ * One update as a state change. After deciding: `stale`, it was older than the record;
+ * `ambiguous`, it replaces an answer of Meta of the same moment that named another username
+ * (which of the two came last is unknown: the number goes to the reconciler once applied).
+ * `revoked`: Meta took the username away (`context: revoked`), counted once it is recorded.
+ */
+function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
+  const { value, time, untimed } = update;
+  const change: { stale: boolean; ambiguous: boolean; revoked: boolean; request: ChangeRequest } = {
+    stale: false,
+    ambiguous: false,
+    revoked: value.context === REVOKED_CONTEXT,
+    request: {
+      phoneNumberId: phone.phoneNumberId,
+      source: "webhook",
+      requestId,
+      webhookEvent: {
+        time,
+        status: value.status,
+        ...(value.username ? { username: value.username } : {}),
+        ...(untimed ? { untimed } : {}),
+        ...(update.aheadTime !== undefined ? { aheadTime: update.aheadTime } : {}),
+      },
+      decide: (current: PhoneRecord): Decision | undefined => {
+        change.stale = !untimed && !webhookMayApply(time, current);
+        if (change.stale) return undefined;
+        const state = nextState(current, value);
+        change.ambiguous =
+          current.stateSentAt !== undefined &&
+          compareWindows(secondWindow(time), recordedWindow(current)) === "overlap" &&
+          !sameUsername(state, current);
+        return {
+          state,
+          ...(untimed ? {} : { stateEpoch: time, eventTime: time }),
+          context: value.context,
+        };
+      },
+    },
+  };
+  return change;
+}
+
+/** Meta's `context` on a change that took a username away. */
+const REVOKED_CONTEXT = "revoked";
+
+function nextState(phone: PhoneRecord, value: UsernameUpdateValue): UsernameState {
+  if (value.status === "deleted") return { status: "deleted" };
+  // A status change that does not name the username keeps the one on record.
+  return { username: value.username ?? phone.username, status: value.status };
+}

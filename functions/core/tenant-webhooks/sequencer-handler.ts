@@ -1,0 +1,28 @@
+/**
+ * The sequencer's Lambda handler, on the table's stream (DynamoDBStreamEvent). Under `npm start`
+ * and in tests dev/local-events.ts invokes it with the same event shape. A failure throws, so the
+ * batch is retried (in AWS until it succeeds or its records leave the stream after 24 hours).
+ */
+import type { Context, DynamoDBStreamEvent } from "aws-lambda";
+import { logger } from "../logger.ts";
+import { storageFailure } from "../store/store-errors.ts";
+import { historyItemsOf } from "../store/stream-records.ts";
+import { sequenceHistory } from "./feed-sequencer.ts";
+import { errorFields } from "./lambda-errors.ts";
+
+export async function sequencerHandler(event: DynamoDBStreamEvent, context?: Context) {
+  if (context) logger.addContext(context);
+  const items = historyItemsOf(event.Records ?? []);
+  if (items.length === 0) return { historyItems: 0 };
+  try {
+    const summary = await sequenceHistory(items);
+    logger.info("stream batch sequenced", { records: event.Records.length, ...summary });
+    return summary;
+  } catch (error) {
+    logger.error("stream batch not sequenced; it is retried", {
+      ...errorFields(error),
+      ...storageFailure(error),
+    });
+    throw error;
+  }
+}

@@ -1,4 +1,0 @@
-import { sweepHandler } from "../core/events/sweep-handler.ts";
-
-/** On a schedule: due webhook retries back onto the delivery queue. */
-export const handler = sweepHandler;

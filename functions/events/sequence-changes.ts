@@ -1,4 +1,0 @@
-import { sequencerHandler } from "../core/events/sequencer-handler.ts";
-
-/** On the table's stream: new history items into each tenant's change feed, then to the delivery queue. */
-export const handler = sequencerHandler;

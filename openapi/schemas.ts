@@ -1,0 +1,181 @@
+/** components.schemas: each generated from the schema the service validates with, plus documentation. */
+
+import { graphErrorSchema } from "../functions/core/errors/graph-error-envelope.ts";
+import type { DeliverySummary } from "../functions/core/meta-webhook/username-updates.ts";
+import {
+  USERNAME_MAX_LENGTH,
+  USERNAME_MIN_LENGTH,
+  USERNAME_RULES,
+} from "../functions/core/validation/username-format.ts";
+import {
+  claimResponseSchema,
+  claimUsernameBodySchema,
+  deleteResponseSchema,
+  suggestionsResponseSchema,
+  usernameResponseSchema,
+} from "../functions/core/validation/username-request.ts";
+import {
+  USERNAME_UPDATE_FIELDS,
+  usernameUpdateValueSchema,
+  webhookPayloadSchema,
+} from "../functions/core/validation/webhook.ts";
+import { describeProperties, type JsonSchema, jsonSchemaOf, propertiesOf } from "./json-schema.ts";
+import { usernamePattern } from "./username-pattern.ts";
+
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+const STATUS_DESCRIPTION =
+  "`reserved` (approved, not yet visible in the user's region), `approved` (visible), `deleted`; " +
+  "values Meta adds later are passed through as they come.";
+
+function username(): JsonSchema {
+  return {
+    type: "string",
+    minLength: USERNAME_MIN_LENGTH,
+    maxLength: USERNAME_MAX_LENGTH,
+    pattern: usernamePattern(),
+    description: [
+      "A WhatsApp business username, checked here before it reaches Meta (Meta stays the final judge):",
+      ...USERNAME_RULES.map((rule) => `- ${rule.message}`),
+      "Case is ignored when comparing names; periods and underscores are significant.",
+    ].join("\n"),
+    examples: ["lucky_shrub", "kapso.support"],
+  };
+}
+
+function claimRequest(): JsonSchema {
+  const schema = jsonSchemaOf(claimUsernameBodySchema);
+  const properties = propertiesOf(schema);
+  // The format check is a refinement zod cannot express in JSON Schema: the Username schema does.
+  properties.username = ref("Username");
+  describeProperties(schema, {
+    transfer_action:
+      "`none` (the default) fails with 147005 when another number of the same business portfolio holds " +
+      "the name; `force_transfer` moves the name from that number to this one.",
+  });
+  return {
+    description:
+      "Only `username` and `transfer_action` are read; any other field is dropped, never forwarded.",
+    ...schema,
+    examples: [{ username: "lucky_shrub" }, { username: "lucky_shrub", transfer_action: "force_transfer" }],
+  };
+}
+
+function webhookPayload(): JsonSchema {
+  const schema = jsonSchemaOf(webhookPayloadSchema);
+  const entry = propertiesOf(schema).entry?.items as JsonSchema | undefined;
+  const change = entry && (propertiesOf(entry).changes?.items as JsonSchema | undefined);
+  if (!entry || !change) throw new Error("webhook payload schema no longer has entry[].changes[]");
+  describeProperties(entry, {
+    id: "The WABA id.",
+    time: "Unix seconds: orders deliveries of the same number.",
+  });
+  describeProperties(change, {
+    field:
+      "`business_username_updates` (older documents: `business_username_update`); other fields are ignored.",
+  });
+  // Which value a change carries depends on its field: username updates are described exactly.
+  change.if = { properties: { field: { enum: [...USERNAME_UPDATE_FIELDS] } }, required: ["field"] };
+  // biome-ignore lint/suspicious/noThenProperty: `then` is the JSON Schema keyword, not a promise.
+  change.then = { properties: { value: ref("UsernameUpdateValue") } };
+  return {
+    description:
+      "A signed delivery from Meta. Up to 1000 changes across entries and WABAs, up to 3 MB. The number is " +
+      "found by WABA id plus display phone number (digits compared).",
+    ...schema,
+    examples: [
+      {
+        object: "whatsapp_business_account",
+        entry: [
+          {
+            id: "102290129340398",
+            time: 1767225600,
+            changes: [
+              {
+                field: "business_username_updates",
+                value: { display_phone_number: "15550783881", username: "lucky_shrub", status: "approved" },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Kept in step with DeliverySummary by the compiler: a missing or extra field fails the typecheck. */
+const DELIVERY_SUMMARY_FIELDS = {
+  changes: "changes in the delivery, of every field",
+  applied: "username updates that changed a number's state",
+  duplicate: "username updates already applied (redeliveries)",
+  stale: "username updates older than the stored state, not applied",
+  unchanged: "username updates equal to the stored state",
+  unknownNumber: "username updates for a number this service does not know (logged, acknowledged)",
+  ignored: "changes of other fields (messages, statuses, ...) or malformed changes, acknowledged and ignored",
+  malformed: "entries that are not a WhatsApp Business Account entry (logged, acknowledged, skipped)",
+  failed: "username updates that could not be stored (the answer is then 500 so Meta redelivers)",
+  deferred:
+    "username updates not attempted because the invocation's deadline was near (the answer is then 503 so Meta redelivers)",
+} satisfies Record<keyof DeliverySummary, string>;
+
+function webhookAcknowledgement(): JsonSchema {
+  return {
+    type: "object",
+    description: "The delivery was processed; the counts are for logs and tests, Meta ignores the body.",
+    properties: {
+      received: { type: "boolean", const: true },
+      ...Object.fromEntries(
+        Object.entries(DELIVERY_SUMMARY_FIELDS).map(([name, description]) => [
+          name,
+          { type: "integer", minimum: 0, description },
+        ]),
+      ),
+    },
+    required: ["received", ...Object.keys(DELIVERY_SUMMARY_FIELDS)],
+  };
+}
+
+export function schemaComponents(): Record<string, JsonSchema> {
+  return {
+    ClaimUsernameRequest: claimRequest(),
+    ClaimUsernameResponse: {
+      description: `Passed through from Meta. status: ${STATUS_DESCRIPTION}`,
+      ...jsonSchemaOf(claimResponseSchema),
+      examples: [{ status: "reserved" }],
+    },
+    DeleteUsernameResponse: {
+      description: "Passed through from Meta; `success: true` clears the stored username (status `deleted`).",
+      ...jsonSchemaOf(deleteResponseSchema),
+      examples: [{ success: true }],
+    },
+    GraphError: {
+      description:
+        "Meta's Graph API error envelope. Every error the service makes has this shape. Meta's own errors are " +
+        "passed through byte for byte with their HTTP status whatever else they hold (Meta's may lack `type`, " +
+        "carry `error_data` as a JSON string or without `messaging_product`, or add fields): any JSON object " +
+        "whose `error` is an object. `fbtrace_id` of the service's own errors is the request id.",
+      ...jsonSchemaOf(graphErrorSchema),
+    },
+    Username: username(),
+    UsernameResponse: {
+      description: `Passed through from Meta; \`username\` is absent when the number has none. status: ${STATUS_DESCRIPTION}`,
+      ...jsonSchemaOf(usernameResponseSchema),
+      examples: [{ username: "kapso_support", status: "reserved" }, {}],
+    },
+    UsernameSuggestionsResponse: {
+      description: "Passed through from Meta.",
+      ...jsonSchemaOf(suggestionsResponseSchema),
+      examples: [{ data: [{ username_suggestions: ["kapso_support", "kapso_ai"] }] }],
+    },
+    UsernameUpdateValue: {
+      description: "The value of a username update. `username` is absent when status is `deleted`.",
+      ...describeProperties(jsonSchemaOf(usernameUpdateValueSchema), {
+        display_phone_number: "The number's display phone number; compared by its digits.",
+        status: STATUS_DESCRIPTION,
+        context: "e.g. `revoked`.",
+      }),
+    },
+    WebhookAcknowledgement: webhookAcknowledgement(),
+    WebhookPayload: webhookPayload(),
+  };
+}
