@@ -52,6 +52,7 @@ interface RenderTimes {
   domContentLoaded: number;
 }
 
+/** Section 8: the console's weight (budget: JS ≤ 100 KB gzipped) and first render (median of `runs` loads). */
 export async function consoleBench(options: { runs: number }): Promise<Section> {
   const { dir, manifest } = await ensureConsoleBuilt();
   const names = Object.keys(manifest.files);

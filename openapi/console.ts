@@ -26,6 +26,7 @@ const notFound = {
   content: { "application/json": { schema: { $ref: "#/components/schemas/GraphError" } } },
 };
 
+/** The operations of the console's two routes, by route key. */
 export const consoleOperations: Record<string, OperationInfo> = {
   "GET /console": {
     operationId: "getConsole",

@@ -26,6 +26,7 @@ function useHash(): string {
   return hash;
 }
 
+/** The whole console: the sign-in page, or the signed-in shell around the current section's page. */
 export function App({ keys }: AppProps) {
   const store = useMemo(() => keys ?? tabKeyStore(), [keys]);
   const [api, setApi] = useState<ConsoleApi | undefined>(() => {

@@ -21,6 +21,7 @@ export const SOURCE_LABELS: Record<string, string> = {
   transfer: "Moved to another number",
 };
 
+/** `source` in words; a source Meta or the service adds later as it is. */
 export function sourceLabel(source: string | undefined): string {
   if (!source) return "";
   return SOURCE_LABELS[source] ?? source;

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, networkError } from "./api/errors.ts";
 
+/** What `useLoad` gives a page. */
 export interface Loaded<T> {
   data: T | undefined;
   error: ApiError | undefined;

@@ -24,6 +24,7 @@ export interface PageContext {
   onApiError(error: ApiError): void;
 }
 
+/** One navigation entry and the pages under its hash route. */
 export interface Section {
   id: string;
   /** Its navigation entry's text. */
@@ -31,6 +32,7 @@ export interface Section {
   render(context: PageContext): VNode;
 }
 
+/** The sections in navigation order; the first is where the console opens. */
 export const SECTIONS: readonly Section[] = [
   {
     id: "numbers",

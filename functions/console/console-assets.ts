@@ -45,6 +45,7 @@ export interface ConsoleManifest {
   files: Record<string, ManifestEntry>;
 }
 
+/** The manifest's file name, in the build folder. */
 export const MANIFEST_FILE = "console-manifest.json";
 
 /** Where the build is, relative to this module (the repository, or the function's package). */
@@ -88,6 +89,7 @@ interface LoadedFile {
   bodies: Partial<Record<"identity" | "br" | "gzip", Buffer>>;
 }
 
+/** A build as loaded into memory: its manifest, and each file's bytes in every encoding it has. */
 export interface ConsoleFiles {
   manifest: ConsoleManifest;
   files: Map<string, LoadedFile>;

@@ -205,8 +205,15 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(apiRequestsSince(before, /\/username$/)).toEqual([]);
   });
 
-  it("offers Meta's suggestions one click away", async () => {
+  it("offers Meta's suggestions one click away, saying so while Meta is slow", async () => {
+    // Meta answers slowly: the wait is shown, in a live region, and the buttons wait with it.
+    expect((await sandbox("/delay", { ms: 1_500 })).status).toBeLessThan(300);
     await page.getByRole("button", { name: "Suggest names" }).click();
+    await page
+      .locator(".action-status[aria-live=polite]", { hasText: "Asking Meta for suggestions…" })
+      .waitFor();
+    expect(await page.getByRole("button", { name: "Claim username" }).isDisabled()).toBe(true);
+    expect((await sandbox("/delay", { ms: 0 })).status).toBeLessThan(300);
     const suggestion = page.getByRole("button", { name: /^Use / }).first();
     await suggestion.waitFor();
     const name = ((await suggestion.textContent()) ?? "").replace(/^Use /, "");

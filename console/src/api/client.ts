@@ -12,9 +12,13 @@ import createClient, { type Client } from "openapi-fetch";
 import { ApiError, apiErrorOf, networkError } from "./errors.ts";
 import type { components, paths } from "./openapi.d.ts";
 
+/** A number of the tenant and its recorded username state (GET /v1/phone_numbers). */
 export type PhoneNumber = components["schemas"]["PhoneNumber"];
+/** A page of numbers, in Graph's paging envelope. */
 export type PhoneNumberPage = components["schemas"]["PhoneNumberPage"];
+/** One change of a number's username state (history, feed and webhooks alike). */
 export type UsernameChangeEvent = components["schemas"]["UsernameChangeEvent"];
+/** A page of changes, in Graph's paging envelope. */
 export type UsernameChangePage = components["schemas"]["UsernameChangePage"];
 
 /**
@@ -50,6 +54,7 @@ export async function unwrap<T>(request: FetchResult<T>): Promise<T> {
   return result.data as T;
 }
 
+/** The calls the console makes; each resolves to the answer's data or rejects with an `ApiError`. */
 export interface ConsoleApi {
   /** The typed openapi-fetch client, the key already in its headers: for pages to come. */
   client: Client<paths>;

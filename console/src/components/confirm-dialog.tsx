@@ -19,6 +19,7 @@ export interface ConfirmDialogProps {
 
 let dialogs = 0;
 
+/** Opens as a modal when mounted; unmount it to close it (after `onConfirm` or `onCancel`). */
 export function ConfirmDialog({
   title,
   children,

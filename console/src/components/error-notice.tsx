@@ -11,6 +11,7 @@ export interface ErrorNoticeProps {
   error: ApiError;
 }
 
+/** The notice of one failed request. */
 export function ErrorNotice({ title, error }: ErrorNoticeProps) {
   const code =
     error.code !== undefined

@@ -14,6 +14,7 @@ export interface PagerProps {
   onPage(cursor: PageCursor): void;
 }
 
+/** The paging buttons of a list, or nothing when it has one page. */
 export function Pager({ page, noun, labels, disabled, onPage }: PagerProps) {
   if (!page) return null;
   const { before, after } = page.paging.cursors;

@@ -21,6 +21,7 @@ import { POLL_INTERVAL_MS } from "./numbers.tsx";
 
 type Confirm = { kind: "transfer"; username: string; holder: PhoneNumber | undefined } | { kind: "delete" };
 
+/** One number's page (`#/numbers/<id>`). */
 export function NumberPage({ context, id }: { context: PageContext; id: string }) {
   const { api, announce, onApiError } = context;
   const heading = useRef<HTMLHeadingElement>(null);
@@ -294,7 +295,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
             Refresh
           </button>
-          <span class="loading">{history.loading ? "Loading the history…" : ""}</span>
+          <span class="loading" role="status">
+            {history.loading ? "Loading the history…" : ""}
+          </span>
         </div>
         {history.error ? <ErrorNotice title="The history could not be loaded" error={history.error} /> : null}
         {history.data && history.data.data.length === 0 ? <p class="empty">No change recorded yet.</p> : null}

@@ -16,6 +16,7 @@ import { statusChanges } from "../usernames.ts";
 /** How often a page with a reserved name asks again (ms). */
 export const POLL_INTERVAL_MS = 2_000;
 
+/** The numbers list page (`#/numbers`). */
 export function NumbersPage({ context }: { context: PageContext }) {
   const [cursor, setCursor] = useState<PageCursor>(undefined);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -51,7 +52,7 @@ export function NumbersPage({ context }: { context: PageContext }) {
         <button type="button" onClick={() => void page.reload()} disabled={page.loading}>
           Refresh
         </button>
-        <span class="loading" aria-hidden={!page.loading}>
+        <span class="loading" role="status">
           {page.loading ? "Loading phone numbers…" : ""}
         </span>
       </div>

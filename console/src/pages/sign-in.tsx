@@ -18,6 +18,7 @@ export interface SignInProps {
   makeApi?: (key: string) => ConsoleApi;
 }
 
+/** The sign-in page: calls `onSignedIn` with a key the service accepted, and its client. */
 export function SignIn({ reason, onSignedIn, makeApi = (key) => createConsoleApi(key) }: SignInProps) {
   const heading = useRef<HTMLHeadingElement>(null);
   const input = useRef<HTMLInputElement>(null);
