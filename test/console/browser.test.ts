@@ -174,6 +174,17 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.id)).toBe(
       "api-key",
     );
+    // Focus is visible: the focused field has an outline of its own.
+    const outline = await page.evaluate(() => {
+      const focused = (globalThis as unknown as PageGlobals).document.activeElement;
+      const style = (
+        globalThis as unknown as {
+          getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+        }
+      ).getComputedStyle(focused);
+      return `${style.outlineStyle} ${style.outlineWidth}`;
+    });
+    expect(outline).toMatch(/^solid [1-9]/);
     await page.keyboard.type(apiKey);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Phone numbers" }).waitFor();
