@@ -15,10 +15,12 @@ import { table } from "./section.ts";
 import { callSandboxDirectly, type Endpoint, type Service } from "./service.ts";
 
 /** GETs: the key with the number (one BatchGetItem cold, the number warm) and the tenant's Meta limit counter. */
-// POST/DELETE: phone read, the tenant's Meta limit counter, ticket, lease, state transaction.
+// POST/DELETE: the number's turn (ownership, the tenant's Meta limit counter and the lease on an
+// empty line in one transaction), the record read inside it (or with a cold key), the state
+// transaction that ends the turn.
 // Webhook: a delivery reads the number's lookup item, then its record (strongly consistent, as no
 // index can be), then writes: 3 calls for one change, far fewer per change in a batch.
-export const LIMITS = { getCold: 2, getWarm: 2, writeRoute: 5, webhookPerChange: 3 };
+export const LIMITS = { getCold: 2, getWarm: 2, writeRoute: 3, webhookPerChange: 3 };
 /** Batched reads: lookups then phone records, 100 keys per BatchGetItem. */
 const webhookReadLimit = (numbers: number) => 2 * Math.ceil(numbers / 100);
 

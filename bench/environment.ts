@@ -97,7 +97,7 @@ export async function seedPhones(
   count: number,
   options: SeedOptions = {},
 ): Promise<BenchPhone[]> {
-  const { registerPhone } = await import("../functions/core/admin/admin.ts");
+  const { registerPhone } = await import("../functions/core/admin/numbers.ts");
   const perWaba = options.perWaba ?? 20;
   const phones: BenchPhone[] = [];
   let wabaId = "";

@@ -4,8 +4,12 @@
  * tenant and number the banner's commands should use.
  */
 import { randomBytes } from "node:crypto";
-import { issueApiKey, registerPhone } from "../functions/core/admin/admin.ts";
-import { listPhones, listTenants } from "../functions/core/store/phones.ts";
+import { issueApiKey } from "../functions/core/admin/admin.ts";
+import {
+  listNumbers as listPhones,
+  listTenantIds as listTenants,
+  registerPhone,
+} from "../functions/core/admin/numbers.ts";
 import type { MetaSandbox } from "../meta-sandbox/index.ts";
 import { SANDBOX_DISPLAY_NAME } from "./sandbox-phones.ts";
 

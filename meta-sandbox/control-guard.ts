@@ -7,7 +7,7 @@
  * that is not `application/json` (the content types a page may send without a CORS preflight).
  */
 import type { IncomingMessage } from "node:http";
-import { SandboxError } from "./state.ts";
+import { SandboxError } from "./control-input.ts";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 

@@ -4,7 +4,8 @@
  * `Authorization` header and `access_token` parameter, in the query string or the body). The
  * sandbox's own methods (tests in the same process) still see the tokens.
  */
-import type { RecordedRequest, SandboxPhone } from "./state.ts";
+import type { RecordedRequest } from "./request-log.ts";
+import type { SandboxPhone } from "./sandbox-phone.ts";
 
 /** The first and last 4 characters of a long token (enough to tell two apart), nothing of a short one. */
 export function maskToken(token: string): string {

@@ -6,7 +6,8 @@
  * start). The source is asked only when a request names a number the sandbox does not know, or
  * carries a token that is not that number's; everything else is answered from memory.
  */
-import type { SandboxPhoneInput, SandboxState } from "./state.ts";
+import type { PhoneStore } from "./phone-store.ts";
+import type { SandboxPhoneInput } from "./sandbox-phone.ts";
 
 /** The number as its owner registered it (id, token, WABA, portfolio, display number), or undefined. */
 export type PhoneSource = (phoneNumberId: string) => Promise<SandboxPhoneInput | undefined>;
@@ -32,27 +33,27 @@ const bearerToken = (authorization: string | undefined): string | undefined =>
  * source propagate (the sandbox then answers 500: a store it cannot read is worth seeing).
  */
 export async function learnPhone(
-  state: SandboxState,
+  phones: PhoneStore,
   source: PhoneSource,
   request: { pathname: string; authorization: string | undefined },
 ): Promise<void> {
   const id = phoneIdOf(request.pathname);
   if (id === undefined) return;
-  const known = state.getPhone(id);
+  const known = phones.get(id);
   if (known && known.accessToken === bearerToken(request.authorization)) return;
   const found = await source(id);
   if (!found || found.phoneNumberId !== id) return;
   // Another request may have taught it the number while the source was being read.
-  if (state.getPhone(id)) {
+  if (phones.get(id)) {
     const { accessToken, wabaId, businessId, displayPhoneNumber } = found;
-    state.updatePhone(id, { accessToken, wabaId, businessId, displayPhoneNumber });
+    phones.update(id, { accessToken, wabaId, businessId, displayPhoneNumber });
     return;
   }
   try {
-    state.addPhone(found);
+    phones.add(found);
   } catch {
     // Its stored name is held by another sandbox number (or marked taken): the number, without it.
     const { username: _username, status: _status, ...withoutName } = found;
-    state.addPhone(withoutName);
+    phones.add(withoutName);
   }
 }

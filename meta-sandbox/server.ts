@@ -1,7 +1,9 @@
 /**
- * The Meta sandbox's HTTP face: Graph API paths go through faults, the fixed delay and
- * state.ts's rules; `/__sandbox/...` is the control API, for programs on this machine only
- * (control-guard.ts), which never shows an access token (control-views.ts). Everything the
+ * The Meta sandbox's HTTP face: a Graph API request is recorded (request-log.ts), meets any armed
+ * fault and the fixed delay (fault-modes.ts), then is answered by Meta's rules (graph-api.ts,
+ * username-rules.ts) over the numbers it knows (phone-store.ts); `/__sandbox/...` is the control
+ * API, for programs on this machine only (control-guard.ts), whose input is checked by
+ * control-input.ts and which never shows an access token (control-views.ts). Everything the
  * control API can do is also a method of the returned object, so tests need not speak HTTP
  * to set up.
  */
@@ -9,21 +11,24 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { checkControlRequest } from "./control-guard.ts";
-import { phoneView, requestView } from "./control-views.ts";
-import { graphAnswerHeaders } from "./meta-errors.ts";
-import { learnPhone, type PhoneSource } from "./phone-source.ts";
 import {
-  faultReply,
-  type GraphReply,
+  checkDuplicates,
+  checkTime,
   isRecord,
-  type RecordedRequest,
+  optionsOf,
   SandboxError,
   type SandboxFault,
-  type SandboxPhone,
-  type SandboxPhoneInput,
-  type SandboxPhonePatch,
-  SandboxState,
-} from "./state.ts";
+} from "./control-input.ts";
+import { phoneView, requestView } from "./control-views.ts";
+import { FaultModes, faultReply } from "./fault-modes.ts";
+import { answerGraph } from "./graph-api.ts";
+import type { GraphReply } from "./graph-reply.ts";
+import { graphAnswerHeaders } from "./meta-errors.ts";
+import { learnPhone, type PhoneSource } from "./phone-source.ts";
+import { PhoneStore } from "./phone-store.ts";
+import { type RecordedRequest, RequestLog } from "./request-log.ts";
+import type { SandboxPhone, SandboxPhoneInput, SandboxPhonePatch } from "./sandbox-phone.ts";
+import { approveUsername, revokeUsername } from "./username-rules.ts";
 import {
   type DeliverRawOptions,
   type WebhookConfig,
@@ -100,7 +105,9 @@ const OK: Reply = [200, { ok: true }];
 
 export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promise<MetaSandbox> {
   const host = options.host ?? "127.0.0.1";
-  const state = new SandboxState();
+  const phones = new PhoneStore();
+  const faults = new FaultModes();
+  const requestLog = new RequestLog();
   const webhooks = new WebhookDispatcher();
   const sockets = new Set<Socket>();
   // Cancels every pending delay on close, so no timer outlives the server.
@@ -156,33 +163,34 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       });
       return closing;
     },
-    addPhone: (phone) => state.addPhone(phone),
-    updatePhone: (id, patch) => state.updatePhone(id, patch),
-    getPhone: (id) => state.getPhone(id),
-    listPhones: () => state.listPhones(),
-    removePhone: (id) => state.removePhone(id),
-    markTaken: (username) => state.markTaken(username),
-    requests: () => state.requests(),
-    clearRequests: () => state.clearRequests(),
-    injectFault: (fault) => state.injectFault(fault),
-    pendingFaults: () => state.pendingFaults(),
-    clearFaults: () => state.clearFaults(),
-    setDelay: (ms) => state.setDelay(ms),
+    addPhone: (phone) => phones.add(phone),
+    updatePhone: (id, patch) => phones.update(id, patch),
+    getPhone: (id) => phones.get(id),
+    listPhones: () => phones.list(),
+    removePhone: (id) => phones.remove(id),
+    markTaken: (username) => phones.markTaken(username),
+    requests: () => requestLog.list(),
+    clearRequests: () => requestLog.clear(),
+    injectFault: (fault) => faults.arm(fault),
+    pendingFaults: () => faults.pending(),
+    clearFaults: () => faults.clear(),
+    setDelay: (ms) => faults.setDelay(ms),
     reset() {
-      state.reset();
+      phones.reset();
+      requestLog.clear();
+      faults.reset();
       webhooks.reset();
     },
     configureWebhook: (config) => webhooks.configure(config),
     async approve(id, opts = {}) {
       // Options are checked before the state changes, so a bad one leaves the phone as it was.
-      const duplicates = opts.duplicates ?? 0;
-      if (!Number.isInteger(duplicates) || duplicates < 0) {
-        throw new SandboxError(400, "duplicates must be a non-negative integer");
-      }
-      return webhooks.deliverEvents([state.approve(id, checkTime(opts.time))], duplicates);
+      const duplicates = checkDuplicates(opts.duplicates);
+      const time = checkTime(opts.time);
+      return webhooks.deliverEvents([approveUsername(phones.mustFind(id), time)], duplicates);
     },
     async revoke(id, opts = {}) {
-      return webhooks.deliverEvents([state.revoke(id, checkTime(opts.time))]);
+      const time = checkTime(opts.time);
+      return webhooks.deliverEvents([revokeUsername(phones.mustFind(id), time)]);
     },
     deliverRaw: (events, opts) => webhooks.deliverRaw(events, opts),
     deliveries: () => webhooks.deliveries(),
@@ -191,10 +199,10 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
 
   const controlRoutes: ControlRoute[] = [
     ["GET", /^\/phones$/, () => [200, sandbox.listPhones().map(phoneView)]],
-    ["POST", /^\/phones$/, (_, body) => [201, phoneView(state.addPhone(body))]],
-    ["GET", /^\/phones\/([^/]+)$/, ([id = ""]) => [200, phoneView(mustExist(state.getPhone(id), id))]],
-    ["PATCH", /^\/phones\/([^/]+)$/, ([id = ""], body) => [200, phoneView(state.updatePhone(id, body))]],
-    ["DELETE", /^\/phones\/([^/]+)$/, ([id = ""]) => (state.removePhone(id) ? OK : notFound(id))],
+    ["POST", /^\/phones$/, (_, body) => [201, phoneView(phones.add(body))]],
+    ["GET", /^\/phones\/([^/]+)$/, ([id = ""]) => [200, phoneView(mustExist(phones.get(id), id))]],
+    ["PATCH", /^\/phones\/([^/]+)$/, ([id = ""], body) => [200, phoneView(phones.update(id, body))]],
+    ["DELETE", /^\/phones\/([^/]+)$/, ([id = ""]) => (phones.remove(id) ? OK : notFound(id))],
     [
       "POST",
       /^\/phones\/([^/]+)\/approve$/,
@@ -210,26 +218,26 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       /^\/taken$/,
       (_, body) => {
         const username = isRecord(body) ? body.username : undefined;
-        state.markTaken(username);
+        phones.markTaken(username);
         return [201, { username }];
       },
     ],
-    ["GET", /^\/requests$/, () => [200, state.requests().map(requestView)]],
+    ["GET", /^\/requests$/, () => [200, requestLog.list().map(requestView)]],
     [
       "DELETE",
       /^\/requests$/,
       () => {
-        state.clearRequests();
+        requestLog.clear();
         return OK;
       },
     ],
-    ["GET", /^\/faults$/, () => [200, state.pendingFaults()]],
-    ["POST", /^\/faults$/, (_, body) => [201, state.injectFault(body)]],
+    ["GET", /^\/faults$/, () => [200, faults.pending()]],
+    ["POST", /^\/faults$/, (_, body) => [201, faults.arm(body)]],
     [
       "DELETE",
       /^\/faults$/,
       () => {
-        state.clearFaults();
+        faults.clear();
         return OK;
       },
     ],
@@ -237,8 +245,8 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       "POST",
       /^\/delay$/,
       (_, body) => {
-        state.setDelay(isRecord(body) ? body.ms : undefined);
-        return [200, { ms: state.delayMs }];
+        faults.setDelay(isRecord(body) ? body.ms : undefined);
+        return [200, { ms: faults.delayMs }];
       },
     ],
     [
@@ -306,15 +314,15 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       body: raw,
       at: Date.now(),
     };
-    state.record(recorded);
-    const fault = state.takeFault(target);
+    requestLog.record(recorded);
+    const fault = faults.take(target);
     if (fault?.mode === "reset") {
       req.socket.resetAndDestroy();
       return;
     }
     if (fault?.mode === "hang") return; // the socket stays open until the client gives up or close()
     const extra = fault?.mode === "slow" ? fault.delayMs : 0;
-    if (!(await wait(state.delayMs + extra))) return;
+    if (!(await wait(faults.delayMs + extra))) return;
     if (fault?.mode === "status") return sendGraph(res, faultReply(fault), recorded);
     if (fault?.mode === "garbage") {
       res.writeHead(200, { "content-type": "text/html" });
@@ -324,14 +332,10 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
     // State is read and changed only now, after any delay, as Meta would: a client that
     // timed out meanwhile still gets its change made.
     if (options.phoneSource) {
-      await learnPhone(state, options.phoneSource, { pathname, authorization: req.headers.authorization });
+      await learnPhone(phones, options.phoneSource, { pathname, authorization: req.headers.authorization });
     }
-    const reply = state.handleGraph({
-      method,
-      pathname,
-      authorization: req.headers.authorization,
-      body: raw,
-    });
+    const request = { method, pathname, authorization: req.headers.authorization, body: raw };
+    const reply = answerGraph(request, phones);
     sendGraph(res, reply, recorded);
     if (reply.event) webhooks.fireAndForget(reply.event);
   }
@@ -412,22 +416,6 @@ function mustExist<T>(value: T | undefined, id: string): T {
 
 function notFound(id: string): Reply {
   return [404, { error: { message: `no sandbox phone ${id}` } }];
-}
-
-/** A control body of options (none when empty); the methods they go to check the values. */
-function optionsOf(body: unknown, keys: readonly string[]): Record<string, never> {
-  if (body === undefined) return {};
-  if (!isRecord(body)) throw new SandboxError(400, "body must be a JSON object");
-  const extra = Object.keys(body).filter((k) => !keys.includes(k));
-  if (extra.length > 0) throw new SandboxError(400, `unknown option(s) ${extra.join(", ")}`);
-  return body as Record<string, never>;
-}
-
-function checkTime(time: unknown): number | undefined {
-  if (time !== undefined && (typeof time !== "number" || !Number.isFinite(time))) {
-    throw new SandboxError(400, "time must be unix seconds (a number)");
-  }
-  return time;
 }
 
 /** The app secret is never echoed back over HTTP. */

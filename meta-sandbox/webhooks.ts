@@ -4,7 +4,7 @@
  * so tests can see what the receiver answered.
  */
 import { createHmac } from "node:crypto";
-import { isRecord, SandboxError } from "./state.ts";
+import { isRecord, SandboxError } from "./control-input.ts";
 
 /** Current docs spell it with an s; older documents without. Receivers must accept both. */
 export type WebhookField = "business_username_updates" | "business_username_update";

@@ -1,15 +1,17 @@
-import { reencryptAllTokens, registerPhone, replacePhoneToken } from "../../functions/core/admin/admin.ts";
+import {
+  findNumber,
+  listNumbers,
+  listTenantIds,
+  MetaNumberTakenError,
+  numberHistory,
+  PhoneExistsError,
+  reencryptAllTokens,
+  registerPhone,
+  removeNumber,
+  replacePhoneToken,
+} from "../../functions/core/admin/numbers.ts";
 import { config } from "../../functions/core/config.ts";
 import { pacer, type ReconcileOutcome, reconcileNumber } from "../../functions/core/reconcile/reconciler.ts";
-import {
-  getPhone,
-  listHistory,
-  listPhones,
-  listTenants,
-  MetaNumberTakenError,
-  PhoneExistsError,
-  removePhone,
-} from "../../functions/core/store/phones.ts";
 import { readAccessToken } from "../access-token.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure, UsageError } from "../errors.ts";
@@ -57,7 +59,7 @@ function historyText(history: HistoryView[]): string {
 }
 
 async function requirePhone(phoneNumberId: string) {
-  const phone = await getPhone(phoneNumberId, true);
+  const phone = await findNumber(phoneNumberId);
   if (!phone) throw new CommandFailure(`no phone number with id ${phoneNumberId}`);
   return phone;
 }
@@ -113,7 +115,7 @@ export const phoneCommands: Command[] = [
     async run({ positionals: [id = ""] }) {
       const phoneNumberId = metaId(id, "phoneNumberId", "phone show");
       const phone = phoneView(await requirePhone(phoneNumberId));
-      const history = (await listHistory(phoneNumberId)).map(historyView);
+      const history = (await numberHistory(phoneNumberId)).map(historyView);
       return { json: { ...phone, history }, text: `${phoneText(phone)}\n\n${historyText(history)}` };
     },
   },
@@ -124,7 +126,7 @@ export const phoneCommands: Command[] = [
     async run({ options }) {
       const tenant = tenantId(options.tenant ?? "", "phone list");
       await requireKnownTenant(tenant);
-      const phones = (await listPhones(tenant))
+      const phones = (await listNumbers(tenant))
         .map(phoneView)
         .sort((a, b) => a.phoneNumberId.localeCompare(b.phoneNumberId));
       return {
@@ -150,7 +152,7 @@ export const phoneCommands: Command[] = [
     arguments: PHONE_ARGUMENT,
     async run({ positionals: [id = ""] }) {
       const phoneNumberId = metaId(id, "phoneNumberId", "phone remove");
-      if (!(await removePhone(phoneNumberId)))
+      if (!(await removeNumber(phoneNumberId)))
         throw new CommandFailure(`no phone number with id ${phoneNumberId}`);
       return { json: { phoneNumberId, removed: true }, text: `Removed phone number ${phoneNumberId}.` };
     },
@@ -227,8 +229,8 @@ export const phoneCommands: Command[] = [
         return { json: outcome, text: syncLine(outcome) };
       }
       const ids: string[] = [];
-      for (const tenant of (await listTenants()).sort()) {
-        ids.push(...(await listPhones(tenant)).map((p) => p.phoneNumberId).sort());
+      for (const tenant of (await listTenantIds()).sort()) {
+        ids.push(...(await listNumbers(tenant)).map((p) => p.phoneNumberId).sort());
       }
       const pace = pacer(rate);
       const outcomes: ReconcileOutcome[] = [];

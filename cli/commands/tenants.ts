@@ -1,4 +1,4 @@
-import { listTenants } from "../../functions/core/store/phones.ts";
+import { listTenantIds as listTenants } from "../../functions/core/admin/numbers.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure } from "../errors.ts";
 import { INVOCATION } from "../help.ts";

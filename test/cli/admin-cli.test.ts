@@ -16,7 +16,7 @@ import { authenticate, clearApiKeyCache } from "../../functions/core/auth/authen
 import { decryptToken } from "../../functions/core/crypto/token-cipher.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
 import { getPhone } from "../../functions/core/store/phones.ts";
-import { applyUsernameChange } from "../../functions/core/store/username-changes.ts";
+import { commitUsernameChange } from "../../functions/core/store/state-committer.ts";
 import { admin, parsed, type Run } from "../support/admin-cli.ts";
 import { useTestTable } from "../support/test-table.ts";
 import { uniqueDigits } from "../support/world.ts";
@@ -314,11 +314,34 @@ describe("phone show", () => {
       state: { username?: string; status?: string },
       context?: string,
     ) =>
-      applyUsernameChange({
+      commitUsernameChange({
         phoneNumberId,
-        source,
-        requestId: `req-${source}`,
-        decide: () => ({ state, stateEpoch: Math.floor(Date.now() / 1000), ...(context ? { context } : {}) }),
+        changes: [
+          source === "api"
+            ? {
+                kind: "answer",
+                source,
+                state,
+                observation: { kind: "write", sentAt: Date.now(), receivedAt: Date.now() },
+                requestId: `req-${source}`,
+              }
+            : {
+                // An entry without time: it dates nothing, so its history item carries no eventTime.
+                kind: "webhook",
+                event: {
+                  time: Math.floor(Date.now() / 1000),
+                  untimed: true,
+                  status: state.status ?? "",
+                  ...(state.username ? { username: state.username } : {}),
+                },
+                value: {
+                  status: state.status ?? "",
+                  ...(state.username ? { username: state.username } : {}),
+                  ...(context ? { context } : {}),
+                },
+                requestId: `req-${source}`,
+              },
+        ],
       });
     await change("api", { username: "lucky_shrub", status: "reserved" });
     await change("webhook", { username: "lucky_shrub", status: "approved" });

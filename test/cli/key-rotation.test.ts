@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerPhone } from "../../functions/core/admin/admin.ts";
+import { registerPhone } from "../../functions/core/admin/numbers.ts";
 import {
   decryptToken,
   encryptToken,

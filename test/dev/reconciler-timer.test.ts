@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { resolveLocalConfig } from "../../dev/local-config.ts";
 import { startReconcilerTimer } from "../../dev/reconciler-timer.ts";
-import { getIntent } from "../../functions/core/store/intents.ts";
-import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { getIntent } from "../../functions/core/store/number-line.ts";
+import { injectStorageFaults, storageError, writeKind } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import { seedPhone, seedTenant, storedState, uniqueDigits, useWorld } from "../support/world.ts";
 
@@ -21,8 +21,8 @@ describe("the reconciler timer of npm start", () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant);
     const name = `timer_${uniqueDigits(6)}`;
-    const restore = injectStorageFaults((command) =>
-      command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined,
+    const restore = injectStorageFaults((command, _, input) =>
+      writeKind(command, input) === "state" ? storageError("ServiceUnavailable") : undefined,
     );
     try {
       const answer = await callUsernameApi("claim", phone.phoneNumberId, {

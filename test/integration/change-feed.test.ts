@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
 import { listHistory } from "../../functions/core/store/phones.ts";
-import { applyUsernameChange } from "../../functions/core/store/username-changes.ts";
+import { commitUsernameChange } from "../../functions/core/store/state-committer.ts";
 import { sequenceHistory } from "../../functions/core/tenant-webhooks/feed-sequencer.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
@@ -281,13 +281,16 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant);
     const [event] = await observe(tenant, 1, async () => {
-      const outcome = await applyUsernameChange({
+      const outcome = await commitUsernameChange({
         phoneNumberId: phone.phoneNumberId,
-        source: "reconcile",
-        decide: () => ({
-          state: { username: "source_reconcile", status: "approved" },
-          stateEpoch: Math.floor(Date.now() / 1000),
-        }),
+        changes: [
+          {
+            kind: "answer",
+            source: "reconcile",
+            state: { username: "source_reconcile", status: "approved" },
+            observation: { kind: "read", sentAt: Date.now(), receivedAt: Date.now() },
+          },
+        ],
       });
       expect(outcome.applied).toBe(true);
     });

@@ -13,7 +13,7 @@ import { reconcileNumber, runReconciler } from "../../functions/core/reconcile/r
 import { SERVICE_NAME } from "../../functions/core/service.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { captureMetrics, type MetricCapture } from "../support/metric-lines.ts";
-import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { injectStorageFaults, storageError, writeKind } from "../support/storage-faults.ts";
 import { startTenantEndpoint } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import { configureWebhookSecrets, postEvents, postWebhook, webhookEvent } from "../support/webhook-client.ts";
@@ -171,8 +171,8 @@ describe("storage in trouble", () => {
 
   it("StorageUnavailable: the state write fails after Meta acted (Meta's answer still returned)", async () => {
     const who = await owner();
-    const restore = injectStorageFaults((command) =>
-      command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined,
+    const restore = injectStorageFaults((command, _, input) =>
+      writeKind(command, input) === "state" ? storageError("ServiceUnavailable") : undefined,
     );
     try {
       const answer = await callUsernameApi("claim", who.phone.phoneNumberId, {
@@ -190,8 +190,8 @@ describe("storage in trouble", () => {
 
   it("a conditional write that loses a race is no outage: nothing counted", async () => {
     const who = await owner();
-    const restore = injectStorageFaults((command) =>
-      command === "TransactWriteItemsCommand" ? storageError("TransactionCanceledException") : undefined,
+    const restore = injectStorageFaults((command, _, input) =>
+      writeKind(command, input) === "state" ? storageError("TransactionCanceledException") : undefined,
     );
     try {
       await callUsernameApi("claim", who.phone.phoneNumberId, {

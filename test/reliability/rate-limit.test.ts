@@ -231,7 +231,7 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
     clearApiKeyCache();
   });
 
-  it("5 without Idempotency-Key (phone, counter, ticket, lease, state); +2 with one; 1 for a replay; 2 for a GET", async () => {
+  it("3 without Idempotency-Key (the turn with ownership and counter, the phone read inside it, the state); +2 with one; 1 for a replay; 2 for a GET", async () => {
     const who = await owner();
     expect((await claim(who)).status).toBe(200); // warms the key cache
     const counting = injectStorageFaults(() => undefined);
@@ -239,15 +239,16 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
       const calls = () => Object.fromEntries(counting.attempts);
       const reset = () => counting.attempts.clear();
 
-      // The line on the number: a ticket and the lease (uncontended), ended by the state write.
+      // The turn on an empty line (ownership, the tenant's counter and the lease in one
+      // transaction), the record read inside it, the state write that ends it.
       expect((await claim(who)).status).toBe(200);
-      expect(calls()).toEqual({ GetItemCommand: 1, UpdateItemCommand: 3, TransactWriteItemsCommand: 1 });
+      expect(calls()).toEqual({ GetItemCommand: 1, TransactWriteItemsCommand: 2 });
 
       reset();
       expect(
         (await callUsernameApi("delete", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey })).status,
       ).toBe(200);
-      expect(calls()).toEqual({ GetItemCommand: 1, UpdateItemCommand: 3, TransactWriteItemsCommand: 1 });
+      expect(calls()).toEqual({ GetItemCommand: 1, TransactWriteItemsCommand: 2 });
 
       reset();
       const body = { username: uniqueName() };
@@ -261,8 +262,8 @@ describe("DynamoDB calls of a warm POST/DELETE (API key cached)", () => {
       expect(calls()).toEqual({
         PutItemCommand: 1,
         GetItemCommand: 1,
-        UpdateItemCommand: 4,
-        TransactWriteItemsCommand: 1,
+        UpdateItemCommand: 1,
+        TransactWriteItemsCommand: 2,
       });
 
       reset();

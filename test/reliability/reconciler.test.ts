@@ -8,10 +8,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { logger } from "../../functions/core/logger.ts";
 import { reconcileNumber, runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
-import { acquireLease, getIntent } from "../../functions/core/store/intents.ts";
+import { getIntent } from "../../functions/core/store/number-line.ts";
+import { takeTurn as acquireLease } from "../../functions/core/usernames/turns.ts";
 import { handler as reconcilerHandler } from "../../functions/reconcile/reconciler.ts";
 import { lambdaContext } from "../support/lambda.ts";
-import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { injectStorageFaults, storageError, writeKind } from "../support/storage-faults.ts";
 import { callUsernameApi } from "../support/username-client.ts";
 import {
   type SeededPhone,
@@ -63,8 +64,8 @@ describe("the state write fails after Meta acted", () => {
     async (fault) => {
       const who = await owner();
       const name = uniqueName();
-      const restore = injectStorageFaults((command) =>
-        command === "TransactWriteItemsCommand" ? storageError(fault) : undefined,
+      const restore = injectStorageFaults((command, _, input) =>
+        writeKind(command, input) === "state" ? storageError(fault) : undefined,
       );
       let answer: Awaited<ReturnType<typeof callUsernameApi>>;
       try {
@@ -96,13 +97,15 @@ describe("the state write fails after Meta acted", () => {
 
   it("also when ending the intent fails: the lease lapses with the invocation and is reconciled then", async () => {
     const who = await owner();
-    // The write counter, the ticket and the turn are UpdateItems before Meta: they pass; the state
-    // transaction and every later UpdateItem (ending the intent) fail.
-    const BEFORE_META = 3;
-    let updates = 0;
-    const restoreLate = injectStorageFaults((command) => {
-      if (command === "TransactWriteItemsCommand") return storageError("ServiceUnavailable");
-      if (command === "UpdateItemCommand" && ++updates > BEFORE_META)
+    // The turn (one transaction before Meta) passes; the state transaction and every later
+    // write (ending the turn) fail.
+    let turnTaken = false;
+    const restoreLate = injectStorageFaults((command, _, input) => {
+      if (!turnTaken && writeKind(command, input) === "turn") {
+        turnTaken = true;
+        return undefined;
+      }
+      if (turnTaken && command !== "GetItemCommand" && command !== "BatchGetItemCommand")
         return storageError("ServiceUnavailable");
       return undefined;
     });
@@ -306,23 +309,17 @@ describe("a line left by callers that died waiting (the process was killed)", ()
     await dynamo().send(
       new UpdateCommand({
         TableName: process.env.TABLE_NAME,
-        Key: keys.intentQueue(id),
-        UpdateExpression: "SET nextTicket = :four, waiting = :waiting, #type = :type",
+        Key: keys.intent(id),
+        UpdateExpression:
+          "SET nextTicket = :four, waiting = :waiting, lastTicket = :one, phoneNumberId = :id, #type = :type",
         ExpressionAttributeNames: { "#type": "type" },
         ExpressionAttributeValues: {
           ":four": 4,
           ":waiting": { "2": past, "3": past, "4": past },
-          ":type": "intentQueue",
+          ":one": 1,
+          ":id": id,
+          ":type": "intent",
         },
-      }),
-    );
-    await dynamo().send(
-      new UpdateCommand({
-        TableName: process.env.TABLE_NAME,
-        Key: keys.intent(id),
-        UpdateExpression: "SET lastTicket = :one, phoneNumberId = :id, #type = :type",
-        ExpressionAttributeNames: { "#type": "type" },
-        ExpressionAttributeValues: { ":one": 1, ":id": id, ":type": "intent" },
       }),
     );
     // The claim may wait for its turn about 3 s (its deadline less Meta's 5 s): three turns
@@ -339,7 +336,7 @@ describe("a line left by callers that died waiting (the process was killed)", ()
     await expect
       .poll(async () => {
         const { Item } = await dynamo().send(
-          new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.intentQueue(id) }),
+          new GetCommand({ TableName: process.env.TABLE_NAME, Key: keys.intent(id) }),
         );
         return { abandoned: [...(Item?.abandoned ?? [])], waiting: Item?.waiting };
       })

@@ -10,9 +10,9 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
-import { getIntent } from "../../functions/core/store/intents.ts";
+import { getIntent } from "../../functions/core/store/number-line.ts";
 import type { Answer } from "../support/lambda.ts";
-import { type FaultRule, injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { type FaultRule, injectStorageFaults, storageError, writeKind } from "../support/storage-faults.ts";
 import { callUsernameApi, type Operation } from "../support/username-client.ts";
 import { configureWebhookSecrets, postEvents, webhookEvent } from "../support/webhook-client.ts";
 import {
@@ -83,9 +83,9 @@ describe("a passing fault: the SDK retries and the request succeeds", () => {
       () => call("claim", who),
     );
     expect(result.status).toBe(200);
-    // API key + phone read (one BatchGetItem); the write counter, the ticket and the turn on the
-    // number (UpdateItems); the state transaction: each tried twice.
-    expect(attempts).toEqual({ BatchGetItemCommand: 2, UpdateItemCommand: 6, TransactWriteItemsCommand: 2 });
+    // API key + phone read (one BatchGetItem); the number's turn (ownership, the write counter and
+    // the lease in one transaction); the state transaction: each tried twice.
+    expect(attempts).toEqual({ BatchGetItemCommand: 2, TransactWriteItemsCommand: 4 });
     expect(world.sandbox.requests()).toHaveLength(1);
     const { history } = await expectConsistent(who.phone.phoneNumberId);
     expect(history).toHaveLength(1);
@@ -105,13 +105,17 @@ describe("a passing fault: the SDK retries and the request succeeds", () => {
 });
 
 describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-written", () => {
-  /** `later`: calls of the same command after the failed one (giving up the ticket). */
-  const stages: Array<{ stage: string; command: string; after?: number; later?: number }> = [
+  const stages: Array<{
+    stage: string;
+    matches: (command: string, input: Record<string, unknown>) => boolean;
+  }> = [
     // A key the container has not cached is read with the phone number, in one BatchGetItem.
-    { stage: "the API key and phone number read", command: "BatchGetItemCommand" },
-    { stage: "the write counter", command: "UpdateItemCommand" },
-    { stage: "the ticket on the number", command: "UpdateItemCommand", after: 1 },
-    { stage: "the turn on the number", command: "UpdateItemCommand", after: 2, later: 1 },
+    { stage: "the API key and phone number read", matches: (command) => command === "BatchGetItemCommand" },
+    // Ownership, the write counter and the lease on an empty line: one transaction.
+    {
+      stage: "the number's turn (ownership, write counter, lease)",
+      matches: (command, input) => writeKind(command, input) === "turn",
+    },
   ];
   const cases = stages.map((stage, i) => ({ fault: FAULTS[i % FAULTS.length] as string, ...stage }));
 
@@ -121,19 +125,18 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
     world.sandbox.clearRequests();
     const before = await storedState(who.phone.phoneNumberId);
 
-    const { result, attempts } = await withFaults(
-      // Both of the SDK's attempts of that one call fail; calls after it (giving up the turn) pass.
-      (command, n) =>
-        command === c.command && n > (c.after ?? 0) && n <= (c.after ?? 0) + 2
-          ? storageError(c.fault)
-          : undefined,
+    let faulted = 0;
+    const { result } = await withFaults(
+      // Both of the SDK's attempts of that one call fail; calls after it pass.
+      (command, _, input) =>
+        c.matches(command, input) && ++faulted <= 2 ? storageError(c.fault) : undefined,
       2,
       () => call("claim", who),
     );
 
     expectUnavailable(result);
     // The SDK did retry before giving up.
-    expect(attempts[c.command]).toBe((c.after ?? 0) + 2 + (c.later ?? 0));
+    expect(faulted).toBe(2);
     expect(world.sandbox.requests()).toHaveLength(0);
     expect(await storedState(who.phone.phoneNumberId)).toEqual(before);
     await expectConsistent(who.phone.phoneNumberId);
@@ -146,14 +149,16 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
       expect((await call("claim", who)).status).toBe(200);
       world.sandbox.clearRequests();
       const before = await storedState(who.phone.phoneNumberId);
-      const { result, attempts } = await withFaults(
-        (command) => (command === "TransactWriteItemsCommand" ? storageError(fault) : undefined),
+      let stateWrites = 0;
+      const { result } = await withFaults(
+        (command, _, input) =>
+          writeKind(command, input) === "state" && ++stateWrites ? storageError(fault) : undefined,
         2,
         () => call("claim", who),
       );
       expect(result.status).toBe(200);
       expect(result.json).toEqual({ status: "reserved" });
-      expect(attempts.TransactWriteItemsCommand).toBe(2);
+      expect(stateWrites).toBe(2);
       expect(world.sandbox.requests()).toHaveLength(1);
       expect(await storedState(who.phone.phoneNumberId)).toEqual(before);
       expect(await getIntent(who.phone.phoneNumberId)).toMatchObject({ unresolved: true });
@@ -163,7 +168,8 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
   it("when the state write failed after Meta acted, the next GET records Meta's answer", async () => {
     const who = await owner();
     const { result } = await withFaults(
-      (command) => (command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined),
+      (command, _, input) =>
+        writeKind(command, input) === "state" ? storageError("ServiceUnavailable") : undefined,
       1,
       () => call("claim", who),
     );
@@ -183,11 +189,10 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
     const claimWithKey = () =>
       callUsernameApi("claim", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey, body, headers });
 
-    // The ticket on the number (the second UpdateItem, after the write counter) fails.
-    let updates = 0;
+    // The number's turn (ownership, write counter and lease in one transaction) fails.
     const { result } = await withFaults(
-      (command) =>
-        command === "UpdateItemCommand" && ++updates === 2 ? storageError("ThrottlingException") : undefined,
+      (command, _, input) =>
+        writeKind(command, input) === "turn" ? storageError("ThrottlingException") : undefined,
       1,
       claimWithKey,
     );
@@ -211,8 +216,8 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
     const claimWithKey = () =>
       callUsernameApi("claim", who.phone.phoneNumberId, { apiKey: who.tenant.apiKey, body, headers });
     const { result } = await withFaults(
-      (command) =>
-        command === "TransactWriteItemsCommand" ? storageError("ThrottlingException") : undefined,
+      (command, _, input) =>
+        writeKind(command, input) === "state" ? storageError("ThrottlingException") : undefined,
       1,
       claimWithKey,
     );

@@ -18,7 +18,32 @@ import { setDynamoClient } from "../../functions/core/store/client.ts";
 export type FaultRule = (
   commandName: string,
   callNumber: number,
+  /** The command's input (attribute values marshalled), to tell writes apart (`writeKind`). */
+  input: Record<string, unknown>,
 ) => Error | number | { after: Error } | undefined;
+
+/**
+ * What a write of a username change is, by what it writes: `state`, the transaction that records
+ * a change (it puts a history item); `turn`, the write that takes a number's turn (the lease on
+ * its line item, or the ownership and Meta-limit check before a ticket); `other` for the rest.
+ */
+export function writeKind(commandName: string, input: Record<string, unknown>): "state" | "turn" | "other" {
+  if (commandName !== "TransactWriteItemsCommand") return "other";
+  const items = (input.TransactItems ?? []) as Array<
+    Record<string, { Item?: unknown; Key?: unknown; UpdateExpression?: string }>
+  >;
+  const sk = (value: unknown) => {
+    const raw = (value as { sk?: unknown } | undefined)?.sk;
+    return String((raw as { S?: string } | undefined)?.S ?? raw ?? "");
+  };
+  if (items.some((item) => sk(item.Put?.Item).startsWith("HISTORY#"))) return "state";
+  const takesLease = items.some(
+    (item) =>
+      sk(item.Update?.Key) === "INTENT" && /leaseOwner = :owner/.test(item.Update?.UpdateExpression ?? ""),
+  );
+  const checksOwner = items.some((item) => sk(item.ConditionCheck?.Key) === "PHONE");
+  return takesLease || checksOwner ? "turn" : "other";
+}
 
 /** The HTTP status DynamoDB answers each fault with: the SDK's retry decision depends on it. */
 const FAULT_STATUS: Record<string, number> = {
@@ -66,7 +91,7 @@ export function injectStorageFaults(rule: FaultRule, maxAttempts = 1): InjectedF
       const name = String(context.commandName);
       const count = (attempts.get(name) ?? 0) + 1;
       attempts.set(name, count);
-      const fault = rule(name, count);
+      const fault = rule(name, count, (args as { input?: Record<string, unknown> }).input ?? {});
       if (typeof fault === "number") await new Promise((resolve) => setTimeout(resolve, fault));
       else if (fault instanceof Error) throw fault;
       const output = await next(args);

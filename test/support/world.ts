@@ -4,7 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { issueApiKey, registerPhone } from "../../functions/core/admin/admin.ts";
+import { issueApiKey } from "../../functions/core/admin/admin.ts";
+import { registerPhone } from "../../functions/core/admin/numbers.ts";
 import { clearApiKeyCache } from "../../functions/core/auth/authenticate.ts";
 import { dynamo, setDynamoClient } from "../../functions/core/store/client.ts";
 import { getPhone, listHistory } from "../../functions/core/store/phones.ts";

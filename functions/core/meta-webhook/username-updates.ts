@@ -4,35 +4,28 @@
  *    valid ones are applied.
  *  - Changes are grouped per phone number and applied in event-time order.
  *  - The numbers are read together, not one by one: lookups by WABA id + display digits in
- *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent; a round's
- *    writes overlap the next round's reads.
- *  - The state writes of all numbers are packed into few transactions
- *    (store/username-change-batches.ts), deciding every change exactly as the one-change path.
+ *    batches of 100 (store/phones.ts, findPhonesByWabaDisplay), strongly consistent, a few
+ *    rounds at a time; then all of them are committed at once.
+ *  - Each number's changes are planned by the one planner (username-state/planner.ts) and the
+ *    numbers' plans are packed into few transactions by the one committer
+ *    (store/state-committer.ts), exactly as a single change would be.
  *  - Ordering and de-duplication are decided by conditional writes, so concurrent and repeated
  *    deliveries are safe.
  *  - A storage failure on any number fails the delivery (Meta redelivers); what was applied
  *    stays applied, and the redelivery applies only what is missing.
- *  - No round starts that might not finish before the invocation's deadline: the changes of
- *    rounds not started are counted `deferred`, the delivery is answered 503 in time, and the
- *    redelivery applies them (and finds the others applied).
+ *  - No read round starts that might not finish before the invocation's deadline, and no
+ *    transaction starts within a second of it: the changes not started are counted `deferred`,
+ *    the delivery is answered 503 in time, and the redelivery applies them (and finds the
+ *    others applied).
  */
 import { mapWithConcurrency } from "../concurrency.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
-import { markUnresolved } from "../store/intents.ts";
 import { findPhonesByWabaDisplay, wabaDisplayId } from "../store/phones.ts";
+import { commitUsernameChanges, DeferredError } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
-import { applyWebhookChanges, DeferredError } from "../store/username-change-batches.ts";
-import type { ChangeRequest, Decision } from "../store/username-changes.ts";
-import {
-  compareWindows,
-  recordedWindow,
-  sameUsername,
-  secondWindow,
-  webhookMayApply,
-} from "../username-state/ordering.ts";
+import type { WebhookChange } from "../username-state/planner.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
-import type { UsernameState } from "../username-state/state.ts";
 import {
   USERNAME_UPDATE_FIELDS,
   type UsernameUpdateValue,
@@ -43,6 +36,7 @@ import {
 
 /** One BatchGetItem of lookups, one of records. */
 const NUMBERS_PER_ROUND = 100;
+/** Read rounds in flight at once. */
 const PARALLEL_ROUNDS = 4;
 
 export interface UsernameUpdate {
@@ -128,7 +122,7 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
 /** How far Meta's clock may run ahead of ours before an entry's time is not trusted (seconds). */
 const FUTURE_TOLERANCE_SECONDS = 5;
 
-/** Time kept free after the last round may start: a round's writes take milliseconds, rarely a second. */
+/** Time kept free after the last read round may start: its reads and the writes after them. */
 const MIN_ROUND_RESERVE_MS = 1_500;
 
 export async function applyUsernameUpdates(
@@ -159,61 +153,56 @@ export async function applyUsernameUpdates(
     const key = wabaDisplayId(update);
     byNumber.set(key, [...(byNumber.get(key) ?? []), update]);
   }
-  // Read and write in rounds of 100 numbers (one BatchGetItem each), a few rounds at a time, so
-  // the writes of one round overlap the reads of the next.
+  // Read in rounds of 100 numbers (a BatchGetItem of lookups, one of records), a few at a time;
+  // then one commit of every number's changes, packed into transactions across the whole
+  // delivery (16 at a time, none started within a second of the deadline).
   const groups = [...byNumber.values()];
   const rounds: UsernameUpdate[][][] = [];
   for (let i = 0; i < groups.length; i += NUMBERS_PER_ROUND)
     rounds.push(groups.slice(i, i + NUMBERS_PER_ROUND));
   let slowestRoundMs = 0;
-  await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
+  const read = await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
     const started = Date.now();
     if (started + Math.max(MIN_ROUND_RESERVE_MS, 2 * slowestRoundMs) > deadline) {
       summary.deferred += round.reduce((sum, group) => sum + group.length, 0);
-      return;
+      return [];
     }
-    const numbers = await readNumbers(round, summary, requestId);
-    if (!numbers) return;
-    const results = await applyWebhookChanges(
-      numbers.map(({ phone, changes }) => ({ phone, changes: changes.map((c) => c.request) })),
-      { deliveryChanges: updates.length, deadline },
-    );
-    for (const [n, result] of results.entries()) {
-      if (result.status === "rejected") {
-        if (result.reason instanceof DeferredError) {
-          summary.deferred += (numbers[n] as (typeof numbers)[number]).changes.length;
-          continue;
-        }
-        summary.failed++;
-        logger.error("webhook change not stored", storageFailure(result.reason));
+    const numbers = (await readNumbers(round, summary, requestId)) ?? [];
+    slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
+    return numbers;
+  });
+  const numbers = read.flatMap((round) => (round.status === "fulfilled" ? round.value : []));
+  if (numbers.length === 0) return summary;
+  const results = await commitUsernameChanges(
+    numbers.map(({ phone, changes }) => ({ phoneNumberId: phone.phoneNumberId, record: phone, changes })),
+    { deliveryChanges: updates.length, deadline },
+  );
+  for (const [n, result] of results.entries()) {
+    const { phone, changes } = numbers[n] as (typeof numbers)[number];
+    if (result.status === "rejected") {
+      if (result.reason instanceof DeferredError) {
+        summary.deferred += changes.length;
         continue;
       }
-      const { phone, changes } = numbers[n] as (typeof numbers)[number];
-      if (result.value.some((outcome, i) => outcome.applied && changes[i]?.ambiguous)) {
-        await markUnresolved(phone.phoneNumberId).catch((error: Error) =>
-          logger.warn("number not marked for the reconciler", {
-            phoneNumberId: phone.phoneNumberId,
-            errorName: error.name,
-          }),
-        );
-      }
-      for (const [i, outcome] of result.value.entries()) {
-        if (outcome.applied && changes[i]?.revoked) {
-          logger.warn("username revoked by Meta", {
-            metric: "UsernameRevoked",
-            phoneNumberId: phone.phoneNumberId,
-          });
-          countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
-        }
-        if (outcome.applied) summary.applied++;
-        else if (outcome.reason === "deferred") summary.deferred++;
-        else if (outcome.reason === "duplicate") summary.duplicate++;
-        else if (outcome.reason === "stale" || changes[i]?.stale) summary.stale++;
-        else summary.unchanged++;
-      }
+      summary.failed++;
+      logger.error("webhook change not stored", storageFailure(result.reason));
+      continue;
     }
-    slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
-  });
+    for (const [i, outcome] of result.value.entries()) {
+      if (outcome.applied && changes[i]?.value.context === REVOKED_CONTEXT) {
+        logger.warn("username revoked by Meta", {
+          metric: "UsernameRevoked",
+          phoneNumberId: phone.phoneNumberId,
+        });
+        countMetric("UsernameRevoked", 1, { phoneNumberId: phone.phoneNumberId });
+      }
+      if (outcome.applied) summary.applied++;
+      else if (outcome.reason === "deferred") summary.deferred++;
+      else if (outcome.reason === "duplicate") summary.duplicate++;
+      else if (outcome.reason === "stale") summary.stale++;
+      else summary.unchanged++;
+    }
+  }
   return summary;
 }
 
@@ -251,57 +240,30 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
   return [...byPhone.values()].map(({ phone, updates }) => ({
     phone,
     // Stable: changes of one entry.time keep the payload's order.
-    changes: [...updates].sort((a, b) => a.time - b.time).map((u) => changeRequest(u, phone, requestId)),
+    changes: [...updates].sort((a, b) => a.time - b.time).map((u) => webhookChange(u, requestId)),
   }));
 }
 
-/**
- * One update as a state change. After deciding: `stale`, it was older than the record;
- * `ambiguous`, it replaces an answer of Meta of the same moment that named another username
- * (which of the two came last is unknown: the number goes to the reconciler once applied).
- * `revoked`: Meta took the username away (`context: revoked`), counted once it is recorded.
- */
-function changeRequest(update: UsernameUpdate, phone: PhoneRecord, requestId: string) {
+/** One update as a change for the planner: its event's identity and Meta's value. */
+function webhookChange(update: UsernameUpdate, requestId: string): WebhookChange {
   const { value, time, untimed } = update;
-  const change: { stale: boolean; ambiguous: boolean; revoked: boolean; request: ChangeRequest } = {
-    stale: false,
-    ambiguous: false,
-    revoked: value.context === REVOKED_CONTEXT,
-    request: {
-      phoneNumberId: phone.phoneNumberId,
-      source: "webhook",
-      requestId,
-      webhookEvent: {
-        time,
-        status: value.status,
-        ...(value.username ? { username: value.username } : {}),
-        ...(untimed ? { untimed } : {}),
-        ...(update.aheadTime !== undefined ? { aheadTime: update.aheadTime } : {}),
-      },
-      decide: (current: PhoneRecord): Decision | undefined => {
-        change.stale = !untimed && !webhookMayApply(time, current);
-        if (change.stale) return undefined;
-        const state = nextState(current, value);
-        change.ambiguous =
-          current.stateSentAt !== undefined &&
-          compareWindows(secondWindow(time), recordedWindow(current)) === "overlap" &&
-          !sameUsername(state, current);
-        return {
-          state,
-          ...(untimed ? {} : { stateEpoch: time, eventTime: time }),
-          context: value.context,
-        };
-      },
+  return {
+    kind: "webhook",
+    requestId,
+    event: {
+      time,
+      status: value.status,
+      ...(value.username ? { username: value.username } : {}),
+      ...(untimed ? { untimed } : {}),
+      ...(update.aheadTime !== undefined ? { aheadTime: update.aheadTime } : {}),
+    },
+    value: {
+      status: value.status,
+      ...(value.username !== undefined ? { username: value.username } : {}),
+      ...(value.context !== undefined ? { context: value.context } : {}),
     },
   };
-  return change;
 }
 
 /** Meta's `context` on a change that took a username away. */
 const REVOKED_CONTEXT = "revoked";
-
-function nextState(phone: PhoneRecord, value: UsernameUpdateValue): UsernameState {
-  if (value.status === "deleted") return { status: "deleted" };
-  // A status change that does not name the username keeps the one on record.
-  return { username: value.username ?? phone.username, status: value.status };
-}

@@ -12,28 +12,43 @@ import { config } from "../config.ts";
 import { graphErrors } from "../errors/graph-error.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
-import { countMetaCall } from "../store/meta-call-counters.ts";
+import { type CounterWindow, countMetaCall } from "../store/meta-call-counters.ts";
 
 const WINDOW_MS = 60_000;
 /** Counters outlive their minute a little, so clock skew between containers cannot reset one. */
 const COUNTER_GRACE_SECONDS = 120;
 
-export async function enforceTenantMetaLimit(tenantId: string, now = Date.now()): Promise<void> {
+/**
+ * The tenant's counting window for a call made `now`, or undefined when the limit is off
+ * (`TENANT_META_LIMIT_PER_MINUTE` = 0). A caller may count it on its own (`enforceTenantMetaLimit`)
+ * or inside a transaction of its own (a POST's or DELETE's turn, usernames/turns.ts), and refuse
+ * with `tenantMetaLimitReached` when the count was full.
+ */
+export function tenantMetaWindow(tenantId: string, now = Date.now()): CounterWindow | undefined {
   const limit = config.tenantMetaLimitPerMinute();
-  if (limit <= 0) return;
+  if (limit <= 0) return undefined;
   const epochMinute = Math.floor(now / WINDOW_MS);
   const windowEnd = (epochMinute + 1) * WINDOW_MS;
-  const counted = await countMetaCall({
-    tenantId,
-    epochMinute,
-    limit,
-    expiresAt: Math.ceil(windowEnd / 1000) + COUNTER_GRACE_SECONDS,
+  return { tenantId, epochMinute, limit, expiresAt: Math.ceil(windowEnd / 1000) + COUNTER_GRACE_SECONDS };
+}
+
+/** Counts one call to Meta for the tenant, or throws the 429 (code 4, `retry-after`) when its minute is full. */
+export async function enforceTenantMetaLimit(tenantId: string, now = Date.now()): Promise<void> {
+  const window = tenantMetaWindow(tenantId, now);
+  if (window && !(await countMetaCall(window))) throw tenantMetaLimitReached(window, now);
+}
+
+/** The refusal of a call over the tenant's limit (counted as `RateLimited`). */
+export function tenantMetaLimitReached(window: CounterWindow, now = Date.now()) {
+  logger.warn("tenant Meta call limit reached", {
+    metric: "RateLimited",
+    tenantId: window.tenantId,
+    limit: window.limit,
   });
-  if (counted) return;
-  logger.warn("tenant Meta call limit reached", { metric: "RateLimited", tenantId, limit });
-  countMetric("RateLimited", 1, { tenantId });
-  throw graphErrors.rateLimited(
-    `at most ${limit} requests to Meta per minute per tenant`,
+  countMetric("RateLimited", 1, { tenantId: window.tenantId });
+  const windowEnd = (window.epochMinute + 1) * WINDOW_MS;
+  return graphErrors.rateLimited(
+    `at most ${window.limit} requests to Meta per minute per tenant`,
     Math.max(1, Math.ceil((windowEnd - now) / 1000)),
   );
 }

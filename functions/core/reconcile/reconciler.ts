@@ -17,15 +17,15 @@ import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
 import { GraphError } from "../errors/graph-error.ts";
-import { callGraph } from "../graph/client.ts";
+import { callGraph, type GraphAnswer } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
 import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
-import { acquireLease, dueIntents, releaseLease } from "../store/intents.ts";
-import { getPhone, listPhones, listTenants } from "../store/phones.ts";
+import { dueIntents, type Lease } from "../store/number-line.ts";
+import { listPhones, listTenants } from "../store/phones.ts";
 import { storageFailure } from "../store/store-errors.ts";
-import { applyUsernameChange } from "../store/username-changes.ts";
 import { sameState, type UsernameState } from "../username-state/state.ts";
+import { changeThroughMeta, type ThroughMetaResult } from "../usernames/through-meta.ts";
 import { usernameResponseSchema } from "../validation/username-request.ts";
 
 export type ReconcileResult =
@@ -80,63 +80,50 @@ export async function reconcileNumber(
   const owner = `reconcile:${options.runId ?? randomUUID()}:${phoneNumberId}`;
   const now = Date.now();
   const deadline = options.deadline ?? now + LEASE_MS;
-  const lease = await acquireLease({
-    phoneNumberId,
-    owner,
-    operation: "reconcile",
-    leaseUntil: Math.min(deadline, now + LEASE_MS) + 5_000,
-    waitUntil: now + (options.waitMs ?? 5_000),
-  });
-  if (!lease) return { phoneNumberId, result: "busy" };
-  const backoff = () => Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** lease.reconcileAttempts);
-  const fail = async (reason: string): Promise<ReconcileOutcome> => {
-    await releaseLease(lease, "unresolved", backoff());
-    logger.error("reconcile could not read Meta", {
-      phoneNumberId,
-      reason,
-      attempts: lease.reconcileAttempts + 1,
-    });
-    return { phoneNumberId, result: "failed", reason };
-  };
-
-  const phone = await getPhone(phoneNumberId, true);
-  if (!phone) {
-    await releaseLease(lease, "resolved");
-    return { phoneNumberId, result: "missing" };
-  }
-  const sentAt = Date.now();
-  let actual: UsernameState;
+  const backoff = (lease: Lease) =>
+    Date.now() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** lease.reconcileAttempts);
+  let failure: string | undefined;
+  let result: ThroughMetaResult<GraphAnswer> | { busy: true };
   try {
-    const answer = await callGraph({
-      method: "GET",
-      version: config.metaGraphVersion(),
+    result = await changeThroughMeta<GraphAnswer>({
       phoneNumberId,
-      edge: "username",
-      accessToken: decryptToken(phone.accessTokenEncrypted, phoneNumberId),
-      deadline: Math.min(deadline, sentAt + LEASE_MS),
+      owner,
+      operation: "reconcile",
+      leaseUntil: Math.min(deadline, now + LEASE_MS) + 5_000,
+      waitUntil: now + (options.waitMs ?? 5_000),
+      source: "reconcile",
+      requestId: owner,
+      kind: "read",
+      deadline,
+      retryAt: backoff,
+      call: (phone) =>
+        callGraph({
+          method: "GET",
+          version: config.metaGraphVersion(),
+          phoneNumberId,
+          edge: "username",
+          accessToken: decryptToken(phone.accessTokenEncrypted, phoneNumberId),
+          deadline: Math.min(deadline, Date.now() + LEASE_MS),
+        }),
+      meaning: (answer) => {
+        if (answer.kind !== "success") failure = metaErrorCode(answer.raw);
+        const parsed = answer.kind === "success" ? usernameResponseSchema.safeParse(answer.json) : undefined;
+        if (parsed && !parsed.success) failure = "unexpected answer shape";
+        return parsed?.success ? { state: stateOf(parsed.data) } : { unknown: failure ?? "" };
+      },
     });
-    if (answer.kind !== "success") return fail(metaErrorCode(answer.raw));
-    const parsed = usernameResponseSchema.safeParse(answer.json);
-    if (!parsed.success) return fail("unexpected answer shape");
-    actual = stateOf(parsed.data);
   } catch (error) {
-    if (error instanceof GraphError) return fail(`code ${error.body.code}`);
-    // Our lease lapses on its own if even this fails; the number is looked at again then.
-    await releaseLease(lease, "unresolved", backoff()).catch(() => false);
+    if (error instanceof GraphError) return failed(phoneNumberId, `code ${error.body.code}`);
     throw error;
   }
+  if ("busy" in result && result.busy) return { phoneNumberId, result: "busy" };
+  const { answer, recorded: phone, outcome, lease } = result as ThroughMetaResult<GraphAnswer>;
+  if (!answer || !phone) return { phoneNumberId, result: "missing" };
+  if (failure !== undefined) return failed(phoneNumberId, failure, lease.reconcileAttempts);
 
   const recorded = stateOf(phone);
-  const outcome = await applyUsernameChange({
-    phoneNumberId,
-    source: "reconcile",
-    requestId: owner,
-    current: phone,
-    readBeforeSent: phone,
-    observation: { kind: "read", sentAt, receivedAt: Date.now() },
-    lease,
-    decide: () => ({ state: actual }),
-  });
+  const parsed = usernameResponseSchema.safeParse(answer.kind === "success" ? answer.json : undefined);
+  const actual = parsed.success ? stateOf(parsed.data) : recorded;
   const drift = !sameState(recorded, actual) ? { recorded, actual } : undefined;
   if (drift) {
     logger.warn("recorded username state differed from Meta's", {
@@ -144,7 +131,7 @@ export async function reconcileNumber(
       phoneNumberId,
       recorded,
       actual,
-      recordedNow: outcome.applied,
+      recordedNow: outcome?.applied === true,
     });
     countMetric("DriftDetected", 1, { phoneNumberId });
   }
@@ -154,9 +141,18 @@ export async function reconcileNumber(
   }
   return {
     phoneNumberId,
-    result: outcome.applied ? "recorded" : drift ? "kept" : "confirmed",
+    result: outcome?.applied ? "recorded" : drift ? "kept" : "confirmed",
     ...(drift ? { drift } : {}),
   };
+}
+
+function failed(phoneNumberId: string, reason: string, attempts?: number): ReconcileOutcome {
+  logger.error("reconcile could not read Meta", {
+    phoneNumberId,
+    reason,
+    ...(attempts !== undefined ? { attempts: attempts + 1 } : {}),
+  });
+  return { phoneNumberId, result: "failed", reason };
 }
 
 function metaErrorCode(raw: string): string {

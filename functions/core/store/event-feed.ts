@@ -12,7 +12,7 @@ import { inSchemaOrder, type UsernameChangeEvent } from "../validation/tenant-ap
 import { batchGetItems, itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
 import { keys } from "./keys.ts";
-import { cancelledItems } from "./username-changes.ts";
+import { failedConditions } from "./transactions.ts";
 
 /** Head update + (feed item + event item) per event ≤ DynamoDB's 100 items per transaction. */
 export const EVENTS_PER_APPEND = 49;
@@ -134,7 +134,7 @@ export async function appendToFeed(
     await dynamo().send(new TransactWriteCommand({ TransactItems: items }));
     return { appended: true, head };
   } catch (error) {
-    const failed = cancelledItems(error);
+    const failed = failedConditions(error);
     if (!failed) throw error;
     if (failed.size === 0) return { appended: false, reason: "conflict" };
     // Item 0 is the head; then each event's feed item (odd) and event item (even).

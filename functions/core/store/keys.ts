@@ -7,8 +7,11 @@
  *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id: one record per Meta
  *                                                               number (unique), found by webhooks with
  *                                                               strongly consistent (Batch)GetItem
- *   intent          pk PHONE#<id>               sk INTENT       gsi3 INTENT#DUE / <due ms, 15 digits>#<id> (when due)
- *   intent line     pk PHONE#<id>               sk QUEUE        the ticket lock of changes through Meta
+ *   line            pk PHONE#<id>               sk INTENT       the number's line of changes through Meta: tickets,
+ *                                                               lease, outcome unknown (store/number-line.ts);
+ *                                                               gsi3 INTENT#DUE / <due ms, 15 digits>#<id> (when due)
+ *   (earlier line)  pk PHONE#<id>               sk QUEUE        tickets of the layout before the line was one item:
+ *                                                               no longer read or written
  *   history event   pk PHONE#<id>               sk HISTORY#<version, zero-padded>
  *   webhook marker  pk PHONE#<id>               sk WEBHOOK#<time>#<status>#<username>   (TTL)
  *   username holder pk BUSINESS#<businessId>    sk USERNAME#<lower-case name>
@@ -36,6 +39,7 @@ export const keys = {
     sk: "WABAPHONE",
   }),
   intent: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "INTENT" }),
+  /** The earlier layout's ticket item (test/integration/deployed-data.test.ts writes it; nothing reads it). */
   intentQueue: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "QUEUE" }),
   history: (phoneNumberId: string, version: number) => ({
     pk: `PHONE#${phoneNumberId}`,
@@ -43,17 +47,13 @@ export const keys = {
   }),
   historyPrefix: "HISTORY#",
   /**
-   * `time` is `untimed` for an entry without `entry.time` (its marker is its content), and
-   * `ahead<time>` for one dated too far ahead to be ordered.
+   * A webhook event's de-duplication marker: its sort key is the event's identity
+   * (`WEBHOOK#<time>#<status>#<lower-case name>`, username-state/planner.ts `eventKey`), the same
+   * string the record keeps as `stateEvent`.
    */
-  webhookMarker: (
-    phoneNumberId: string,
-    time: number | "untimed" | `ahead${number}`,
-    status: string,
-    username: string | undefined,
-  ) => ({
+  webhookMarker: (phoneNumberId: string, eventKey: string) => ({
     pk: `PHONE#${phoneNumberId}`,
-    sk: `WEBHOOK#${time}#${status}#${username?.toLowerCase() ?? ""}`,
+    sk: eventKey,
   }),
   usernameHolder: (businessId: string, usernameKey: string) => ({
     pk: `BUSINESS#${businessId}`,

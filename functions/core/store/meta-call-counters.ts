@@ -5,6 +5,7 @@
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo, tableName } from "./client.ts";
+import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
 
 export interface CounterWindow {
@@ -16,28 +17,24 @@ export interface CounterWindow {
   expiresAt: number;
 }
 
+/** The conditional `ADD` that counts one call in the window, as an UpdateItem or a transaction item. */
+export function metaCallCounterUpdate(window: CounterWindow) {
+  return {
+    TableName: tableName(),
+    Key: keys.metaCallCounter(window.tenantId, window.epochMinute),
+    UpdateExpression: "ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt), #type = :type",
+    ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
+    ExpressionAttributeNames: { "#count": "count", "#type": "type" },
+    ExpressionAttributeValues: {
+      ":one": 1,
+      ":limit": window.limit,
+      ":expiresAt": window.expiresAt,
+      ":type": "metaCallCounter",
+    },
+  };
+}
+
 /** Counts one call in the window; false (nothing counted) when the window is already full. */
 export async function countMetaCall(window: CounterWindow): Promise<boolean> {
-  try {
-    await dynamo().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.metaCallCounter(window.tenantId, window.epochMinute),
-        UpdateExpression:
-          "ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt), #type = :type",
-        ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
-        ExpressionAttributeNames: { "#count": "count", "#type": "type" },
-        ExpressionAttributeValues: {
-          ":one": 1,
-          ":limit": window.limit,
-          ":expiresAt": window.expiresAt,
-          ":type": "metaCallCounter",
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as Error).name === "ConditionalCheckFailedException") return false;
-    throw error;
-  }
+  return conditionalWrite(dynamo().send(new UpdateCommand(metaCallCounterUpdate(window))));
 }

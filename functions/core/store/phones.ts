@@ -25,7 +25,6 @@ export function phoneItem(phone: PhoneRecord): Record<string, unknown> {
     gsi2pk: keys.byTenant(phone.tenantId),
     gsi2sk: `PHONE#${phone.phoneNumberId}`,
     ...phone,
-    ...(phone.username ? { usernameKey: phone.username.toLowerCase() } : {}),
   };
 }
 
@@ -135,7 +134,10 @@ export async function listPhones(tenantId: string): Promise<PhoneRecord[]> {
   return items.map(phoneFromItem);
 }
 
-/** Every item of the phone's partition (record, history, markers) and its username holder marker. */
+/**
+ * Every item of the phone's partition (record, history, markers, line) and its WABA-phone lookup.
+ * The portfolio's holder marker of its name is the state committer's (admin/numbers.ts removes it first).
+ */
 export async function removePhone(phoneNumberId: string): Promise<boolean> {
   const phone = await getPhone(phoneNumberId, true);
   if (!phone) return false;
@@ -144,20 +146,6 @@ export async function removePhone(phoneNumberId: string): Promise<boolean> {
     ExpressionAttributeValues: { ":pk": keys.phone(phoneNumberId).pk },
     ProjectionExpression: "pk, sk",
   });
-  if (phone.username) {
-    await dynamo()
-      .send(
-        new DeleteCommand({
-          TableName: tableName(),
-          Key: keys.usernameHolder(phone.businessId, phone.username.toLowerCase()),
-          ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
-          ExpressionAttributeValues: { ":me": phoneNumberId },
-        }),
-      )
-      .catch((error: Error) => {
-        if (error.name !== "ConditionalCheckFailedException") throw error;
-      });
-  }
   await dynamo()
     .send(
       new DeleteCommand({

@@ -1,25 +1,24 @@
 /**
- * The four username operations (docs/spec.md, "The username API", "Recorded state"): find the caller's phone number, call Meta with
- * its token, record what Meta's answer means for the stored state. A Meta refusal changes nothing.
+ * The four username operations (docs/spec.md, "The username API", "Recorded state"): find the
+ * caller's phone number, call Meta with its token, record what Meta's answer means for the stored
+ * state. A Meta refusal changes nothing.
  *
- * POST and DELETE change the number at Meta, so they run under the number's intent
- * (store/intents.ts): one at a time per number, in arrival order, each recorded before the next
- * starts. Meta's answer is always returned, even when it could not be recorded: the intent then
- * stays unresolved and the reconciler records Meta's truth (docs/reliability.md). All four count
- * against the tenant's Meta call limit once the number is known to be theirs, before Meta is called.
+ * POST and DELETE change the number at Meta, so they go through the one workflow of changes made
+ * through Meta (through-meta.ts): one at a time per number, in arrival order, each recorded before
+ * the next starts. Meta's answer is always returned, even when it could not be recorded: the turn
+ * then stays unresolved and the reconciler records Meta's truth (docs/reliability.md). All four
+ * count against the tenant's Meta call limit once the number is known to be theirs, before Meta
+ * is called.
  */
 import type { Caller } from "../auth/authenticate.ts";
-import { settledBefore } from "../concurrency.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
 import { graphErrors } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
-import { acquireLease, type IntentOperation, type LeaseEnd, releaseLease } from "../store/intents.ts";
 import { getPhone } from "../store/phones.ts";
+import { commitUsernameChange } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
-import { applyUsernameChange, type ChangeOutcome } from "../store/username-changes.ts";
-import type { Observation } from "../username-state/ordering.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
 import { deletedState, type UsernameState } from "../username-state/state.ts";
 import {
@@ -28,6 +27,7 @@ import {
   deleteResponseSchema,
   usernameResponseSchema,
 } from "../validation/username-request.ts";
+import { type AnswerMeaning, changeThroughMeta } from "./through-meta.ts";
 
 export interface UsernameRequest {
   caller: Caller;
@@ -46,7 +46,7 @@ export interface UsernameRequest {
 const MIN_META_BUDGET_MS = 5_000;
 
 /**
- * The caller's phone number. Unknown and foreign numbers are the same error, so a tenant
+ * The caller's phone number (GETs). Unknown and foreign numbers are the same error, so a tenant
  * cannot learn which ids exist, and Meta is never called for them.
  */
 async function ownedPhone(request: UsernameRequest): Promise<PhoneRecord> {
@@ -74,115 +74,57 @@ function graph(
   });
 }
 
-/** What an answer of Meta says about the state: the state, nothing (a refusal), or not readable. */
-type AnswerMeaning = { state: UsernameState } | "nothing" | "unreadable";
-
-function logOutcome(phone: PhoneRecord, outcome: ChangeOutcome, state: UsernameState): void {
-  if (outcome.applied) {
-    logger.info("username state recorded", {
-      phoneNumberId: phone.phoneNumberId,
-      status: state.status,
-      version: outcome.phone.version,
-      ...(outcome.transferredFrom ? { transferredFrom: outcome.transferredFrom } : {}),
-    });
-  } else if (outcome.reason === "unresolved") {
-    logger.warn("Meta's answer and a change of the same moment disagree: left to the reconciler", {
-      phoneNumberId: phone.phoneNumberId,
-    });
-  }
-}
-
-/**
- * A POST or DELETE: waits for the number's turn (never calling Meta if it does not come in
- * time), calls Meta, records the answer in the same transaction that ends the intent, and returns
- * Meta's answer whatever the recording did.
- */
-async function changeThroughMeta(
-  request: UsernameRequest,
-  phone: PhoneRecord,
-  operation: IntentOperation,
-  username: string | undefined,
-  call: () => Promise<GraphAnswer>,
-  meaning: (answer: GraphAnswer) => AnswerMeaning,
-): Promise<GraphAnswer> {
-  const invocationEnd = request.invocationEnd ?? request.deadline;
-  const lease = await acquireLease({
-    phoneNumberId: phone.phoneNumberId,
-    owner: request.requestId,
-    operation,
-    ...(username ? { username } : {}),
-    leaseUntil: invocationEnd,
-    waitUntil: request.deadline - MIN_META_BUDGET_MS,
-  });
-  if (!lease) throw graphErrors.phoneNumberBusy();
-
-  const sentAt = Date.now();
-  let answer: GraphAnswer;
-  try {
-    answer = await call();
-  } catch (error) {
-    // Meta unreachable, too slow or answering garbage: it may have acted all the same.
-    await settleLease(() => releaseLease(lease, "unresolved"), phone);
-    throw error;
-  }
-  const observation: Observation = { kind: "write", sentAt, receivedAt: Date.now() };
-  const meant = meaning(answer);
-  if (typeof meant === "string") {
-    // A refusal (4xx) changed nothing; a 5xx or an unreadable success may hide a change.
-    const end: LeaseEnd = meant === "nothing" && answer.status < 500 ? "unchanged" : "unresolved";
-    if (meant === "unreadable") unexpectedShape(phone, "username");
-    await settleLease(() => releaseLease(lease, end), phone);
-    return answer;
-  }
-  const recording = applyUsernameChange({
-    phoneNumberId: phone.phoneNumberId,
-    source: "api",
-    requestId: request.requestId,
-    current: phone,
-    readBeforeSent: phone,
-    observation,
-    lease,
-    decide: () => ({ state: meant.state }),
-  }).then(
-    (outcome) => logOutcome(phone, outcome, meant.state),
-    async (error: unknown) => {
-      // Meta acted; the answer goes back all the same. The intent stays unresolved (or its lease
-      // ends with the invocation), and the reconciler records Meta's truth within minutes.
-      logger.error("Meta acted but the state write failed: left to the reconciler", {
-        phoneNumberId: phone.phoneNumberId,
-        ...storageFailure(error, { phoneNumberId: phone.phoneNumberId }),
-      });
-      await settleLease(() => releaseLease(lease, "unresolved"), phone);
-    },
-  );
-  // Meta's answer goes back before the invocation's end even if the store hangs: the write (and
-  // its lease) are then left to end with the invocation, and the reconciler records Meta's state.
-  if (!(await settledBefore(recording, request.deadline))) {
-    logger.error("state write still running at the deadline: left to the reconciler", {
-      phoneNumberId: phone.phoneNumberId,
-    });
-  }
-  return answer;
-}
-
-/** Ending a lease never fails the request: if it cannot be ended, it lapses with the invocation. */
-async function settleLease(end: () => Promise<boolean>, phone: PhoneRecord): Promise<void> {
-  try {
-    await end();
-  } catch (error) {
-    logger.warn("intent not settled; it lapses with the invocation", {
-      phoneNumberId: phone.phoneNumberId,
-      errorName: (error as Error)?.name,
-    });
-  }
-}
-
 /** Meta answered with something we cannot read as the expected shape: pass it on, record nothing. */
 function unexpectedShape(phone: PhoneRecord, edge: string): void {
   logger.warn("Meta success answer had an unexpected shape; state not recorded", {
     phoneNumberId: phone.phoneNumberId,
     edge,
   });
+}
+
+/**
+ * A POST or DELETE through the one workflow (through-meta.ts): the number's turn (ownership and
+ * the tenant's Meta limit checked with it), Meta's call, the recording that ends the turn; Meta's
+ * answer goes back whatever the recording did.
+ */
+async function changeUsername(
+  request: UsernameRequest,
+  operation: "claim" | "delete",
+  username: string | undefined,
+  call: (phone: PhoneRecord) => Promise<GraphAnswer>,
+  success: (answer: Extract<GraphAnswer, { kind: "success" }>) => AnswerMeaning,
+): Promise<GraphAnswer> {
+  // A number read with the API key and not there (or another tenant's) is refused at once.
+  const prefetched = request.prefetchedPhone;
+  if (prefetched === null || (prefetched && prefetched.tenantId !== request.caller.tenantId)) {
+    throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
+  }
+  const result = await changeThroughMeta({
+    phoneNumberId: request.phoneNumberId,
+    owner: request.requestId,
+    operation,
+    ...(username ? { username } : {}),
+    leaseUntil: request.invocationEnd ?? request.deadline,
+    waitUntil: request.deadline - MIN_META_BUDGET_MS,
+    tenantId: request.caller.tenantId,
+    countMetaCall: true,
+    source: "api",
+    requestId: request.requestId,
+    ...(prefetched ? { prefetched } : {}),
+    call,
+    kind: "write",
+    deadline: request.deadline,
+    meaning: (answer) => {
+      // A refusal (4xx) changed nothing; a 5xx may hide a change.
+      if (answer.kind !== "success")
+        return answer.status < 500 ? { refused: true } : { unknown: `HTTP ${answer.status}` };
+      return success(answer);
+    },
+  });
+  if ("busy" in result && result.busy) throw graphErrors.phoneNumberBusy();
+  if (!("answer" in result) || !result.answer)
+    throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
+  return result.answer;
 }
 
 export async function getUsername(request: UsernameRequest): Promise<GraphAnswer> {
@@ -199,17 +141,21 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
   const state: UsernameState = { username: parsed.data.username, status: parsed.data.status };
   try {
     // Only while no POST or DELETE holds the number: that one records the newer truth.
-    const outcome = await applyUsernameChange({
+    await commitUsernameChange({
       phoneNumberId: phone.phoneNumberId,
-      source: "api",
-      requestId: request.requestId,
-      current: phone,
-      readBeforeSent: phone,
-      observation: { kind: "read", sentAt, receivedAt: Date.now() },
+      record: phone,
       onlyWhenFree: true,
-      decide: () => ({ state }),
+      changes: [
+        {
+          kind: "answer",
+          source: "api",
+          state,
+          observation: { kind: "read", sentAt, receivedAt: Date.now() },
+          readBeforeSent: phone.version,
+          requestId: request.requestId,
+        },
+      ],
     });
-    logOutcome(phone, outcome, state);
   } catch (error) {
     // A read records nothing Meta did: the answer is still right, the record catches up later.
     logger.warn("username read not recorded", {
@@ -227,41 +173,33 @@ export async function getUsernameSuggestions(request: UsernameRequest): Promise<
 }
 
 export async function claimUsername(request: UsernameRequest, body: ClaimUsernameBody): Promise<GraphAnswer> {
-  const phone = await ownedPhone(request);
-  await enforceTenantMetaLimit(request.caller.tenantId);
   // Only the two documented fields are ever forwarded.
   const forwarded: ClaimUsernameBody = { username: body.username };
   if (body.transfer_action) forwarded.transfer_action = body.transfer_action;
-  return changeThroughMeta(
+  return changeUsername(
     request,
-    phone,
     "claim",
     body.username,
-    () => graph(request, phone, { method: "POST", edge: "username", body: forwarded }),
+    (phone) => graph(request, phone, { method: "POST", edge: "username", body: forwarded }),
     (answer) => {
-      if (answer.kind !== "success") return "nothing";
       const parsed = claimResponseSchema.safeParse(answer.json);
       return parsed.success
         ? { state: { username: body.username, status: parsed.data.status } }
-        : "unreadable";
+        : { unknown: "unexpected answer shape" };
     },
   );
 }
 
 export async function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
-  const phone = await ownedPhone(request);
-  await enforceTenantMetaLimit(request.caller.tenantId);
-  return changeThroughMeta(
+  return changeUsername(
     request,
-    phone,
     "delete",
     undefined,
-    () => graph(request, phone, { method: "DELETE", edge: "username" }),
+    (phone) => graph(request, phone, { method: "DELETE", edge: "username" }),
     (answer) => {
-      if (answer.kind !== "success") return "nothing";
       const parsed = deleteResponseSchema.safeParse(answer.json);
-      if (!parsed.success) return "unreadable";
-      return parsed.data.success ? { state: deletedState } : "nothing";
+      if (!parsed.success) return { unknown: "unexpected answer shape" };
+      return parsed.data.success ? { state: deletedState } : { refused: true };
     },
   );
 }
