@@ -1,4 +1,5 @@
 import {
+  BusinessTakenError,
   findNumber,
   listNumbers,
   listTenantIds,
@@ -103,7 +104,9 @@ export const phoneCommands: Command[] = [
           );
         }
         // One Meta number, one record: the message names neither the other record nor its tenant.
-        if (error instanceof MetaNumberTakenError) throw new CommandFailure(error.message);
+        if (error instanceof MetaNumberTakenError || error instanceof BusinessTakenError) {
+          throw new CommandFailure(error.message);
+        }
         throw error;
       }
     },

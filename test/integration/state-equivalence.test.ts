@@ -198,8 +198,8 @@ async function expectHolderMarkersRight(target: Portfolio): Promise<void> {
   const { Items = [] } = await dynamo().send(
     new QueryCommand({
       TableName: tableName(),
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.usernameHolder(businessId, "x").pk },
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :names)",
+      ExpressionAttributeValues: { ":pk": keys.usernameHolder(businessId, "x").pk, ":names": "USERNAME#" },
       ConsistentRead: true,
     }),
   );

@@ -10,13 +10,14 @@ import {
   listHistory,
   listPhones,
   listTenants,
+  releaseBusiness,
   removePhone,
   setPhoneToken,
 } from "../store/phones.ts";
 import { releaseHolderOfRemoved } from "../store/state-committer.ts";
 import type { HistoryEvent, NewPhone, PhoneRecord } from "../username-state/records.ts";
 
-export { MetaNumberTakenError, PhoneExistsError } from "../store/phones.ts";
+export { BusinessTakenError, MetaNumberTakenError, PhoneExistsError } from "../store/phones.ts";
 
 export interface PhoneRegistration extends Omit<NewPhone, "accessTokenEncrypted"> {
   /** The Meta access token, sealed before it is stored (never stored or logged in plain text). */
@@ -58,13 +59,19 @@ export function listTenantIds(): Promise<string[]> {
 
 /**
  * Removes a number with its state, history and markers; its portfolio's claim on its name goes
- * first (if the marker still names it). False when there is no such number.
+ * first (if the marker still names it), and the portfolio is freed for other tenants once the
+ * tenant has no number left in it. False when there is no such number.
  */
 export async function removeNumber(phoneNumberId: string): Promise<boolean> {
   const phone = await getPhone(phoneNumberId, true);
   if (!phone) return false;
   await releaseHolderOfRemoved(phone);
-  return removePhone(phoneNumberId);
+  const removed = await removePhone(phoneNumberId);
+  const others = (await listPhones(phone.tenantId)).filter(
+    (other) => other.businessId === phone.businessId && other.phoneNumberId !== phoneNumberId,
+  );
+  if (others.length === 0) await releaseBusiness(phone.businessId, phone.tenantId);
+  return removed;
 }
 
 export interface ReencryptionReport {

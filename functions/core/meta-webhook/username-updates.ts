@@ -161,16 +161,19 @@ export async function applyUsernameUpdates(
   for (let i = 0; i < groups.length; i += NUMBERS_PER_ROUND)
     rounds.push(groups.slice(i, i + NUMBERS_PER_ROUND));
   let slowestRoundMs = 0;
+  /** WABA id → how many of the delivery's numbers under it are unknown. */
+  const unknown = new Map<string, number>();
   const read = await mapWithConcurrency(rounds, PARALLEL_ROUNDS, async (round) => {
     const started = Date.now();
     if (started + Math.max(MIN_ROUND_RESERVE_MS, 2 * slowestRoundMs) > deadline) {
       summary.deferred += round.reduce((sum, group) => sum + group.length, 0);
       return [];
     }
-    const numbers = (await readNumbers(round, summary, requestId)) ?? [];
+    const numbers = (await readNumbers(round, summary, requestId, unknown)) ?? [];
     slowestRoundMs = Math.max(slowestRoundMs, Date.now() - started);
     return numbers;
   });
+  countUnknownNumbers(unknown, summary.unknownNumber);
   const numbers = read.flatMap((round) => (round.status === "fulfilled" ? round.value : []));
   if (numbers.length === 0) return summary;
   const results = await commitUsernameChanges(
@@ -206,8 +209,32 @@ export async function applyUsernameUpdates(
   return summary;
 }
 
+/** WABA ids named in the one line about unknown numbers, at most (the count says how many there were). */
+const UNKNOWN_WABAS_NAMED = 20;
+
+/**
+ * One metric line per delivery for all its unknown numbers (`UnknownPhoneNumber` = their
+ * changes): how many numbers and WABAs, and the WABA ids (the first 20, with the single one as
+ * `wabaId` when there is one), so an operator can find and register them (docs/runbook.md).
+ */
+function countUnknownNumbers(unknown: ReadonlyMap<string, number>, changes: number): void {
+  if (unknown.size === 0) return;
+  const wabas = [...unknown.keys()];
+  countMetric("UnknownPhoneNumber", changes, {
+    numbers: [...unknown.values()].reduce((sum, n) => sum + n, 0),
+    wabas: wabas.length,
+    ...(wabas.length === 1 ? { wabaId: wabas[0] } : {}),
+    wabaIds: wabas.slice(0, UNKNOWN_WABAS_NAMED).join(","),
+  });
+}
+
 /** The round's numbers with their changes in order; unknown ones are counted and left out. */
-async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, requestId: string) {
+async function readNumbers(
+  round: UsernameUpdate[][],
+  summary: DeliverySummary,
+  requestId: string,
+  unknown: Map<string, number>,
+) {
   let phones: Map<string, PhoneRecord>;
   try {
     phones = await findPhonesByWabaDisplay(round.map((group) => group[0] as UsernameUpdate));
@@ -223,13 +250,9 @@ async function readNumbers(round: UsernameUpdate[][], summary: DeliverySummary, 
     const first = group[0] as UsernameUpdate;
     const phone = phones.get(wabaDisplayId(first));
     if (!phone) {
-      // Acknowledged, not retried: Meta would redeliver it for 7 days to no effect.
-      logger.warn("webhook for an unknown phone number", {
-        metric: "UnknownPhoneNumber",
-        wabaId: first.wabaId,
-        changes: group.length,
-      });
-      countMetric("UnknownPhoneNumber", group.length, { wabaId: first.wabaId });
+      // Acknowledged, not retried: Meta would redeliver it for 7 days to no effect. Summed up
+      // once per delivery (countUnknownNumbers): a large delivery must not write a line per number.
+      unknown.set(first.wabaId, (unknown.get(first.wabaId) ?? 0) + 1);
       summary.unknownNumber += group.length;
       continue;
     }

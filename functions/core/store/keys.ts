@@ -15,6 +15,7 @@
  *   history event   pk PHONE#<id>               sk HISTORY#<version, zero-padded>
  *   webhook marker  pk PHONE#<id>               sk WEBHOOK#<time>#<status>#<username>   (TTL)
  *   username holder pk BUSINESS#<businessId>    sk USERNAME#<lower-case name>
+ *   portfolio owner pk BUSINESS#<businessId>    sk TENANT       -> the tenant: a portfolio's numbers are one tenant's
  *   tenant          pk TENANTS                  sk TENANT#<t>
  *   idempotency key pk IDEMPOTENCY#<t>#<phone>  sk KEY#<sha256 of the client's key>             (TTL)
  *   write counter   pk RATELIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
@@ -55,6 +56,8 @@ export const keys = {
     pk: `PHONE#${phoneNumberId}`,
     sk: eventKey,
   }),
+  /** The tenant a business portfolio belongs to (written with its first number). */
+  businessTenant: (businessId: string) => ({ pk: `BUSINESS#${businessId}`, sk: "TENANT" }),
   usernameHolder: (businessId: string, usernameKey: string) => ({
     pk: `BUSINESS#${businessId}`,
     sk: `USERNAME#${usernameKey}`,

@@ -40,6 +40,15 @@ export class MetaNumberTakenError extends Error {
   override name = "MetaNumberTakenError";
 }
 
+/**
+ * The business portfolio is another tenant's: a portfolio's numbers (and so its username-holder
+ * markers, which move names between its numbers) belong to one tenant. Names neither the tenant
+ * nor its numbers.
+ */
+export class BusinessTakenError extends Error {
+  override name = "BusinessTakenError";
+}
+
 export async function getPhone(phoneNumberId: string, consistent = false): Promise<PhoneRecord | undefined> {
   const { Item } = await dynamo().send(
     new GetCommand({ TableName: tableName(), Key: keys.phone(phoneNumberId), ConsistentRead: consistent }),
@@ -60,8 +69,10 @@ function wabaPhoneItem(phone: Pick<PhoneRecord, "wabaId" | "displayPhoneNumber" 
  * Registers a phone number; an existing id is never overwritten (its state and history stay
  * intact). Its WABA-phone lookup item is written in the same transaction, only if no record has
  * that WABA id + display number yet: a Meta number belongs to exactly one record (of any tenant),
- * so a webhook about it can only ever update that one. Throws PhoneExistsError (same id) or
- * MetaNumberTakenError (same WABA id + display number under another id).
+ * so a webhook about it can only ever update that one. The business portfolio is bound to the
+ * tenant in the same transaction (or must already be the tenant's): names move between a
+ * portfolio's numbers, so they must all be one tenant's. Throws PhoneExistsError (same id),
+ * MetaNumberTakenError (same WABA id + display number under another id) or BusinessTakenError.
  */
 export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
   const record: PhoneRecord = { ...phone, version: 0, createdAt: new Date().toISOString() };
@@ -73,6 +84,18 @@ export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
           { Put: { TableName, Item: phoneItem(record), ConditionExpression: "attribute_not_exists(pk)" } },
           {
             Put: { TableName, Item: wabaPhoneItem(record), ConditionExpression: "attribute_not_exists(pk)" },
+          },
+          {
+            Put: {
+              TableName,
+              Item: {
+                ...keys.businessTenant(phone.businessId),
+                type: "businessTenant",
+                tenantId: phone.tenantId,
+              },
+              ConditionExpression: "attribute_not_exists(pk) OR tenantId = :tenant",
+              ExpressionAttributeValues: { ":tenant": phone.tenantId },
+            },
           },
         ],
       }),
@@ -89,11 +112,32 @@ export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
             "under another phone number id (one Meta number, one record: remove that record first)",
         );
       }
+      if (e.CancellationReasons?.[2]?.Code === "ConditionalCheckFailed") {
+        throw new BusinessTakenError(
+          `business portfolio ${phone.businessId} belongs to another tenant (a portfolio's numbers are one tenant's)`,
+        );
+      }
     }
     throw error;
   }
   await touchTenant(phone.tenantId);
   return record;
+}
+
+/** Frees a portfolio for another tenant: only while it is still `tenantId`'s (its last number was removed). */
+export async function releaseBusiness(businessId: string, tenantId: string): Promise<void> {
+  await dynamo()
+    .send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: keys.businessTenant(businessId),
+        ConditionExpression: "tenantId = :tenant",
+        ExpressionAttributeValues: { ":tenant": tenantId },
+      }),
+    )
+    .catch((error: Error) => {
+      if (error.name !== "ConditionalCheckFailedException") throw error;
+    });
 }
 
 /**

@@ -327,10 +327,11 @@ function markerItem(TableName: string, marker: MarkerWrite): TransactItem {
   if (marker.kind === "check") {
     return { ConditionCheck: { TableName, Key, ConditionExpression: "attribute_not_exists(pk)" } };
   }
+  const lasting = marker.kind === "claim" && marker.lasting;
   const Item = {
     ...Key,
     type: "webhookMarker",
-    expiresAt: Math.floor(Date.now() / 1000) + WEBHOOK_MARKER_TTL_SECONDS,
+    ...(lasting ? {} : { expiresAt: Math.floor(Date.now() / 1000) + WEBHOOK_MARKER_TTL_SECONDS }),
   };
   // A claimed marker's put is its check too (an item may appear once per transaction).
   return {

@@ -149,10 +149,14 @@ export interface RecordWrite {
   to: PhoneRecord;
 }
 
-/** A marker to write (`put`), to check absent and write (`claim`, for change `change`), or to check absent (`check`). */
+/**
+ * A marker to write (`put`), to check absent and write (`claim`, for change `change`), or to check
+ * absent (`check`). `lasting`: kept as long as the number (an entry without time: it can never be
+ * ordered, so only its marker stops a replay, however late); others live 8 days (Meta retries for 7).
+ */
 export type MarkerWrite =
   | { kind: "put"; phoneNumberId: string; sk: string }
-  | { kind: "check" | "claim"; phoneNumberId: string; sk: string; change: number };
+  | { kind: "check" | "claim"; phoneNumberId: string; sk: string; change: number; lasting?: boolean };
 
 export interface Plan {
   phoneNumberId: string;
@@ -208,8 +212,8 @@ export function planChanges(input: PlanInput): Plan {
   };
   const history = (from: PhoneRecord, to: PhoneRecord, change: UsernameChange | TransferLoss) =>
     historyEvent(from, to, change, at, input.newEventId(at));
-  /** Marker sort key → the change it checks (if any) and whether it is written. */
-  const markers = new Map<string, { check?: number; put?: boolean }>();
+  /** Marker sort key → the change it checks (if any), whether it is written, and whether it lasts. */
+  const markers = new Map<string, { check?: number; put?: boolean; lasting?: boolean }>();
   /** Names the number held after some change of the plan. */
   const passed = new Set<string>();
   let current = base;
@@ -295,7 +299,7 @@ export function planChanges(input: PlanInput): Plan {
       continue;
     }
     if (needs.check) markers.set(needs.check, { check: i });
-    if (needs.checkAndPut) markers.set(needs.checkAndPut, { check: i, put: true });
+    if (needs.checkAndPut) markers.set(needs.checkAndPut, { check: i, put: true, lasting: true });
     if (needs.put) markers.set(needs.put, { ...markers.get(needs.put), put: true });
 
     const item = history(current, next, change);
@@ -338,7 +342,13 @@ export function planChanges(input: PlanInput): Plan {
     plan.markers.push(
       marker.check === undefined
         ? { kind: "put", phoneNumberId: me, sk }
-        : { kind: marker.put ? "claim" : "check", phoneNumberId: me, sk, change: marker.check },
+        : {
+            kind: marker.put ? "claim" : "check",
+            phoneNumberId: me,
+            sk,
+            change: marker.check,
+            ...(marker.lasting ? { lasting: true } : {}),
+          },
     );
   }
   return plan;

@@ -12,9 +12,29 @@ export const webhookChangeSchema = z.looseObject({
   value: z.optional(z.unknown()),
 });
 
+/**
+ * An id Meta gives (a WABA id: digits; kept lenient on letters, strict on length and charset):
+ * it is stored and logged, so nothing that could carry a control sequence or fill an item.
+ */
+const META_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A word Meta uses as a value (`approved`, `reserved`, `deleted`, `revoked`, and those it adds
+ * later, which are stored as given): a letter, then letters, digits, `_`, `.` or `-`.
+ */
+const metaWord = (max: number, what: string) =>
+  z
+    .string()
+    .check(
+      z.regex(
+        new RegExp(`^[A-Za-z][A-Za-z0-9_.-]{0,${max - 1}}$`),
+        `${what} must be a word of at most ${max} letters, digits, _ . or -`,
+      ),
+    );
+
 export const webhookEntrySchema = z.looseObject({
   /** The WABA id. */
-  id: z.string(),
+  id: z.string().check(z.regex(META_ID, "id must be 1 to 64 letters, digits, _ or -")),
   /** Unix seconds. Message webhooks omit it; username updates carry it. */
   time: z.optional(z.number()),
   changes: z.optional(z.array(webhookChangeSchema)),
@@ -48,11 +68,26 @@ export const otherObjectPayloadSchema = z.looseObject({
   object: z.string().check(z.refine((object) => object !== WHATSAPP_OBJECT)),
 });
 
+/**
+ * One `business_username_updates` value. Every field is stored (and shown to operators and
+ * tenants), so each has a charset and a length: a change whose field breaks them is malformed
+ * (counted, skipped), never the whole delivery (docs/spec.md, "Deliveries").
+ */
 export const usernameUpdateValueSchema = z.looseObject({
-  display_phone_number: z.string().check(z.regex(/\d/, "display_phone_number must contain digits")),
+  /** Digits, with the spaces, `+`, `-`, `.` and parentheses Meta formats them with; at most 32 characters. */
+  display_phone_number: z
+    .string()
+    .check(
+      z.maxLength(32),
+      z.regex(
+        /^[+\d\s().-]*\d[+\d\s().-]*$/,
+        "display_phone_number must be digits (with + - . ( ) or spaces)",
+      ),
+    ),
   /**
    * Omitted when status is `deleted`. Meta is the judge of names, so any text is taken, but not
-   * control characters or more than 100 characters: no name Meta gives looks like that.
+   * control, format (bidi) or line-separator characters, nor more than 100 characters: no name
+   * Meta gives looks like that.
    */
   username: z.optional(
     z
@@ -60,13 +95,13 @@ export const usernameUpdateValueSchema = z.looseObject({
       .check(
         z.minLength(1),
         z.maxLength(100),
-        z.regex(/^[^\p{Cc}]*$/u, "username must not contain control characters"),
+        z.regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u, "username must not contain control or format characters"),
       ),
   ),
   /** `approved`, `reserved`, `deleted`, or a value Meta adds later (stored as given). */
-  status: z.string().check(z.minLength(1)),
+  status: metaWord(40, "status"),
   /** e.g. `revoked`. */
-  context: z.optional(z.string()),
+  context: z.optional(metaWord(64, "context")),
 });
 export type UsernameUpdateValue = z.infer<typeof usernameUpdateValueSchema>;
 
