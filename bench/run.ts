@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: cold start, added latency, DynamoDB calls per request, webhook batch, local
- * gateway throughput and the change feed's webhook delivery, measured side by side in one run. Prints the report and writes it into
+ * gateway throughput, the change feed's webhook delivery, contention and the tenant console,
+ * measured side by side in one run. Prints the report and writes it into
  * docs/benchmarks.md (between the generated-section markers; the hand-written before/after log
  * below them is kept).
  *
@@ -8,7 +9,8 @@
  *   npm run bench -- --check       exit 1 when a budget is exceeded
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
- *                                           (sections: cold, latency, calls, webhook, gateway, events)
+ *                                           (sections: cold, latency, calls, webhook, gateway, events,
+ *                                           contention, console)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -19,6 +21,7 @@ import { parseArgs } from "node:util";
 import { enableConcurrentInvocations } from "../dev/gateway/concurrent-invocations.ts";
 import { addedLatency } from "./added-latency.ts";
 import { coldStart } from "./cold-start.ts";
+import { consoleBench } from "./console.ts";
 import { contention } from "./contention.ts";
 import { dynamoCalls } from "./dynamo-calls.ts";
 import { type BenchEnvironment, startEnvironment } from "./environment.ts";
@@ -33,7 +36,16 @@ import { webhookBatch } from "./webhook-batch.ts";
 // Lambda invoke context, as npm start does (dev/gateway/concurrent-invocations.ts).
 await enableConcurrentInvocations();
 
-const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "events", "contention"] as const;
+const SECTIONS = [
+  "cold",
+  "latency",
+  "calls",
+  "webhook",
+  "gateway",
+  "events",
+  "contention",
+  "console",
+] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const DOC = resolve(import.meta.dirname, "..", "docs", "benchmarks.md");
@@ -121,6 +133,9 @@ try {
 } finally {
   await env?.stop();
 }
+
+// The tenant console: its weight and its first render in a real browser (no store needed).
+await run("console", "8. Console", () => consoleBench({ runs: profile.coldRuns }));
 
 const budgets = sections.flatMap((s) => s.budgets);
 const failed = budgets.filter((b) => !b.pass);

@@ -17,7 +17,7 @@ import { api, functions } from "./api.ts";
 import { dispatcherSubscriber, retrySweep, sequencerSubscriber } from "./events.ts";
 import { webhookDeadLetterQueue, webhookQueue } from "./queues.ts";
 import { reconciler } from "./reconciler.ts";
-import { type RouteDefinition, routes } from "./routes.ts";
+import { type RouteDefinition, routeLogicalName, routes } from "./routes.ts";
 import { alarmEmail } from "./secrets.ts";
 import {
   type AlarmRule,
@@ -109,10 +109,8 @@ export const metricAlarms = Object.fromEntries(
     ]),
 );
 
-/** A route's logical-name part: its function and method (`GetUsernameGet`, `MetaWebhookPost`). */
-function routeName(route: RouteDefinition): string {
-  return `${route.functionName}${route.method[0]}${route.method.slice(1).toLowerCase()}`;
-}
+/** A route's logical-name part (infra/routes.ts `routeLogicalName`): `GetUsernameGet`, `MetaWebhookPost`. */
+const routeName = routeLogicalName;
 
 function routeDimensions(route: RouteDefinition) {
   return { ApiId: api.nodes.api.id, Stage: API_STAGE, Method: route.method, Resource: route.path };

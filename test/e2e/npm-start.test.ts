@@ -166,6 +166,14 @@ describe("npm start", () => {
     expect(output).toMatch(/TOKEN_ENCRYPTION_KEY\s+set/);
   });
 
+  it("prints the tenant console's address, and serves it there", async () => {
+    expect(output).toContain(`Tenant console: ${url}/console/`);
+    const page = await fetch(`${url}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<div id="app"></div>');
+  });
+
   it("seeds a demo tenant whose printed key works", async () => {
     const key = /export API_KEY=(wau_\S+)/.exec(output)?.[1];
     const phone = /seeded tenant "demo" with phone numbers (\d+) and (\d+)/.exec(output)?.[1];
