@@ -495,7 +495,9 @@ export interface components {
          *           "username": "lucky_shrub",
          *           "status": "reserved"
          *         },
-         *         "source": "webhook"
+         *         "source": "webhook",
+         *         "origin": "this_service",
+         *         "requested_by": "key_5f0c2a9e41d7b836"
          *       }
          *     }
          * @example {
@@ -512,6 +514,7 @@ export interface components {
          *           "status": "approved"
          *         },
          *         "source": "transfer",
+         *         "origin": "outside",
          *         "transferred_to": "106540352242922"
          *       }
          *     }
@@ -542,6 +545,13 @@ export interface components {
                  * @enum {string}
                  */
                 source: "api" | "webhook" | "reconcile" | "transfer";
+                /**
+                 * @description Who made it: `this_service` when a request through this service explains it (the answer to a POST or DELETE, Meta's later approval or deletion of what was asked for, the reconciler settling such a request), `outside` otherwise (another partner, WhatsApp Manager, Meta's revocation, drift), `unknown` for changes recorded before origins were. Endpoints subscribed to `username.changed_outside` get only `outside` ones.
+                 * @enum {string}
+                 */
+                origin: "this_service" | "outside" | "unknown";
+                /** @description For `this_service`: the id of the API key whose request it was (never the key). */
+                requested_by?: string;
                 /** @description Meta's context when it sent one, e.g. `revoked`. */
                 context?: string;
                 /** @description On a `transfer` event: the number of the same portfolio that took the name. */
@@ -1413,7 +1423,9 @@ export interface operations {
                  *           "username": "lucky_shrub",
                  *           "status": "reserved"
                  *         },
-                 *         "source": "webhook"
+                 *         "source": "webhook",
+                 *         "origin": "this_service",
+                 *         "requested_by": "key_5f0c2a9e41d7b836"
                  *       }
                  *     }
                  */

@@ -10,7 +10,16 @@ import type { ChangeOrigin, ChangeSource, RequestOperation, UsernameState } from
 export interface PhoneRecord extends UsernameState {
   phoneNumberId: string;
   tenantId: string;
+  /** The first Meta account id the number was registered with (a WABA id, or a Messaging Account id). */
   wabaId: string;
+  /**
+   * Every Meta account id the number is under besides `wabaId` (Meta's account split: a number
+   * may belong to several Messaging Accounts, and a delivery names any of them). Each (account,
+   * display number) pair has its own lookup item.
+   */
+  accountIds?: string[];
+  /** The WhatsApp Account id Meta gives the number (its later phase): accepted in paths for the phone number id. */
+  whatsappAccountId?: string;
   businessId: string;
   /** Digits only. */
   displayPhoneNumber: string;
@@ -100,6 +109,8 @@ export interface HistoryEvent {
 export type NewPhone = Omit<
   PhoneRecord,
   | "version"
+  | "accountIds"
+  | "whatsappAccountId"
   | "createdAt"
   | keyof UsernameState
   | "updatedAt"
