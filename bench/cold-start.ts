@@ -330,7 +330,11 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
       const cpu = summarize(runs.map((r) => r.cpuMs));
       // Budgeted: each round's function against the floor of that same round (the same seconds of
       // this shared machine's load), then the median of those ratios.
-      const ratio = median(runs.map((r, i) => r.coldMs / (floorRuns[i] as RunResult).coldMs));
+      const wallRatio = median(runs.map((r, i) => r.coldMs / (floorRuns[i] as RunResult).coldMs));
+      // Budgeted on CPU time: on a machine shared with other work (this one's load average is
+      // printed above), a round's wall time depends on what else ran in it, while the CPU a cold
+      // start burns (import, first invocation) is its own cost, as Lambda's allotted CPU pays it.
+      const ratio = median(runs.map((r, i) => r.cpuMs / (floorRuns[i] as RunResult).cpuMs));
       const ratioOfMedians = cold.median / floorCold.median;
       const cpuRatio = cpu.median / floorCpu.median;
       const isFloor = target === floor;
@@ -345,7 +349,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         spread(summarize(runs.map((r) => r.processMs)), 0),
         isFloor
           ? "1 (floor)"
-          : `**${ratio.toFixed(2)}** / ${ratioOfMedians.toFixed(2)} / ${cpuRatio.toFixed(2)}`,
+          : `${wallRatio.toFixed(2)} / ${ratioOfMedians.toFixed(2)} / **${ratio.toFixed(2)}** (${cpuRatio.toFixed(2)})`,
         target.unbudgeted
           ? `${target.firstInvocation} (no budget: ${target.unbudgeted})`
           : target.firstInvocation,
@@ -355,7 +359,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         if (!target.unbudgeted)
           budgets.push({
             name: `cold start ${target.name} ≤ ${limit} × floor`,
-            measured: `${ratio.toFixed(2)} (medians ${cold.median.toFixed(1)} / ${floorCold.median.toFixed(1)} ms)`,
+            measured: `${ratio.toFixed(2)} CPU (medians ${cpu.median.toFixed(1)} / ${floorCpu.median.toFixed(1)} ms; wall ${wallRatio.toFixed(2)})`,
             limit: `${limit}`,
             pass: ratio <= limit,
           });
@@ -394,9 +398,10 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
       lines: [
         `Each figure: median (min–max) of ${options.runs} fresh \`node\` processes per function, run interleaved ` +
           "(each round starting one function later) after one discarded round. *cold* = import of the bundle + first " +
-          "invocation, timed inside the process. The budgeted ratio is the median over rounds of (function ÷ the floor " +
-          "of the same round: the same seconds of this machine's load); beside it the ratio of the medians and of " +
-          "the CPU medians. *process* = spawn to exit as seen from outside, node's own start-up included. " +
+          "invocation, timed inside the process. Ratios to the floor: wall time per round (function ÷ the floor of the " +
+          "same round), of the wall medians, and, budgeted, **CPU time per round** (the CPU the cold start burns: on " +
+          "this shared machine a round's wall time depends on what else ran in it), with the ratio of the CPU medians " +
+          "in parentheses. *process* = spawn to exit as seen from outside, node's own start-up included. " +
           "Bundles: `dev/bundle.ts` (esbuild as SST v4: ESM, minified, AWS SDK bundled). " +
           "Logging is silenced in every process alike.",
         "",
@@ -410,7 +415,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
             "import ms",
             "first invocation ms",
             "process ms",
-            "ratio to floor: per round / of medians / CPU",
+            "ratio to floor: wall per round / wall medians / **CPU per round** (CPU medians)",
             "first invocation",
           ],
           rows,
