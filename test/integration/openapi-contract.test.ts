@@ -533,15 +533,15 @@ describe("the document", () => {
     };
     const walk = (node: Json, location: string) => {
       if (Array.isArray(node)) {
-        node.forEach((child, i) => walk(child, `${location}/${i}`));
+        for (const [i, child] of node.entries()) walk(child, `${location}/${i}`);
         return;
       }
       if (!node || typeof node !== "object") return;
       // A schema's own `examples` (JSON Schema), each a value of that schema.
       if (Array.isArray(node.examples) && (node.type || node.properties || node.$ref || node.anyOf)) {
-        node.examples.forEach((example: unknown, i: number) =>
-          check(location, example, `${location}/examples/${i}`),
-        );
+        for (const [i, example] of (node.examples as unknown[]).entries()) {
+          check(location, example, `${location}/examples/${i}`);
+        }
       }
       // A media type's or parameter's `example` / `examples` map, each of its `schema`.
       if (node.schema && "example" in node) check(`${location}/schema`, node.example, `${location}/example`);
