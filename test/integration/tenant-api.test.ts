@@ -473,7 +473,7 @@ describe("what a page costs", { timeout: 60_000 }, () => {
         expect(ours.filter((c) => c.command === "QueryCommand").length, path).toBeLessThanOrEqual(1);
         // The API key, the tenant's read counter (its fair share), the number's record
         // (ownership), the page: nothing else.
-        expect(ours.filter((c) => c.command === "UpdateCommand").length, path).toBe(1);
+        expect(ours.filter((c) => c.command === "UpdateItemCommand").length, path).toBe(1);
         expect(ours.length, `${path}: ${ours.map((c) => c.command).join(", ")}`).toBeLessThanOrEqual(4);
       }
     } finally {
