@@ -70,8 +70,18 @@ describe("the README's set-up block on Node.js 20", () => {
     expect(version).toMatch(/^v20\.|^v1\d\.|^v21\./);
     copy = copyOfRepository();
     const port = await freePort();
+    // The machine's environment (proxy and certificate settings included), less what this test
+    // run set for itself, with the system's PATH: a fresh shell's.
+    const shell = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) =>
+          !/^(npm_|VITEST|DYNAMODB_|TABLE_NAME|META_|API_|TOKEN_ENCRYPTION|TENANT_|POWERTOOLS|AWS_|NODE_OPTIONS|NODE_ENV|FC_SEED)/.test(
+            name,
+          ),
+      ),
+    );
     const env: NodeJS.ProcessEnv = {
-      HOME: process.env.HOME,
+      ...shell,
       PATH: path,
       // npm's cache has the packages already: no need to ask the registry for each one.
       npm_config_prefer_offline: "true",
