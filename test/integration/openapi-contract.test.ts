@@ -9,6 +9,8 @@
  *    (its success, its errors: bad input, no key, Meta's refusals and failures passed through,
  *    storage down, the tenant's limits, API Gateway's own throttle) by the first provoker of that
  *    status that applies; a documented status nothing provokes fails the test (`default` aside);
+ *  - every webhook the document lists (`webhooks`: what the service POSTs to tenants) is sent
+ *    for real to an endpoint here, and its headers and body validated and its signature verified;
  *  - every answer, whatever its status, is validated against the document: its status is
  *    documented (or falls under `default`), its content type is one the response lists, its body
  *    validates against the schema (none where none is documented: HEAD), every documented header
@@ -23,12 +25,14 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import { addEndpoint, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
 import { WEBHOOK_BODY_LIMIT_BYTES } from "../../functions/core/http/meta-webhook-delivery.ts";
 import { API_BODY_LIMIT_BYTES } from "../../functions/core/http/request.ts";
 import { META_ANSWER_EXAMPLES } from "../../meta-sandbox/index.ts";
 import type { SandboxFault } from "../../meta-sandbox/state.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
+import { startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { APP_SECRET, configureWebhookSecrets, VERIFY_TOKEN } from "../support/webhook-client.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
 
@@ -557,6 +561,53 @@ describe("the document", () => {
     walk(document, "");
     expect(problems).toEqual([]);
     expect(checked.length).toBeGreaterThan(40);
+  });
+});
+
+describe("the webhooks the service sends (the document's `webhooks`)", { timeout: 60_000 }, () => {
+  it.each(
+    Object.entries(document.webhooks as Record<string, Json>).map(([name, item]) => [name, item] as const),
+  )("%s: a real delivery's headers and body are what the document says, and verify", async (name, item) => {
+    const endpoint = await startTenantEndpoint();
+    const issued = await addEndpoint(tenant.tenantId, endpoint.url);
+    try {
+      // A change of the tenant's number: the event goes through the feed to the endpoint.
+      const answer = await send({
+        ...(await validCall(
+          OPERATIONS.find(
+            (o) => o.method === "POST" && o.path.endsWith("/{phone_number_id}/username"),
+          ) as Operation,
+        )),
+        body: Buffer.from(JSON.stringify({ username: `contract_event_${randomBytes(3).toString("hex")}` })),
+      });
+      expect(answer.status, answer.body).toBe(200);
+      const [request] = await endpoint.waitFor((received) => received.length > 0, 30_000);
+      if (!request) throw new Error("no delivery");
+      const location = `/${pointer("webhooks", name, "post")}`;
+      const post = item.post as Json;
+      const problems: string[] = [];
+      for (const [i, declared] of (post.parameters as Json[]).entries()) {
+        const parameter = resolve(declared).node;
+        const value = request.headers[String(parameter.name).toLowerCase()];
+        if (value === undefined) {
+          if (parameter.required) problems.push(`header ${parameter.name} missing`);
+          continue;
+        }
+        const validate = schemaAt(`${location}/parameters/${i}/schema`);
+        if (!validate(value)) problems.push(`header ${parameter.name}: ${ajv.errorsText(validate.errors)}`);
+      }
+      const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim() ?? "";
+      const content = resolve(post.requestBody).node.content as Record<string, Json>;
+      expect(Object.keys(content)).toContain(type);
+      const validate = schemaAt(`${location}/${pointer("requestBody", "content", type, "schema")}`);
+      if (!validate(JSON.parse(request.body))) problems.push(`body: ${ajv.errorsText(validate.errors)}`);
+      expect(problems).toEqual([]);
+      // Signed as the document says (Standard Webhooks), with the secret the operator was given.
+      expect(verifiedEvent(issued.secret, request)).toEqual(JSON.parse(request.body));
+    } finally {
+      await removeEndpointById(issued.id);
+      await endpoint.close();
+    }
   });
 });
 
