@@ -28,8 +28,8 @@ afterAll(() => {
 
 /** ESC sequences, a C1 CSI, NEL, bidi overrides and isolates, line separators, a BOM. */
 const HOSTILE = "\u001b[2J\u001b]0;owned\u0007\u009b31m\u0085\u202egnp.exe\u2066x\u2069\u200f\u2028\ufeff";
-// biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal raw.
 const RAW =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: what must never reach the terminal raw.
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/;
 
 async function knownTenant(): Promise<string> {

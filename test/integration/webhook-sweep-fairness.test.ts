@@ -18,6 +18,8 @@ import { sweepDueDeliveries } from "../../functions/core/tenant-webhooks/retry-s
 import { useTestTable } from "../support/test-table.ts";
 
 const BACKLOG = 3_000;
+/** Other tenants with one due retry each, all due after the backlog. */
+const OTHERS = 40;
 
 beforeAll(async () => {
   await useTestTable();
@@ -64,16 +66,22 @@ describe("the retry sweep between tenants", { timeout: 120_000 }, () => {
     await dueDeliveriesOf(noisy, "NN", BACKLOG, "ep_0000000000000000000a");
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [one] = await dueDeliveriesOf(quiet, "QQ", 1, "ep_0000000000000000000b");
+    const others = await Promise.all(
+      Array.from({ length: OTHERS }, (_, i) =>
+        dueDeliveriesOf(`other-${i}-${Date.now()}`, `O${i}`, 1, `ep_${String(i).padStart(20, "0")}`),
+      ),
+    );
 
     const started = performance.now();
     const summary = await sweepDueDeliveries(Date.now());
     const ms = performance.now() - started;
     process.stdout.write(
-      `${JSON.stringify({ sweep: { backlog: BACKLOG, ...summary, ms: Math.round(ms) } })}\n`,
+      `${JSON.stringify({ sweep: { backlog: BACKLOG, otherTenants: OTHERS + 1, ...summary, ms: Math.round(ms) } })}\n`,
     );
     const quietMessages = sent.filter((m) => m.tenantId === quiet);
     expect(quietMessages.flatMap((m) => m.deliveries.map((d) => d.eventId))).toEqual([one?.eventId]);
     expect(quietMessages[0]).toMatchObject({ kind: "retry", endpointId: "ep_0000000000000000000b" });
+    for (const [ref] of others) expect(taken(ref?.tenantId as string), ref?.tenantId).toBe(1);
     // The noisy tenant gets its share, not the whole sweep; its next share comes with the next sweep.
     expect(taken(noisy)).toBeGreaterThan(0);
     expect(taken(noisy)).toBeLessThan(BACKLOG);
