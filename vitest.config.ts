@@ -10,6 +10,7 @@ const UNDER_LOAD = [
   "test/reliability/contention.test.ts",
   "test/reliability/load.test.ts",
   "test/integration/webhook-isolation.test.ts",
+  "test/integration/webhook-deadline.test.ts",
 ];
 
 export default defineConfig({

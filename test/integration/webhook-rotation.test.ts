@@ -22,7 +22,7 @@ import { seedPhone, seedTenant, useWorld } from "../support/world.ts";
 
 process.env.WEBHOOK_RETRY_DELAYS = "0.3,0.3,0.3";
 process.env.WEBHOOK_TIMEOUT_MS = "1000";
-const OVERLAP_SECONDS = 3;
+const OVERLAP_SECONDS = 8;
 
 const world = useWorld();
 useEventPipeline(world);

@@ -11,6 +11,7 @@
  * invocation ends in time and SQS never redelivers work already done.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { config } from "../config.ts";
 import { logger } from "../logger.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import { deliveryMessageSchema } from "./delivery-queue.ts";
@@ -31,6 +32,12 @@ export async function dispatcherHandler(event: SQSEvent, context?: Context): Pro
   const remaining = context?.getRemainingTimeInMillis();
   const deadline =
     remaining === undefined ? undefined : Date.now() + remaining - deadlineReserveMs(remaining);
+  // An attempt's whole budget, or the invocation's usable time if that is shorter (a function
+  // configured shorter than WEBHOOK_TIMEOUT_MS still makes progress, one attempt at a time).
+  const attemptBudgetMs =
+    deadline === undefined
+      ? undefined
+      : Math.max(1, Math.min(config.webhookTimeoutMs(), deadline - Date.now()));
   const records = event.Records ?? [];
   const settled = await Promise.allSettled(
     records.map(async (record) => {
@@ -39,7 +46,7 @@ export async function dispatcherHandler(event: SQSEvent, context?: Context): Pro
       const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
       return dispatchDeliveries(message.data, {
         redelivered: receives > 1,
-        ...(deadline !== undefined ? { deadline } : {}),
+        ...(deadline !== undefined && attemptBudgetMs !== undefined ? { deadline, attemptBudgetMs } : {}),
       });
     }),
   );

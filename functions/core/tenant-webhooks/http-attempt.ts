@@ -172,7 +172,7 @@ export async function postWebhook(
       });
       response.on("end", stop);
       response.on("error", stop);
-      response.on("aborted", stop);
+      response.on("close", stop);
     });
     request.end(body);
   });

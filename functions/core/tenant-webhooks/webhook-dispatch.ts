@@ -74,6 +74,11 @@ export interface DispatchOptions {
   redelivered?: boolean;
   /** Epoch ms by which every attempt must have ended (the invocation's deadline less a reserve). */
   deadline?: number;
+  /**
+   * An attempt's budget, ms (default WEBHOOK_TIMEOUT_MS). The handler shortens it only for an
+   * invocation shorter than that, so one attempt at a time still fits.
+   */
+  attemptBudgetMs?: number;
 }
 
 type Delivery = DeliveryMessage["deliveries"][number];
@@ -142,8 +147,7 @@ export async function dispatchDeliveries(
   summary.skipped = message.deliveries.length - tasks.length;
   if (tasks.length === 0) return summary;
 
-  // An attempt's budget; never longer than the invocation itself (then one at a time still runs).
-  const budgetMs = Math.max(1, Math.min(config.webhookTimeoutMs(), deadline - Date.now()));
+  const budgetMs = options.attemptBudgetMs ?? config.webhookTimeoutMs();
   const send = sender(endpoint, budgetMs);
   const firstAttempts = new FirstAttemptLog();
   let unreachable: string | undefined;
