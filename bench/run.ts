@@ -8,7 +8,7 @@
  *   npm run bench -- --check       exit 1 when a budget is exceeded
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
- *                                           (sections: cold, latency, calls, webhook, gateway, events)
+ *                                           (sections: cold, latency, calls, webhook, gateway, events, contention, sweep)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -25,6 +25,7 @@ import { type BenchEnvironment, startEnvironment } from "./environment.ts";
 import { eventDelivery } from "./event-delivery.ts";
 import { gatewayThroughput } from "./gateway-throughput.ts";
 import { load, machine } from "./machine.ts";
+import { retrySweep } from "./retry-sweep.ts";
 import { type Budget, type Section, table } from "./section.ts";
 import { loadService, type Service } from "./service.ts";
 import { webhookBatch } from "./webhook-batch.ts";
@@ -33,7 +34,7 @@ import { webhookBatch } from "./webhook-batch.ts";
 // Lambda invoke context, as npm start does (dev/gateway/concurrent-invocations.ts).
 await enableConcurrentInvocations();
 
-const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "events", "contention"] as const;
+const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "events", "contention", "sweep"] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const DOC = resolve(import.meta.dirname, "..", "docs", "benchmarks.md");
@@ -92,7 +93,9 @@ await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
 if (
-  ["latency", "calls", "webhook", "gateway", "events", "contention"].some((id) => wanted(id as SectionId))
+  ["latency", "calls", "webhook", "gateway", "events", "contention", "sweep"].some((id) =>
+    wanted(id as SectionId),
+  )
 ) {
   env = await startEnvironment();
   service = await loadService();
@@ -117,6 +120,9 @@ try {
   );
   await run("contention", "7. Contention", () =>
     contention(world().env, world().service, { repeats: profile.repeats + 2 }),
+  );
+  await run("sweep", "8. Retry sweep fairness", () =>
+    retrySweep(world().env, { repeats: profile.repeats + 2 }),
   );
 } finally {
   await env?.stop();
