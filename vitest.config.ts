@@ -11,6 +11,8 @@ const UNDER_LOAD = [
   "test/reliability/load.test.ts",
   "test/integration/webhook-isolation.test.ts",
   "test/integration/webhook-deadline.test.ts",
+  // Not timed, but it writes thousands of items at once: alone, it slows no other file's DynamoDB Local.
+  "test/integration/webhook-sweep-fairness.test.ts",
 ];
 
 export default defineConfig({

@@ -51,7 +51,7 @@ async function dueDeliveriesOf(tenantId: string, tag: string, count: number, end
     eventId: eventId(tag, i),
     sequence: i + 1,
   }));
-  const settled = await mapWithConcurrency(refs, 32, (ref) => scheduleRedelivery(ref));
+  const settled = await mapWithConcurrency(refs, 8, (ref) => scheduleRedelivery(ref));
   for (const result of settled) if (result.status === "rejected") throw result.reason;
   return refs;
 }
