@@ -14,7 +14,6 @@
  */
 
 import type { LookupAddress, LookupOptions } from "node:dns";
-import { promises as dns } from "node:dns";
 import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 
@@ -33,7 +32,11 @@ export class AddressRefusedError extends Error {
 /** Resolves a host name to every address it has (A and AAAA). */
 export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
 
-const systemResolver: HostResolver = (hostname) => dns.lookup(hostname, { all: true, order: "verbatim" });
+/** The system's resolver (getaddrinfo, as Node connects by default); node:dns loads at the first lookup. */
+const systemResolver: HostResolver = async (hostname) => {
+  const { lookup } = await import("node:dns/promises");
+  return lookup(hostname, { all: true, order: "verbatim" });
+};
 let resolver: HostResolver = systemResolver;
 
 /** Replaces the resolver (tests: a hosts table they control); undefined restores the system's. */
