@@ -96,9 +96,10 @@ export const keys = {
   dueAt: (epochMs: number, eventId: string, endpointId: string) =>
     `${String(Math.max(0, Math.floor(epochMs))).padStart(13, "0")}#${eventId}#${endpointId}`,
   byTenant: (tenantId: string) => `TENANT#${tenantId}`,
-  /** The tenant's region of a due shard: every character of it sorts after `$` (see tenantDueEnd). */
-  tenantDuePrefix: (tenantId: string) => `T#${encodeURIComponent(tenantId).replaceAll("!", "%21")}#`,
-  /** Sorts after every key of the tenant's region and before the next tenant's. */
+  /**
+   * Sorts after every key of the tenant's region of a due shard (`T#<tenant>#…`) and before the next
+   * tenant's: the tenant is URI-encoded (and `!` escaped), so every character of it sorts after `$`.
+   */
   tenantDueEnd: (tenantId: string) => `T#${encodeURIComponent(tenantId).replaceAll("!", "%21")}$`,
   tenantDueAt: (tenantId: string, epochMs: number, eventId: string, endpointId: string) =>
     `T#${encodeURIComponent(tenantId).replaceAll("!", "%21")}#${String(Math.max(0, Math.floor(epochMs))).padStart(13, "0")}#${eventId}#${endpointId}`,
