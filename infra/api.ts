@@ -5,6 +5,7 @@
  * gateway applies the same timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
  */
 import { buildInfo } from "./build-info.ts";
+import { recordingApiKeyUse } from "./function-access.ts";
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
@@ -103,7 +104,8 @@ function functionArgs(route: FunctionSpec, description: string): sst.aws.Functio
     handler: route.handler,
     description,
     sizing: FUNCTION_SIZING[route.audience],
-    access: route.access,
+    // Every API function authenticates keys, and records their last use (auth/key-use.ts).
+    access: route.audience === "api" ? recordingApiKeyUse(route.access) : route.access,
     environment: ENVIRONMENT[route.audience],
   });
 }

@@ -11,7 +11,6 @@ import { createHash } from "node:crypto";
 import { DeleteCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { API_KEY_USE_PERIOD_MS } from "../../functions/core/auth/key-use.ts";
 import { dynamo, tableName } from "../../functions/core/store/client.ts";
 import { admin } from "../support/admin-cli.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
@@ -21,6 +20,8 @@ import { seedTenant, useWorld } from "../support/world.ts";
 
 const KEY_LIMIT = 5;
 process.env.API_KEYS_PER_TENANT = String(KEY_LIMIT);
+// Last use recorded as in AWS: at most once per key per 5 minutes on a container.
+process.env.API_KEY_USE_PERIOD_SECONDS = "300";
 
 const world = useWorld();
 const pipeline = useEventPipeline(world);
@@ -174,7 +175,7 @@ describe("GET /v1/api_keys", { timeout: 60_000 }, () => {
     );
   });
 
-  it(`records a key's last use at most once per key per ${API_KEY_USE_PERIOD_MS / 60_000} minutes on a container`, async () => {
+  it("records a key's last use at most once per key per API_KEY_USE_PERIOD_SECONDS on a container", async () => {
     const tenant = await seedTenant();
     const writes = await storeCallsOf(async () => {
       for (let i = 0; i < 6; i++) expect(await works(tenant.apiKey)).toBe(200);
@@ -268,6 +269,8 @@ describe("DELETE /v1/api_keys/{id}", { timeout: 90_000 }, () => {
     const mine = await seedTenant();
     const theirs = await seedTenant();
     await createKey(theirs.apiKey);
+    // A tenant's first call indexes its keys once (keys older than the index): done before comparing.
+    await listKeys(mine.apiKey);
     let foreign: TenantAnswer | undefined;
     let unknown: TenantAnswer | undefined;
     const foreignReads = await storeCallsOf(async () => {
