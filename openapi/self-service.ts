@@ -73,6 +73,7 @@ const KEY_EXAMPLE = {
   status: "active",
 };
 
+/** components.parameters for the self-service path ids: `{id}` (an endpoint's or a key's) and `{event_id}`. */
 export function selfServiceParameters(): Record<string, unknown> {
   return {
     id: {
@@ -97,6 +98,7 @@ export function selfServiceParameters(): Record<string, unknown> {
   };
 }
 
+/** The operations of the ten self-service routes, keyed "METHOD path" as infra/routes.ts has them. */
 export const selfServiceOperations: Record<string, OperationInfo> = {
   "POST /v1/webhook_endpoints": {
     operationId: "createWebhookEndpoint",
@@ -228,6 +230,7 @@ const ENDPOINT_FIELDS = {
   secret_rotated_time: "When its secret was last rotated, if ever.",
 };
 
+/** components.schemas of the request bodies and the objects answered, from validation/self-service.ts. */
 export function selfServiceSchemas(): Record<string, JsonSchema> {
   return {
     CreateWebhookEndpointRequest: {
@@ -349,6 +352,7 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
   };
 }
 
+/** components.responses: the self-service routes' 400, with examples made by graphErrors. */
 export function selfServiceResponses() {
   const example = (summary: string, value: unknown) => ({ summary, value });
   return {
