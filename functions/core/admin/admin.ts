@@ -1,6 +1,7 @@
 /**
- * Operator actions (admin CLI, local seeding, tests): tenants, API keys and phone numbers.
- * Never reachable from the HTTP API.
+ * Operator actions (admin CLI, local seeding, tests): tenants, API keys and phone numbers. A
+ * tenant's own keys (listing, creating, revoking: the tenant API's `/v1/api_keys`) are managed by
+ * the tenant-scoped functions of the second part, which the CLI's `key list` shares.
  */
 import { generateApiKey, hashApiKey } from "../auth/api-keys.ts";
 import { config } from "../config.ts";

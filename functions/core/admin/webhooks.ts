@@ -1,6 +1,8 @@
 /**
  * Operator actions on tenant webhooks (admin CLI `webhook ...`): endpoints, their signing secrets,
- * the delivery log and redelivery. Never reachable over HTTP.
+ * the delivery log and redelivery. The tenant API's self-service routes call these too, through
+ * the tenant-scoped variants at the end (a tenant only ever reaches its own endpoints), so the CLI
+ * and the API share one set of rules.
  */
 import { randomBytes } from "node:crypto";
 import { config, DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT } from "../config.ts";
