@@ -97,6 +97,17 @@ interface RunResult {
   processMs: number;
 }
 
+/** Well-formed values of every path parameter of a route (so its first answer is the key's 401). */
+function samplePathParameters(path: string): Record<string, string> {
+  return {
+    version: "v24.0",
+    phone_number_id: "106540352242922",
+    // `{id}`: a webhook endpoint's or an API key's, by the route.
+    id: path.startsWith("/v1/api_keys") ? "key_9a8b7c6d5e4f3a2b" : "ep_4f1c2a9e8b7d6c5e4f3a",
+    event_id: "evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF",
+  };
+}
+
 function targets(): Target[] {
   const targets: Target[] = [
     {
@@ -156,7 +167,7 @@ function targets(): Target[] {
         event: apiEvent({
           method: route.method,
           routePath: route.path,
-          pathParameters: { version: "v24.0", phone_number_id: "106540352242922" },
+          pathParameters: samplePathParameters(route.path),
           headers: { "x-api-key": "not-a-key", "content-type": "application/json" },
           ...(route.method === "POST" ? { body: JSON.stringify({ username: "lucky_shrub" }) } : {}),
         }),

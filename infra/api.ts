@@ -8,6 +8,7 @@
 import type { RequiredSecretName } from "../functions/core/config.ts";
 import { buildInfo } from "./build-info.ts";
 import { consoleFunctionArgs } from "./console.ts";
+import { recordingApiKeyUse } from "./function-access.ts";
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
@@ -150,7 +151,8 @@ function functionArgs(route: FunctionSpec, description: string): sst.aws.Functio
       handler: route.handler,
       description,
       sizing: FUNCTION_SIZING[route.audience],
-      access: route.access,
+      // Every API function authenticates keys, and records their last use (auth/key-use.ts).
+      access: route.audience === "api" ? recordingApiKeyUse(route.access) : route.access,
       environment: {
         ...ENVIRONMENT[route.audience],
         // The base of the /v1 paging links: the API's own URL (a custom domain's when it has one),

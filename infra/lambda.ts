@@ -73,11 +73,25 @@ const XRAY_WRITE: sst.aws.FunctionPermissionArgs = {
   resources: ["*"],
 };
 
-/** The declared DynamoDB actions on the table's ARN, and Query on each declared index's. */
+/**
+ * The declared DynamoDB actions on the table's ARN, Query on each declared index's, and each
+ * scoped grant's actions on the table's items of its partition keys only (`dynamodb:LeadingKeys`).
+ */
 function tablePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArgs[] {
   if (!access.table) return [];
-  const { actions, queries = [] } = access.table;
+  const { actions, queries = [], scoped = [] } = access.table;
   return [
+    ...scoped.map((grant) => ({
+      actions: [...new Set(grant.actions)].map((action) => `dynamodb:${action}`),
+      resources: [table.arn],
+      conditions: [
+        {
+          test: "ForAllValues:StringLike",
+          variable: "dynamodb:LeadingKeys",
+          values: [...grant.partitionKeys],
+        },
+      ],
+    })),
     ...(actions.length > 0
       ? [{ actions: [...new Set(actions)].map((action) => `dynamodb:${action}`), resources: [table.arn] }]
       : []),

@@ -2,7 +2,7 @@
  * THE route table: `infra/api.ts` turns it into API Gateway routes and Lambdas, the local
  * gateway (`dev/`) serves it, and the OpenAPI document describes it. Plain data, no SST import.
  */
-import type { FunctionAccess } from "./function-access.ts";
+import { type FunctionAccess, tenantApiAccess } from "./function-access.ts";
 
 export interface RouteDefinition {
   method: "GET" | "POST" | "DELETE";
@@ -66,14 +66,16 @@ const WEBHOOK_ACCESS: FunctionAccess = {
 
 /**
  * The tenant read API (/v1) answers from the table alone: the API key (GetItem), one Query per
- * page; and counts each read against the tenant's read limit (UpdateItem of its counter).
+ * page. Every /v1 route's access is wrapped in tenantApiAccess: it also counts the request
+ * against the tenant's read limit (UpdateItem of its counter, `READLIMIT#<t>` only).
  */
-const readAccess = (queries?: readonly ["byTenant"]): FunctionAccess => ({
-  table: {
-    actions: ["GetItem", "UpdateItem", ...(queries ? [] : (["Query"] as const))],
-    ...(queries ? { queries } : {}),
-  },
-});
+const readAccess = (queries?: readonly ["byTenant"]): FunctionAccess =>
+  tenantApiAccess({
+    table: {
+      actions: ["GetItem", ...(queries ? [] : (["Query"] as const))],
+      ...(queries ? { queries } : {}),
+    },
+  });
 
 export const routes: readonly RouteDefinition[] = [
   {
@@ -141,7 +143,7 @@ export const routes: readonly RouteDefinition[] = [
     path: "/v1/phone_numbers/{phone_number_id}",
     handler: "functions/v1/get-phone-number.ts",
     functionName: "GetPhoneNumber",
-    access: { table: { actions: ["GetItem", "UpdateItem"] } },
+    access: tenantApiAccess({ table: { actions: ["GetItem"] } }),
     audience: "api",
   },
   {
@@ -162,6 +164,142 @@ export const routes: readonly RouteDefinition[] = [
     access: readAccess(),
     audience: "api",
   },
+  // --- Self-service under /v1: the tenant's webhook endpoints and API keys (issue 20) -------
+  // Reads as the read routes have them; every write only on the kind of item it writes
+  // (`scoped`: IAM's dynamodb:LeadingKeys on store/keys.ts's partition keys). Another tenant's
+  // endpoint or key is read by the caller's own key (ENDPOINTS#<t>, APIKEYS#<t>): no other read.
+  {
+    method: "POST",
+    path: "/v1/webhook_endpoints",
+    handler: "functions/v1/create-webhook-endpoint.ts",
+    functionName: "CreateWebhookEndpoint",
+    // The tenant's endpoints (Query: the limit), the new one and its id pointer (one transaction
+    // of two puts), read back (GetItem); the secret sealed with the token key.
+    access: tenantApiAccess({
+      table: {
+        actions: ["GetItem", "Query"],
+        scoped: [{ actions: ["PutItem"], partitionKeys: ["ENDPOINTS#*", "ENDPOINTID#*"] }],
+      },
+      secrets: ["TokenEncryptionKey"],
+    }),
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/webhook_endpoints",
+    handler: "functions/v1/list-webhook-endpoints.ts",
+    functionName: "ListWebhookEndpoints",
+    // The tenant's endpoint partition (one Query).
+    access: tenantApiAccess({ table: { actions: ["GetItem", "Query"] } }),
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/webhook_endpoints/{id}",
+    handler: "functions/v1/get-webhook-endpoint.ts",
+    functionName: "GetWebhookEndpoint",
+    access: tenantApiAccess({ table: { actions: ["GetItem"] } }),
+    audience: "api",
+  },
+  {
+    method: "DELETE",
+    path: "/v1/webhook_endpoints/{id}",
+    handler: "functions/v1/delete-webhook-endpoint.ts",
+    functionName: "DeleteWebhookEndpoint",
+    // The endpoint (GetItem, by tenant, then by its id pointer), then both deleted.
+    access: tenantApiAccess({
+      table: {
+        actions: ["GetItem"],
+        scoped: [{ actions: ["DeleteItem"], partitionKeys: ["ENDPOINTS#*", "ENDPOINTID#*"] }],
+      },
+    }),
+    audience: "api",
+  },
+  {
+    method: "POST",
+    path: "/v1/webhook_endpoints/{id}/rotate_secret",
+    handler: "functions/v1/rotate-webhook-endpoint-secret.ts",
+    functionName: "RotateWebhookEndpointSecret",
+    // The endpoint (GetItem), its new sealed secret (UpdateItem of the endpoint item).
+    access: tenantApiAccess({
+      table: { actions: ["GetItem"], scoped: [{ actions: ["UpdateItem"], partitionKeys: ["ENDPOINTS#*"] }] },
+      secrets: ["TokenEncryptionKey"],
+    }),
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/webhook_endpoints/{id}/deliveries",
+    handler: "functions/v1/list-webhook-deliveries.ts",
+    functionName: "ListWebhookDeliveries",
+    // The endpoint (GetItem), a page of the feed (Query), its deliveries (BatchGetItem).
+    access: tenantApiAccess({ table: { actions: ["GetItem", "Query", "BatchGetItem"] } }),
+    audience: "api",
+  },
+  {
+    method: "POST",
+    path: "/v1/webhook_endpoints/{id}/deliveries/{event_id}/redeliver",
+    handler: "functions/v1/redeliver-webhook-event.ts",
+    functionName: "RedeliverWebhookEvent",
+    // The endpoint and the event (GetItem each), the delivery's new round (UpdateItem).
+    access: tenantApiAccess({
+      table: { actions: ["GetItem"], scoped: [{ actions: ["UpdateItem"], partitionKeys: ["DELIVERY#*"] }] },
+    }),
+    audience: "api",
+  },
+  {
+    method: "GET",
+    path: "/v1/api_keys",
+    handler: "functions/v1/list-api-keys.ts",
+    functionName: "ListApiKeys",
+    // The tenant's key index (Query); once per tenant, keys older than the index are indexed from
+    // byTenant (Query) into it (PutItem).
+    access: tenantApiAccess({
+      table: {
+        actions: ["GetItem", "Query"],
+        queries: ["byTenant"],
+        scoped: [{ actions: ["PutItem"], partitionKeys: ["APIKEYS#*"] }],
+      },
+    }),
+    audience: "api",
+  },
+  {
+    method: "POST",
+    path: "/v1/api_keys",
+    handler: "functions/v1/create-api-key.ts",
+    functionName: "CreateApiKey",
+    // The tenant's key index (Query: the limit; indexing older keys as ListApiKeys does), then the
+    // key's record, id pointer and index entry (one transaction of three puts).
+    access: tenantApiAccess({
+      table: {
+        actions: ["GetItem", "Query"],
+        queries: ["byTenant"],
+        scoped: [{ actions: ["PutItem"], partitionKeys: ["APIKEY#*", "APIKEYID#*", "APIKEYS#*"] }],
+      },
+    }),
+    audience: "api",
+  },
+  {
+    method: "DELETE",
+    path: "/v1/api_keys/{id}",
+    handler: "functions/v1/revoke-api-key.ts",
+    functionName: "RevokeApiKey",
+    // The key's entry with the index marker (BatchGetItem), the tenant's other keys (Query), then
+    // one transaction: the record and entry revoked (UpdateItem), another key checked active
+    // (ConditionCheckItem). Indexing older keys as ListApiKeys does.
+    access: tenantApiAccess({
+      table: {
+        actions: ["GetItem", "BatchGetItem", "Query"],
+        queries: ["byTenant"],
+        scoped: [
+          { actions: ["UpdateItem", "ConditionCheckItem"], partitionKeys: ["APIKEY#*", "APIKEYS#*"] },
+          { actions: ["PutItem"], partitionKeys: ["APIKEYS#*"] },
+        ],
+      },
+    }),
+    audience: "api",
+  },
+  // --- end of self-service -----------------------------------------------------------------
   {
     method: "GET",
     path: "/health",

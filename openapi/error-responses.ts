@@ -260,12 +260,12 @@ export function errorResponses() {
     ReadRateLimited: {
       ...orThrottled(
         errorResponse(
-          "Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused " +
-            "before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry.",
+          "Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused " +
+            "before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry.",
           {
             tenantReadLimit: {
-              summary: "The tenant's read limit (4)",
-              value: ours(graphErrors.rateLimited("at most 600 reads of /v1 per minute per tenant", 17)),
+              summary: "The tenant's /v1 request limit (4)",
+              value: ours(graphErrors.rateLimited("at most 600 requests to /v1 per minute per tenant", 17)),
             },
           },
           "ServiceError",

@@ -17,6 +17,12 @@ import {
 import { describeProperties, type JsonSchema, jsonSchemaOf, propertiesOf } from "./json-schema.ts";
 import type { OperationInfo } from "./operations.ts";
 import { ref } from "./schemas.ts";
+import {
+  selfServiceOperations,
+  selfServiceParameters,
+  selfServiceResponses,
+  selfServiceSchemas,
+} from "./self-service.ts";
 
 const EXAMPLE_TRACE_ID = "AbCdEf0123456789";
 const json = (schema: unknown, description: string) => ({
@@ -64,6 +70,7 @@ export function tenantApiParameters(): Record<string, unknown> {
     },
     after: cursor("after", "the page that follows"),
     before: cursor("before", "the page that precedes"),
+    ...selfServiceParameters(),
   };
 }
 
@@ -110,6 +117,7 @@ export const tenantApiOperations: Record<string, OperationInfo> = {
     parameters: PAGING_PARAMETERS,
     responses: { "200": json(ref("UsernameChangePage"), "A page of the feed"), ...READ_ERRORS },
   },
+  ...selfServiceOperations,
 };
 
 const EVENT_EXAMPLE = {
@@ -217,11 +225,13 @@ export function tenantApiSchemas(): Record<string, JsonSchema> {
     PhoneNumberPage: page("PhoneNumber", "A page of the tenant's phone numbers."),
     UsernameChangeEvent: usernameChangeEvent(),
     UsernameChangePage: page("UsernameChangeEvent", "A page of username changes."),
+    ...selfServiceSchemas(),
   };
 }
 
 export function tenantApiResponses() {
   return {
+    ...selfServiceResponses(),
     ReadBadRequest: {
       description:
         "Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's " +
@@ -275,8 +285,8 @@ export function tenantWebhooks() {
         tags: ["tenant events"],
         summary: "A username change, POSTed to each of the tenant's webhook endpoints",
         description: [
-          "Registered by an operator (`npm run admin -- webhook add --tenant <t> --url <https url>`), which prints the",
-          "endpoint's signing secret (`whsec_…`) once. Every change of one of the tenant's numbers is sent as one",
+          "Registered by the tenant (`POST /v1/webhook_endpoints`) or an operator (`npm run admin -- webhook add",
+          "--tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once. Every change of one of the tenant's numbers is sent as one",
           "event, the same object as in `GET /v1/username_changes`, signed per Standard Webhooks: verify",
           "`webhook-signature` with any Standard Webhooks library (e.g. npm `standardwebhooks`) before trusting the",
           "body, and use `webhook-id` (the event id) to drop duplicates: delivery is at least once, and events of",
@@ -285,7 +295,8 @@ export function tenantWebhooks() {
           `A 2xx answer within 10 s delivers the event. Anything else (another status, a redirect, which is never`,
           `followed, a timeout, a refused connection) is retried after ${RETRY_SCHEDULE.map(duration).join(", ")}`,
           `(${RETRY_SCHEDULE.length + 1} attempts over about ${Math.round(RETRY_SCHEDULE.reduce((a, b) => a + b, 0) / 3600)} hours), with the same \`webhook-id\`; then the`,
-          `delivery is marked failed (operators see it with \`webhook deliveries --failed\` and can \`webhook redeliver\` it),`,
+          `delivery is marked failed (the tenant sees it in \`GET /v1/webhook_endpoints/{id}/deliveries\` and can redeliver it;`,
+          `operators with \`webhook deliveries --failed\` and \`webhook redeliver\`),`,
           `and the event stays in the change feed. Only the first ${RESPONSE_EXCERPT_CHARS} characters of an answer's body are kept.`,
         ].join("\n"),
         parameters: [

@@ -1,18 +1,19 @@
-import { issueApiKey } from "../../functions/core/admin/admin.ts";
-import { type ApiKeyRecord, listApiKeys, revokeApiKey } from "../../functions/core/store/api-keys.ts";
+import { issueApiKey, tenantApiKeys } from "../../functions/core/admin/admin.ts";
+import { revokeApiKey, type TenantApiKeyEntry } from "../../functions/core/store/api-keys.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure } from "../errors.ts";
 import { textTable } from "../text-table.ts";
 import { label, tenantId } from "../validate.ts";
 import { requireKnownTenant } from "./tenants.ts";
 
-/** A key as listed: never its hash. */
-function keyView(key: ApiKeyRecord) {
+/** A key as listed: never its hash. `lastUsedAt` is recorded at most once per key per period and container. */
+function keyView(key: TenantApiKeyEntry) {
   return {
     id: key.id,
     tenantId: key.tenantId,
     ...(key.name ? { name: key.name } : {}),
     createdAt: key.createdAt,
+    ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
     ...(key.revokedAt ? { revokedAt: key.revokedAt } : {}),
     status: key.revokedAt ? "revoked" : "active",
   };
@@ -46,23 +47,27 @@ export const keyCommands: Command[] = [
   },
   {
     name: "key list",
-    summary: "List a tenant's API keys (ids and labels, never the keys)",
+    summary: "List a tenant's API keys (ids, labels, when last used; never the keys)",
+    description:
+      "LAST USED is recorded at most once per key every API_KEY_USE_PERIOD_SECONDS (300 s by default) on each " +
+      "running function, so it may be up to that much behind; '-' for a key never used since this was recorded.",
     options: { tenant: { valueName: "tenantId", description: "the tenant", required: true } },
     async run({ options }) {
       const tenant = tenantId(options.tenant ?? "", "key list");
       await requireKnownTenant(tenant);
-      const keys = (await listApiKeys(tenant))
+      const keys = (await tenantApiKeys(tenant))
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
         .map(keyView);
       return {
         json: { keys },
         text: keys.length
           ? textTable(
-              ["ID", "NAME", "CREATED", "STATUS"],
+              ["ID", "NAME", "CREATED", "LAST USED", "STATUS"],
               keys.map((k) => [
                 k.id,
                 k.name ?? "-",
                 k.createdAt,
+                k.lastUsedAt ?? "-",
                 k.revokedAt ? `revoked ${k.revokedAt}` : k.status,
               ]),
             )

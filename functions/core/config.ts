@@ -75,6 +75,11 @@ function retryDelays(): number[] {
   return delays;
 }
 
+/** Webhook endpoints per tenant unless WEBHOOK_ENDPOINTS_PER_TENANT says otherwise: each event is one delivery per endpoint. */
+export const DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT = 10;
+/** Active API keys per tenant unless API_KEYS_PER_TENANT says otherwise (a rotation needs two at a time). */
+export const DEFAULT_API_KEYS_PER_TENANT = 20;
+
 export const config = {
   /** The SST stage the function runs in (`Resource.App.stage`); `local` for tests and `npm start`. */
   stage: () => env("STAGE") ?? linked("App", "stage") ?? "local",
@@ -90,6 +95,20 @@ export const config = {
    */
   dynamodbRequestTimeoutMs: () => positiveNumber("DYNAMODB_REQUEST_TIMEOUT_MS", 5_000) || 5_000,
   apiKeyCacheTtlMs: () => positiveNumber("API_KEY_CACHE_TTL_MS", 60_000),
+  /**
+   * How often one container records the use of one API key, at most (seconds; the precision of a
+   * key's `last_used_time`); 0 turns the recording off. Default 300 (auth/key-use.ts).
+   */
+  apiKeyUsePeriodSeconds: () => positiveNumber("API_KEY_USE_PERIOD_SECONDS", 300),
+  /** Active API keys a tenant may hold at once, through `POST /v1/api_keys` (operators are not held to it). */
+  apiKeysPerTenant: () =>
+    Math.max(1, Math.floor(positiveNumber("API_KEYS_PER_TENANT", DEFAULT_API_KEYS_PER_TENANT))),
+  /** Webhook endpoints a tenant may have, through the API and the CLI alike. */
+  webhookEndpointsPerTenant: () =>
+    Math.max(
+      1,
+      Math.floor(positiveNumber("WEBHOOK_ENDPOINTS_PER_TENANT", DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT)),
+    ),
   /**
    * Requests that reach Meta (every /meta/whatsapp route but the webhook) per tenant per minute
    * (docs/reliability.md); 0 turns the limit off. Set per stage by infra/limits.ts.

@@ -182,7 +182,7 @@ describe("key list and key revoke", () => {
     expect(again.json.revokedAt).toBe(revoked.json.revokedAt);
 
     const human = await admin(["key", "list", "--tenant", tenant]);
-    expect(human.stdout).toMatch(/^ID\s+NAME\s+CREATED\s+STATUS$/m);
+    expect(human.stdout).toMatch(/^ID\s+NAME\s+CREATED\s+LAST USED\s+STATUS$/m);
     expect(human.stdout).toContain(`revoked ${revoked.json.revokedAt}`);
     expect(human.stdout).not.toContain("wau_");
   });

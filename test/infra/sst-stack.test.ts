@@ -55,10 +55,19 @@ const RECORDS_STATE = [
   "dynamodb:UpdateItem",
 ];
 
+/**
+ * Every function that authenticates API keys records their last use (auth/key-use.ts): UpdateItem
+ * of API key index items only, by partition key (IAM's dynamodb:LeadingKeys).
+ */
+const KEY_USE = { "Table[APIKEYS#*]": ["dynamodb:UpdateItem"] };
+/** Every /v1 function counts its request against the tenant's read limit, on that counter only. */
+const READ_COUNT = { "Table[READLIMIT#*]": ["dynamodb:UpdateItem"] };
+
 interface ExpectedAccess {
   /**
    * IAM actions by resource: "Table" is the table's ARN, "Table/index/<name>" an index's,
-   * "Table/stream" its stream's; any other resource by its ARN.
+   * "Table/stream" its stream's; "Table[<partition keys>]" the table's items whose partition key
+   * matches one of those (a `dynamodb:LeadingKeys` condition); any other resource by its ARN.
    */
   grants: Record<string, string[]>;
   /** The secrets linked to the function (sealed into its code). */
@@ -68,19 +77,19 @@ interface ExpectedAccess {
 /** One row per function. */
 const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
   GetUsername: {
-    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
+    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort(), ...KEY_USE },
     secrets: USERNAME_SECRETS,
   },
   GetUsernameSuggestions: {
-    grants: { Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"] },
+    grants: { Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"], ...KEY_USE },
     secrets: USERNAME_SECRETS,
   },
   // `method=get` on the POST runs the GET's read (records Meta's state like GetUsername).
   ClaimUsername: {
-    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
+    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort(), ...KEY_USE },
     secrets: USERNAME_SECRETS,
   },
-  DeleteUsername: { grants: { Table: RECORDS_STATE }, secrets: USERNAME_SECRETS },
+  DeleteUsername: { grants: { Table: RECORDS_STATE, ...KEY_USE }, secrets: USERNAME_SECRETS },
   MetaWebhook: {
     grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
     secrets: ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"],
@@ -96,21 +105,102 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
   NotFound: { grants: {}, secrets: [] },
   // The console's page and files (infra/console.ts): no table, no secret.
   Console: { grants: {}, secrets: [] },
-  // The /v1 reads also count each read against the tenant's read limit (UpdateItem).
   ListPhoneNumbers: {
     grants: {
-      Table: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      Table: ["dynamodb:GetItem"],
       "Table/index/byTenant": ["dynamodb:Query"],
+      ...KEY_USE,
+      ...READ_COUNT,
     },
     secrets: [],
   },
-  GetPhoneNumber: { grants: { Table: ["dynamodb:GetItem", "dynamodb:UpdateItem"] }, secrets: [] },
+  GetPhoneNumber: { grants: { Table: ["dynamodb:GetItem"], ...KEY_USE, ...READ_COUNT }, secrets: [] },
   ListUsernameHistory: {
-    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] },
+    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query"], ...KEY_USE, ...READ_COUNT },
     secrets: [],
   },
   ListUsernameChanges: {
-    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] },
+    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query"], ...KEY_USE, ...READ_COUNT },
+    secrets: [],
+  },
+  // Self-service: reads as the read routes; each write only on the items it writes.
+  CreateWebhookEndpoint: {
+    grants: {
+      Table: ["dynamodb:GetItem", "dynamodb:Query"],
+      "Table[ENDPOINTS#*,ENDPOINTID#*]": ["dynamodb:PutItem"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: ["TokenEncryptionKey"],
+  },
+  ListWebhookEndpoints: {
+    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query"], ...KEY_USE, ...READ_COUNT },
+    secrets: [],
+  },
+  GetWebhookEndpoint: { grants: { Table: ["dynamodb:GetItem"], ...KEY_USE, ...READ_COUNT }, secrets: [] },
+  DeleteWebhookEndpoint: {
+    grants: {
+      Table: ["dynamodb:GetItem"],
+      "Table[ENDPOINTS#*,ENDPOINTID#*]": ["dynamodb:DeleteItem"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: [],
+  },
+  RotateWebhookEndpointSecret: {
+    grants: {
+      Table: ["dynamodb:GetItem"],
+      "Table[ENDPOINTS#*]": ["dynamodb:UpdateItem"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: ["TokenEncryptionKey"],
+  },
+  ListWebhookDeliveries: {
+    grants: {
+      Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: [],
+  },
+  RedeliverWebhookEvent: {
+    grants: {
+      Table: ["dynamodb:GetItem"],
+      "Table[DELIVERY#*]": ["dynamodb:UpdateItem"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: [],
+  },
+  ListApiKeys: {
+    grants: {
+      Table: ["dynamodb:GetItem", "dynamodb:Query"],
+      "Table/index/byTenant": ["dynamodb:Query"],
+      // Indexing keys older than the tenant index, and recording a key's use.
+      "Table[APIKEYS#*]": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+      ...READ_COUNT,
+    },
+    secrets: [],
+  },
+  CreateApiKey: {
+    grants: {
+      Table: ["dynamodb:GetItem", "dynamodb:Query"],
+      "Table/index/byTenant": ["dynamodb:Query"],
+      "Table[APIKEY#*,APIKEYID#*,APIKEYS#*]": ["dynamodb:PutItem"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: [],
+  },
+  RevokeApiKey: {
+    grants: {
+      Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+      "Table/index/byTenant": ["dynamodb:Query"],
+      "Table[APIKEY#*,APIKEYS#*]": ["dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"],
+      "Table[APIKEYS#*]": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+      ...READ_COUNT,
+    },
     secrets: [],
   },
   EventSequencer: {
@@ -512,6 +602,24 @@ describe("stacks", () => {
           new Set(keys.map((k) => found.find((r) => r.routeKey === k)?.target?.name));
         expect(targets(USERNAME_ROUTES).size).toBe(4);
         expect([...targets(WEBHOOK_ROUTES)]).toEqual(["MetaWebhook"]);
+      });
+
+      it("gives each self-service route under /v1 a function of its own", () => {
+        const selfService = routes.filter((r) => /^\/v1\/(webhook_endpoints|api_keys)/.test(r.path));
+        expect(selfService).toHaveLength(10);
+        const found = apiRoutes(stack());
+        for (const route of selfService) {
+          const key = `${route.method} ${route.path}`;
+          const target = found.find((r) => r.routeKey === key)?.target?.name;
+          // A GET route's function answers its HEAD route too (Graph behaviours).
+          expect(
+            found
+              .filter((r) => r.target?.name === target)
+              .map((r) => r.routeKey)
+              .sort(),
+            key,
+          ).toEqual(route.method === "GET" ? [key, `HEAD ${route.path}`].sort() : [key]);
+        }
       });
 
       it("serves GET /health without authentication from its own function", () => {
@@ -942,13 +1050,26 @@ describe("stacks", () => {
         const grants: Record<string, string[]> = {};
         for (const { policy } of inputs.inlinePolicies) {
           for (const statement of (JSON.parse(policy) as { Statement: IamStatement[] }).Statement) {
-            expect(Object.keys(statement).sort(), name).toEqual(["Action", "Effect", "Resource"]);
+            const keys = Object.keys(statement).sort();
+            expect(
+              keys.filter((key) => key !== "Condition"),
+              name,
+            ).toEqual(["Action", "Effect", "Resource"]);
             expect(statement.Effect, name).toBe("Allow");
+            // The one condition used: the items' partition keys (IAM's dynamodb:LeadingKeys), on the table.
+            let scope = "";
+            if (statement.Condition) {
+              const { "ForAllValues:StringLike": like, ...others } = statement.Condition;
+              expect(others, name).toEqual({});
+              expect(Object.keys(like ?? {}), name).toEqual(["dynamodb:LeadingKeys"]);
+              scope = `[${[like?.["dynamodb:LeadingKeys"] ?? []].flat().join(",")}]`;
+              expect([statement.Resource].flat(), name).toEqual([tableArn]);
+            }
             for (const resource of [statement.Resource].flat()) {
               // The table, its indexes ("Table/index/<name>") and its stream ("Table/stream"); the
               // delivery queue ("WebhookQueue").
               const label = resource.startsWith(tableArn)
-                ? `Table${resource.slice(tableArn.length).replace(/^\/stream\/.*/, "/stream")}`
+                ? `Table${resource.slice(tableArn.length).replace(/^\/stream\/.*/, "/stream")}${scope}`
                 : /^arn:aws:sqs:.*-WebhookQueueQueue-/.test(resource)
                   ? "WebhookQueue"
                   : resource;
@@ -1026,6 +1147,7 @@ interface IamStatement {
   Effect: string;
   Action: string | string[];
   Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 /**

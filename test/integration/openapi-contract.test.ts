@@ -209,6 +209,7 @@ async function pathValue(op: Operation, name: string): Promise<string> {
   if (name === "phone_number_id") return phone.phoneNumberId;
   // A file of the console's build (test/support/global-setup.ts builds it), by its content-hashed name.
   if (name === "asset") return consoleAsset();
+  if (name === "event_id") return feedEventId();
   const known = created.get(`${op.path}:${name}`);
   if (known) return known;
   // A resource the stack does not have yet: made by the POST of its collection with its example.
@@ -220,6 +221,31 @@ async function pathValue(op: Operation, name: string): Promise<string> {
   if (!id) throw new Error(`POST ${collection} answered ${answer.status} without an id: ${answer.body}`);
   created.set(`${op.path}:${name}`, id);
   return id;
+}
+
+/**
+ * An event of the tenant's change feed: the number's username claimed through the documented POST
+ * (the sandbox accepts it), then the feed read until the sequencer has appended its event.
+ */
+let feedEvent: Promise<string> | undefined;
+function feedEventId(): Promise<string> {
+  feedEvent ??= (async () => {
+    const claim = OPERATIONS.find(
+      (o) => o.method === "POST" && o.path.endsWith("/{phone_number_id}/username"),
+    );
+    const feed = OPERATIONS.find((o) => o.method === "GET" && o.path === "/v1/username_changes");
+    if (!claim || !feed) throw new Error("the document lacks the username POST or the change feed");
+    const claimed = await send(await validCall(claim));
+    if (claimed.status !== 200) throw new Error(`the claim answered ${claimed.status}: ${claimed.body}`);
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const page = JSON.parse((await send(await validCall(feed))).body) as { data?: { id: string }[] };
+      const id = page.data?.[0]?.id;
+      if (id) return id;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error("no event reached the tenant's change feed within 10 s");
+  })();
+  return feedEvent;
 }
 
 function exampleOf(node: Json): unknown {
@@ -329,6 +355,18 @@ const PROVOKERS: Record<string, Provoker[]> = {
           path: call.path.replace(phone.phoneNumberId, "not-digits").replace("v24.0", "24"),
         }),
       ];
+    },
+    // An object id of the wrong format (an endpoint, key or event id): refused before any read.
+    async (op) => {
+      const ids = [...op.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      if (
+        ids.length === 0 ||
+        ids.some((name) => ["version", "phone_number_id", "asset"].includes(name ?? ""))
+      ) {
+        return undefined;
+      }
+      const call = await validCall(op);
+      return [await send({ ...call, path: op.path.replace(/\{(\w+)\}/g, "malformed") })];
     },
     async (op) => {
       if (!hasParameter(op, "limit")) return undefined;

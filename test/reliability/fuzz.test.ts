@@ -1,6 +1,7 @@
 /**
  * Fuzz: fast-check drives every route of infra/routes.ts that reads its request (the username
- * routes, the webhook and the tenant read routes under /v1; GET /health reads nothing of it and
+ * routes, the webhook, the tenant read routes under /v1 and the self-service ones: webhook
+ * endpoints, their delivery logs, API keys; GET /health reads nothing of it and
  * has its own property in test/integration/health.test.ts) with generated raw requests (methods,
  * paths and path parameters, odd auth headers, Idempotency-Keys, content types, bodies that are
  * huge, deep, non-UTF-8 or carry `__proto__` keys), turned into API Gateway events the way the
@@ -12,14 +13,23 @@
  *  - the sandbox received a request only for a fully valid one, and that request is valid;
  *  - an Idempotency-Key is honoured as the keys this very run has used say it must be
  *    (helpers/idempotency-model.ts): a key seen before replays or refuses, never runs twice;
+ *  - a self-service request is answered as a model of the tenant's endpoints and keys says
+ *    (helpers/fuzz-self-service.ts), another tenant's object like an unknown one, and no answer
+ *    but a creation's or a rotation's carries a secret or a key;
  * and after each route's runs the table is unchanged outside what valid requests may change.
  * Generated inputs come from the run's seed (test/support/randomness.ts): a failure prints it.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueApiKey } from "../../functions/core/admin/admin.ts";
+import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
 import { graphErrorSchema } from "../../functions/core/errors/graph-error-envelope.ts";
-import { revokeApiKey } from "../../functions/core/store/api-keys.ts";
+import { newEventId } from "../../functions/core/event-id.ts";
+import { revokeApiKey, tenantApiKeyEntries } from "../../functions/core/store/api-keys.ts";
+import { appendToFeed } from "../../functions/core/store/event-feed.ts";
+import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
+import type { UsernameChangeEvent } from "../../functions/core/validation/tenant-api.ts";
 import { type RouteDefinition, routes } from "../../infra/routes.ts";
 import type { Answer } from "../support/lambda.ts";
 import { oracleAccepts } from "../support/username-oracle.ts";
@@ -35,6 +45,14 @@ import {
   type WebhookCase,
   webhookCaseArb,
 } from "./helpers/fuzz-requests.ts";
+import {
+  expectedSelfService,
+  resolvePlan,
+  type SelfServiceModel,
+  type SelfServicePlan,
+  type SelfServiceWorld,
+  selfServicePlanArb,
+} from "./helpers/fuzz-self-service.ts";
 import { invokeRoute, routeKey, toGatewayEvent } from "./helpers/gateway-event.ts";
 import { IdempotencyModel, type KeyedRequest, type Prediction } from "./helpers/idempotency-model.ts";
 import { type PostIntent, postIntent } from "./helpers/parameter-oracle.ts";
@@ -55,6 +73,10 @@ let webhookPhone: SeededPhone;
 let savedCacheTtl: string | undefined;
 /** Which partitions valid requests may change; everything else must stay byte-identical. */
 let mutablePartitions: Set<string>;
+let selfService: SelfServiceWorld;
+const model: SelfServiceModel = { endpoints: [], keys: new Map() };
+/** Every key id the fuzz tenant's keys ever had (their id pointers may change). */
+const fuzzKeyIds = new Set<string>();
 
 const invocations = new Map<string, number>();
 const outcomes = new Map<string, Map<string, number>>();
@@ -69,6 +91,8 @@ beforeAll(async () => {
   savedCacheTtl = process.env.API_KEY_CACHE_TTL_MS;
   // A warm container: the valid key is looked up once, so most runs do no I/O at all.
   process.env.API_KEY_CACHE_TTL_MS = "600000";
+  // The key's use recorded as in AWS (once per key per 5 minutes per container): its item may change.
+  process.env.API_KEY_USE_PERIOD_SECONDS = "300";
   const tenant = await seedTenant();
   const other = await seedTenant();
   const revoked = await seedTenant();
@@ -94,7 +118,41 @@ beforeAll(async () => {
     `RATELIMIT#${tenant.tenantId}`,
     `PHONE#${webhookPhone.phoneNumberId}`,
     `BUSINESS#${webhookPhone.businessId}`,
+    // Self-service: the valid tenant's endpoints and key index.
+    `ENDPOINTS#${tenant.tenantId}`,
+    `APIKEYS#${tenant.tenantId}`,
   ]);
+  fuzzKeyIds.add(tenant.keyId);
+  // Another tenant's endpoint and events, and the valid tenant's events: what ids may name.
+  const feedEvent = (phone: SeededPhone, n: number): UsernameChangeEvent => ({
+    id: newEventId(),
+    type: "username.updated",
+    created_time: new Date().toISOString(),
+    data: {
+      phone_number_id: phone.phoneNumberId,
+      waba_id: phone.wabaId,
+      display_phone_number: phone.displayPhoneNumber,
+      username: `fuzz_event_${n}`,
+      status: "reserved",
+      previous: {},
+      source: "api",
+      origin: "this_service",
+    },
+  });
+  const ownEvents = [1, 2, 3].map((n) => feedEvent(own, n));
+  const foreignEvent = feedEvent(foreign, 4);
+  await appendToFeed(tenant.tenantId, 0, ownEvents);
+  await appendToFeed(other.tenantId, 0, [foreignEvent]);
+  selfService = {
+    ...fuzz,
+    keyId: tenant.keyId,
+    foreignEndpoint: (await addEndpoint(other.tenantId, "https://other.example.com/hooks")).id,
+    foreignKey: other.keyId,
+    ownEvents: ownEvents.map((e) => e.id),
+    foreignEvent: foreignEvent.id,
+    endpointLimit: 10,
+    keyLimit: 20,
+  };
 });
 
 afterAll(() => {
@@ -417,11 +475,117 @@ async function runReadCase(c: ReadCase, path: string): Promise<void> {
   }
 }
 
+const RUNS_PER_SELF_SERVICE_ROUTE = Number(process.env.FUZZ_RUNS ?? 2_200);
+
+/** The valid tenant's endpoints and keys (other than the valid one) as the store has them. */
+async function refreshModel(): Promise<void> {
+  model.endpoints = (await listEndpoints(fuzz.tenantId)).map((endpoint) => endpoint.id);
+  const { entries } = await tenantApiKeyEntries(fuzz.tenantId);
+  model.keys = new Map(
+    entries.filter((entry) => entry.id !== selfService.keyId).map((entry) => [entry.id, !entry.revokedAt]),
+  );
+  for (const entry of entries) fuzzKeyIds.add(entry.id);
+}
+
+/** Objects "own" ids can name: two endpoints and two active keys at least, when the limits allow. */
+async function ensureOwnObjects(): Promise<void> {
+  await refreshModel();
+  for (let i = model.endpoints.length; i < 2; i++) {
+    model.endpoints.push((await addEndpoint(fuzz.tenantId, `https://own.example.com/hooks/${i}`)).id);
+  }
+  for (let active = [...model.keys.values()].filter(Boolean).length; active < 2; active++) {
+    const issued = await issueApiKey(fuzz.tenantId, "fuzz");
+    model.keys.set(issued.id, true);
+    fuzzKeyIds.add(issued.id);
+  }
+}
+
+/** The documented 200 of each self-service route. */
+function isSelfServiceSuccess(route: RouteDefinition, json: Answer["json"]): boolean {
+  const key = routeKey(route);
+  if (key === "POST /v1/webhook_endpoints") {
+    return (
+      /^ep_[0-9a-f]{20}$/.test(json?.id) && /^whsec_/.test(json?.secret) && typeof json?.url === "string"
+    );
+  }
+  if (key === "POST /v1/api_keys") return /^key_[0-9a-f]{16}$/.test(json?.id) && /^wau_/.test(json?.key);
+  if (key.endsWith("/rotate_secret"))
+    return /^whsec_/.test(json?.secret) && typeof json?.previous_secret_expires_time === "string";
+  if (route.method === "DELETE" || key.endsWith("/redeliver"))
+    return json?.success === true && Object.keys(json).length === 1;
+  if (key === "GET /v1/webhook_endpoints/{id}") return /^ep_/.test(json?.id) && !("secret" in json);
+  return Array.isArray(json?.data) && isObject(json.paging) && isObject(json.paging.cursors);
+}
+
+/** What a valid request did, in the model. */
+function applyToModel(route: RouteDefinition, id: string | undefined, json: Answer["json"]): void {
+  const key = routeKey(route);
+  if (key === "POST /v1/webhook_endpoints") model.endpoints.push(json.id);
+  else if (key === "DELETE /v1/webhook_endpoints/{id}")
+    model.endpoints = model.endpoints.filter((e) => e !== id);
+  else if (key === "POST /v1/api_keys") {
+    model.keys.set(json.id, true);
+    fuzzKeyIds.add(json.id);
+  } else if (key === "DELETE /v1/api_keys/{id}" && id) model.keys.set(id, false);
+}
+
+async function runSelfServiceCase(route: RouteDefinition, plan: SelfServicePlan): Promise<void> {
+  const resolved = resolvePlan(plan, route, selfService, model);
+  const routed = toGatewayEvent(resolved.request);
+  if (!routed) {
+    unrouted += 1;
+    return;
+  }
+  const answer = await invokeRoute(routed);
+  expectSecurityHeaders(answer);
+  expectNoUndeclared5xx(answer);
+  // Never a call to Meta.
+  expect(world.sandbox.requests()).toEqual([]);
+  const showsSecret = /^POST \/v1\/(webhook_endpoints|api_keys)$|\/rotate_secret$/.test(
+    routeKey(routed.route),
+  );
+  if (!(showsSecret && answer.status === 200)) {
+    expect(answer.body, "only a creation or a rotation shows a secret or a key").not.toMatch(
+      /whsec_|wau_[A-Za-z0-9_-]{32}/,
+    );
+  }
+  if (routed.route !== route) {
+    // Another method of the same path: answered by that route, whose writes the model learns from the store.
+    count(route, "other route");
+    if (answer.status >= 400) expectGraphError(answer);
+    await refreshModel();
+    return;
+  }
+  if (answer.status >= 500) {
+    count(route, `${answer.status}/transient`);
+    await refreshModel();
+    return;
+  }
+  const expected = expectedSelfService(plan, resolved, route, selfService, model, API_LIMIT);
+  count(route, `${expected.status}${expected.code ? `/${expected.code}` : ""}`);
+  if (expected.status === 200) {
+    expect(answer.status, answer.body.slice(0, 300)).toBe(200);
+    expect(isSelfServiceSuccess(route, answer.json), answer.body.slice(0, 300)).toBe(true);
+    applyToModel(route, resolved.id?.value, answer.json);
+  } else {
+    expectGraphError(answer, expected as { status: number; code: number });
+  }
+}
+
 // --- the runs -----------------------------------------------------------------------------
+
+/** Items of the valid tenant that a valid self-service request may write outside its partitions. */
+function changedBySelfService(item: Item): boolean {
+  const pk = String(item.pk);
+  if (/^(ENDPOINTID|APIKEY|DELIVERY)#/.test(pk) && item.tenantId === fuzz.tenantId) return true;
+  return pk.startsWith("APIKEYID#") && fuzzKeyIds.has(pk.slice("APIKEYID#".length));
+}
 
 /** The table outside the partitions valid requests may change. */
 async function immutableItems(): Promise<Item[]> {
-  return (await scanTable()).filter((item) => !mutablePartitions.has(String(item.pk)));
+  return (await scanTable()).filter(
+    (item) => !mutablePartitions.has(String(item.pk)) && !changedBySelfService(item),
+  );
 }
 
 async function expectStoreChangedOnlyByValidRequests(before: Item[]): Promise<void> {
@@ -437,7 +601,9 @@ async function expectStoreChangedOnlyByValidRequests(before: Item[]): Promise<vo
 }
 
 const USERNAME_ROUTES = routes.filter((route) => route.audience === "api" && route.path.startsWith("/meta/"));
-const READ_ROUTES = routes.filter((route) => route.path.startsWith("/v1/"));
+const SELF_SERVICE = /^\/v1\/(webhook_endpoints|api_keys)/;
+const READ_ROUTES = routes.filter((route) => route.path.startsWith("/v1/") && !SELF_SERVICE.test(route.path));
+const SELF_SERVICE_ROUTES = routes.filter((route) => SELF_SERVICE.test(route.path));
 const LISTING_OF: Record<string, Listing | undefined> = {
   "/v1/phone_numbers": "phone_numbers",
   "/v1/phone_numbers/{phone_number_id}/username_history": "username_history",
@@ -481,6 +647,25 @@ describe("fuzz: every route answers as documented, whatever it is sent", () => {
     240_000,
   );
 
+  it.each(SELF_SERVICE_ROUTES.map((route) => ({ key: routeKey(route), route })))(
+    "$key",
+    async ({ route }) => {
+      await ensureOwnObjects();
+      const arbitrary = selfServicePlanArb(selfService, route, API_LIMIT);
+      const before = await immutableItems();
+      await fc.assert(
+        fc.asyncProperty(arbitrary, (plan) => runSelfServiceCase(route, plan)),
+        { numRuns: RUNS_PER_SELF_SERVICE_ROUTE },
+      );
+      await expectStoreChangedOnlyByValidRequests(before);
+      // The model of what valid requests did is the store's truth.
+      const modelled = { endpoints: [...model.endpoints].sort(), keys: [...model.keys].sort() };
+      await refreshModel();
+      expect(modelled).toEqual({ endpoints: [...model.endpoints].sort(), keys: [...model.keys].sort() });
+    },
+    240_000,
+  );
+
   it(`every handler got at least ${MIN_INVOCATIONS} requests, most refused before any I/O`, () => {
     const perHandler = new Map<string, number>();
     // Operators' probe and the console's static files read no input worth fuzzing (the console's
@@ -494,6 +679,12 @@ describe("fuzz: every route answers as documented, whatever it is sent", () => {
     for (const route of USERNAME_ROUTES) {
       const counts = outcomes.get(routeKey(route));
       expect((counts?.get("2xx") ?? 0) + (counts?.get("replayed") ?? 0), routeKey(route)).toBeGreaterThan(0);
+    }
+    // Each self-service route did its work, and refused another tenant's objects.
+    for (const route of SELF_SERVICE_ROUTES) {
+      const counts = outcomes.get(routeKey(route));
+      expect(counts?.get("200") ?? 0, routeKey(route)).toBeGreaterThan(0);
+      if (route.path.includes("{id}")) expect(counts?.get("400/33") ?? 0, routeKey(route)).toBeGreaterThan(0);
     }
   });
 });

@@ -9,17 +9,39 @@ export interface StoreCall {
   command: string;
   /** The index a Query read, if any. */
   indexName?: string;
+  /** With `withKeys`: the partition key of a one-item command (GetItem, PutItem, UpdateItem, DeleteItem, Query's). */
+  pk?: string;
 }
 
-export function recordStoreCalls(): { calls: StoreCall[]; restore(): void } {
+/** The partition key a one-item command names (its Key or Item), or a Query's `:pk`, if any. */
+function partitionKeyOf(input: Record<string, unknown>): string | undefined {
+  const key = (input.Key ?? input.Item) as { pk?: unknown } | undefined;
+  if (typeof key?.pk === "string") return key.pk;
+  const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+  return typeof values?.[":pk"] === "string" ? (values[":pk"] as string) : undefined;
+}
+
+/**
+ * The tenant's request counter of the minute (`READLIMIT#<t>`, rate-limit/tenant-read-limit.ts):
+ * written by every authenticated /v1 request, refused ones included. Needs `withKeys`.
+ */
+export const isTenantRequestCount = (call: StoreCall): boolean =>
+  call.command === "UpdateItemCommand" && (call.pk ?? "").startsWith("READLIMIT#");
+
+export function recordStoreCalls(options: { withKeys?: boolean } = {}): {
+  calls: StoreCall[];
+  restore(): void;
+} {
   const client = createDocumentClient();
   const calls: StoreCall[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { IndexName?: string };
+      const input = args.input as { IndexName?: string } & Record<string, unknown>;
+      const pk = options.withKeys ? partitionKeyOf(input) : undefined;
       calls.push({
         command: String(context.commandName),
         ...(input.IndexName ? { indexName: input.IndexName } : {}),
+        ...(pk ? { pk } : {}),
       });
       return next(args);
     },

@@ -139,8 +139,9 @@ describe("the document", () => {
     ]);
   });
 
-  it("gives every /v1 route its answer and the errors a read without Meta can have, with Graph paging", () => {
-    const v1 = routes.filter((r) => r.path.startsWith("/v1/"));
+  it("gives every /v1 read route its answer and the errors a read without Meta can have, with Graph paging", () => {
+    // The self-service routes under /v1 (webhook endpoints, API keys): test/unit/openapi-self-service.test.ts.
+    const v1 = routes.filter((r) => /^\/v1\/(phone_numbers|username_changes)/.test(r.path));
     expect(v1).toHaveLength(4);
     for (const route of v1) {
       const operation = document.paths[route.path].get;

@@ -183,6 +183,174 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook_endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's webhook endpoints (never their secrets)
+         * @description Oldest first, paged as Graph pages.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Add a webhook endpoint; its signing secret is in this answer only
+         * @description Every change of the tenant's numbers is POSTed to it from now on, signed per Standard Webhooks with the secret answered here (`whsec_…`): store it now, it is never shown again (rotate it to get a new one). The URL must be `https` to a host name or a public address (no loopback, private, link-local or CGNAT literal; a local store also takes loopback over http), without credentials or a fragment, at most 2048 characters; redirects are never followed. A tenant has at most 10 endpoints (`WEBHOOK_ENDPOINTS_PER_TENANT`). Not idempotent: a retry adds another endpoint.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        /**
+         * List the tenant's webhook endpoints (never their secrets) (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["listWebhookEndpointsHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one webhook endpoint (never its secret)
+         * @description Another tenant's endpoint is answered exactly like an unknown one (400, code 33).
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook endpoint
+         * @description Nothing more is sent to it; its pending retries end (`endpoint removed`).
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        /**
+         * Get one webhook endpoint (never its secret) (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getWebhookEndpointHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/rotate_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give the endpoint a new signing secret, in this answer only
+         * @description Every attempt from now on is signed with the new secret, retries of earlier events included. `previous_secret_expires_time` says until when the previous secret still verifies deliveries (signatures under both are sent meanwhile, as Standard Webhooks allows several); when it equals `secret_rotated_time`, the previous secret stopped at once. `overlap_seconds` chooses how long the previous secret keeps signing: 24 hours when absent, 0 to stop it at once (a leaked secret).
+         */
+        post: operations["rotateWebhookEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's delivery log: each event, newest first, with its delivery
+         * @description Every event of the tenant's change feed with its delivery to this endpoint: status, attempts, the last attempt's outcome (HTTP status, error, at most 256 characters of the answer) and the next attempt. `not_attempted`: no attempt recorded yet (in flight, or the event came before the endpoint). `after` pages towards older events, `before` towards newer ones. Delivery records are kept 30 days after they finish.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /**
+         * The endpoint's delivery log: each event, newest first, with its delivery (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["listWebhookDeliveriesHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook_endpoints/{id}/deliveries/{event_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event to the endpoint again
+         * @description A new round of attempts, due now, with the same `webhook-id` and the same retries; the delivery's `attempts` count from 1 again. Any event of the tenant's feed may be sent, an earlier one than the endpoint included. An event no feed of the tenant holds is an unknown object (400, code 33).
+         */
+        post: operations["redeliverWebhookEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's API keys: ids, names, created and last used (never a key)
+         * @description Active and revoked keys, ordered by id, paged as Graph pages. `last_used_time` is recorded at most once per key every 5 minutes (`API_KEY_USE_PERIOD_SECONDS`) by each running function: it may be up to that much behind.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Make an API key for the tenant; the key is in this answer only
+         * @description The key works at once, with the same reach as every key of the tenant; only its SHA-256 is stored, so store it now. A tenant holds at most 20 active keys (`API_KEYS_PER_TENANT`). Not idempotent: a retry makes another key.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        /**
+         * List the tenant's API keys: ids, names, created and last used (never a key) (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["listApiKeysHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api_keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description The key making the call may revoke itself while another key of the tenant stays active; the tenant's last active key cannot be revoked (400, code 100). The revocation is refused at once by the function instance that made it, and by every other within `API_KEY_CACHE_TTL_MS` (60 s). Revoking a revoked key changes nothing. Another tenant's key is answered exactly like an unknown one (400, code 33).
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -268,8 +436,8 @@ export interface webhooks {
         put?: never;
         /**
          * A username change, POSTed to each of the tenant's webhook endpoints
-         * @description Registered by an operator (`npm run admin -- webhook add --tenant <t> --url <https url>`), which prints the
-         *     endpoint's signing secret (`whsec_…`) once. Every change of one of the tenant's numbers is sent as one
+         * @description Registered by the tenant (`POST /v1/webhook_endpoints`) or an operator (`npm run admin -- webhook add
+         *     --tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once. Every change of one of the tenant's numbers is sent as one
          *     event, the same object as in `GET /v1/username_changes`, signed per Standard Webhooks: verify
          *     `webhook-signature` with any Standard Webhooks library (e.g. npm `standardwebhooks`) before trusting the
          *     body, and use `webhook-id` (the event id) to drop duplicates: delivery is at least once, and events of
@@ -278,7 +446,8 @@ export interface webhooks {
          *     A 2xx answer within 10 s delivers the event. Anything else (another status, a redirect, which is never
          *     followed, a timeout, a refused connection) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
          *     (8 attempts over about 28 hours), with the same `webhook-id`; then the
-         *     delivery is marked failed (operators see it with `webhook deliveries --failed` and can `webhook redeliver` it),
+         *     delivery is marked failed (the tenant sees it in `GET /v1/webhook_endpoints/{id}/deliveries` and can redeliver it;
+         *     operators with `webhook deliveries --failed` and `webhook redeliver`),
          *     and the event stays in the change feed. Only the first 256 characters of an answer's body are kept.
          */
         post: operations["usernameUpdatedEvent"];
@@ -641,6 +810,241 @@ export interface components {
             };
         };
         /**
+         * @description A new webhook endpoint.
+         * @example {
+         *       "url": "https://hooks.example.com/whatsapp-usernames",
+         *       "description": "orders service"
+         *     }
+         */
+        CreateWebhookEndpointRequest: {
+            /** @description Where events go: https, a host name or a public address, no credentials or fragment, at most 2048 characters. */
+            url: string;
+            /** @description A note for the tenant's own people: 1 to 256 printable characters. */
+            description?: string;
+        };
+        /**
+         * @description A webhook endpoint of the tenant. Its signing secret is never shown here.
+         * @example {
+         *       "id": "ep_4f1c2a9e8b7d6c5e4f3a",
+         *       "url": "https://hooks.example.com/whatsapp-usernames",
+         *       "description": "orders service",
+         *       "created_time": "2026-12-02T09:15:00.000Z"
+         *     }
+         */
+        WebhookEndpoint: {
+            id: string;
+            /** @description Where events are POSTed. */
+            url: string;
+            /** @description The tenant's own note, when it gave one. */
+            description?: string;
+            /** @description When the endpoint was added (ISO 8601, UTC). */
+            created_time: string;
+            /** @description When its secret was last rotated, if ever. */
+            secret_rotated_time?: string;
+        };
+        /**
+         * @description The new endpoint and its signing secret: the only time the secret is shown.
+         * @example {
+         *       "id": "ep_4f1c2a9e8b7d6c5e4f3a",
+         *       "url": "https://hooks.example.com/whatsapp-usernames",
+         *       "description": "orders service",
+         *       "created_time": "2026-12-02T09:15:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3nB1Q9TbXKs="
+         *     }
+         */
+        CreatedWebhookEndpoint: {
+            id: string;
+            /** @description Where events are POSTed. */
+            url: string;
+            /** @description The tenant's own note, when it gave one. */
+            description?: string;
+            /** @description When the endpoint was added (ISO 8601, UTC). */
+            created_time: string;
+            /** @description When its secret was last rotated, if ever. */
+            secret_rotated_time?: string;
+            /** @description `whsec_` + base64 of 32 random bytes: verify `webhook-signature` with it (any Standard Webhooks library). */
+            secret: string;
+        };
+        /**
+         * @description The endpoint and its new signing secret: the only time that secret is shown.
+         * @example {
+         *       "id": "ep_4f1c2a9e8b7d6c5e4f3a",
+         *       "url": "https://hooks.example.com/whatsapp-usernames",
+         *       "description": "orders service",
+         *       "created_time": "2026-12-02T09:15:00.000Z",
+         *       "secret_rotated_time": "2026-12-03T08:00:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3nB1Q9TbXKs=",
+         *       "previous_secret_expires_time": "2026-12-04T08:00:00.000Z"
+         *     }
+         */
+        RotatedWebhookEndpoint: {
+            id: string;
+            /** @description Where events are POSTed. */
+            url: string;
+            /** @description The tenant's own note, when it gave one. */
+            description?: string;
+            /** @description When the endpoint was added (ISO 8601, UTC). */
+            created_time: string;
+            /** @description When its secret was last rotated, if ever. */
+            secret_rotated_time?: string;
+            /** @description The new secret: every attempt from now on is signed with it. */
+            secret: string;
+            /** @description Until when the previous secret still verifies deliveries (both signatures are sent meanwhile); equal to `secret_rotated_time` when the previous secret stopped at once. */
+            previous_secret_expires_time: string;
+        };
+        /** @description A page of the tenant's webhook endpoints. Graph's paging envelope: `next`/`previous` are present when that page exists (`limit` 1 to 100). */
+        WebhookEndpointPage: {
+            data: components["schemas"]["WebhookEndpoint"][];
+            paging: {
+                cursors: {
+                    before?: string;
+                    after?: string;
+                };
+                next?: string;
+                previous?: string;
+            };
+        };
+        /**
+         * @description One event of the tenant's feed and its delivery to one endpoint.
+         * @example {
+         *       "event_id": "evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF",
+         *       "event_type": "username.updated",
+         *       "event_created_time": "2026-12-02T09:30:00.000Z",
+         *       "status": "pending",
+         *       "attempts": 2,
+         *       "last_attempt_time": "2026-12-02T09:30:05.120Z",
+         *       "last_response_status": 503,
+         *       "last_error": "HTTP 503",
+         *       "last_response_excerpt": "upstream busy",
+         *       "next_attempt_time": "2026-12-02T09:35:05.120Z"
+         *     }
+         */
+        WebhookDelivery: {
+            /** @description The event's id: `webhook-id` of every attempt. */
+            event_id: string;
+            event_type: string;
+            event_created_time: string;
+            /**
+             * @description `pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), `not_attempted` (no attempt recorded: in flight, or the event came before the endpoint).
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "not_attempted";
+            /** @description Attempts of the current round (a redelivery starts a new one). */
+            attempts: number;
+            last_attempt_time?: string;
+            /** @description The endpoint's HTTP status at the last attempt, when it answered. */
+            last_response_status?: number;
+            /** @description Why the last attempt failed, in a few words (timeout, connection refused, redirect…). */
+            last_error?: string;
+            /** @description At most the first 256 characters of the last answer's body. */
+            last_response_excerpt?: string;
+            /** @description When the next attempt is due, while pending. */
+            next_attempt_time?: string;
+            delivered_time?: string;
+            failed_time?: string;
+        };
+        /** @description A page of an endpoint's delivery log. Graph's paging envelope: `next`/`previous` are present when that page exists (`limit` 1 to 100). */
+        WebhookDeliveryPage: {
+            data: components["schemas"]["WebhookDelivery"][];
+            paging: {
+                cursors: {
+                    before?: string;
+                    after?: string;
+                };
+                next?: string;
+                previous?: string;
+            };
+        };
+        /**
+         * @description A rotation's overlap.
+         * @example {
+         *       "overlap_seconds": 3600
+         *     }
+         * @example {
+         *       "overlap_seconds": 0
+         *     }
+         * @example {}
+         */
+        RotateWebhookEndpointSecretRequest: {
+            /** @description Seconds the previous secret keeps signing beside the new one: a whole number from 0 (it stops at once) to 604800 (7 days); 24 hours when absent. Digits in a form or the query string. */
+            overlap_seconds?: number | string;
+        };
+        /**
+         * @description A new API key.
+         * @example {
+         *       "name": "ci deploys"
+         *     }
+         * @example {}
+         */
+        CreateApiKeyRequest: {
+            /** @description A name to recognise the key by: 1 to 100 printable characters. */
+            name?: string;
+        };
+        /**
+         * @description An API key of the tenant: never the key, never its hash.
+         * @example {
+         *       "id": "key_9a8b7c6d5e4f3a2b",
+         *       "name": "ci deploys",
+         *       "created_time": "2026-12-02T09:20:00.000Z",
+         *       "last_used_time": "2026-12-02T10:05:00.000Z",
+         *       "status": "active"
+         *     }
+         */
+        ApiKey: {
+            id: string;
+            name?: string;
+            created_time: string;
+            /** @description When the key was last used, recorded at most once per key every 5 minutes per running function; absent when no use was recorded. */
+            last_used_time?: string;
+            /** @enum {string} */
+            status: "active" | "revoked";
+            /** @description When the key was revoked. */
+            revoked_time?: string;
+        };
+        /**
+         * @description The new key's object and the key itself: the only time the key is shown.
+         * @example {
+         *       "id": "key_9a8b7c6d5e4f3a2b",
+         *       "name": "ci deploys",
+         *       "created_time": "2026-12-02T09:20:00.000Z",
+         *       "status": "active",
+         *       "key": "wau_3q2-7wVd9Rk1mXb0yTz4Lp8sGhJ6nC5e"
+         *     }
+         */
+        CreatedApiKey: {
+            id: string;
+            name?: string;
+            created_time: string;
+            last_used_time?: string;
+            /** @enum {string} */
+            status: "active" | "revoked";
+            revoked_time?: string;
+            /** @description `wau_` + 32 characters: send it as X-API-Key (or Authorization: Bearer). */
+            key: string;
+        };
+        /** @description A page of the tenant's API keys. Graph's paging envelope: `next`/`previous` are present when that page exists (`limit` 1 to 100). */
+        ApiKeyPage: {
+            data: components["schemas"]["ApiKey"][];
+            paging: {
+                cursors: {
+                    before?: string;
+                    after?: string;
+                };
+                next?: string;
+                previous?: string;
+            };
+        };
+        /**
+         * @description Graph's answer to an action with nothing more to say.
+         * @example {
+         *       "success": true
+         *     }
+         */
+        Success: {
+            /** @constant */
+            success: true;
+        };
+        /**
          * @description The health of a deployment: the checks and the build.
          * @example {
          *       "status": "ok",
@@ -818,7 +1222,7 @@ export interface components {
                 "application/json": components["schemas"]["GraphError"] | components["schemas"]["ApiGatewayMessage"];
             };
         };
-        /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+        /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
         ReadRateLimited: {
             headers: {
                 "apigw-requestid": components["headers"]["apigw-requestid"];
@@ -1012,6 +1416,18 @@ export interface components {
                 "application/json": components["schemas"]["ServiceError"];
             };
         };
+        /** @description Invalid path, parameter, `limit` or cursor, a URL the rules refuse, a limit reached, or the tenant's last active key (code 100); an endpoint, key or event that is unknown or another tenant's (code 33, the same answer for both). Nothing is stored. */
+        SelfServiceBadRequest: {
+            headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["GraphError"];
+            };
+        };
         /** @description Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both). */
         ReadBadRequest: {
             headers: {
@@ -1048,6 +1464,10 @@ export interface components {
         after: string;
         /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
         before: string;
+        /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+        id: string;
+        /** @description The event's id (`evt_…`), as the change feed, the delivery log and `webhook-id` show it. */
+        event_id: string;
         /** @description A file name of the console's build (`index-1a2b3c4d.js`), as its page links it. */
         asset: string;
     };
@@ -1997,7 +2417,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
             429: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
@@ -2119,7 +2539,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
             429: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
@@ -2255,7 +2675,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
             429: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
@@ -2385,7 +2805,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
             429: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
@@ -2419,6 +2839,787 @@ export interface operations {
                 };
                 content?: never;
             };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the tenant's endpoints */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Where events go. A JSON object (as a form or in the query string too, as Graph takes parameters; the body wins). Unknown fields are ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listWebhookEndpointsHead: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the tenant's endpoints */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, parameter, `limit` or cursor, a URL the rules refuse, a limit reached, or the tenant's last active key (code 100); an endpoint, key or event that is unknown or another tenant's (code 33, the same answer for both). Nothing is stored. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getWebhookEndpointHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, parameter, `limit` or cursor, a URL the rules refuse, a limit reached, or the tenant's last active key (code 100); an endpoint, key or event that is unknown or another tenant's (code 33, the same answer for both). Nothing is stored. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    rotateWebhookEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** @description How long the previous secret keeps signing (optional). A JSON object (as a form or in the query string too, as Graph takes parameters; the body wins). Unknown fields are ignored. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookEndpointSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its new secret */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedWebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listWebhookDeliveriesHead: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, parameter, `limit` or cursor, a URL the rules refuse, a limit reached, or the tenant's last active key (code 100); an endpoint, key or event that is unknown or another tenant's (code 33, the same answer for both). Nothing is stored. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    redeliverWebhookEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+                /** @description The event's id (`evt_…`), as the change feed, the delivery log and `webhook-id` show it. */
+                event_id: components["parameters"]["event_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scheduled */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the tenant's keys */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A name to recognise the key by (optional). A JSON object (as a form or in the query string too, as Graph takes parameters; the body wins). Unknown fields are ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, shown once */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    listApiKeysHead: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the tenant's keys */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, parameter, `limit` or cursor, a URL the rules refuse, a limit reached, or the tenant's last active key (code 100); an endpoint, key or event that is unknown or another tenant's (code 33, the same answer for both). Nothing is stored. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's requests to `/v1` per minute are counted, and one over its limit is refused before anything is read or written (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
         };
     };
     getHealth: {

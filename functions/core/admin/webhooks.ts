@@ -1,10 +1,12 @@
 /**
  * Operator actions on tenant webhooks (admin CLI `webhook ...`): endpoints, their signing secrets,
- * the delivery log and redelivery. Never reachable over HTTP.
+ * the delivery log and redelivery. The tenant API's self-service routes call these too, through
+ * the tenant-scoped variants at the end (a tenant only ever reaches its own endpoints), so the CLI
+ * and the API share one set of rules.
  */
 import { randomBytes } from "node:crypto";
-import { config } from "../config.ts";
-import { findSequencedEvent, latestFeedEntries } from "../store/event-feed.ts";
+import { config, DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT } from "../config.ts";
+import { type FeedEntry, findSequencedEvent, latestFeedEntries, readFeed } from "../store/event-feed.ts";
 import { listTenants } from "../store/phones.ts";
 import {
   type DeliveryRecord,
@@ -16,6 +18,7 @@ import {
 import {
   createEndpoint,
   findEndpoint,
+  getEndpoint,
   listEndpoints,
   removeEndpoint,
   replaceEndpointSecret,
@@ -31,13 +34,27 @@ import {
 } from "../tenant-webhooks/endpoint-secret.ts";
 import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
 import { newEndpointSecret } from "../tenant-webhooks/webhook-signature.ts";
+import { ROTATION_OVERLAP_MAX_SECONDS } from "../validation/self-service.ts";
 
-/** Endpoints per tenant: each event is one delivery per endpoint. */
-export const MAX_ENDPOINTS_PER_TENANT = 10;
+/**
+ * Endpoints per tenant by default (each event is one delivery per endpoint); a stage may set
+ * WEBHOOK_ENDPOINTS_PER_TENANT (config.webhookEndpointsPerTenant), which addEndpoint applies.
+ */
+export const MAX_ENDPOINTS_PER_TENANT = DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT;
 
 /** An operator mistake or an unknown id: the message says which. */
 export class WebhookAdminError extends Error {
   override name = "WebhookAdminError";
+}
+
+/** The tenant has as many endpoints as it may have (`limit`); the CLI and the tenant API both refuse more. */
+export class EndpointLimitError extends WebhookAdminError {
+  override name = "EndpointLimitError";
+  readonly limit: number;
+  constructor(tenantId: string, limit: number) {
+    super(`tenant ${tenantId} has ${limit} endpoints already (webhook remove one first)`);
+    this.limit = limit;
+  }
 }
 
 /** What is shown of an endpoint: never its secret. */
@@ -71,23 +88,32 @@ export interface IssuedEndpoint {
   secret: string;
 }
 
-export async function addEndpoint(tenantId: string, url: string): Promise<IssuedEndpoint> {
+/**
+ * A new endpoint of the tenant, after the URL rules and the tenant's endpoint limit
+ * (EndpointLimitError): its secret is sealed, and returned this once. `description` (the tenant
+ * API's; the CLI sets none) is stored with the endpoint.
+ */
+export async function addEndpoint(
+  tenantId: string,
+  url: string,
+  options: { description?: string } = {},
+): Promise<IssuedEndpoint> {
   const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
   if (problem) throw new WebhookAdminError(`--url ${problem}`);
-  if ((await listEndpoints(tenantId)).length >= MAX_ENDPOINTS_PER_TENANT) {
-    throw new WebhookAdminError(
-      `tenant ${tenantId} has ${MAX_ENDPOINTS_PER_TENANT} endpoints already (webhook remove one first)`,
-    );
-  }
+  const limit = config.webhookEndpointsPerTenant();
+  if ((await listEndpoints(tenantId)).length >= limit) throw new EndpointLimitError(tenantId, limit);
   const id = `ep_${randomBytes(10).toString("hex")}`;
   const secret = newEndpointSecret();
-  await createEndpoint({
+  // The store writes the endpoint's fields as given: the description goes with them.
+  const endpoint: DescribedEndpoint = {
     id,
     tenantId,
     url,
     secretSealed: sealEndpointSecret(secret, id),
     createdAt: new Date().toISOString(),
-  });
+    ...(options.description ? { description: options.description } : {}),
+  };
+  await createEndpoint(endpoint);
   return { id, url, secret };
 }
 
@@ -105,8 +131,8 @@ export async function removeEndpointById(endpointId: string): Promise<EndpointVi
 
 /** How long the previous secret keeps signing after a rotation, by default: 24 hours. */
 export const DEFAULT_SECRET_OVERLAP_SECONDS = 24 * 3600;
-/** The longest overlap a rotation may ask for: 7 days. */
-export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
+/** The longest overlap a rotation may ask for: 7 days (the tenant API's rule, validation/self-service.ts). */
+export const MAX_SECRET_OVERLAP_SECONDS = ROTATION_OVERLAP_MAX_SECONDS;
 
 export interface RotationOptions {
   /**
@@ -140,11 +166,18 @@ export async function rotateEndpointSecret(
   }
   const endpoint = await requireEndpoint(endpointId);
   const secret = newEndpointSecret();
+  // One instant for the rotation and its overlap's end: the overlap is exactly what was asked.
+  const rotatedAt = Date.now();
   const previous =
     overlap > 0
-      ? { sealed: endpoint.secretSealed, expiresAt: new Date(Date.now() + overlap * 1000).toISOString() }
+      ? { sealed: endpoint.secretSealed, expiresAt: new Date(rotatedAt + overlap * 1000).toISOString() }
       : undefined;
-  const updated = await replaceEndpointSecret(endpoint, sealEndpointSecret(secret, endpoint.id), previous);
+  const updated = await replaceEndpointSecret(
+    endpoint,
+    sealEndpointSecret(secret, endpoint.id),
+    previous,
+    new Date(rotatedAt).toISOString(),
+  );
   if (!updated) throw new WebhookAdminError(`no webhook endpoint with id '${endpointId}'`);
   return {
     id: updated.id,
@@ -333,4 +366,98 @@ export async function resealEndpointSecrets(): Promise<ResealReport> {
     }
   }
   return report;
+}
+
+// --- Tenant-scoped variants: the tenant API (/v1) ------------------------------------------
+// Each reads the tenant's own endpoint item first (keyed by tenant and id), so another tenant's
+// endpoint costs exactly the read of an unknown one and is answered the same (undefined).
+
+/** An endpoint as the store holds it, with the description the tenant API may give it. */
+export type DescribedEndpoint = WebhookEndpoint & { description?: string };
+
+/** The tenant's endpoint with this id (strongly consistent), or undefined: unknown or another tenant's. */
+export async function findTenantEndpoint(
+  tenantId: string,
+  endpointId: string,
+): Promise<DescribedEndpoint | undefined> {
+  return getEndpoint(tenantId, endpointId);
+}
+
+/** Every endpoint of the tenant, oldest first (strongly consistent). */
+export function tenantEndpoints(tenantId: string): Promise<DescribedEndpoint[]> {
+  return listEndpoints(tenantId);
+}
+
+/**
+ * Delivers the tenant's event again to one of its endpoints (a new round, due now), as
+ * `webhook redeliver <event> --endpoint` does. False when the tenant's feed has no such event
+ * (one read: another tenant's event costs the same as an unknown one).
+ */
+export async function redeliverTenantEvent(
+  tenantId: string,
+  endpointId: string,
+  eventId: string,
+): Promise<boolean> {
+  const sequenced = await findSequencedEvent(eventId);
+  if (!sequenced || sequenced.tenantId !== tenantId) return false;
+  await scheduleRedelivery({ ...sequenced, endpointId });
+  return true;
+}
+
+/** One event of the tenant's feed and its delivery to one endpoint. */
+export interface EndpointDelivery {
+  entry: FeedEntry;
+  delivery: DeliveryLogEntry;
+}
+
+/** A page of an endpoint's delivery log, newest event first. */
+export interface EndpointDeliveryPage {
+  rows: EndpointDelivery[];
+  /** More events lie beyond the page in the direction it was read. */
+  more: boolean;
+  /** The cursor's own event is in the feed (so events lie behind the page); false without a cursor. */
+  cursorHeld: boolean;
+}
+
+/**
+ * The delivery log of one endpoint of the tenant, as `webhook deliveries` shows it for every
+ * endpoint: each event of the tenant's feed, newest first, with this endpoint's delivery
+ * (`not attempted` when it has none: in flight, or the event came before the endpoint). `after`
+ * (a sequence number) pages towards older events, `before` towards newer ones. One feed Query and
+ * one BatchGetItem of delivery records per page.
+ */
+export async function endpointDeliveryPage(
+  tenantId: string,
+  endpointId: string,
+  range: { limit: number; after?: number; before?: number },
+): Promise<EndpointDeliveryPage> {
+  let entries: FeedEntry[];
+  let more: boolean;
+  let cursorHeld = false;
+  if (range.before !== undefined) {
+    const read = await readFeed(tenantId, { after: range.before, limit: range.limit });
+    entries = read.entries.reverse();
+    more = read.more;
+    cursorHeld = read.cursorHeld;
+  } else {
+    const cursor = range.after;
+    // From the cursor's own event (inclusive), so the page knows whether it exists.
+    const read = await latestFeedEntries(
+      tenantId,
+      range.limit + (cursor === undefined ? 1 : 2),
+      cursor === undefined ? undefined : cursor + 1,
+    );
+    cursorHeld = cursor !== undefined && read[0]?.sequence === cursor;
+    const rest = cursorHeld ? read.slice(1) : read;
+    entries = rest.slice(0, range.limit);
+    more = rest.length > range.limit;
+  }
+  const pairs = entries.map((entry) => ({ eventId: entry.event.id, sequence: entry.sequence, endpointId }));
+  const records = await getDeliveries(pairs);
+  const rows = entries.map((entry, i): EndpointDelivery => {
+    const pair = pairs[i] as (typeof pairs)[number];
+    const record = records.get(deliveryId(pair));
+    return { entry, delivery: record ? logEntry(record) : { ...pair, status: "not attempted", attempts: 0 } };
+  });
+  return { rows, more, cursorHeld };
 }

@@ -3,6 +3,7 @@ import { graphErrors } from "../errors/graph-error.ts";
 import { type ApiKeyRecord, getApiKeyAndPhone, getApiKeyByHash } from "../store/api-keys.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
 import { hashApiKey, looksLikeApiKey, presentedApiKey, sameHash } from "./api-keys.ts";
+import { noteApiKeyUse } from "./key-use.ts";
 
 export interface Caller {
   tenantId: string;
@@ -68,6 +69,7 @@ function admit(keyHash: string, record: ApiKeyRecord | undefined): Caller {
   if (!record || record.revokedAt || !sameHash(record.keyHash, keyHash)) throw graphErrors.invalidApiKey();
 
   const caller = { tenantId: record.tenantId, keyId: record.id };
+  noteApiKeyUse(caller);
   const ttl = config.apiKeyCacheTtlMs();
   if (ttl > 0) {
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);

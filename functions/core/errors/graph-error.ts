@@ -72,6 +72,16 @@ export const graphErrors = {
           "with `wau-admin phone add --tenant <tenant> --phone-number-id <id> ...` (docs/deploy.md)",
       ),
     }),
+  /**
+   * An object of the tenant API (a webhook endpoint, an API key, an event) that does not exist or
+   * belongs to another tenant: one body for both, Graph's own for an unknown object id.
+   */
+  objectNotAccessible: (objectId: string) =>
+    new GraphError(400, {
+      message: `Unsupported request. Object with ID '${objectId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+      type: "GraphMethodException",
+      code: 33,
+    }),
   invalidSignature: () =>
     new GraphError(401, {
       message: "Invalid or missing X-Hub-Signature-256",

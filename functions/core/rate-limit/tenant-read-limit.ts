@@ -1,5 +1,6 @@
 /**
- * Per-tenant limit on `/v1` reads, so one tenant paging in a loop cannot spend the capacity
+ * Per-tenant limit on `/v1` requests (reads, and the self-service routes: tenant-route.ts counts
+ * every one), so one tenant paging or calling in a loop cannot spend the capacity
  * every tenant shares (the functions, the table): a fixed window per tenant per minute,
  * `TENANT_READ_LIMIT_PER_MINUTE` (config.ts; per stage in infra/stage-settings.ts; 0 turns it
  * off), counted in DynamoDB like the tenant Meta limit (rate-limit/tenant-meta-limit.ts) but in
@@ -39,7 +40,7 @@ export async function enforceTenantReadLimit(tenantId: string, now = Date.now())
   logger.warn("tenant read limit reached", { metric: "RateLimited", tenantId, limit, kind: "reads" });
   countMetric("RateLimited", 1, { tenantId, limit: "reads" });
   throw graphErrors.rateLimited(
-    `at most ${limit} reads of /v1 per minute per tenant`,
+    `at most ${limit} requests to /v1 per minute per tenant`,
     Math.max(1, Math.ceil((windowEnd - now) / 1000)),
   );
 }

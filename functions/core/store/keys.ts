@@ -3,6 +3,10 @@
  *
  *   API key         pk APIKEY#<sha256>          sk APIKEY       gsi2 TENANT#<t> / KEY#<id>
  *   API key id      pk APIKEYID#<id>            sk APIKEYID     -> the hash (revoke by id)
+ *   tenant's key    pk APIKEYS#<t>              sk KEY#<id>     id, hash, name, created, revoked, last used:
+ *                                                               the tenant's own keys, strongly consistent
+ *   key index mark  pk APIKEYS#<t>              sk INDEX        present once every key of the tenant has its
+ *                                                               KEY# item (keys made before 0.3.0 included)
  *   phone number    pk PHONE#<id>               sk PHONE        gsi2 TENANT#<t> / PHONE#<id>
  *   WhatsApp acct   pk WAACCOUNT#<id>           sk WAACCOUNT    -> the phone number id (an alias in paths)
  *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id, one per account id of the
@@ -39,6 +43,11 @@ export const keys = {
   healthProbe: () => ({ pk: "HEALTH", sk: "PROBE" }),
   apiKey: (hash: string) => ({ pk: `APIKEY#${hash}`, sk: "APIKEY" }),
   apiKeyId: (id: string) => ({ pk: `APIKEYID#${id}`, sk: "APIKEYID" }),
+  /** One key in its tenant's index (the tenant API's listing, ownership and last-key checks). */
+  tenantApiKey: (tenantId: string, keyId: string) => ({ pk: `APIKEYS#${tenantId}`, sk: `KEY#${keyId}` }),
+  /** Marks the tenant's key index complete; sorts before every `KEY#` item of the partition. */
+  tenantApiKeyIndex: (tenantId: string) => ({ pk: `APIKEYS#${tenantId}`, sk: "INDEX" }),
+  tenantApiKeyPrefix: "KEY#",
   phone: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "PHONE" }),
   wabaPhone: (wabaId: string, displayDigits: string) => ({
     pk: `WABAPHONE#${wabaId}#${displayDigits}`,

@@ -150,12 +150,14 @@ export async function resealEndpointSecret(
 
 /**
  * Replaces the secret (a rotation); with `previous`, keeps that sealed secret and the ISO time
- * its overlap ends, else drops any previous secret. Undefined when the endpoint no longer exists.
+ * its overlap ends, else drops any previous secret; `rotatedAt` (ISO) is recorded as the rotation's
+ * time. Undefined when the endpoint no longer exists.
  */
 export async function replaceEndpointSecret(
   endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
   secretSealed: string,
   previous?: { sealed: string; expiresAt: string },
+  rotatedAt: string = new Date().toISOString(),
 ): Promise<WebhookEndpoint | undefined> {
   try {
     const { Attributes } = await dynamo().send(
@@ -168,7 +170,7 @@ export async function replaceEndpointSecret(
         ConditionExpression: "attribute_exists(pk)",
         ExpressionAttributeValues: {
           ":secret": secretSealed,
-          ":now": new Date().toISOString(),
+          ":now": rotatedAt,
           ...(previous ? { ":previous": previous.sealed, ":until": previous.expiresAt } : {}),
         },
         ReturnValues: "ALL_NEW",

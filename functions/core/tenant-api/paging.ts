@@ -17,7 +17,13 @@ import { graphErrors } from "../errors/graph-error.ts";
 import { describeIssues } from "../validation/issues.ts";
 import { PAGE_LIMIT_DEFAULT, pageQuerySchema } from "../validation/tenant-api.ts";
 
-export type Listing = "phone_numbers" | "username_history" | "username_changes";
+export type Listing =
+  | "phone_numbers"
+  | "username_history"
+  | "username_changes"
+  | "webhook_endpoints"
+  | "webhook_deliveries"
+  | "api_keys";
 
 export interface PageRequest<C> {
   limit: number;
@@ -25,10 +31,13 @@ export interface PageRequest<C> {
   before?: C;
 }
 
-/** A listing of one scope: `username_history` of one phone number, the others of one tenant. */
+/**
+ * A listing of one scope: `username_history` of one phone number, `webhook_deliveries` of one
+ * webhook endpoint, the others of one tenant.
+ */
 export interface ListingScope {
   listing: Listing;
-  /** The tenant id, or the phone number id for `username_history`. */
+  /** The tenant id, the phone number id for `username_history`, the endpoint id for `webhook_deliveries`. */
   scope: string;
 }
 

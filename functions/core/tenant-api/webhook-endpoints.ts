@@ -1,0 +1,227 @@
+/**
+ * The tenant's own webhook endpoints under `/v1/webhook_endpoints` (docs/spec.md, "Self-service:
+ * webhook endpoints and API keys"), on the operator's code underneath (admin/webhooks.ts: the same
+ * URL rules, sealed secrets, per-tenant limit, delivery log and redelivery as `wau-admin webhook`).
+ *
+ * Every route on one endpoint reads the tenant's own endpoint item first (keyed by the caller's
+ * tenant and the id): another tenant's endpoint is absent there exactly as an unknown id is, so
+ * both get the same 400 code 33 after the same single read, and nothing of the other tenant's is
+ * read or touched. A secret is in two answers only: the creation's and the rotation's.
+ */
+import {
+  addEndpoint,
+  type DescribedEndpoint,
+  type EndpointDelivery,
+  EndpointLimitError,
+  endpointDeliveryPage,
+  findTenantEndpoint,
+  type IssuedEndpoint,
+  redeliverTenantEvent,
+  removeEndpointById,
+  rotateEndpointSecret,
+  tenantEndpoints,
+  WebhookAdminError,
+} from "../admin/webhooks.ts";
+import { config } from "../config.ts";
+import { graphErrors } from "../errors/graph-error.ts";
+import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
+import {
+  type CreateEndpointBody,
+  type EndpointEventPath,
+  type EndpointPath,
+  overlapSecondsOf,
+  type RotateSecretBody,
+  type WebhookDeliveryView,
+  type WebhookEndpointView,
+} from "../validation/self-service.ts";
+import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
+import type { TenantRequest } from "./tenant-request.ts";
+
+/** What every route shows of an endpoint: never its secret. */
+export function webhookEndpointView(endpoint: DescribedEndpoint): WebhookEndpointView {
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    ...(endpoint.description ? { description: endpoint.description } : {}),
+    created_time: endpoint.createdAt,
+    ...(endpoint.secretRotatedAt ? { secret_rotated_time: endpoint.secretRotatedAt } : {}),
+  };
+}
+
+/** The caller's endpoint, or the answer an unknown one gets (one strongly consistent GetItem). */
+async function ownedEndpoint(tenantId: string, endpointId: string): Promise<DescribedEndpoint> {
+  const endpoint = await findTenantEndpoint(tenantId, endpointId);
+  if (!endpoint) throw graphErrors.objectNotAccessible(endpointId);
+  return endpoint;
+}
+
+/** An operator-side "no such endpoint" (it went between our read and the action) is an unknown object. */
+async function onEndpoint<T>(endpointId: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof WebhookAdminError) throw graphErrors.objectNotAccessible(endpointId);
+    throw error;
+  }
+}
+
+/**
+ * `POST /v1/webhook_endpoints`: the URL rules (no I/O), the tenant's endpoint limit, then the
+ * endpoint with its signing secret, shown this once.
+ */
+export async function createWebhookEndpoint({ caller, body }: TenantRequest<unknown, CreateEndpointBody>) {
+  const problem = endpointUrlProblem(body.url, config.allowsLoopbackWebhooks());
+  if (problem) throw graphErrors.invalidParameter(`Invalid parameter: url ${problem}`, `url ${problem}`);
+  let issued: IssuedEndpoint;
+  try {
+    issued = await addEndpoint(caller.tenantId, body.url, {
+      ...(body.description ? { description: body.description } : {}),
+    });
+  } catch (error) {
+    if (error instanceof EndpointLimitError) {
+      throw graphErrors.invalidParameter(
+        `This tenant has ${error.limit} webhook endpoints, the most it may have: remove one first`,
+        "remove an endpoint (DELETE /v1/webhook_endpoints/{id}) before adding another",
+      );
+    }
+    throw error;
+  }
+  const endpoint = await ownedEndpoint(caller.tenantId, issued.id);
+  return { ...webhookEndpointView(endpoint), secret: issued.secret };
+}
+
+const ORDER_POSITION = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)\/(ep_[0-9a-f]{20})$/;
+/** Endpoints are listed by creation time, then id: the position of one in that order. */
+const orderOf = (endpoint: DescribedEndpoint) => `${endpoint.createdAt}/${endpoint.id}`;
+
+/**
+ * `GET /v1/webhook_endpoints`: the tenant's endpoints, oldest first, paged. A tenant has few
+ * (WEBHOOK_ENDPOINTS_PER_TENANT): one strongly consistent Query reads them all, and the page is
+ * cut from them; a cursor is a position in the order (creation time, id), so it stays valid when
+ * endpoints come and go.
+ */
+export async function listWebhookEndpoints({ caller, event }: TenantRequest<unknown>) {
+  const of = { listing: "webhook_endpoints", scope: caller.tenantId } as const;
+  const page = parsePageRequest(event, of, (position) =>
+    ORDER_POSITION.test(position) ? position : undefined,
+  );
+  const all = (await tenantEndpoints(caller.tenantId)).sort((a, b) => orderOf(a).localeCompare(orderOf(b)));
+  let items: DescribedEndpoint[];
+  let hasNext: boolean;
+  let hasPrevious: boolean;
+  if (page.before !== undefined) {
+    const before = page.before;
+    const earlier = all.filter((e) => orderOf(e) < before);
+    items = earlier.slice(-page.limit);
+    hasPrevious = earlier.length > page.limit;
+    hasNext = all.some((e) => orderOf(e) >= before);
+  } else {
+    const after = page.after;
+    const later = after === undefined ? all : all.filter((e) => orderOf(e) > after);
+    items = later.slice(0, page.limit);
+    hasNext = later.length > page.limit;
+    hasPrevious = after !== undefined && all.some((e) => orderOf(e) <= after);
+  }
+  return envelope({
+    event,
+    of,
+    limit: page.limit,
+    data: items.map(webhookEndpointView),
+    ...(items[0] ? { first: orderOf(items[0]) } : {}),
+    ...(items.at(-1) ? { last: orderOf(items.at(-1) as DescribedEndpoint) } : {}),
+    hasNext,
+    hasPrevious,
+  });
+}
+
+/** `GET /v1/webhook_endpoints/{id}`: the endpoint, without its secret. */
+export async function getWebhookEndpoint({ caller, path }: TenantRequest<EndpointPath>) {
+  return webhookEndpointView(await ownedEndpoint(caller.tenantId, path.id));
+}
+
+/** `DELETE /v1/webhook_endpoints/{id}`: nothing more is sent to it; its pending retries end. */
+export async function deleteWebhookEndpoint({ caller, path }: TenantRequest<EndpointPath>) {
+  await ownedEndpoint(caller.tenantId, path.id);
+  await onEndpoint(path.id, () => removeEndpointById(path.id));
+  return { success: true as const };
+}
+
+/**
+ * `POST /v1/webhook_endpoints/{id}/rotate_secret`: a new secret, shown this once, and until when
+ * the previous one keeps signing (`overlap_seconds`, 24 h when absent; the rotation's own time
+ * when 0: it stopped at once).
+ */
+export async function rotateWebhookEndpointSecret({
+  caller,
+  path,
+  body,
+}: TenantRequest<EndpointPath, RotateSecretBody>) {
+  await ownedEndpoint(caller.tenantId, path.id);
+  const overlap = body.overlap_seconds;
+  const rotated = await onEndpoint(path.id, () =>
+    rotateEndpointSecret(path.id, overlap === undefined ? {} : { overlapSeconds: overlapSecondsOf(overlap) }),
+  );
+  const endpoint = await ownedEndpoint(caller.tenantId, path.id);
+  const rotatedAt = endpoint.secretRotatedAt ?? new Date().toISOString();
+  return {
+    ...webhookEndpointView(endpoint),
+    secret: rotated.secret,
+    previous_secret_expires_time: rotated.previousSecretExpiresAt ?? rotatedAt,
+  };
+}
+
+/** The operator's log entry of a delivery, as the tenant API shows it. */
+export function webhookDeliveryView({ entry, delivery }: EndpointDelivery): WebhookDeliveryView {
+  return {
+    event_id: entry.event.id,
+    event_type: entry.event.type,
+    event_created_time: entry.event.created_time,
+    status: delivery.status === "not attempted" ? "not_attempted" : delivery.status,
+    attempts: delivery.attempts,
+    ...(delivery.lastAttemptAt ? { last_attempt_time: delivery.lastAttemptAt } : {}),
+    ...(delivery.lastResponseStatus !== undefined
+      ? { last_response_status: delivery.lastResponseStatus }
+      : {}),
+    ...(delivery.lastError ? { last_error: delivery.lastError } : {}),
+    ...(delivery.lastResponseExcerpt ? { last_response_excerpt: delivery.lastResponseExcerpt } : {}),
+    ...(delivery.nextAttemptAt ? { next_attempt_time: delivery.nextAttemptAt } : {}),
+    ...(delivery.deliveredAt ? { delivered_time: delivery.deliveredAt } : {}),
+    ...(delivery.failedAt ? { failed_time: delivery.failedAt } : {}),
+  };
+}
+
+/**
+ * `GET /v1/webhook_endpoints/{id}/deliveries`: the tenant's events, newest first, each with its
+ * delivery to this endpoint; `after` pages towards older events, `before` towards newer. Cursors
+ * belong to the endpoint's log.
+ */
+export async function listWebhookDeliveries({ caller, path, event }: TenantRequest<EndpointPath>) {
+  const of = { listing: "webhook_deliveries", scope: path.id } as const;
+  const page = parsePageRequest(event, of, integerPosition(1, 999_999_999_999));
+  await ownedEndpoint(caller.tenantId, path.id);
+  const { rows, more, cursorHeld } = await endpointDeliveryPage(caller.tenantId, path.id, page);
+  const towardsNewer = page.before !== undefined;
+  return envelope({
+    event,
+    of,
+    limit: page.limit,
+    data: rows.map(webhookDeliveryView),
+    ...(rows[0] ? { first: rows[0].entry.sequence } : {}),
+    ...(rows.at(-1) ? { last: (rows.at(-1) as EndpointDelivery).entry.sequence } : {}),
+    hasNext: towardsNewer ? cursorHeld : more,
+    hasPrevious: towardsNewer ? more : cursorHeld,
+  });
+}
+
+/**
+ * `POST /v1/webhook_endpoints/{id}/deliveries/{event_id}/redeliver`: the event goes to this
+ * endpoint again as a new round of attempts (the same `webhook-id`), due now. An event no feed of
+ * the tenant holds is an unknown object.
+ */
+export async function redeliverWebhookEvent({ caller, path }: TenantRequest<EndpointEventPath>) {
+  await ownedEndpoint(caller.tenantId, path.id);
+  if (!(await redeliverTenantEvent(caller.tenantId, path.id, path.event_id))) {
+    throw graphErrors.objectNotAccessible(path.event_id);
+  }
+  return { success: true as const };
+}
