@@ -8,7 +8,8 @@
  *   npm run bench -- --check       exit 1 when a budget is exceeded
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
- *                                           (sections: cold, latency, calls, webhook, gateway, events)
+ *                                           (sections: cold, latency, calls, webhook, gateway, events,
+ *                                           contention, capacity)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -18,6 +19,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { enableConcurrentInvocations } from "../dev/gateway/concurrent-invocations.ts";
 import { addedLatency } from "./added-latency.ts";
+import { capacity } from "./capacity.ts";
 import { coldStart } from "./cold-start.ts";
 import { contention } from "./contention.ts";
 import { dynamoCalls } from "./dynamo-calls.ts";
@@ -33,7 +35,16 @@ import { webhookBatch } from "./webhook-batch.ts";
 // Lambda invoke context, as npm start does (dev/gateway/concurrent-invocations.ts).
 await enableConcurrentInvocations();
 
-const SECTIONS = ["cold", "latency", "calls", "webhook", "gateway", "events", "contention"] as const;
+const SECTIONS = [
+  "cold",
+  "latency",
+  "calls",
+  "webhook",
+  "gateway",
+  "events",
+  "contention",
+  "capacity",
+] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const DOC = resolve(import.meta.dirname, "..", "docs", "benchmarks.md");
@@ -92,7 +103,9 @@ await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
 if (
-  ["latency", "calls", "webhook", "gateway", "events", "contention"].some((id) => wanted(id as SectionId))
+  ["latency", "calls", "webhook", "gateway", "events", "contention", "capacity"].some((id) =>
+    wanted(id as SectionId),
+  )
 ) {
   env = await startEnvironment();
   service = await loadService();
@@ -117,6 +130,9 @@ try {
   );
   await run("contention", "7. Contention", () =>
     contention(world().env, world().service, { repeats: profile.repeats + 2 }),
+  );
+  await run("capacity", "8. Capacity", () =>
+    capacity(world().env, world().service, { repeats: profile.repeats }),
   );
 } finally {
   await env?.stop();
