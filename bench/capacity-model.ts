@@ -49,6 +49,7 @@ const LIMITS = {
   partitionWcu: 1000,
   partitionRcu: 3000,
   lambdaConcurrency: 1000,
+  tableUnits: 40_000,
   apiAccountRps: 10_000,
   routeRps: 100,
   tenantMetaPerMinute: 120,
@@ -75,12 +76,20 @@ export interface ModelLimit {
   reachedAt: number;
   /** Bench rows and arithmetic the demand comes from. */
   from: string;
+  /** A demand of the largest tenant's burst, not of its sustained rates. */
+  burst?: boolean;
 }
 
 export interface ModelResult {
   limits: ModelLimit[];
-  /** First limit reached by each scale, of any kind / not lifted by a setting or a quota request. */
-  first: Array<{ scale: number; any?: ModelLimit; quota?: ModelLimit; partition?: ModelLimit }>;
+  /** First limit reached by each scale (sustained rates): of any kind, AWS's (settings raised), per-partition; in the burst. */
+  first: Array<{
+    scale: number;
+    any?: ModelLimit;
+    quota?: ModelLimit;
+    partition?: ModelLimit;
+    burst?: ModelLimit;
+  }>;
   lines: string[];
 }
 
@@ -249,6 +258,40 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
       from: "every route's requests, Meta's deliveries included",
     },
     {
+      name: "DynamoDB table throughput, on-demand (default quota 40,000 write request units/s a table)",
+      kind: "quota",
+      demand: sum((r) => r.wcu),
+      capacity: LIMITS.tableUnits,
+      unit: "WCU/s",
+      from: "Σ rate × WCU per unit, table and indexes together (paths below)",
+    },
+    {
+      name: "DynamoDB table throughput, on-demand (default quota 40,000 read request units/s a table)",
+      kind: "quota",
+      demand: sum((r) => r.rcu),
+      capacity: LIMITS.tableUnits,
+      unit: "RCU/s",
+      from: "Σ rate × RCU per unit (paths below)",
+    },
+    {
+      name: "largest tenant's feed `FEED#<t>` during its burst",
+      kind: "partition",
+      burst: true,
+      demand: w.burstChangesPerSecond * feedWcuPerEvent,
+      capacity: LIMITS.partitionWcu,
+      unit: "WCU/s",
+      from: `${w.burstChangesPerSecond} events/s × ${f(feedWcuPerEvent, 3)} WCU per event, for ${w.burstSeconds} s`,
+    },
+    {
+      name: "largest tenant's `TENANT#<t>` on byTenant during its burst",
+      kind: "partition",
+      burst: true,
+      demand: w.burstChangesPerSecond * on("webhook", "TENANT#<tenant>", "byTenant").wcu,
+      capacity: LIMITS.partitionWcu,
+      unit: "WCU/s",
+      from: `${w.burstChangesPerSecond} changes/s × ${f(on("webhook", "TENANT#<tenant>", "byTenant").wcu)} WCU (row webhook), for ${w.burstSeconds} s`,
+    },
+    {
       name: "largest tenant's feed `FEED#<t>`, sustained (one partition; its `SEQ#` keys only grow)",
       kind: "partition",
       demand: events * L * feedWcuPerEvent,
@@ -330,13 +373,21 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
   const withScale: ModelLimit[] = limits
     .map((limit) => ({ ...limit, reachedAt: limit.capacity / limit.demand }))
     .sort((a, b) => a.reachedAt - b.reachedAt);
-  const firstOf = (scale: number, kinds: Kind[]) =>
-    withScale.find((limit) => kinds.includes(limit.kind) && limit.reachedAt <= scale);
+  const firstOf = (scale: number, kinds: Kind[], burst = false, above = 0) =>
+    withScale.find(
+      (limit) =>
+        kinds.includes(limit.kind) &&
+        Boolean(limit.burst) === burst &&
+        limit.reachedAt > above &&
+        limit.reachedAt <= scale,
+    );
+  const all: Kind[] = ["setting", "quota", "partition"];
   const first = [10, 100, 1000].map((scale) => ({
     scale,
-    any: firstOf(scale, ["setting", "quota", "partition"]),
+    any: firstOf(scale, all),
+    since: firstOf(scale, all, false, scale === 10 ? 1 : scale / 10),
     quota: firstOf(scale, ["quota", "partition"]),
-    partition: firstOf(scale, ["partition"]),
+    burst: firstOf(scale, ["partition"], true),
   }));
 
   // The burst: the largest tenant's deliveries of 1000 changes at burstChangesPerSecond.
@@ -402,13 +453,15 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
     ),
     "",
     "Limits, by the scale at which the workload reaches them (*reached at* = capacity ÷ demand at 1×; *setting*: " +
-      "ours, *quota*: AWS's, raised on request, *partition*: DynamoDB's per-partition limit, which nothing raises).",
+      "ours, *quota*: AWS's, raised on request, *partition*: DynamoDB's per-partition limit, which nothing raises; " +
+      "*burst*: the largest tenant's burst, not its sustained rate). The first limits below are of sustained rates; " +
+      "the burst's column apart.",
     "",
     ...table(
       ["limit", "kind", "demand at 1×", "capacity", "reached at", "from"],
       withScale.map((l) => [
         l.name,
-        l.kind,
+        l.burst ? `${l.kind} (burst)` : l.kind,
         `${f(l.demand)} ${l.unit}`,
         `${f(l.capacity)} ${l.unit}`,
         `× ${f(l.reachedAt, 1)}`,
@@ -417,8 +470,14 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
     ),
     "",
     ...table(
-      ["scale", "first limit reached", "first AWS limit (settings raised)", "first per-partition limit"],
-      first.map((row) => [`${row.scale}×`, name(row.any), name(row.quota), name(row.partition)]),
+      [
+        "scale",
+        "first limit reached",
+        "first reached since the scale before",
+        "first AWS limit (our settings raised)",
+        "first limit in the largest tenant's burst",
+      ],
+      first.map((row) => [`${row.scale}×`, name(row.any), name(row.since), name(row.quota), name(row.burst)]),
     ),
     "",
     `Bursts (not scaled): the largest tenant's ${w.burstChangesPerSecond} changes a second put ${f(burstFeed)} WCU/s on ` +
