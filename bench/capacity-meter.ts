@@ -408,19 +408,32 @@ export function installMeter(options: { images: boolean; table: string }): Meter
       next({ ...args, input: { ...(args.input as object), ReturnConsumedCapacity: "INDEXES" } }),
     { step: "initialize", priority: "high", name: "meterAskCapacity" },
   );
+  // The items as they were before the call: read once per call, before its first attempt (the
+  // build step: after the document client marshalled the input, outside the retry loop), so an
+  // attempt retried after a timeout is compared with the items before the call, not before the retry.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = (args as { input: Record<string, unknown> }).input;
+      const requests = writeRequestsOf(String(context.commandName), input);
+      if (options.images && requests.length > 0) {
+        (context as Record<string, unknown>).meterBefore = await readImages(
+          imageClient,
+          options.table,
+          requests.map((r) => r.key),
+        );
+      }
+      return next(args);
+    },
+    { step: "build", priority: "high", name: "meterBefore" },
+  );
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = String(context.commandName);
       const input = (args as { input: Record<string, unknown> }).input;
       const requests = writeRequestsOf(command, input);
       const before =
-        options.images && requests.length > 0
-          ? await readImages(
-              imageClient,
-              options.table,
-              requests.map((r) => r.key),
-            )
-          : new Map<string, Item>();
+        ((context as Record<string, unknown>).meterBefore as Map<string, Item> | undefined) ??
+        new Map<string, Item>();
       const started = performance.now();
       let output: Record<string, unknown> | undefined;
       let error: { name?: string } | undefined;
@@ -505,7 +518,9 @@ export function totals(calls: readonly CallRecord[]): CallTotals {
   const reads = calls.flatMap((c) => c.reads);
   return {
     calls: calls.length,
-    operations: [...ops].map(([op, n]) => `${op} × ${n}`).join(", "),
+    operations:
+      [...ops].map(([op, n]) => `${op} × ${n}`).join(", ") +
+      (calls.some((c) => !c.ok) ? `; ${calls.filter((c) => !c.ok).length} failed` : ""),
     failed: calls.filter((c) => !c.ok).length,
     itemsWritten: tableWrites.length,
     bytesWritten: tableWrites.reduce((sum, w) => sum + w.bytes, 0),

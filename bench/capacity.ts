@@ -48,6 +48,19 @@ const DUE_NUMBERS = 20;
 /** Tenants registered besides the bench's own before the reconciler's runs (each has a due partition). */
 const EXTRA_TENANTS = 200;
 
+/** The section's settings, restored after it. */
+const SECTION_ENV = {
+  // The reconciler paces its Meta calls (5 a second by default): without pacing its run is its work.
+  META_SYNC_RATE_PER_SECOND: "1000",
+  // A failed attempt is due again after 1 s (not 5 s), so the retry sweep finds it soon.
+  WEBHOOK_RETRY_DELAYS: "1,300,1800,7200,18000,36000,36000",
+  // DynamoDB Local on a loaded machine can take longer than the 5 s a DynamoDB attempt gets in AWS
+  // for a 100-item transaction: a timed-out attempt would be retried and counted twice.
+  DYNAMODB_REQUEST_TIMEOUT_MS: "30000",
+  // The failing endpoint's attempts count EventDeliveryFailed: its EMF lines would go into the report.
+  POWERTOOLS_METRICS_DISABLED: "true",
+};
+
 /** One measured path, per unit of work. */
 export interface PathCost {
   id: string;
@@ -118,12 +131,8 @@ export async function capacity(
     },
   });
   const receiver = await startTenantEndpoint();
-  const savedRate = process.env.META_SYNC_RATE_PER_SECOND;
-  const savedDelays = process.env.WEBHOOK_RETRY_DELAYS;
-  // The reconciler paces its Meta calls (5 a second by default): without pacing its run is its work.
-  process.env.META_SYNC_RATE_PER_SECOND = "1000";
-  // A failed attempt is due again after 1 s (not 5 s), so the retry sweep finds it soon.
-  process.env.WEBHOOK_RETRY_DELAYS = "1,300,1800,7200,18000,36000,36000";
+  const saved = Object.fromEntries(Object.keys(SECTION_ENV).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, SECTION_ENV);
   const [sequencer, dispatcher, sweep, reconciler] = await Promise.all([
     handlerOf("functions/tenant-webhooks/sequence-changes.ts"),
     handlerOf("functions/tenant-webhooks/deliver-webhooks.ts"),
@@ -586,15 +595,19 @@ export async function capacity(
   } finally {
     setLocalDeliveryQueue(undefined);
     await receiver.close();
-    if (savedRate === undefined) delete process.env.META_SYNC_RATE_PER_SECOND;
-    else process.env.META_SYNC_RATE_PER_SECOND = savedRate;
-    if (savedDelays === undefined) delete process.env.WEBHOOK_RETRY_DELAYS;
-    else process.env.WEBHOOK_RETRY_DELAYS = savedDelays;
   }
 
   const loadAfterPaths = load();
   if (!template) throw new Error("no history item to copy");
-  const ceiling = await feedCeiling(env, { quick: options.repeats < 3, template });
+  let ceiling: Awaited<ReturnType<typeof feedCeiling>>;
+  try {
+    ceiling = await feedCeiling(env, { quick: options.repeats < 3, template });
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
   const model: CapacityModelInput = { costs, ceiling };
   const modelLines = capacityModel(model).lines;
 
