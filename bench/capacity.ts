@@ -612,6 +612,7 @@ export async function capacity(
   const modelLines = capacityModel(model).lines;
 
   const costRows = costs.map((c) => [
+    c.id,
     c.path,
     c.unit,
     `${fmt(c.calls)} (${c.operations}${c.units > 1 ? `, for ${c.units}` : ""})`,
@@ -656,6 +657,7 @@ export async function capacity(
       "",
       ...table(
         [
+          "row",
           "path",
           "unit",
           "calls per unit",
