@@ -31,6 +31,7 @@ export default $config({
     await import("./infra/reconciler.ts");
     await import("./infra/events.ts");
     await import("./infra/alarms.ts");
-    return { api: api.url, webhookUrl, table: table.name };
+    // The tenant console is served by the API itself (infra/console.ts): one origin.
+    return { api: api.url, webhookUrl, console: $interpolate`${api.url}/console/`, table: table.name };
   },
 });

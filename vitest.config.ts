@@ -10,6 +10,8 @@ const UNDER_LOAD = [
   "test/reliability/contention.test.ts",
   "test/reliability/load.test.ts",
   "test/integration/webhook-isolation.test.ts",
+  // A real browser waiting for what a person would see (polls, a webhook's effect on the page).
+  "test/console/browser.test.ts",
 ];
 
 export default defineConfig({

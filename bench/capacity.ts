@@ -1,5 +1,5 @@
 /**
- * 8. Capacity: what each path of the service costs, measured with the real handlers in-process
+ * 9. Capacity: what each path of the service costs, measured with the real handlers in-process
  * against DynamoDB Local and the Meta sandbox, for the capacity model of docs/scale.md.
  *
  * For each path, counted on the store's client (bench/capacity-meter.ts: every item written and
@@ -641,7 +641,7 @@ export async function capacity(
       ]),
   );
   return {
-    title: "8. Capacity",
+    title: "9. Capacity",
     lines: [
       "Each path once under the meter (bench/capacity-meter.ts: every item written and read, its size before and " +
         "after each write, its partition keys on the table and the indexes), with the real handlers in-process " +

@@ -8,6 +8,7 @@
  * a username or /v1 route gets a well-formed request with a malformed API key (401 before any
  * I/O: middy, path validation and auth all run); the webhook gets a correctly signed delivery with
  * no username change (signature, JSON, payload schema and the delivery summary all run, 200); the
+ * console's function its page (from the built files packaged beside its bundle, as in AWS); the
  * event sequencer a stream batch without history items, the webhook dispatcher an empty queue
  * batch (the retry sweep's every invocation reads the store, so it is left out). Two probes sign
  * one Standard Webhooks message on top of the floor, with the `standardwebhooks` library and with
@@ -20,11 +21,12 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { ensureConsoleBuilt } from "../console/build.ts";
 import { bundleFunction } from "../dev/bundle.ts";
 import { eventFunction } from "../infra/event-functions.ts";
 import { routes } from "../infra/routes.ts";
@@ -35,6 +37,7 @@ import { signedDeliveryEvent } from "./signed-delivery.ts";
 import { median, spread, summarize } from "./stats.ts";
 
 const RUNNER = resolve(import.meta.dirname, "cold-start-runner.mjs");
+const REPO = resolve(import.meta.dirname, "..");
 const FLOOR = resolve(import.meta.dirname, "floor-handler.ts");
 const SIGN_LIBRARY = resolve(import.meta.dirname, "sign-probe-library.ts");
 const SIGN_CRYPTO = resolve(import.meta.dirname, "sign-probe-crypto.ts");
@@ -66,6 +69,11 @@ interface Target {
    * so theirs measure loading; this one's cannot (its answer is a store read).
    */
   unbudgeted?: string;
+  /**
+   * Packaged as SST packages the console's function (infra/console.ts): the bundle at
+   * functions/console/, the built console at console/dist beside it.
+   */
+  withConsoleFiles?: boolean;
   /** Its cold start's budget as a ratio to the floor (default COLD_START_RATIO_LIMIT). */
   ratioLimit?: number;
   outfile?: string;
@@ -106,6 +114,19 @@ function targets(): Target[] {
         expectedStatus: 200,
         unbudgeted:
           "its first answer needs a store read (the SDK's first request: credentials, signing, a connection); an operator's probe, not on a tenant's path",
+      });
+    } else if (route.audience === "console") {
+      targets.push({
+        name: route.functionName,
+        entry,
+        firstInvocation: "GET /console/ → 200 (the page, brotli; its files read from the package)",
+        event: apiEvent({
+          method: "GET",
+          routePath: `${route.path}/`,
+          headers: { "accept-encoding": "gzip, deflate, br, zstd" },
+        }),
+        expectedStatus: 200,
+        withConsoleFiles: true,
       });
     } else if (route.audience === "meta") {
       const body = JSON.stringify({
@@ -272,7 +293,16 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
     const all = targets();
     for (const [i, target] of all.entries()) {
       // A directory per target: variants of one entry bundle to the same file name.
-      const bundle = await bundleFunction(target.entry, join(outdir, String(i)), target.alias);
+      const packageDir = join(outdir, String(i));
+      const bundle = await bundleFunction(
+        target.entry,
+        target.withConsoleFiles ? join(packageDir, dirname(relative(REPO, target.entry))) : packageDir,
+        target.alias,
+      );
+      if (target.withConsoleFiles) {
+        const { dir } = await ensureConsoleBuilt();
+        await cp(dir, join(packageDir, "console", "dist"), { recursive: true });
+      }
       target.outfile = bundle.outfile;
       target.bytes = bundle.bytes;
       target.composition = composition(bundle.metafile);
@@ -300,7 +330,11 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
       const cpu = summarize(runs.map((r) => r.cpuMs));
       // Budgeted: each round's function against the floor of that same round (the same seconds of
       // this shared machine's load), then the median of those ratios.
-      const ratio = median(runs.map((r, i) => r.coldMs / (floorRuns[i] as RunResult).coldMs));
+      const wallRatio = median(runs.map((r, i) => r.coldMs / (floorRuns[i] as RunResult).coldMs));
+      // Budgeted on CPU time: on a machine shared with other work (this one's load average is
+      // printed above), a round's wall time depends on what else ran in it, while the CPU a cold
+      // start burns (import, first invocation) is its own cost, as Lambda's allotted CPU pays it.
+      const ratio = median(runs.map((r, i) => r.cpuMs / (floorRuns[i] as RunResult).cpuMs));
       const ratioOfMedians = cold.median / floorCold.median;
       const cpuRatio = cpu.median / floorCpu.median;
       const isFloor = target === floor;
@@ -315,7 +349,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         spread(summarize(runs.map((r) => r.processMs)), 0),
         isFloor
           ? "1 (floor)"
-          : `**${ratio.toFixed(2)}** / ${ratioOfMedians.toFixed(2)} / ${cpuRatio.toFixed(2)}`,
+          : `${wallRatio.toFixed(2)} / ${ratioOfMedians.toFixed(2)} / **${ratio.toFixed(2)}** (${cpuRatio.toFixed(2)})`,
         target.unbudgeted
           ? `${target.firstInvocation} (no budget: ${target.unbudgeted})`
           : target.firstInvocation,
@@ -325,7 +359,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         if (!target.unbudgeted)
           budgets.push({
             name: `cold start ${target.name} ≤ ${limit} × floor`,
-            measured: `${ratio.toFixed(2)} (medians ${cold.median.toFixed(1)} / ${floorCold.median.toFixed(1)} ms)`,
+            measured: `${ratio.toFixed(2)} CPU (medians ${cpu.median.toFixed(1)} / ${floorCpu.median.toFixed(1)} ms; wall ${wallRatio.toFixed(2)})`,
             limit: `${limit}`,
             pass: ratio <= limit,
           });
@@ -364,9 +398,10 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
       lines: [
         `Each figure: median (min–max) of ${options.runs} fresh \`node\` processes per function, run interleaved ` +
           "(each round starting one function later) after one discarded round. *cold* = import of the bundle + first " +
-          "invocation, timed inside the process. The budgeted ratio is the median over rounds of (function ÷ the floor " +
-          "of the same round: the same seconds of this machine's load); beside it the ratio of the medians and of " +
-          "the CPU medians. *process* = spawn to exit as seen from outside, node's own start-up included. " +
+          "invocation, timed inside the process. Ratios to the floor: wall time per round (function ÷ the floor of the " +
+          "same round), of the wall medians, and, budgeted, **CPU time per round** (the CPU the cold start burns: on " +
+          "this shared machine a round's wall time depends on what else ran in it), with the ratio of the CPU medians " +
+          "in parentheses. *process* = spawn to exit as seen from outside, node's own start-up included. " +
           "Bundles: `dev/bundle.ts` (esbuild as SST v4: ESM, minified, AWS SDK bundled). " +
           "Logging is silenced in every process alike.",
         "",
@@ -380,7 +415,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
             "import ms",
             "first invocation ms",
             "process ms",
-            "ratio to floor: per round / of medians / CPU",
+            "ratio to floor: wall per round / wall medians / **CPU per round** (CPU medians)",
             "first invocation",
           ],
           rows,

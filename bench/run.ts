@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: cold start, added latency, DynamoDB calls per request, webhook batch, local
- * gateway throughput and the change feed's webhook delivery, measured side by side in one run. Prints the report and writes it into
+ * gateway throughput, the change feed's webhook delivery, contention and the tenant console,
+ * measured side by side in one run. Prints the report and writes it into
  * docs/benchmarks.md (between the generated-section markers; the hand-written before/after log
  * below them is kept).
  *
@@ -9,7 +10,7 @@
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
  *                                           (sections: cold, latency, calls, webhook, gateway, events,
- *                                           contention, capacity)
+ *                                           contention, console, capacity)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -21,6 +22,7 @@ import { enableConcurrentInvocations } from "../dev/gateway/concurrent-invocatio
 import { addedLatency } from "./added-latency.ts";
 import { capacity } from "./capacity.ts";
 import { coldStart } from "./cold-start.ts";
+import { consoleBench } from "./console.ts";
 import { contention } from "./contention.ts";
 import { dynamoCalls } from "./dynamo-calls.ts";
 import { type BenchEnvironment, startEnvironment } from "./environment.ts";
@@ -43,6 +45,7 @@ const SECTIONS = [
   "gateway",
   "events",
   "contention",
+  "console",
   "capacity",
 ] as const;
 type SectionId = (typeof SECTIONS)[number];
@@ -103,9 +106,7 @@ await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
 if (
-  ["latency", "calls", "webhook", "gateway", "events", "contention", "capacity"].some((id) =>
-    wanted(id as SectionId),
-  )
+  ["latency", "calls", "webhook", "gateway", "events", "contention"].some((id) => wanted(id as SectionId))
 ) {
   env = await startEnvironment();
   service = await loadService();
@@ -131,11 +132,24 @@ try {
   await run("contention", "7. Contention", () =>
     contention(world().env, world().service, { repeats: profile.repeats + 2 }),
   );
-  await run("capacity", "8. Capacity", () =>
-    capacity(world().env, world().service, { repeats: profile.repeats }),
-  );
 } finally {
   await env?.stop();
+}
+
+// The tenant console: its weight and its first render in a real browser (no store needed).
+await run("console", "8. Console", () => consoleBench({ runs: profile.coldRuns }));
+
+// Capacity: each path's cost and the per-tenant feed ceiling, on a store of its own (docs/scale.md).
+if (wanted("capacity")) {
+  const capacityEnv = await startEnvironment();
+  try {
+    const capacityService = await loadService();
+    await run("capacity", "9. Capacity", () =>
+      capacity(capacityEnv, capacityService, { repeats: profile.repeats }),
+    );
+  } finally {
+    await capacityEnv.stop();
+  }
 }
 
 const budgets = sections.flatMap((s) => s.budgets);

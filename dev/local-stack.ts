@@ -2,8 +2,9 @@
  * The whole service on one machine, as `npm start` runs it: DynamoDB Local (or a given
  * endpoint), the table, the Meta sandbox (or a given Graph URL) with its webhooks pointed at
  * the local gateway and the store as its source of phone numbers, the gateway itself, the event
- * pipeline (change feed and tenant webhooks, dev/local-events.ts), the reconciler on a timer and,
- * on an empty store with the sandbox as upstream, the demo tenant. A function returning handles
+ * pipeline (change feed and tenant webhooks, dev/local-events.ts), the reconciler on a timer,
+ * the tenant console (built into console/dist when its sources changed, served by the gateway's
+ * console routes) and, on an empty store with the sandbox as upstream, the demo tenant. A function returning handles
  * and `stop()`, so tests and benchmarks start the very same stack in-process.
  */
 import { relative } from "node:path";
@@ -19,7 +20,7 @@ import type { LocalEvents } from "./local-events.ts";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
 import { isPortFree } from "./port-check.ts";
 import { startReconcilerTimer } from "./reconciler-timer.ts";
-import { configLines, demoLines, noSeedLines, storedDataLines } from "./start-banner.ts";
+import { configLines, consoleLines, demoLines, noSeedLines, storedDataLines } from "./start-banner.ts";
 
 export interface LocalStackOptions {
   /** Where configuration is read from (default process.env). */
@@ -100,6 +101,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
 
+    // The console's files, built (only when its sources changed) while DynamoDB Local starts.
+    const consoleBuild = import("../console/build.ts").then(({ ensureConsoleBuilt }) => ensureConsoleBuilt());
+    consoleBuild.catch(() => undefined);
+
     let dynamodb: DynamoDbLocal | undefined;
     let storage: string;
     if (config.storage.kind === "embedded") {
@@ -177,6 +182,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       process.env.META_GRAPH_URL = config.upstream.url;
     }
 
+    try {
+      const built = await consoleBuild;
+      if (built.built) print(`built the console in ${(built.ms / 1000).toFixed(1)} s (console/dist)`);
+    } catch (error) {
+      // The API works without it; the console's routes answer 503 until `npm run console:build` succeeds.
+      print(`warning: the console did not build (${error instanceof Error ? error.message : String(error)})`);
+    }
+    signal?.throwIfAborted();
+
     const gateway = await startLocalGateway({
       port: config.port,
       ...(options.gatewayLog !== undefined ? { log: options.gatewayLog } : {}),
@@ -229,6 +243,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
       }
     }
+    for (const line of consoleLines(gateway.url)) print(line);
     if (sandbox && !seeded) {
       const { registerStoredPhonesInSandbox } = await import("./sandbox-phones.ts");
       const { registered, unreadable } = await registerStoredPhonesInSandbox(sandbox);

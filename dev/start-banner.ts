@@ -119,6 +119,11 @@ export function storedDataLines(stored: StoredData, config: LocalConfig, targets
   return [...lines, ...tryItLines(phoneNumberId, config, targets)];
 }
 
+/** Where the tenant console is (served by the gateway itself, from console/dist). */
+export function consoleLines(url: string): string[] {
+  return ["", `Tenant console: ${url}/console/ (open it in a browser and paste an API key)`];
+}
+
 /** An empty store with another upstream: no demo data, whose made-up tokens only the sandbox takes. */
 export function noSeedLines(upstreamUrl: string, config: LocalConfig): string[] {
   return [

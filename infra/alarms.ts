@@ -17,7 +17,7 @@ import { api, functions } from "./api.ts";
 import { dispatcherSubscriber, retrySweep, sequencerSubscriber } from "./events.ts";
 import { webhookDeadLetterQueue, webhookQueue } from "./queues.ts";
 import { reconciler } from "./reconciler.ts";
-import { type RouteDefinition, routes } from "./routes.ts";
+import { type RouteDefinition, routeLogicalName, routes } from "./routes.ts";
 import { alarmEmail } from "./secrets.ts";
 import {
   type AlarmRule,
@@ -87,26 +87,30 @@ function single(rule: Omit<AlarmRule, "threshold">, metric: AlarmArgs): AlarmArg
 }
 
 export const metricAlarms = Object.fromEntries(
-  (Object.entries(METRIC_ALARMS) as [MetricAlarmName, AlarmRule][]).map(([name, rule]) => [
-    name,
-    alarm(
+  (Object.entries(METRIC_ALARMS) as [MetricAlarmName, AlarmRule][])
+    .flatMap(([name, rule]) => {
+      const threshold = rule.threshold[kind];
+      // A rule switched off for this kind of stage has no alarm.
+      return threshold === null ? [] : [[name, rule, threshold] as const];
+    })
+    .map(([name, rule, threshold]) => [
       name,
-      rule,
-      rule.threshold[kind],
-      single(rule, {
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        dimensions: { service: SERVICE_NAME, stage: $app.stage },
-        statistic: "Sum",
-      }),
-    ),
-  ]),
+      alarm(
+        name,
+        rule,
+        threshold,
+        single(rule, {
+          namespace: METRICS_NAMESPACE,
+          metricName: name,
+          dimensions: { service: SERVICE_NAME, stage: $app.stage },
+          statistic: "Sum",
+        }),
+      ),
+    ]),
 );
 
-/** A route's logical-name part: its function and method (`GetUsernameGet`, `MetaWebhookPost`). */
-function routeName(route: RouteDefinition): string {
-  return `${route.functionName}${route.method[0]}${route.method.slice(1).toLowerCase()}`;
-}
+/** A route's logical-name part (infra/routes.ts `routeLogicalName`): `GetUsernameGet`, `MetaWebhookPost`. */
+const routeName = routeLogicalName;
 
 function routeDimensions(route: RouteDefinition) {
   return { ApiId: api.nodes.api.id, Stage: API_STAGE, Method: route.method, Resource: route.path };

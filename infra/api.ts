@@ -5,6 +5,7 @@
  * gateway applies the same timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
  */
 import { buildInfo } from "./build-info.ts";
+import { consoleFunctionArgs } from "./console.ts";
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
@@ -38,6 +39,8 @@ const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> =
   meta: {},
   // What GET /health reports: the version and commit this deploy was built from.
   operator: { SERVICE_VERSION: build.version, SERVICE_COMMIT: build.commit },
+  // The console's function reads nothing but its files (infra/console.ts).
+  console: {},
 };
 
 /**
@@ -62,7 +65,8 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 });
 
 export const api = new sst.aws.ApiGatewayV2("Api", {
-  // Server-to-server callers only (API consumers' backends, Meta): no browser needs CORS.
+  // Server-to-server callers (API consumers' backends, Meta), and the console, which is served
+  // from this same origin (infra/console.ts): no browser needs CORS.
   cors: false,
   accessLog: { retention: LOG_RETENTION },
   transform: {
@@ -99,13 +103,17 @@ function routesByFunction(): Map<string, RouteDefinition[]> {
 type FunctionSpec = Pick<RouteDefinition, "handler" | "audience" | "access">;
 
 function functionArgs(route: FunctionSpec, description: string): sst.aws.FunctionArgs {
-  return lambdaArgs({
-    handler: route.handler,
-    description,
-    sizing: FUNCTION_SIZING[route.audience],
-    access: route.access,
-    environment: ENVIRONMENT[route.audience],
-  });
+  return {
+    ...lambdaArgs({
+      handler: route.handler,
+      description,
+      sizing: FUNCTION_SIZING[route.audience],
+      access: route.access,
+      environment: ENVIRONMENT[route.audience],
+    }),
+    // The console's function ships the console's built files beside its bundle.
+    ...(route.audience === "console" ? consoleFunctionArgs() : {}),
+  };
 }
 
 export const functions: Record<string, sst.aws.Function> = {};

@@ -19,6 +19,8 @@ export const FUNCTION_SIZING: Record<RouteDefinition["audience"], FunctionSizing
   meta: { memory: "1024 MB", timeout: "20 seconds" },
   // GET /health: one read with a 1.5 s budget (functions/core/health/health-check.ts).
   operator: { memory: "512 MB", timeout: "5 seconds" },
+  // The console's files: read once per container (tens of KB), then answered from memory.
+  console: { memory: "256 MB", timeout: "3 seconds" },
 };
 
 /** The timeout in milliseconds. */

@@ -17,8 +17,11 @@ export interface RouteDefinition {
    * same access.
    */
   access: FunctionAccess;
-  /** Who calls it: tenants' backends (API keys), Meta (signed), or operators and monitors (no auth). */
-  audience: "api" | "meta" | "operator";
+  /**
+   * Who calls it: tenants' backends (API keys), Meta (signed), operators and monitors (no auth),
+   * or tenants' browsers loading the console's page and files (no auth: the page holds no data).
+   */
+  audience: "api" | "meta" | "operator" | "console";
 }
 
 const USERNAME_SECRETS = ["TokenEncryptionKey", "TokenEncryptionKeyPrevious"] as const;
@@ -165,7 +168,46 @@ export const routes: readonly RouteDefinition[] = [
     },
     audience: "operator",
   },
+  // The tenant console (console/, docs/architecture.md "The console"): its page and its
+  // content-hashed files, from one small function, on the API's own origin. No table, no secret:
+  // the page is the same for everyone; what it shows comes from the routes above, with the key
+  // the person signs in with. API Gateway routes `/console/` here as well (a trailing slash is not
+  // part of route selection).
+  {
+    method: "GET",
+    path: "/console",
+    handler: "functions/console/serve-console.ts",
+    functionName: "Console",
+    access: {},
+    audience: "console",
+  },
+  {
+    method: "GET",
+    path: "/console/assets/{asset}",
+    handler: "functions/console/serve-console.ts",
+    functionName: "Console",
+    access: {},
+    audience: "console",
+  },
 ];
+
+/**
+ * A route's part of logical names (its alarms, infra/alarms.ts): its function and method
+ * (`GetUsernameGet`, `MetaWebhookPost`), and, for a further route of the same function and
+ * method, the literal path segments the function's first such route does not have
+ * (`ConsoleGet` for `/console`, `ConsoleGetAssets` for `/console/assets/{asset}`).
+ */
+export function routeLogicalName(route: Pick<RouteDefinition, "functionName" | "method" | "path">): string {
+  const base = `${route.functionName}${route.method[0]}${route.method.slice(1).toLowerCase()}`;
+  const first = routes.find((r) => r.functionName === route.functionName && r.method === route.method);
+  if (!first || first.path === route.path) return base;
+  const known = new Set(first.path.split("/"));
+  const extra = route.path
+    .split("/")
+    .filter((segment) => segment !== "" && !segment.startsWith("{") && !known.has(segment))
+    .map((segment) => segment.replace(/(^|[_-])(\w)/g, (_, _sep: string, c: string) => c.toUpperCase()));
+  return `${base}${extra.join("")}`;
+}
 
 /**
  * API Gateway's `$default` route: every request that no route above matches (an unknown path,

@@ -31,8 +31,8 @@ export interface AlarmRule {
   section: string;
   /** What the threshold counts, for the alarm's description. */
   unit: string;
-  /** The alarm fires at this value or above. */
-  threshold: Record<StageKind, number>;
+  /** The alarm fires at this value or above; `null`: no alarm on that kind of stage (off). */
+  threshold: Record<StageKind, number | null>;
   /** Seconds per evaluated period. */
   periodSeconds: number;
   /** Periods in breach, out of as many evaluated, before the alarm fires. */
@@ -81,6 +81,15 @@ export const METRIC_ALARMS = {
     unit: "usernames Meta revoked in 5 minutes",
     threshold: { production: 1, other: 5 },
     periodSeconds: 300,
+    periods: 1,
+  },
+  UsernameChangedOutside: {
+    section: "UsernameChangedOutside",
+    unit: "username changes made outside this service in an hour",
+    // Off by default: on a number shared with other partners or managed in WhatsApp Manager such
+    // changes are normal. A stage whose numbers only this service should change sets a number.
+    threshold: { production: null, other: null },
+    periodSeconds: 3600,
     periods: 1,
   },
   DriftDetected: {

@@ -28,7 +28,7 @@ import { learnPhone, type PhoneSource } from "./phone-source.ts";
 import { PhoneStore } from "./phone-store.ts";
 import { type RecordedRequest, RequestLog } from "./request-log.ts";
 import type { SandboxPhone, SandboxPhoneInput, SandboxPhonePatch } from "./sandbox-phone.ts";
-import { approveUsername, revokeUsername } from "./username-rules.ts";
+import { approveUsername, changeFromOutside, revokeUsername } from "./username-rules.ts";
 import {
   type DeliverRawOptions,
   type WebhookConfig,
@@ -86,6 +86,15 @@ export interface MetaSandbox {
   approve(phoneNumberId: string, options?: ApproveOptions): Promise<WebhookDelivery[]>;
   /** Name removed, status deleted, webhook with context "revoked". */
   revoke(phoneNumberId: string, options?: RevokeOptions): Promise<WebhookDelivery[]>;
+  /**
+   * A change nobody asked the service for (another partner, WhatsApp Manager): the name and status
+   * become `change`'s, then the signed webhook; one result per delivery.
+   */
+  changeFromOutside(
+    phoneNumberId: string,
+    change: { username?: string; status: string },
+    options?: RevokeOptions,
+  ): Promise<WebhookDelivery[]>;
   /** Signs and delivers test-made events to the configured callback. */
   deliverRaw(events: WebhookEvent[], options?: DeliverRawOptions): Promise<WebhookDelivery[]>;
   /** Every webhook delivery so far, including the fire-and-forget ones after DELETE. */
@@ -188,6 +197,10 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       const time = checkTime(opts.time);
       return webhooks.deliverEvents([approveUsername(phones.mustFind(id), time)], duplicates);
     },
+    async changeFromOutside(id, change, opts = {}) {
+      const time = opts.time;
+      return webhooks.deliverEvents([changeFromOutside(phones.mustFind(id), change, time)]);
+    },
     async revoke(id, opts = {}) {
       const time = checkTime(opts.time);
       return webhooks.deliverEvents([revokeUsername(phones.mustFind(id), time)]);
@@ -212,6 +225,25 @@ export async function startMetaSandbox(options: MetaSandboxOptions = {}): Promis
       "POST",
       /^\/phones\/([^/]+)\/revoke$/,
       async ([id = ""], body) => [200, await sandbox.revoke(id, optionsOf(body, ["time"]))],
+    ],
+    [
+      "POST",
+      /^\/phones\/([^/]+)\/change$/,
+      async ([id = ""], body) => {
+        const fields = isRecord(body) ? body : {};
+        if (
+          typeof fields.status !== "string" ||
+          (fields.username !== undefined && typeof fields.username !== "string")
+        ) {
+          throw new SandboxError(400, "body must be { status, username?, time? }");
+        }
+        const change = {
+          status: fields.status,
+          ...(typeof fields.username === "string" ? { username: fields.username } : {}),
+        };
+        const time = checkTime(fields.time);
+        return [200, await sandbox.changeFromOutside(id, change, time === undefined ? {} : { time })];
+      },
     ],
     [
       "POST",

@@ -182,6 +182,31 @@ export function revokeUsername(phone: SandboxPhone, time?: number): WebhookEvent
 }
 
 /**
+ * A change made without a request through the service: another partner on the number, its owner
+ * in WhatsApp Manager, or Meta itself. Sets the number's name (none with `deleted`) and status,
+ * and returns the webhook Meta sends, at `time` (unix seconds, default now). 400 SandboxError
+ * for a name Meta would refuse.
+ */
+export function changeFromOutside(
+  phone: SandboxPhone,
+  change: { username?: string; status: string },
+  time?: number,
+): WebhookEvent {
+  if (change.status === "deleted") {
+    delete phone.username;
+    phone.status = "deleted";
+    return webhookEvent(phone, time, { status: "deleted" });
+  }
+  const username = change.username ?? phone.username;
+  if (username === undefined) throw new SandboxError(400, "a name is needed unless the status is deleted");
+  const problem = usernameFormatProblem(username);
+  if (problem) throw new SandboxError(400, problem);
+  phone.username = username;
+  phone.status = change.status;
+  return webhookEvent(phone, time, { username, status: change.status });
+}
+
+/**
  * GET /username_suggestions' names: up to three lower-case names built from the display name
  * (`<base>`, `<base>_official`, `_support`, `_hq`, `_app`, then `<base>_1`, `_2`, …), each valid
  * and held by no one.

@@ -8,6 +8,7 @@ import { DEFAULT_PORT } from "../dev/local-defaults.ts";
 import { pathParametersSchema } from "../functions/core/validation/username-request.ts";
 import { type RouteDefinition, routes } from "../infra/routes.ts";
 import packageJson from "../package.json" with { type: "json" };
+import { consoleOperations, consoleParameters } from "./console.ts";
 import { errorResponses } from "./error-responses.ts";
 import { healthOperations, healthSchemas } from "./health.ts";
 import { idempotencyKeyParameter } from "./idempotency-key.ts";
@@ -44,9 +45,12 @@ function operationKey(route: RouteDefinition): string {
 }
 
 function operationFor(route: RouteDefinition, declared: Record<string, unknown>) {
-  const info: OperationInfo | undefined = { ...operations, ...tenantApiOperations, ...healthOperations }[
-    operationKey(route)
-  ];
+  const info: OperationInfo | undefined = {
+    ...operations,
+    ...tenantApiOperations,
+    ...healthOperations,
+    ...consoleOperations,
+  }[operationKey(route)];
   if (!info) throw new Error(`infra/routes.ts has ${operationKey(route)} but openapi/operations.ts does not`);
   const inPath = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? "");
   for (const name of inPath) {
@@ -69,9 +73,12 @@ function operationFor(route: RouteDefinition, declared: Record<string, unknown>)
 
 export function buildOpenApiDocument() {
   const known = new Set(routes.map(operationKey));
-  const stale = Object.keys({ ...operations, ...tenantApiOperations, ...healthOperations }).filter(
-    (key) => !known.has(key),
-  );
+  const stale = Object.keys({
+    ...operations,
+    ...tenantApiOperations,
+    ...healthOperations,
+    ...consoleOperations,
+  }).filter((key) => !known.has(key));
   if (stale.length)
     throw new Error(`openapi/operations.ts describes routes that do not exist: ${stale.join(", ")}`);
 
@@ -79,6 +86,7 @@ export function buildOpenApiDocument() {
     ...pathParameters(),
     IdempotencyKey: idempotencyKeyParameter(),
     ...tenantApiParameters(),
+    ...consoleParameters(),
   };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -117,6 +125,7 @@ export function buildOpenApiDocument() {
       },
       { name: "tenant events", description: "Signed webhooks the service sends to the tenant's endpoints" },
       { name: "operations", description: "For operators and monitors (no authentication)" },
+      { name: "console", description: "The tenant console: a web page and its files, for people" },
     ],
     paths,
     webhooks: tenantWebhooks(),

@@ -120,6 +120,8 @@ const EVENT_EXAMPLE = {
     status: "approved",
     previous: { username: "lucky_shrub", status: "reserved" },
     source: "webhook",
+    origin: "this_service",
+    requested_by: "key_5f0c2a9e41d7b836",
   },
 };
 
@@ -138,6 +140,12 @@ function usernameChangeEvent(): JsonSchema {
     source:
       "What changed it: `api` (a call through this service), `webhook` (Meta's business_username_updates), " +
       "`reconcile` (a read of Meta's state), `transfer` (Meta moved the name to another number of the portfolio).",
+    origin:
+      "Who made it: `this_service` when a request through this service explains it (the answer to a POST or " +
+      "DELETE, Meta's later approval or deletion of what was asked for, the reconciler settling such a request), " +
+      "`outside` otherwise (another partner, WhatsApp Manager, Meta's revocation, drift), `unknown` for changes " +
+      "recorded before origins were. Endpoints subscribed to `username.changed_outside` get only `outside` ones.",
+    requested_by: "For `this_service`: the id of the API key whose request it was (never the key).",
     context: "Meta's context when it sent one, e.g. `revoked`.",
     transferred_to: "On a `transfer` event: the number of the same portfolio that took the name.",
     transferred_from: "On the change of the number that took a name: the number it took it from.",
@@ -158,6 +166,7 @@ function usernameChangeEvent(): JsonSchema {
           status: "deleted",
           previous: { username: "lucky_shrub", status: "approved" },
           source: "transfer",
+          origin: "outside",
           transferred_to: "106540352242922",
         },
       },

@@ -1,6 +1,8 @@
 import {
+  addNumberAccount,
   BusinessTakenError,
   findNumber,
+  LastAccountError,
   listNumbers,
   listTenantIds,
   MetaNumberTakenError,
@@ -9,7 +11,10 @@ import {
   reencryptAllTokens,
   registerPhone,
   removeNumber,
+  removeNumberAccount,
   replacePhoneToken,
+  setNumberWhatsAppAccountId,
+  WhatsAppAccountTakenError,
 } from "../../functions/core/admin/numbers.ts";
 import { config } from "../../functions/core/config.ts";
 import { pacer, type ReconcileOutcome, reconcileNumber } from "../../functions/core/reconcile/reconciler.ts";
@@ -158,6 +163,87 @@ export const phoneCommands: Command[] = [
       if (!(await removeNumber(phoneNumberId)))
         throw new CommandFailure(`no phone number with id ${phoneNumberId}`);
       return { json: { phoneNumberId, removed: true }, text: `Removed phone number ${phoneNumberId}.` };
+    },
+  },
+  {
+    name: "phone add-account",
+    summary: "Put a phone number under one more Meta account (a Messaging Account of Meta's account split)",
+    description:
+      "Meta's account split lets one number belong to several Messaging Accounts (one per partner or billing " +
+      "currency), and a webhook delivery names any of them. Each account id of a number (and its display number) " +
+      "belongs to that one record; phone add gives the first (--waba-id).",
+    arguments: PHONE_ARGUMENT,
+    options: { "account-id": { valueName: "digits", description: "the Meta account id", required: true } },
+    async run({ positionals: [id = ""], options }) {
+      const command = "phone add-account";
+      const phoneNumberId = metaId(id, "phoneNumberId", command);
+      const accountId = metaId(options["account-id"] ?? "", "--account-id", command);
+      try {
+        if (!(await addNumberAccount(phoneNumberId, accountId))) {
+          throw new CommandFailure(`no phone number with id ${phoneNumberId}`);
+        }
+      } catch (error) {
+        if (error instanceof MetaNumberTakenError) throw new CommandFailure(error.message);
+        throw error;
+      }
+      const phone = phoneView(await requirePhone(phoneNumberId));
+      return {
+        json: phone,
+        text: `Phone number ${phoneNumberId} is under account ${accountId}:\n${phoneText(phone)}`,
+      };
+    },
+  },
+  {
+    name: "phone remove-account",
+    summary: "Take a phone number out of one of its Meta accounts (it keeps at least one)",
+    arguments: PHONE_ARGUMENT,
+    options: { "account-id": { valueName: "digits", description: "the Meta account id", required: true } },
+    async run({ positionals: [id = ""], options }) {
+      const command = "phone remove-account";
+      const phoneNumberId = metaId(id, "phoneNumberId", command);
+      const accountId = metaId(options["account-id"] ?? "", "--account-id", command);
+      try {
+        if (!(await removeNumberAccount(phoneNumberId, accountId))) {
+          throw new CommandFailure(`phone number ${phoneNumberId} is not under account ${accountId}`);
+        }
+      } catch (error) {
+        if (error instanceof LastAccountError) {
+          throw new CommandFailure(`${error.message}: add another with phone add-account first`);
+        }
+        throw error;
+      }
+      const phone = phoneView(await requirePhone(phoneNumberId));
+      return { json: phone, text: `Phone number ${phoneNumberId} is no longer under account ${accountId}.` };
+    },
+  },
+  {
+    name: "phone set-account-id",
+    summary: "Record the WhatsApp Account id Meta gives a phone number (accepted in paths for its id)",
+    description:
+      "A later phase of Meta's account split gives each number a WhatsApp Account id that replaces the phone " +
+      "number id in Graph paths. Recorded here, the username routes and /v1 accept either id (docs/spec.md).",
+    arguments: PHONE_ARGUMENT,
+    options: {
+      "whatsapp-account-id": { valueName: "digits", description: "the WhatsApp Account id", required: true },
+    },
+    async run({ positionals: [id = ""], options }) {
+      const command = "phone set-account-id";
+      const phoneNumberId = metaId(id, "phoneNumberId", command);
+      const whatsappAccountId = metaId(
+        options["whatsapp-account-id"] ?? "",
+        "--whatsapp-account-id",
+        command,
+      );
+      try {
+        if (!(await setNumberWhatsAppAccountId(phoneNumberId, whatsappAccountId))) {
+          throw new CommandFailure(`no phone number with id ${phoneNumberId}`);
+        }
+      } catch (error) {
+        if (error instanceof WhatsAppAccountTakenError) throw new CommandFailure(error.message);
+        throw error;
+      }
+      const phone = phoneView(await requirePhone(phoneNumberId));
+      return { json: phone, text: `Phone number ${phoneNumberId} answers to ${whatsappAccountId} too.` };
     },
   },
   {

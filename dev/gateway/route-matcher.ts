@@ -1,7 +1,8 @@
 /**
  * Route selection the way an API Gateway HTTP API does it for explicit routes: the method must
  * be the route's own and every segment must match; `{name}` matches one whole, non-empty
- * segment (never a `/`). No `ANY`, no greedy `{proxy+}`: infra/routes.ts uses neither.
+ * segment (never a `/`). One trailing slash is ignored, as API Gateway ignores it. No `ANY`, no
+ * greedy `{proxy+}`: infra/routes.ts uses neither.
  */
 
 export interface MatchableRoute {
@@ -48,8 +49,9 @@ export function createRouteMatcher<R extends MatchableRoute>(routes: readonly R[
 
   return {
     match(method, decodedPath) {
-      // API Gateway selects the route of `//a/b` as if it were `/a/b`.
-      const parts = `/${decodedPath.replace(/^\/+/, "")}`.split("/").slice(1);
+      // API Gateway selects the route of `//a/b` as if it were `/a/b`, and that of `/a/b/` as if it
+      // were `/a/b` (a trailing slash is not part of route selection; the event keeps the raw path).
+      const parts = `/${decodedPath.replace(/^\/+/, "").replace(/\/$/, "")}`.split("/").slice(1);
       for (const { route, segments } of compiled) {
         if (route.method !== method || segments.length !== parts.length) continue;
         const params: Record<string, string> = {};

@@ -37,6 +37,8 @@ export const METRIC_NAMES = [
   "UnknownPhoneNumber",
   /** Meta revoked a username (`context: revoked` in a webhook), recorded. */
   "UsernameRevoked",
+  /** A change no request through this service explains was recorded (`origin: outside`). */
+  "UsernameChangedOutside",
   /** The reconciler found a recorded state that differed from Meta's. */
   "DriftDetected",
   /** The reconciler settled a change whose outcome had not been recorded. */

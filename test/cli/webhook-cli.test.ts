@@ -265,6 +265,7 @@ describe("webhook deliveries and redeliver", () => {
           display_phone_number: "3",
           previous: {},
           source: "api" as const,
+          origin: "this_service" as const,
         },
       })),
     );

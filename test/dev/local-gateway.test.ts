@@ -180,6 +180,14 @@ describe("route matching", () => {
     expect(param.functionName).toBe("Echo");
   });
 
+  it("routes a path with one trailing slash as API Gateway does, and keeps the raw path", async () => {
+    const { event } = await echoOf("GET", "/echo/a/b/");
+    expect(event.pathParameters).toEqual({ first: "a", second: "b" });
+    expect(event.rawPath).toBe("/echo/a/b/");
+    // Two are an empty segment: no route.
+    expect((await send("GET", "/echo/a/b//")).status).toBe(404);
+  });
+
   it("routes a path with extra leading slashes as if it had one", async () => {
     const { event } = await echoOf("GET", "//echo/a/b");
     expect(event.pathParameters).toEqual({ first: "a", second: "b" });

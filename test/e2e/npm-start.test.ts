@@ -166,6 +166,14 @@ describe("npm start", () => {
     expect(output).toMatch(/TOKEN_ENCRYPTION_KEY\s+set/);
   });
 
+  it("prints the tenant console's address, and serves it there", async () => {
+    expect(output).toContain(`Tenant console: ${url}/console/`);
+    const page = await fetch(`${url}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<div id="app"></div>');
+  });
+
   it("seeds a demo tenant whose printed key works", async () => {
     const key = /export API_KEY=(wau_\S+)/.exec(output)?.[1];
     const phone = /seeded tenant "demo" with phone numbers (\d+) and (\d+)/.exec(output)?.[1];
@@ -274,9 +282,23 @@ describe("npm start", () => {
       expect(event.data).toMatchObject({ username: "lucky_shrub_two", source: "api" });
       // The feed holds the README flow's three changes, then this one.
       const feed = (await json(await fetch(`${url}/v1/username_changes`, { headers }))) as {
-        data: { id: string; data: { source: string } }[];
+        data: { id: string; data: { source: string; origin: string; status: string } }[];
       };
-      expect(feed.data.map((e) => e.data.source)).toEqual(["api", "webhook", "api", "api"]);
+      // The claim, Meta's approval, the deletion, this claim: each asked for through this service.
+      // (The deletion's item is our answer's, or the sandbox's webhook of it when that lands first.)
+      expect(feed.data.map((e) => e.data.status)).toEqual(["reserved", "approved", "deleted", "reserved"]);
+      expect(feed.data.map((e) => e.data.origin)).toEqual([
+        "this_service",
+        "this_service",
+        "this_service",
+        "this_service",
+      ]);
+      expect(feed.data.map((e) => e.data.source)).toEqual([
+        "api",
+        "webhook",
+        expect.stringMatching(/^(api|webhook)$/),
+        "api",
+      ]);
       expect(feed.data.at(-1)?.id).toBe(event.id);
     } finally {
       await receiver.close();

@@ -8,8 +8,9 @@
  * action, and its secrets) and, without a route, its entry in NON_ROUTE_FUNCTIONS.
  */
 import { execFile } from "node:child_process";
-import { readdir, readFile, rm } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableInput } from "../../dev/create-table.ts";
@@ -24,9 +25,10 @@ import {
   RECONCILER_SIZING,
   timeoutMs,
 } from "../../infra/function-sizing.ts";
-import { fallbackRoute, routes } from "../../infra/routes.ts";
+import { fallbackRoute, routeLogicalName, routes } from "../../infra/routes.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
 import packageJson from "../../package.json" with { type: "json" };
+import { readZip } from "../support/zip.ts";
 import { evaluateApp } from "./sst/app.ts";
 import { CONFIG, ROOT } from "./sst/platform.ts";
 import { ACCOUNT_ID } from "./sst/pulumi-mocks.ts";
@@ -87,6 +89,8 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     secrets: USERNAME_SECRETS,
   },
   NotFound: { grants: {}, secrets: [] },
+  // The console's page and files (infra/console.ts): no table, no secret.
+  Console: { grants: {}, secrets: [] },
   ListPhoneNumbers: {
     grants: { Table: ["dynamodb:GetItem"], "Table/index/byTenant": ["dynamodb:Query"] },
     secrets: [],
@@ -194,6 +198,8 @@ const DECLARED = new Map<string, DeclaredFunction>([
           SERVICE_VERSION: packageJson.version,
           SERVICE_COMMIT: expect.stringMatching(new RegExp(`^${HEAD}(-dirty)?$`)),
         },
+        // The console's function reads its files only.
+        console: {},
       }[route.audience],
     },
   ]),
@@ -320,12 +326,13 @@ describe("stacks", () => {
   describe.each(STAGES)("%s stack", (stage) => {
     const stack = () => stacks[stage];
 
-    it("outputs the API URL, the webhook URL and the table name; only production is protected", () => {
+    it("outputs the API URL, the webhook URL, the console's URL and the table name; only production is protected", () => {
       const api = stack().get("aws:apigatewayv2/api:Api", "ApiApi");
       const url = `https://${String(api.inputs.name)}.execute-api.${REGION}.amazonaws.com`;
       expect(stack().outputs).toEqual({
         api: url,
         webhookUrl: `${url}/meta/whatsapp/webhook`,
+        console: `${url}/console/`,
         table: tableOf(stack()).table.inputs.name,
         _protect: stage === "production",
       });
@@ -475,6 +482,54 @@ describe("stacks", () => {
         expect(health?.route.inputs.authorizerId).toBeUndefined();
         const served = apiRoutes(stack()).filter((r) => r.target?.name === "Health");
         expect(served.map((r) => r.routeKey)).toEqual(["GET /health"]);
+      });
+
+      it("serves the console from its own function on the API's origin, its built files beside its bundle", async () => {
+        const served = apiRoutes(stack()).filter((r) => r.target?.name === "Console");
+        expect(served.map((r) => r.routeKey).sort()).toEqual(["GET /console", "GET /console/assets/{asset}"]);
+        for (const { routeKey, route } of served)
+          expect(route.inputs.authorizationType, routeKey).toBe("NONE");
+        // The function's package as uploaded: its bundle, and console/dist at the same relative place
+        // as in the repository (infra/console.ts copies it; the handler finds it from its own path).
+        expect(
+          stack().get("aws:s3/bucketObjectv2:BucketObjectv2", "ConsoleCode").inputs.source,
+        ).toBeDefined();
+        // The archive that object uploads: SST zips it into <work>/artifacts/<function>/code.zip, next
+        // to the function's build (<work>/artifacts/<function>-src).
+        const out = stack().build("Console").out as string;
+        const files = await readZip(join(dirname(out), "Console", "code.zip"));
+        expect(files.has("functions/console/serve-console.mjs")).toBe(true);
+        const manifest = JSON.parse(String(files.get("console/dist/console-manifest.json"))) as {
+          files: Record<string, { encodings: string[] }>;
+        };
+        expect(Object.keys(manifest.files)).toContain("index.html");
+        for (const [file, { encodings }] of Object.entries(manifest.files)) {
+          expect(files.has(`console/dist/${file}`), file).toBe(true);
+          if (encodings.includes("br")) expect(files.has(`console/dist/${file}.br`), file).toBe(true);
+        }
+        // The package, unpacked, answers the page as the Lambda would.
+        const dir = await mkdtemp(join(tmpdir(), "wau-console-package-"));
+        try {
+          for (const [name, bytes] of files) {
+            await mkdir(dirname(join(dir, name)), { recursive: true });
+            await writeFile(join(dir, name), bytes);
+          }
+          const { handler } = (await import(join(dir, "functions/console/serve-console.mjs"))) as {
+            handler: (
+              event: unknown,
+            ) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+          };
+          const page = await handler({
+            rawPath: "/console/",
+            headers: {},
+            requestContext: { requestId: "r", http: { method: "GET" } },
+          });
+          expect(page.statusCode).toBe(200);
+          expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+          expect(Buffer.from(page.body, "base64").toString()).toContain('<div id="app">');
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
       });
 
       it("lets only this API invoke the functions", () => {
@@ -632,13 +687,15 @@ describe("stacks", () => {
       });
 
       it("one per metric of the service's, on its namespace and dimensions, with the stage's threshold", () => {
-        const thresholds: Record<string, Record<"production" | "other", number>> = {
+        const thresholds: Record<string, Record<"production" | "other", number | null>> = {
           UpstreamUnavailable: { production: 5, other: 20 },
           UpstreamThrottled: { production: 10, other: 50 },
           StorageUnavailable: { production: 1, other: 10 },
           WebhookSignatureInvalid: { production: 5, other: 20 },
           UnknownPhoneNumber: { production: 10, other: 50 },
           UsernameRevoked: { production: 1, other: 5 },
+          // Off by default (a per-stage setting): no alarm.
+          UsernameChangedOutside: { production: null, other: null },
           DriftDetected: { production: 5, other: 20 },
           IntentReconciled: { production: 20, other: 100 },
           RateLimited: { production: 50, other: 200 },
@@ -647,8 +704,16 @@ describe("stacks", () => {
         };
         expect(Object.keys(thresholds).sort()).toEqual([...METRIC_NAMES].sort());
         for (const metric of METRIC_NAMES) {
+          const threshold = thresholds[metric]?.[kind];
+          if (threshold === null) {
+            expect(
+              alarms().map((a) => a.name),
+              metric,
+            ).not.toContain(metric);
+            continue;
+          }
           const alarm = alarmNamed(metric);
-          expectNotifies(alarm, thresholds[metric]?.[kind] as number);
+          expectNotifies(alarm, threshold as number);
           expect(alarm.inputs, metric).toMatchObject({
             namespace: METRICS_NAMESPACE,
             metricName: metric,
@@ -665,7 +730,7 @@ describe("stacks", () => {
         expect(routeAlarms).toHaveLength(2 * routes.length);
         for (const route of routes) {
           const dimensions = { ApiId: apiId, Stage: "$default", Method: route.method, Resource: route.path };
-          const suffix = `${route.functionName}${route.method[0]}${route.method.slice(1).toLowerCase()}`;
+          const suffix = routeLogicalName(route);
           const rate = alarmNamed(`ApiServerErrorRate${suffix}`);
           expectNotifies(rate, { production: 5, other: 25 }[kind]);
           const queries = rate.inputs.metricQueries as {

@@ -243,6 +243,8 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
         status: "reserved",
         previous: {},
         source: "api",
+        origin: "this_service",
+        requested_by: tenant.keyId,
       },
     });
   });
@@ -264,6 +266,8 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
         status: "approved",
         previous: {},
         source: "webhook",
+        // Nobody asked this service for the name.
+        origin: "outside",
       },
       {
         phone_number_id: phone.phoneNumberId,
@@ -272,6 +276,7 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
         status: "deleted",
         previous: { username: "source_webhook", status: "approved" },
         source: "webhook",
+        origin: "outside",
         context: "revoked",
       },
     ]);
@@ -302,6 +307,8 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
       status: "approved",
       previous: {},
       source: "reconcile",
+      // Drift: no request of this service explains it.
+      origin: "outside",
     });
   });
 
@@ -334,6 +341,8 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
       status: "reserved",
       previous: {},
       source: "api",
+      origin: "this_service",
+      requested_by: tenant.keyId,
       transferred_from: a.phoneNumberId,
     });
     expect(loser?.data).toEqual({
@@ -342,6 +351,9 @@ describe("event fields for each source", { timeout: 120_000 }, () => {
       display_phone_number: a.displayPhoneNumber,
       previous: { username: "source_transfer", status: "reserved" },
       source: "transfer",
+      // Our force_transfer on the other number took it: ours too, by the same key.
+      origin: "this_service",
+      requested_by: tenant.keyId,
       transferred_to: b.phoneNumberId,
     });
   });

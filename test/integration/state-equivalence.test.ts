@@ -6,7 +6,8 @@
  * entries, malformed entries, revocations) and transfers between the numbers of one portfolio are
  * applied to two identical portfolios: in one, each webhook change is its own delivery (in the
  * order the batch path applies them: event time, stable); in the other, each delivery is one
- * batch. Both end with the same records and histories, and each keeps the invariants: version =
+ * batch. Both end with the same records and histories (origins and requesters included), and
+ * each keeps the invariants: version =
  * number of history items, the newest item is the state, every holder marker names the number
  * holding the name.
  */
@@ -151,6 +152,7 @@ async function apply(target: Portfolio, steps: readonly Step[], oneByOne: boolea
           },
           readBeforeSent: (record?.version ?? 0) - (s.writtenMeanwhile ? 1 : 0),
           requestId: "answer",
+          ...(s.source === "api" ? { requestedBy: `key_${s.number}` } : {}),
         },
       ],
     });
@@ -173,6 +175,9 @@ async function snapshot(target: Portfolio) {
         stateSentAt: record?.stateSentAt,
         stateReceivedAt: record?.stateReceivedAt,
         stateEvent: record?.stateEvent,
+        requestedOperation: record?.requestedOperation,
+        requestedUsername: record?.requestedUsername,
+        requestedBy: record?.requestedBy,
       },
       history: history.map((h) => ({
         version: h.version,
@@ -185,6 +190,8 @@ async function snapshot(target: Portfolio) {
         eventTime: h.eventTime,
         transferredTo: target.label(h.transferredTo),
         transferredFrom: target.label(h.transferredFrom),
+        origin: h.origin,
+        requestedBy: h.requestedBy,
       })),
       unresolved: (await getIntent(phone.phoneNumberId))?.unresolved === true,
     });
@@ -227,6 +234,13 @@ describe("the planner and the committer", () => {
         expect(await snapshot(batch)).toEqual(await snapshot(one));
         await expectHolderMarkersRight(one);
         await expectHolderMarkersRight(batch);
+        // Every change says who made it.
+        for (const number of await snapshot(batch)) {
+          for (const change of number.history) {
+            expect(["this_service", "outside"]).toContain(change.origin);
+            if (change.origin === "outside") expect(change.requestedBy).toBeUndefined();
+          }
+        }
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 30) },
     );

@@ -204,6 +204,7 @@ function syntheticDeliveries(count: number, tag: string) {
         display_phone_number: "3",
         previous: {},
         source: "api" as const,
+        origin: "this_service" as const,
       },
     };
     return { eventId, sequence: i + 1, attempts: 0, event };

@@ -11,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { setDynamoClient } from "../../functions/core/store/client.ts";
 import { getIntent } from "../../functions/core/store/number-line.ts";
+import { getPhone } from "../../functions/core/store/phones.ts";
 import type { Answer } from "../support/lambda.ts";
 import { type FaultRule, injectStorageFaults, storageError, writeKind } from "../support/storage-faults.ts";
 import { callUsernameApi, type Operation } from "../support/username-client.ts";
@@ -160,7 +161,9 @@ describe("a lasting fault: 503 code 2 after the SDK's retries, nothing half-writ
       expect(result.json).toEqual({ status: "reserved" });
       expect(stateWrites).toBe(2);
       expect(world.sandbox.requests()).toHaveLength(1);
+      // The state and history are untouched; the request is recorded as in flight (its outcome unknown).
       expect(await storedState(who.phone.phoneNumberId)).toEqual(before);
+      expect(await getPhone(who.phone.phoneNumberId, true)).toMatchObject({ pendingOperation: "claim" });
       expect(await getIntent(who.phone.phoneNumberId)).toMatchObject({ unresolved: true });
     },
   );

@@ -100,8 +100,15 @@ export async function seedPhone(
   return phone;
 }
 
+/**
+ * A number's stored state and history. Without the request recorded in flight on the record
+ * (`pending*`, username-state/records.ts): that is bookkeeping of who asked, written when a
+ * request takes its turn and kept while its outcome is unknown, never the state.
+ */
 export async function storedState(phoneNumberId: string) {
-  const phone = await getPhone(phoneNumberId, true);
+  const stored = await getPhone(phoneNumberId, true);
   const history = await listHistory(phoneNumberId);
-  return { phone, history };
+  if (!stored) return { phone: stored, history };
+  const { pendingOperation: _o, pendingUsername: _u, pendingBy: _b, pendingAt: _a, ...phone } = stored;
+  return { phone: phone as typeof stored, history };
 }

@@ -163,6 +163,8 @@ const history: fc.Arbitrary<HistoryEvent> = fc.record(
     eventTime: fc.nat(),
     transferredTo: fc.stringMatching(/^\d{1,20}$/),
     transferredFrom: fc.stringMatching(/^\d{1,20}$/),
+    origin: fc.constantFrom("this_service" as const, "outside" as const),
+    requestedBy: fc.stringMatching(/^key_[0-9a-f]{16}$/),
   },
   {
     requiredKeys: [
@@ -199,6 +201,9 @@ describe("the event of a history item", () => {
               ...(item.previousStatus ? { status: item.previousStatus } : {}),
             },
             source: item.source,
+            // Items recorded before origins were read as unknown, never guessed.
+            origin: item.origin ?? "unknown",
+            ...(item.requestedBy ? { requested_by: item.requestedBy } : {}),
             ...(item.context ? { context: item.context } : {}),
             ...(item.transferredTo ? { transferred_to: item.transferredTo } : {}),
             ...(item.transferredFrom ? { transferred_from: item.transferredFrom } : {}),

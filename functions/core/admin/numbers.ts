@@ -5,19 +5,28 @@
  */
 import { decryptToken, encryptToken, sealedUnderCurrentKey } from "../crypto/token-cipher.ts";
 import {
+  addAccount,
   createPhone,
   getPhone,
   listHistory,
   listPhones,
   listTenants,
   releaseBusiness,
+  removeAccount,
   removePhone,
   setPhoneToken,
+  setWhatsAppAccountId,
 } from "../store/phones.ts";
 import { releaseHolderOfRemoved } from "../store/state-committer.ts";
 import type { HistoryEvent, NewPhone, PhoneRecord } from "../username-state/records.ts";
 
-export { BusinessTakenError, MetaNumberTakenError, PhoneExistsError } from "../store/phones.ts";
+export {
+  BusinessTakenError,
+  LastAccountError,
+  MetaNumberTakenError,
+  PhoneExistsError,
+  WhatsAppAccountTakenError,
+} from "../store/phones.ts";
 
 export interface PhoneRegistration extends Omit<NewPhone, "accessTokenEncrypted"> {
   /** The Meta access token, sealed before it is stored (never stored or logged in plain text). */
@@ -35,6 +44,31 @@ export function registerPhone({ accessToken, ...phone }: PhoneRegistration): Pro
 /** Seals and stores a new Meta token; false when there is no such number. */
 export function replacePhoneToken(phoneNumberId: string, accessToken: string): Promise<boolean> {
   return setPhoneToken(phoneNumberId, encryptToken(accessToken, phoneNumberId));
+}
+
+/**
+ * Puts the number under one more Meta account (a Messaging Account of Meta's account split), so a
+ * delivery under that account finds it. False when there is no such number; MetaNumberTakenError
+ * when that account + display number is another record's.
+ */
+export function addNumberAccount(phoneNumberId: string, accountId: string): Promise<boolean> {
+  return addAccount(phoneNumberId, accountId);
+}
+
+/** Takes an account off the number; LastAccountError for its only one. False when it is not under it. */
+export function removeNumberAccount(phoneNumberId: string, accountId: string): Promise<boolean> {
+  return removeAccount(phoneNumberId, accountId);
+}
+
+/**
+ * Records the WhatsApp Account id Meta gives the number, accepted in paths for its phone number
+ * id; WhatsAppAccountTakenError when another number has it. False when there is no such number.
+ */
+export function setNumberWhatsAppAccountId(
+  phoneNumberId: string,
+  whatsappAccountId: string,
+): Promise<boolean> {
+  return setWhatsAppAccountId(phoneNumberId, whatsappAccountId);
 }
 
 /** A number's record (strongly consistent), or undefined. */

@@ -4,7 +4,9 @@
  *   API key         pk APIKEY#<sha256>          sk APIKEY       gsi2 TENANT#<t> / KEY#<id>
  *   API key id      pk APIKEYID#<id>            sk APIKEYID     -> the hash (revoke by id)
  *   phone number    pk PHONE#<id>               sk PHONE        gsi2 TENANT#<t> / PHONE#<id>
- *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id: one record per Meta
+ *   WhatsApp acct   pk WAACCOUNT#<id>           sk WAACCOUNT    -> the phone number id (an alias in paths)
+ *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id, one per account id of the
+ *                                                               number (WABA or Messaging Account): one record per Meta
  *                                                               number (unique), found by webhooks with
  *                                                               strongly consistent (Batch)GetItem
  *   line            pk PHONE#<id>               sk INTENT       the number's line of changes through Meta: tickets,
@@ -39,6 +41,8 @@ export const keys = {
     pk: `WABAPHONE#${wabaId}#${displayDigits}`,
     sk: "WABAPHONE",
   }),
+  /** A WhatsApp Account id standing for a phone number id in paths (unique: one number each). */
+  whatsappAccount: (whatsappAccountId: string) => ({ pk: `WAACCOUNT#${whatsappAccountId}`, sk: "WAACCOUNT" }),
   intent: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "INTENT" }),
   /** The earlier layout's ticket item (test/integration/deployed-data.test.ts writes it; nothing reads it). */
   intentQueue: (phoneNumberId: string) => ({ pk: `PHONE#${phoneNumberId}`, sk: "QUEUE" }),

@@ -41,6 +41,10 @@ const LEGACY_DUE_PARTITION = "INTENT#DUE";
 
 export type IntentOperation = "claim" | "delete" | "reconcile";
 
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]
+>[number];
+
 /** The number's line item as stored. */
 export interface LineItem {
   phoneNumberId: string;
@@ -86,6 +90,8 @@ export interface Lease {
   reconcileAttempts: number;
   /** Epoch ms the turn began. */
   claimedAt: number;
+  /** The request recorded on the number with the turn (usernames/turns.ts), if any. */
+  recorded?: { operation: "claim" | "delete"; username?: string; keyId: string; at: string };
 }
 
 export interface TurnRequest {
@@ -136,13 +142,22 @@ function leaseSet(request: TurnRequest, now: number, ticket: string) {
  * `contended`: the line was not empty or another write held the item (take a ticket instead).
  */
 export async function claimEmptyLine(
-  request: TurnRequest & { checkOwner?: boolean; counter?: CounterWindow },
+  request: TurnRequest & {
+    checkOwner?: boolean;
+    counter?: CounterWindow;
+    /**
+     * The phone record's write that checks ownership (its condition: the number is the tenant's)
+     * and records the request (state-committer.ts `requestRecordUpdate`), instead of a bare check.
+     */
+    ownerWrite?: NonNullable<TransactItem["Update"]>;
+  },
   now = Date.now(),
 ): Promise<{ claimed: Lease } | "not-owner" | "limited" | "contended"> {
   const TableName = tableName();
   const lease = leaseSet(request, now, "if_not_exists(lastTicket, :zero) + :one");
-  const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [];
-  if (request.checkOwner) {
+  const items: TransactItem[] = [];
+  if (request.ownerWrite) items.push({ Update: request.ownerWrite });
+  else if (request.checkOwner) {
     items.push({
       ConditionCheck: {
         TableName,
@@ -152,7 +167,7 @@ export async function claimEmptyLine(
       },
     });
   }
-  const ownerIndex = request.checkOwner ? 0 : -1;
+  const ownerIndex = request.checkOwner || request.ownerWrite ? 0 : -1;
   const counterIndex = request.counter
     ? items.push({ Update: metaCallCounterUpdate(request.counter) }) - 1
     : -1;

@@ -124,6 +124,182 @@ export async function createPhone(phone: NewPhone): Promise<PhoneRecord> {
   return record;
 }
 
+/**
+ * Adds a Meta account id (a Messaging Account the number also belongs to) to the number: its
+ * lookup item, only if no record has that account id + display number yet (one Meta number, one
+ * record), and the id to the record's `accountIds`, in one transaction. False when there is no
+ * such number; MetaNumberTakenError when the pair is another record's. Adding an id the number
+ * already has is a no-op.
+ */
+export async function addAccount(phoneNumberId: string, accountId: string): Promise<boolean> {
+  const phone = await getPhone(phoneNumberId, true);
+  if (!phone) return false;
+  if (phone.wabaId === accountId || phone.accountIds?.includes(accountId)) return true;
+  const TableName = tableName();
+  try {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName,
+              Item: wabaPhoneItem({ ...phone, wabaId: accountId }),
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          {
+            Update: {
+              TableName,
+              Key: keys.phone(phoneNumberId),
+              UpdateExpression: "SET accountIds = list_append(if_not_exists(accountIds, :none), :id)",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeValues: { ":none": [], ":id": [accountId] },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    const reasons = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+    if (
+      reasons.name === "TransactionCanceledException" &&
+      reasons.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+    ) {
+      throw new MetaNumberTakenError(
+        `account ${accountId} display number ${phone.displayPhoneNumber} is already registered ` +
+          "under another phone number id (one Meta number, one record)",
+      );
+    }
+    if (reasons.name === "TransactionCanceledException") return false;
+    throw error;
+  }
+  return true;
+}
+
+/**
+ * Removes a Meta account id from the number (its lookup item and the id); the number keeps at
+ * least one: removing its last is refused (LastAccountError). Removing `wabaId` makes the next
+ * account id the first. False when there is no such number or it is not under that account.
+ */
+export async function removeAccount(phoneNumberId: string, accountId: string): Promise<boolean> {
+  const phone = await getPhone(phoneNumberId, true);
+  if (!phone) return false;
+  const all = [phone.wabaId, ...(phone.accountIds ?? [])];
+  if (!all.includes(accountId)) return false;
+  const rest = all.filter((id) => id !== accountId);
+  if (rest.length === 0) throw new LastAccountError(`phone number ${phoneNumberId} has no other account id`);
+  const [first, ...others] = rest as [string, ...string[]];
+  const TableName = tableName();
+  await dynamo().send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Delete: {
+            TableName,
+            Key: keys.wabaPhone(accountId, phone.displayPhoneNumber),
+            ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
+            ExpressionAttributeValues: { ":me": phoneNumberId },
+          },
+        },
+        {
+          Update: {
+            TableName,
+            Key: keys.phone(phoneNumberId),
+            UpdateExpression: others.length
+              ? "SET wabaId = :first, accountIds = :others"
+              : "SET wabaId = :first REMOVE accountIds",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":first": first, ...(others.length ? { ":others": others } : {}) },
+          },
+        },
+      ],
+    }),
+  );
+  return true;
+}
+
+/** A number must keep one Meta account id: webhooks find it by one. */
+export class LastAccountError extends Error {
+  override name = "LastAccountError";
+}
+
+/**
+ * Sets the WhatsApp Account id Meta gives the number (a later phase of its account split): an
+ * alias of the phone number id in paths. Unique: refused (WhatsAppAccountTakenError) when another
+ * number has it. Replaces the number's earlier one. False when there is no such number.
+ */
+export async function setWhatsAppAccountId(
+  phoneNumberId: string,
+  whatsappAccountId: string,
+): Promise<boolean> {
+  const phone = await getPhone(phoneNumberId, true);
+  if (!phone) return false;
+  if (phone.whatsappAccountId === whatsappAccountId) return true;
+  const TableName = tableName();
+  try {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName,
+              Item: { ...keys.whatsappAccount(whatsappAccountId), type: "whatsappAccount", phoneNumberId },
+              ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
+              ExpressionAttributeValues: { ":me": phoneNumberId },
+            },
+          },
+          {
+            Update: {
+              TableName,
+              Key: keys.phone(phoneNumberId),
+              UpdateExpression: "SET whatsappAccountId = :id",
+              ConditionExpression: "attribute_exists(pk)",
+              ExpressionAttributeValues: { ":id": whatsappAccountId },
+            },
+          },
+          ...(phone.whatsappAccountId
+            ? [
+                {
+                  Delete: {
+                    TableName,
+                    Key: keys.whatsappAccount(phone.whatsappAccountId),
+                    ConditionExpression: "phoneNumberId = :me",
+                    ExpressionAttributeValues: { ":me": phoneNumberId },
+                  },
+                },
+              ]
+            : []),
+        ],
+      }),
+    );
+  } catch (error) {
+    const e = error as { name?: string; CancellationReasons?: Array<{ Code?: string }> };
+    if (
+      e.name === "TransactionCanceledException" &&
+      e.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+    ) {
+      throw new WhatsAppAccountTakenError(`WhatsApp Account id ${whatsappAccountId} is another number's`);
+    }
+    throw error;
+  }
+  return true;
+}
+
+export class WhatsAppAccountTakenError extends Error {
+  override name = "WhatsAppAccountTakenError";
+}
+
+/**
+ * The phone number id a path names: the id itself, or the number whose WhatsApp Account id it
+ * is (one GetItem, only for ids that are no phone number's). Undefined when neither.
+ */
+export async function phoneNumberIdOfAlias(id: string): Promise<string | undefined> {
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: tableName(), Key: keys.whatsappAccount(id), ConsistentRead: true }),
+  );
+  return Item?.phoneNumberId === undefined ? undefined : String(Item.phoneNumberId);
+}
+
 /** Frees a portfolio for another tenant: only while it is still `tenantId`'s (its last number was removed). */
 export async function releaseBusiness(businessId: string, tenantId: string): Promise<void> {
   await dynamo()
@@ -190,19 +366,24 @@ export async function removePhone(phoneNumberId: string): Promise<boolean> {
     ExpressionAttributeValues: { ":pk": keys.phone(phoneNumberId).pk },
     ProjectionExpression: "pk, sk",
   });
-  await dynamo()
-    .send(
-      new DeleteCommand({
-        TableName: tableName(),
-        Key: keys.wabaPhone(phone.wabaId, phone.displayPhoneNumber),
-        // Only this number's lookup: the display number may since have been registered again.
-        ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
-        ExpressionAttributeValues: { ":me": phoneNumberId },
-      }),
-    )
-    .catch((error: Error) => {
-      if (error.name !== "ConditionalCheckFailedException") throw error;
-    });
+  // Only this number's lookups and alias: the display number may since have been registered again.
+  const mine = (key: { pk: string; sk: string }) =>
+    dynamo()
+      .send(
+        new DeleteCommand({
+          TableName: tableName(),
+          Key: key,
+          ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
+          ExpressionAttributeValues: { ":me": phoneNumberId },
+        }),
+      )
+      .catch((error: Error) => {
+        if (error.name !== "ConditionalCheckFailedException") throw error;
+      });
+  for (const accountId of [phone.wabaId, ...(phone.accountIds ?? [])]) {
+    await mine(keys.wabaPhone(accountId, phone.displayPhoneNumber));
+  }
+  if (phone.whatsappAccountId) await mine(keys.whatsappAccount(phone.whatsappAccountId));
   for (const item of items) {
     await dynamo().send(new DeleteCommand({ TableName: tableName(), Key: { pk: item.pk, sk: item.sk } }));
   }

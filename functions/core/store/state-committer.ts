@@ -19,9 +19,10 @@
  * transaction that only lost a race (TransactionConflict) backs off and plans its numbers again
  * from fresh reads. The members of a pack that did not fail are written again as planned.
  */
-import { DeleteCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mapWithConcurrency } from "../concurrency.ts";
 import { newEventId } from "../event-id.ts";
+import { countMetric } from "../metrics.ts";
 import {
   type ChangeOutcome,
   type Holder,
@@ -37,6 +38,7 @@ import type { HistoryEvent, PhoneRecord } from "../username-state/records.ts";
 import { usernameKey } from "../username-state/state.ts";
 import { itemId } from "./batch-get.ts";
 import { dynamo, tableName } from "./client.ts";
+import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
 import { endTurn, endTurnUpdate, type Lease, markUnresolvedUpdate, noLeaseCheck } from "./number-line.ts";
 import { getPhone, getPhones } from "./phones.ts";
@@ -313,6 +315,14 @@ const STATE_FIELDS = [
   "stateSentAt",
   "stateReceivedAt",
   "stateEvent",
+  "requestedOperation",
+  "requestedUsername",
+  "requestedBy",
+  "requestedAt",
+  "pendingOperation",
+  "pendingUsername",
+  "pendingBy",
+  "pendingAt",
   "version",
 ] as const satisfies readonly (keyof PhoneRecord)[];
 
@@ -482,7 +492,22 @@ async function commitPack(members: readonly Work[]): Promise<void> {
     return;
   }
   for (const work of members) {
-    work.result = { status: "fulfilled", value: (work.plan as Plan).outcomes };
+    const plan = work.plan as Plan;
+    work.result = { status: "fulfilled", value: plan.outcomes };
+    countChangesFromOutside(plan.history);
+  }
+}
+
+/** Each recorded change no request through this service explains (docs/runbook.md, "UsernameChangedOutside"). */
+function countChangesFromOutside(history: readonly HistoryEvent[]): void {
+  for (const event of history) {
+    if (event.origin !== "outside") continue;
+    countMetric("UsernameChangedOutside", 1, {
+      phoneNumberId: event.phoneNumberId,
+      tenantId: event.tenantId,
+      username: event.username,
+      status: event.status,
+    });
   }
 }
 
@@ -606,6 +631,68 @@ async function oneByOne(work: Work, tooLate: () => boolean): Promise<ChangeOutco
     record = outcome.phone ?? record;
   }
   return outcomes;
+}
+
+/** What a request through this service asks Meta for, recorded on the number when it takes its turn. */
+export interface RecordedRequest {
+  phoneNumberId: string;
+  /** The number must be this tenant's (the write's condition). */
+  tenantId: string;
+  operation: "claim" | "delete";
+  username?: string;
+  /** The API key id (never the key). */
+  keyId: string;
+  /** ISO time: with `keyId`, the request's identity on the record. */
+  at: string;
+}
+
+/**
+ * The write that records a request in flight on the number (`pending*`) as it takes its turn,
+ * conditional on the number being the tenant's (so it doubles as the ownership check): what
+ * explains Meta's changes of the number as this service's until its answer is recorded
+ * (username-state/planner.ts, `provenanceOf`). Never touches the state, its version or as-of
+ * time. As a transaction item (the uncontended turn) or on its own (`recordRequest`).
+ */
+export function requestRecordUpdate(request: RecordedRequest) {
+  return {
+    TableName: tableName(),
+    Key: keys.phone(request.phoneNumberId),
+    UpdateExpression:
+      `SET pendingOperation = :op, pendingBy = :by, pendingAt = :at${request.username ? ", pendingUsername = :name" : ""}` +
+      (request.username ? "" : " REMOVE pendingUsername"),
+    ConditionExpression: "tenantId = :tenant",
+    ExpressionAttributeValues: {
+      ":op": request.operation,
+      ":by": request.keyId,
+      ":at": request.at,
+      ":tenant": request.tenantId,
+      ...(request.username ? { ":name": request.username } : {}),
+    },
+  };
+}
+
+/** `requestRecordUpdate` on its own (a turn taken after waiting in line); false when the number is not the tenant's. */
+export async function recordRequest(request: RecordedRequest): Promise<boolean> {
+  return conditionalWrite(dynamo().send(new UpdateCommand(requestRecordUpdate(request))));
+}
+
+/**
+ * Forgets a request Meta refused (it changed nothing, so it explains nothing), if it is still
+ * the one in flight on the record. Best effort: a request left behind explains only what it
+ * asked for.
+ */
+export async function forgetRequest(request: RecordedRequest): Promise<void> {
+  await conditionalWrite(
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.phone(request.phoneNumberId),
+        UpdateExpression: "REMOVE pendingOperation, pendingUsername, pendingBy, pendingAt",
+        ConditionExpression: "pendingAt = :at AND pendingBy = :by",
+        ExpressionAttributeValues: { ":at": request.at, ":by": request.keyId },
+      }),
+    ),
+  ).catch(() => false);
 }
 
 /**

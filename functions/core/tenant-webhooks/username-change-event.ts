@@ -24,6 +24,8 @@ export function usernameChangeEvent(history: HistoryEvent): UsernameChangeEvent 
       status: history.status,
       previous: { username: history.previousUsername, status: history.previousStatus },
       source: history.source,
+      origin: history.origin ?? "unknown",
+      requested_by: history.requestedBy,
       context: history.context,
       transferred_to: history.transferredTo,
       transferred_from: history.transferredFrom,

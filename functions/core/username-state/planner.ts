@@ -33,7 +33,14 @@ import {
   webhookMayApply,
 } from "./ordering.ts";
 import type { HistoryEvent, PhoneRecord } from "./records.ts";
-import { type ChangeSource, sameState, type UsernameState, usernameKey } from "./state.ts";
+import {
+  type ChangeOrigin,
+  type ChangeSource,
+  type RequestOperation,
+  sameState,
+  type UsernameState,
+  usernameKey,
+} from "./state.ts";
 
 /** A webhook event's identity (its de-duplication marker): when, and what it says. */
 export interface WebhookEventId {
@@ -63,6 +70,8 @@ export interface AnswerChange {
    */
   readBeforeSent?: number;
   requestId?: string;
+  /** The API key id of the request (POST, DELETE, GET) through this service; absent for the reconciler. */
+  requestedBy?: string;
 }
 
 /** One `business_username_updates` change of a Meta webhook delivery. */
@@ -210,8 +219,12 @@ export function planChanges(input: PlanInput): Plan {
     businessId: base.businessId,
     ...(input.endsTurn ? { turnEnd: "resolved" as TurnEnd } : {}),
   };
-  const history = (from: PhoneRecord, to: PhoneRecord, change: UsernameChange | TransferLoss) =>
-    historyEvent(from, to, change, at, input.newEventId(at));
+  const history = (
+    from: PhoneRecord,
+    to: PhoneRecord,
+    change: UsernameChange | TransferLoss,
+    provenance: Provenance,
+  ) => historyEvent(from, to, change, at, input.newEventId(at), provenance);
   /** Marker sort key → the change it checks (if any), whether it is written, and whether it lasts. */
   const markers = new Map<string, { check?: number; put?: boolean; lasting?: boolean }>();
   /** Names the number held after some change of the plan. */
@@ -289,7 +302,8 @@ export function planChanges(input: PlanInput): Plan {
       }
     }
 
-    const next = nextRecord(current, state, change, at);
+    const provenance = provenanceOf(change, current, state);
+    const next = nextRecord(current, state, change, at, provenance);
     const needs = markersFor(current, next, change.kind === "webhook" ? change.event : undefined);
     const own = needs.check ?? needs.checkAndPut;
     // Applied earlier in these changes, then replaced (within the same second, or an entry
@@ -302,7 +316,7 @@ export function planChanges(input: PlanInput): Plan {
     if (needs.checkAndPut) markers.set(needs.checkAndPut, { check: i, put: true, lasting: true });
     if (needs.put) markers.set(needs.put, { ...markers.get(needs.put), put: true });
 
-    const item = history(current, next, change);
+    const item = history(current, next, change, provenance);
     if (transferFrom) {
       // Meta moved the name to this number (force_transfer, or an approval it decided): the
       // number of the portfolio that held it loses it, in the same write, with an event of its own.
@@ -312,12 +326,13 @@ export function planChanges(input: PlanInput): Plan {
         ...(change.kind === "answer" ? { observation: change.observation } : {}),
         ...(change.kind === "webhook" && !change.event.untimed ? { stateEpoch: change.event.time } : {}),
         requestId: change.requestId,
+        provenance,
       };
-      const lost = nextRecord(entry.to, {}, loss, at);
+      const lost = nextRecord(entry.to, {}, loss, at, provenance);
       const replaced = markersFor(entry.to, lost).put;
       if (replaced)
         plan.markers.push({ kind: "put", phoneNumberId: transferFrom.phoneNumberId, sk: replaced });
-      plan.history.push({ ...history(entry.to, lost, loss), transferredTo: me });
+      plan.history.push({ ...history(entry.to, lost, loss, provenance), transferredTo: me });
       item.transferredFrom = transferFrom.phoneNumberId;
       entry.to = lost;
       holderRecords.set(transferFrom.phoneNumberId, entry);
@@ -396,6 +411,93 @@ interface TransferLoss {
   observation?: Observation;
   stateEpoch?: number;
   requestId?: string | undefined;
+  /** Who made the change that took the name: the loss is theirs too. */
+  provenance: Provenance;
+}
+
+/** Who made a change, and whose request it was (docs/reliability.md, "Who changed it"). */
+export interface Provenance {
+  origin: ChangeOrigin;
+  /** The API key id, for `this_service`. */
+  requestedBy?: string;
+  /** Which of the number's requests explained it (a change other than our own answer). */
+  explainedBy?: "pending" | "requested";
+}
+
+/** Meta's `context` on a change that took a name away by its own decision. */
+const REVOKED = "revoked";
+
+/**
+ * The one rule of who made a change: the answer to our own POST or DELETE is ours; any other
+ * change (a webhook, a GET's or the reconciler's read) is ours only when the number's last request
+ * through this service explains it (the name it claimed, or the deletion it asked for), and never
+ * a revocation (Meta's own decision); everything else came from outside.
+ */
+export function provenanceOf(change: UsernameChange, record: PhoneRecord, state: UsernameState): Provenance {
+  if (change.kind === "answer" && change.observation.kind === "write") {
+    return {
+      origin: "this_service",
+      ...(change.requestedBy !== undefined ? { requestedBy: change.requestedBy } : {}),
+    };
+  }
+  if (change.kind === "webhook" && change.value.context === REVOKED) return { origin: "outside" };
+  const request = explainingRequest(record, state);
+  if (!request) return { origin: "outside" };
+  return {
+    origin: "this_service",
+    ...(request.by !== undefined ? { requestedBy: request.by } : {}),
+    explainedBy: request.which,
+  };
+}
+
+interface RequestOnRecord {
+  which: "pending" | "requested";
+  operation?: RequestOperation;
+  username?: string;
+  by?: string;
+  at?: string;
+}
+
+/** The request through this service (the one in flight first, then the last accepted) that asked for this state. */
+function explainingRequest(record: PhoneRecord, state: UsernameState): RequestOnRecord | undefined {
+  const requests: RequestOnRecord[] = [
+    {
+      which: "pending",
+      ...(record.pendingOperation !== undefined ? { operation: record.pendingOperation } : {}),
+      ...(record.pendingUsername !== undefined ? { username: record.pendingUsername } : {}),
+      ...(record.pendingBy !== undefined ? { by: record.pendingBy } : {}),
+      ...(record.pendingAt !== undefined ? { at: record.pendingAt } : {}),
+    },
+    {
+      which: "requested",
+      ...(record.requestedOperation !== undefined ? { operation: record.requestedOperation } : {}),
+      ...(record.requestedUsername !== undefined ? { username: record.requestedUsername } : {}),
+      ...(record.requestedBy !== undefined ? { by: record.requestedBy } : {}),
+      ...(record.requestedAt !== undefined ? { at: record.requestedAt } : {}),
+    },
+  ];
+  return requests.find((request) => asks(request, state));
+}
+
+/** Whether a request asked for this state: the name it claimed (any status but deleted), or the deletion. */
+function asks(request: RequestOnRecord, state: UsernameState): boolean {
+  if (request.operation === "claim") {
+    return (
+      state.username !== undefined &&
+      request.username !== undefined &&
+      usernameKey(state.username) === usernameKey(request.username) &&
+      state.status !== "deleted"
+    );
+  }
+  if (request.operation === "delete") return state.username === undefined && state.status === "deleted";
+  return false;
+}
+
+/** The request an answer to our POST or DELETE stands for: what it asked Meta for. */
+function requestOf(change: AnswerChange): { operation: RequestOperation; username?: string } {
+  return change.state.username !== undefined && change.state.status !== "deleted"
+    ? { operation: "claim", username: change.state.username }
+    : { operation: "delete" };
 }
 
 /** What a webhook's value means for the state: `deleted` clears the name; a status alone keeps the one on record. */
@@ -462,6 +564,7 @@ function nextRecord(
   state: UsernameState,
   change: UsernameChange | TransferLoss,
   at: string,
+  provenance: Provenance,
 ): PhoneRecord {
   const observation = change.kind === "answer" || change.kind === "transfer" ? change.observation : undefined;
   const dated =
@@ -482,8 +585,60 @@ function nextRecord(
     stateSentAt: _sent,
     stateReceivedAt: _received,
     stateEvent: _event,
+    requestedOperation: _op,
+    requestedUsername: _name,
+    requestedBy: _by,
+    requestedAt: _requestedAt,
+    pendingOperation: _pendingOp,
+    pendingUsername: _pendingName,
+    pendingBy: _pendingBy,
+    pendingAt: _pendingAt,
     ...rest
   } = current;
+  // The number's requests through this service (records.ts): the answer to our POST or DELETE
+  // makes its request the last accepted one and ends the one in flight; a change a request in
+  // flight explains (Meta's webhook before our answer, the reconciler settling it) does the same;
+  // a change from outside or a transfer ends the last accepted one (it no longer explains
+  // anything), and leaves the one in flight to its own answer.
+  const kept = (which: "pending" | "requested") =>
+    which === "pending"
+      ? {
+          ...(current.pendingOperation !== undefined ? { pendingOperation: current.pendingOperation } : {}),
+          ...(current.pendingUsername !== undefined ? { pendingUsername: current.pendingUsername } : {}),
+          ...(current.pendingBy !== undefined ? { pendingBy: current.pendingBy } : {}),
+          ...(current.pendingAt !== undefined ? { pendingAt: current.pendingAt } : {}),
+        }
+      : {
+          ...(current.requestedOperation !== undefined
+            ? { requestedOperation: current.requestedOperation }
+            : {}),
+          ...(current.requestedUsername !== undefined
+            ? { requestedUsername: current.requestedUsername }
+            : {}),
+          ...(current.requestedBy !== undefined ? { requestedBy: current.requestedBy } : {}),
+          ...(current.requestedAt !== undefined ? { requestedAt: current.requestedAt } : {}),
+        };
+  let requests: Partial<PhoneRecord>;
+  if (change.kind === "answer" && change.observation.kind === "write") {
+    const asked = requestOf(change);
+    requests = {
+      requestedOperation: asked.operation,
+      ...(asked.username !== undefined ? { requestedUsername: asked.username } : {}),
+      ...(change.requestedBy !== undefined ? { requestedBy: change.requestedBy } : {}),
+      requestedAt: new Date(change.observation.sentAt).toISOString(),
+    };
+  } else if (provenance.explainedBy === "pending") {
+    requests = {
+      ...(current.pendingOperation !== undefined ? { requestedOperation: current.pendingOperation } : {}),
+      ...(current.pendingUsername !== undefined ? { requestedUsername: current.pendingUsername } : {}),
+      ...(current.pendingBy !== undefined ? { requestedBy: current.pendingBy } : {}),
+      ...(current.pendingAt !== undefined ? { requestedAt: current.pendingAt } : {}),
+    };
+  } else if (provenance.origin === "this_service" && change.kind !== "transfer") {
+    requests = { ...kept("pending"), ...kept("requested") };
+  } else {
+    requests = kept("pending");
+  }
   const context = change.kind === "webhook" ? change.value.context : undefined;
   return {
     ...rest,
@@ -495,6 +650,7 @@ function nextRecord(
     ...(stateEpoch !== undefined ? { stateEpoch } : {}),
     ...(observation ? { stateSentAt: observation.sentAt, stateReceivedAt: observation.receivedAt } : {}),
     ...(change.kind === "webhook" ? { stateEvent: eventKey(change.event) } : {}),
+    ...requests,
     version: current.version + 1,
   };
 }
@@ -505,6 +661,7 @@ function historyEvent(
   change: UsernameChange | TransferLoss,
   at: string,
   eventId: string,
+  provenance: Provenance,
 ): HistoryEvent {
   const eventTime =
     change.kind === "webhook"
@@ -530,6 +687,8 @@ function historyEvent(
     ...(change.requestId !== undefined ? { requestId: change.requestId } : {}),
     ...(next.context !== undefined ? { context: next.context } : {}),
     ...(eventTime !== undefined ? { eventTime } : {}),
+    origin: provenance.origin,
+    ...(provenance.requestedBy !== undefined ? { requestedBy: provenance.requestedBy } : {}),
   };
 }
 

@@ -4,13 +4,22 @@
  * the store maps them to and from DynamoDB items (store/phones.ts), the planner computes them
  * (username-state/planner.ts).
  */
-import type { ChangeSource, UsernameState } from "./state.ts";
+import type { ChangeOrigin, ChangeSource, RequestOperation, UsernameState } from "./state.ts";
 
 /** A phone number as stored: its Meta ids, its encrypted token and its current username state. */
 export interface PhoneRecord extends UsernameState {
   phoneNumberId: string;
   tenantId: string;
+  /** The first Meta account id the number was registered with (a WABA id, or a Messaging Account id). */
   wabaId: string;
+  /**
+   * Every Meta account id the number is under besides `wabaId` (Meta's account split: a number
+   * may belong to several Messaging Accounts, and a delivery names any of them). Each (account,
+   * display number) pair has its own lookup item.
+   */
+  accountIds?: string[];
+  /** The WhatsApp Account id Meta gives the number (its later phase): accepted in paths for the phone number id. */
+  whatsappAccountId?: string;
   businessId: string;
   /** Digits only. */
   displayPhoneNumber: string;
@@ -35,6 +44,27 @@ export interface PhoneRecord extends UsernameState {
    * within the same second (store/username-changes.ts).
    */
   stateEvent?: string;
+  /**
+   * The last change asked for through this service (a POST or DELETE that took the number's turn),
+   * until a change from outside supersedes it: what explains Meta's later changes as ours
+   * (docs/reliability.md, "Who changed it").
+   */
+  requestedOperation?: RequestOperation;
+  /** The name a `claim` asked for. */
+  requestedUsername?: string;
+  /** The API key id whose request it was (never the key). */
+  requestedBy?: string;
+  /** ISO time the request took its turn. */
+  requestedAt?: string;
+  /**
+   * A request through this service that took its turn and whose answer is not recorded yet (in
+   * flight, or Meta's answer was lost): what it asks for explains Meta's changes as ours too.
+   * Recorded with the turn; the answer's write moves it to `requested*`; a refusal forgets it.
+   */
+  pendingOperation?: RequestOperation;
+  pendingUsername?: string;
+  pendingBy?: string;
+  pendingAt?: string;
   /** Incremented by every change; every write is conditional on it. */
   version: number;
 }
@@ -67,11 +97,20 @@ export interface HistoryEvent {
   transferredTo?: string;
   /** Set when this number took its name from that number of the portfolio. */
   transferredFrom?: string;
+  /**
+   * Who made the change: `this_service` when a request through this service explains it,
+   * `outside` otherwise. Absent on changes recorded before origins were (read as unknown).
+   */
+  origin?: ChangeOrigin;
+  /** The API key id whose request it was, for `this_service`. */
+  requestedBy?: string;
 }
 
 export type NewPhone = Omit<
   PhoneRecord,
   | "version"
+  | "accountIds"
+  | "whatsappAccountId"
   | "createdAt"
   | keyof UsernameState
   | "updatedAt"
@@ -81,4 +120,12 @@ export type NewPhone = Omit<
   | "stateSentAt"
   | "stateReceivedAt"
   | "stateEvent"
+  | "requestedOperation"
+  | "requestedUsername"
+  | "requestedBy"
+  | "requestedAt"
+  | "pendingOperation"
+  | "pendingUsername"
+  | "pendingBy"
+  | "pendingAt"
 >;

@@ -8,6 +8,16 @@
  */
 export type ChangeSource = "api" | "webhook" | "reconcile" | "transfer";
 
+/**
+ * Who made a change (how the service learnt of it is its `source`): `this_service` when a request
+ * made through this service explains it, `outside` otherwise (another partner on the number,
+ * WhatsApp Manager, Meta's own decisions such as a revocation, drift the reconciler found).
+ */
+export type ChangeOrigin = "this_service" | "outside";
+
+/** What a request through this service asked Meta for. */
+export type RequestOperation = "claim" | "delete";
+
 export interface UsernameState {
   /** Absent when the number has no username. */
   username?: string;

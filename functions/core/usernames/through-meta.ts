@@ -15,7 +15,7 @@ import { logger } from "../logger.ts";
 import type { Lease } from "../store/number-line.ts";
 import { endTurn } from "../store/number-line.ts";
 import { getPhone } from "../store/phones.ts";
-import { commitUsernameChange } from "../store/state-committer.ts";
+import { commitUsernameChange, forgetRequest } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import type { Observation } from "../username-state/ordering.ts";
 import type { ChangeOutcome, TurnEnd } from "../username-state/planner.ts";
@@ -35,6 +35,8 @@ export type AnswerMeaning =
 export interface ThroughMetaRequest<A> extends TurnRequest {
   source: "api" | "reconcile";
   requestId: string;
+  /** The API key id whose request this is (POST, DELETE); absent for the reconciler. */
+  requestedBy?: string;
   /** The record as already read (the API key's read); the record is read inside the turn otherwise. */
   prefetched?: PhoneRecord;
   /** The call to Meta, with the record read inside the turn. Throwing means: Meta may have acted. */
@@ -73,7 +75,9 @@ export async function changeThroughMeta<A>(
   const { phoneNumberId } = request;
   let phone: PhoneRecord | undefined;
   try {
-    phone = request.prefetched ?? (await getPhone(phoneNumberId, true));
+    phone = request.prefetched
+      ? withRecorded(request.prefetched, lease)
+      : await getPhone(phoneNumberId, true);
   } catch (error) {
     await settleTurn(lease, "unchanged");
     throw error;
@@ -103,6 +107,10 @@ export async function changeThroughMeta<A>(
         why: meant.unknown,
       });
     await settleTurn(lease, end, "unknown" in meant ? request.retryAt?.(lease) : undefined);
+    // Meta refused: the request asked for nothing that happened, so it explains nothing.
+    if ("refused" in meant && lease.recorded) {
+      await forgetRequest({ phoneNumberId, tenantId: lease.tenantId, ...lease.recorded });
+    }
     return { answer, recorded: phone, lease };
   }
 
@@ -118,6 +126,7 @@ export async function changeThroughMeta<A>(
         observation,
         readBeforeSent: phone.version,
         requestId: request.requestId,
+        ...(request.requestedBy !== undefined ? { requestedBy: request.requestedBy } : {}),
       },
     ],
   }).then(
@@ -159,6 +168,20 @@ function logOutcome(phoneNumberId: string, outcome: ChangeOutcome): void {
       phoneNumberId,
     });
   }
+}
+
+/** A record read before the turn, as the turn left it: with the request it recorded in flight. */
+function withRecorded(record: PhoneRecord, lease: Lease): PhoneRecord {
+  if (!lease.recorded) return record;
+  const { pendingUsername: _name, ...rest } = record;
+  const { operation, username, keyId, at } = lease.recorded;
+  return {
+    ...rest,
+    pendingOperation: operation,
+    ...(username !== undefined ? { pendingUsername: username } : {}),
+    pendingBy: keyId,
+    pendingAt: at,
+  };
 }
 
 /** Ending a turn never fails the request: if it cannot be ended, it lapses with the invocation. */

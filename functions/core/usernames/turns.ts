@@ -32,6 +32,7 @@ import {
   takeOverDeadLease,
   takeTicket,
 } from "../store/number-line.ts";
+import { type RecordedRequest, recordRequest, requestRecordUpdate } from "../store/state-committer.ts";
 
 /**
  * A turn nobody claimed for this long is given up on (its waiter died while waiting without
@@ -56,6 +57,23 @@ export interface TurnRequest extends LineTurnRequest {
   checkOwner?: boolean;
   /** Count the call against the tenant's Meta limit (API routes), or refuse it with 429 code 4. */
   countMetaCall?: boolean;
+  /**
+   * A request through this service (POST, DELETE): recorded on the number with its turn, so the
+   * changes Meta makes for it are known as this service's (the reconciler asks for nothing).
+   */
+  request?: { operation: "claim" | "delete"; username?: string; keyId: string };
+}
+
+function recordedRequest(request: TurnRequest): RecordedRequest | undefined {
+  if (!request.request) return undefined;
+  return {
+    phoneNumberId: request.phoneNumberId,
+    tenantId: request.tenantId,
+    operation: request.request.operation,
+    ...(request.request.username !== undefined ? { username: request.request.username } : {}),
+    keyId: request.request.keyId,
+    at: new Date().toISOString(),
+  };
 }
 
 /**
@@ -65,8 +83,13 @@ export interface TurnRequest extends LineTurnRequest {
  */
 export async function takeTurn(request: TurnRequest): Promise<Lease | undefined> {
   const counter = request.countMetaCall ? tenantMetaWindow(request.tenantId) : undefined;
-  const fast = await claimEmptyLine({ ...request, ...(counter ? { counter } : {}) });
-  if (typeof fast === "object") return fast.claimed;
+  const recorded = recordedRequest(request);
+  const fast = await claimEmptyLine({
+    ...request,
+    ...(counter ? { counter } : {}),
+    ...(recorded ? { ownerWrite: requestRecordUpdate(recorded) } : {}),
+  });
+  if (typeof fast === "object") return recorded ? { ...fast.claimed, recorded } : fast.claimed;
   if (fast === "not-owner") throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   if (fast === "limited" && counter) throw tenantMetaLimitReached(counter);
   // The line is busy: what the empty line's write would have done, then a ticket.
@@ -77,7 +100,12 @@ export async function takeTurn(request: TurnRequest): Promise<Lease | undefined>
   );
   if (owed === "not-owner") throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   if (owed === "limited" && counter) throw tenantMetaLimitReached(counter);
-  return waitInLine(request);
+  const lease = await waitInLine(request);
+  // Recorded once the turn is ours: a request waiting in line must not speak for the one in flight.
+  const waited = recordedRequest(request);
+  if (!lease || !waited) return lease;
+  await recordRequest(waited);
+  return { ...lease, recorded: waited };
 }
 
 async function waitInLine(request: TurnRequest): Promise<Lease | undefined> {

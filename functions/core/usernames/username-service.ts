@@ -12,11 +12,11 @@
  */
 import type { Caller } from "../auth/authenticate.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
-import { graphErrors } from "../errors/graph-error.ts";
+import { GraphError, graphErrors } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
-import { getPhone } from "../store/phones.ts";
+import { getPhone, phoneNumberIdOfAlias } from "../store/phones.ts";
 import { commitUsernameChange } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
@@ -42,6 +42,9 @@ export interface UsernameRequest {
   prefetchedPhone?: PhoneRecord | null;
 }
 
+/** Graph's code for a phone number the caller may not use (unknown or another tenant's). */
+const NOT_ACCESSIBLE_CODE = 33;
+
 /** Meta's budget a POST or DELETE keeps at least: its wait for the number's turn ends this much before the deadline. */
 const MIN_META_BUDGET_MS = 5_000;
 
@@ -50,14 +53,30 @@ const MIN_META_BUDGET_MS = 5_000;
  * cannot learn which ids exist, and Meta is never called for them.
  */
 async function ownedPhone(request: UsernameRequest): Promise<PhoneRecord> {
-  const phone =
+  let phone =
     request.prefetchedPhone === undefined
       ? await getPhone(request.phoneNumberId)
       : (request.prefetchedPhone ?? undefined);
+  if (!phone) {
+    const aliased = await phoneNumberIdOfAlias(request.phoneNumberId);
+    if (aliased) phone = await getPhone(aliased);
+  }
   if (!phone || phone.tenantId !== request.caller.tenantId) {
     throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   }
   return phone;
+}
+
+/**
+ * The phone number id a path's id stands for when it is no phone number id: the number whose
+ * WhatsApp Account id it is (docs/spec.md, "Meta's account split"). Asked for unknown and
+ * foreign ids alike, so neither answers faster.
+ */
+async function aliasOf(request: UsernameRequest): Promise<UsernameRequest | undefined> {
+  const aliased = await phoneNumberIdOfAlias(request.phoneNumberId);
+  if (!aliased) return undefined;
+  const { prefetchedPhone: _read, ...rest } = request;
+  return { ...rest, phoneNumberId: aliased };
 }
 
 function graph(
@@ -94,12 +113,15 @@ async function changeUsername(
   call: (phone: PhoneRecord) => Promise<GraphAnswer>,
   success: (answer: Extract<GraphAnswer, { kind: "success" }>) => AnswerMeaning,
 ): Promise<GraphAnswer> {
-  // A number read with the API key and not there (or another tenant's) is refused at once.
+  // A number read with the API key and not there (or another tenant's) is refused at once,
+  // unless the path named it by its WhatsApp Account id.
   const prefetched = request.prefetchedPhone;
   if (prefetched === null || (prefetched && prefetched.tenantId !== request.caller.tenantId)) {
-    throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
+    const aliased = await aliasOf(request);
+    if (!aliased) throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
+    return changeUsername(aliased, operation, username, call, success);
   }
-  const result = await changeThroughMeta({
+  const through = changeThroughMeta({
     phoneNumberId: request.phoneNumberId,
     owner: request.requestId,
     operation,
@@ -109,6 +131,8 @@ async function changeUsername(
     tenantId: request.caller.tenantId,
     checkOwner: true,
     countMetaCall: true,
+    request: { operation, ...(username ? { username } : {}), keyId: request.caller.keyId },
+    requestedBy: request.caller.keyId,
     source: "api",
     requestId: request.requestId,
     ...(prefetched ? { prefetched } : {}),
@@ -122,6 +146,15 @@ async function changeUsername(
       return success(answer);
     },
   });
+  const result = await through.catch(async (error: unknown) => {
+    // Not this tenant's phone number id: maybe its WhatsApp Account id (never for a number read
+    // with the key, which was looked up above).
+    if (!(error instanceof GraphError) || error.body.code !== NOT_ACCESSIBLE_CODE || prefetched) throw error;
+    const aliased = await aliasOf(request);
+    if (!aliased) throw error;
+    return { aliased };
+  });
+  if ("aliased" in result) return changeUsername(result.aliased, operation, username, call, success);
   if ("busy" in result && result.busy) throw graphErrors.phoneNumberBusy();
   if (!("answer" in result) || !result.answer)
     throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
@@ -154,6 +187,7 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
           observation: { kind: "read", sentAt, receivedAt: Date.now() },
           readBeforeSent: phone.version,
           requestId: request.requestId,
+          requestedBy: request.caller.keyId,
         },
       ],
     });

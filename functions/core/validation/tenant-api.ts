@@ -61,6 +61,12 @@ export type PhoneNumber = z.infer<typeof phoneNumberSchema>;
 
 export const USERNAME_CHANGE_EVENT_TYPE = "username.updated";
 
+/**
+ * Who made a change (docs/reliability.md, "Who changed it"): `this_service`, `outside`, or
+ * `unknown` for changes recorded before origins were (never guessed).
+ */
+export const CHANGE_ORIGINS = ["this_service", "outside", "unknown"] as const;
+
 /** One change of a number's username state. */
 export const usernameChangeEventSchema = z.object({
   id: z.string(),
@@ -74,6 +80,9 @@ export const usernameChangeEventSchema = z.object({
     status: z.optional(z.string()),
     previous: z.object({ username: z.optional(z.string()), status: z.optional(z.string()) }),
     source: z.enum(CHANGE_SOURCES),
+    origin: z.enum(CHANGE_ORIGINS),
+    /** The API key id whose request made the change, for `this_service`. */
+    requested_by: z.optional(z.string()),
     context: z.optional(z.string()),
     transferred_to: z.optional(z.string()),
     transferred_from: z.optional(z.string()),
@@ -98,6 +107,8 @@ export function inSchemaOrder(event: UsernameChangeEvent): UsernameChangeEvent {
     "status",
     "previous",
     "source",
+    "origin",
+    "requested_by",
     "context",
     "transferred_to",
     "transferred_from",

@@ -1,0 +1,138 @@
+/**
+ * The console's API client: openapi-fetch over the types generated from docs/openapi.json
+ * (./openapi.d.ts, `npm run console:api`), so every path, parameter and answer is checked by the
+ * compiler against the HTTP contract. The key goes in the `X-API-Key` header of every request,
+ * never in a URL. Failed answers become `ApiError`s (./errors.ts).
+ *
+ * Pages call the operations below. A new page (webhook endpoints, API keys) calls its routes
+ * through `api.client` (typed as soon as `npm run openapi` has regenerated the types) and unwraps
+ * the result with `unwrap`, exactly as the operations here do.
+ */
+import createClient, { type Client } from "openapi-fetch";
+import { ApiError, apiErrorOf, networkError } from "./errors.ts";
+import type { components, paths } from "./openapi.d.ts";
+
+/** A number of the tenant and its recorded username state (GET /v1/phone_numbers). */
+export type PhoneNumber = components["schemas"]["PhoneNumber"];
+/** A page of numbers, in Graph's paging envelope. */
+export type PhoneNumberPage = components["schemas"]["PhoneNumberPage"];
+/** One change of a number's username state (history, feed and webhooks alike). */
+export type UsernameChangeEvent = components["schemas"]["UsernameChangeEvent"];
+/** A page of changes, in Graph's paging envelope. */
+export type UsernameChangePage = components["schemas"]["UsernameChangePage"];
+
+/**
+ * A change's data, with the fields another part of issue 20 adds to events (who or what asked
+ * for the change): shown when an answer carries them, typed loosely until the contract has them.
+ */
+export type UsernameChangeData = UsernameChangeEvent["data"] & { origin?: unknown; requested_by?: unknown };
+
+/** The Graph API version the console speaks through the proxy (the version Meta documents usernames in). */
+export const GRAPH_VERSION = "v24.0";
+
+/** Where a list page starts: the first page, or one side of a cursor of the same listing. */
+export type PageCursor = { after: string } | { before: string } | undefined;
+
+/** Graph's paging envelope, as every list of the tenant API answers it. */
+export interface Page<T> {
+  data: T[];
+  paging: { cursors: { before?: string; after?: string }; next?: string; previous?: string };
+}
+
+/** What `fetch`-based results look like from openapi-fetch. */
+type FetchResult<T> = Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/** The data of a successful answer, or the `ApiError` of a failed one (or of no answer). */
+export async function unwrap<T>(request: FetchResult<T>): Promise<T> {
+  let result: Awaited<FetchResult<T>>;
+  try {
+    result = await request;
+  } catch (cause) {
+    throw cause instanceof ApiError ? cause : networkError(cause);
+  }
+  if (!result.response.ok) throw apiErrorOf(result.response, result.error);
+  return result.data as T;
+}
+
+/** The calls the console makes; each resolves to the answer's data or rejects with an `ApiError`. */
+export interface ConsoleApi {
+  /** The typed openapi-fetch client, the key already in its headers: for pages to come. */
+  client: Client<paths>;
+  listPhoneNumbers(cursor?: PageCursor, limit?: number): Promise<Page<PhoneNumber>>;
+  getPhoneNumber(id: string): Promise<PhoneNumber>;
+  listUsernameHistory(id: string, cursor?: PageCursor, limit?: number): Promise<Page<UsernameChangeEvent>>;
+  /** POST …/username: Meta's answer, `{ status }` (`reserved` or `approved`). */
+  claimUsername(
+    id: string,
+    username: string,
+    transferAction: "none" | "force_transfer",
+  ): Promise<{ status?: string }>;
+  /** DELETE …/username: whether Meta removed a name. */
+  deleteUsername(id: string): Promise<boolean>;
+  /** Meta's suggested names for the number, flattened. */
+  usernameSuggestions(id: string): Promise<string[]>;
+}
+
+export interface ApiOptions {
+  /** The service's origin (default: the page's own, as the console is served by the API itself). */
+  baseUrl?: string;
+  /** For tests: the fetch to send with. */
+  fetch?: typeof globalThis.fetch;
+}
+
+function pageQuery(cursor: PageCursor, limit: number) {
+  return { limit, ...(cursor ?? {}) };
+}
+
+/** A client that sends `apiKey` with every request. */
+export function createConsoleApi(apiKey: string, options: ApiOptions = {}): ConsoleApi {
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl ?? (globalThis as { location?: { origin: string } }).location?.origin ?? "",
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  client.use({
+    onRequest({ request }) {
+      request.headers.set("X-API-Key", apiKey);
+      return request;
+    },
+  });
+  const number = (id: string) => ({ version: GRAPH_VERSION, phone_number_id: id });
+  return {
+    client,
+    listPhoneNumbers: (cursor, limit = 25) =>
+      unwrap(client.GET("/v1/phone_numbers", { params: { query: pageQuery(cursor, limit) } })),
+    getPhoneNumber: (id) =>
+      unwrap(
+        client.GET("/v1/phone_numbers/{phone_number_id}", { params: { path: { phone_number_id: id } } }),
+      ),
+    listUsernameHistory: (id, cursor, limit = 10) =>
+      unwrap(
+        client.GET("/v1/phone_numbers/{phone_number_id}/username_history", {
+          params: { path: { phone_number_id: id }, query: pageQuery(cursor, limit) },
+        }),
+      ),
+    claimUsername: (id, username, transferAction) =>
+      unwrap(
+        client.POST("/meta/whatsapp/{version}/{phone_number_id}/username", {
+          params: { path: number(id) },
+          body: { username, transfer_action: transferAction },
+        }),
+      ),
+    deleteUsername: async (id) => {
+      const answer = await unwrap(
+        client.DELETE("/meta/whatsapp/{version}/{phone_number_id}/username", {
+          params: { path: number(id) },
+        }),
+      );
+      return answer?.success === true;
+    },
+    usernameSuggestions: async (id) => {
+      const answer = await unwrap(
+        client.GET("/meta/whatsapp/{version}/{phone_number_id}/username_suggestions", {
+          params: { path: number(id) },
+        }),
+      );
+      return (answer?.data ?? []).flatMap((entry) => entry.username_suggestions ?? []);
+    },
+  };
+}

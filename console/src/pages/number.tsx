@@ -1,0 +1,412 @@
+/**
+ * One phone number: its recorded username and status, the form to claim or change the name (the
+ * service's own format rules checked before sending, Meta's suggestions one click away), delete,
+ * and its history (GET …/username_history, newest first, paged). A claim Meta answers with 147005
+ * (another number of the portfolio holds the name) offers `force_transfer`, only after a
+ * confirmation that names the number losing the name.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
+import { ApiError } from "../api/errors.ts";
+import { ConfirmDialog } from "../components/confirm-dialog.tsx";
+import { ErrorNotice } from "../components/error-notice.tsx";
+import { Pager } from "../components/pager.tsx";
+import { StatusBadge } from "../components/status-badge.tsx";
+import { phoneLabel, sourceLabel, textOf, timeLabel } from "../format.ts";
+import { useLoad, usePolling } from "../hooks.ts";
+import type { PageContext } from "../sections.tsx";
+import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
+import { findHolder, holderLabel, SAME_PORTFOLIO_HOLDER, usernameProblem } from "../usernames.ts";
+import { POLL_INTERVAL_MS } from "./numbers.tsx";
+
+type Confirm = { kind: "transfer"; username: string; holder: PhoneNumber | undefined } | { kind: "delete" };
+
+/** One number's page (`#/numbers/<id>`). */
+export function NumberPage({ context, id }: { context: PageContext; id: string }) {
+  const { api, announce, onApiError } = context;
+  const heading = useRef<HTMLHeadingElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const number = useLoad(`number:${id}`, () => api.getPhoneNumber(id), onApiError);
+  const [historyCursor, setHistoryCursor] = useState<PageCursor>(undefined);
+  const history = useLoad(
+    `history:${id}:${JSON.stringify(historyCursor ?? null)}`,
+    () => api.listUsernameHistory(id, historyCursor),
+    onApiError,
+  );
+  const [name, setName] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [actionError, setActionError] = useState<{ title: string; error: ApiError } | undefined>(undefined);
+  const [suggestions, setSuggestions] = useState<string[] | undefined>(undefined);
+  const [confirm, setConfirm] = useState<Confirm | undefined>(undefined);
+  const shownState = useRef<string | undefined>(undefined);
+
+  const current = number.data;
+  const problem = usernameProblem(name.trim());
+  const showProblem = touched && name !== "" && problem !== undefined;
+
+  useEffect(() => heading.current?.focus(), []);
+  useEffect(() => {
+    if (!current) return;
+    const state = `${current.username ?? ""}|${current.username_status ?? ""}`;
+    if (shownState.current !== undefined && shownState.current !== state) {
+      announce(
+        current.username
+          ? `${current.username} is now ${current.username_status ?? "without status"}.`
+          : "This number has no username now.",
+      );
+      // A change Meta made (an approval) also adds to the history: show its newest page.
+      if (historyCursor === undefined) void history.reload();
+      else setHistoryCursor(undefined);
+    }
+    shownState.current = state;
+  }, [current, announce, history, historyCursor]);
+  usePolling(current?.username_status === "reserved", POLL_INTERVAL_MS, () => void number.reload());
+
+  const refresh = () => {
+    void number.reload();
+    if (historyCursor === undefined) void history.reload();
+    else setHistoryCursor(undefined);
+  };
+
+  function failed(title: string, caught: unknown): ApiError {
+    const error = caught instanceof ApiError ? caught : new ApiError({ status: 0, message: String(caught) });
+    onApiError(error);
+    setActionError({ title, error });
+    return error;
+  }
+
+  async function claim(username: string, transfer: "none" | "force_transfer") {
+    setBusy(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
+    setActionError(undefined);
+    setNotice(undefined);
+    try {
+      const answer = await api.claimUsername(id, username, transfer);
+      const message =
+        answer.status === "approved"
+          ? `Meta approved ${username} for this number.`
+          : `Meta reserved ${username} for this number. It becomes visible once Meta approves it; this page shows the change when it happens.`;
+      setNotice(message);
+      announce(message);
+      setSuggestions(undefined);
+      refresh();
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === SAME_PORTFOLIO_HOLDER && transfer === "none") {
+        setBusy("Finding the number that holds the name…");
+        const holder = await findHolder(api, username, id).catch(() => undefined);
+        setConfirm({ kind: "transfer", username, holder });
+      } else {
+        failed(
+          transfer === "force_transfer" ? "Moving the username failed" : "Claiming the username failed",
+          caught,
+        );
+      }
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  async function remove() {
+    setBusy("Deleting the username…");
+    setActionError(undefined);
+    setNotice(undefined);
+    try {
+      const removed = await api.deleteUsername(id);
+      const message = removed
+        ? "Meta deleted the username of this number."
+        : "Meta had no username to delete.";
+      setNotice(message);
+      announce(message);
+      refresh();
+    } catch (caught) {
+      failed("Deleting the username failed", caught);
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  async function suggest() {
+    setBusy("Asking Meta for suggestions…");
+    setActionError(undefined);
+    try {
+      const names = await api.usernameSuggestions(id);
+      setSuggestions(names);
+      announce(names.length > 0 ? `Meta suggests ${names.length} names.` : "Meta has no suggestion.");
+    } catch (caught) {
+      failed("Meta's suggestions could not be loaded", caught);
+    } finally {
+      setBusy(undefined);
+    }
+  }
+
+  const title = current ? phoneLabel(current.display_phone_number) : `Phone number ${id}`;
+  return (
+    <>
+      <p class="breadcrumb">
+        <a href="#/numbers">All phone numbers</a>
+      </p>
+      <h1 ref={heading} tabIndex={-1}>
+        {title}
+      </h1>
+      {number.error ? (
+        <ErrorNotice title="This phone number could not be loaded" error={number.error} />
+      ) : null}
+      {current ? (
+        <dl class="facts">
+          <div>
+            <dt>Username</dt>
+            <dd class="current-username">{current.username ?? <span class="muted">none</span>}</dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd class="current-status">
+              <StatusBadge status={current.username_status} />
+              {current.username_status === "reserved" ? (
+                <span class="muted"> waiting for Meta's approval</span>
+              ) : null}
+            </dd>
+          </div>
+          <div>
+            <dt>Last change</dt>
+            <dd>
+              {current.username_updated_time
+                ? `${timeLabel(current.username_updated_time)} · ${sourceLabel(current.username_source)}`
+                : "never"}
+            </dd>
+          </div>
+          <div>
+            <dt>Phone number id</dt>
+            <dd>{current.id}</dd>
+          </div>
+          <div>
+            <dt>WhatsApp Business Account</dt>
+            <dd>{current.waba_id}</dd>
+          </div>
+          <div>
+            <dt>Business portfolio</dt>
+            <dd>{current.business_id}</dd>
+          </div>
+        </dl>
+      ) : null}
+
+      <section aria-labelledby="claim-heading">
+        <h2 id="claim-heading">Claim or change the username</h2>
+        <form
+          method="post"
+          noValidate
+          onSubmit={(event) => {
+            event.preventDefault();
+            setTouched(true);
+            const wanted = name.trim();
+            if (wanted === "" || problem) {
+              input.current?.focus();
+              return;
+            }
+            void claim(wanted, "none");
+          }}
+        >
+          <label for="username-input">New username</label>
+          <input
+            id="username-input"
+            ref={input}
+            type="text"
+            value={name}
+            autoComplete="off"
+            autoCapitalize="none"
+            spellcheck={false}
+            maxLength={USERNAME_MAX_LENGTH + 20}
+            aria-invalid={showProblem || (touched && name.trim() === "")}
+            aria-describedby="username-rules username-problem"
+            onInput={(event) => setName(event.currentTarget.value)}
+            onBlur={() => name !== "" && setTouched(true)}
+          />
+          <p id="username-rules" class="hint">
+            {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters: English letters, digits, periods and
+            underscores, with at least one letter. No period at the start, the end or twice in a row; not
+            starting with www or ending in a domain such as .com.
+          </p>
+          <p id="username-problem" class="field-error">
+            {showProblem ? problem : touched && name.trim() === "" ? "Enter a username." : ""}
+          </p>
+          <div class="actions">
+            <button type="submit" class="primary" disabled={busy !== undefined}>
+              Claim username
+            </button>
+            <button type="button" onClick={() => void suggest()} disabled={busy !== undefined}>
+              Suggest names
+            </button>
+          </div>
+        </form>
+        {suggestions ? (
+          suggestions.length > 0 ? (
+            <div class="suggestions">
+              <h3 id="suggestions-heading">Meta's suggestions</h3>
+              <ul class="suggestion-list" aria-labelledby="suggestions-heading">
+                {suggestions.map((suggestion) => (
+                  <li key={suggestion}>
+                    <button
+                      type="button"
+                      class="chip"
+                      onClick={() => {
+                        setName(suggestion);
+                        setTouched(true);
+                        input.current?.focus();
+                      }}
+                    >
+                      Use {suggestion}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : (
+            <p class="muted">Meta has no suggestion for this number.</p>
+          )
+        ) : null}
+      </section>
+
+      <div class="action-status" aria-live="polite">
+        {busy ? <p class="loading">{busy}</p> : null}
+      </div>
+      {notice ? (
+        <p class="notice notice-ok" role="status">
+          {notice}
+        </p>
+      ) : null}
+      {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
+
+      <section aria-labelledby="delete-heading">
+        <h2 id="delete-heading">Delete the username</h2>
+        <p class="hint">Customers can no longer find the number by its username once it is deleted.</p>
+        <button
+          type="button"
+          class="danger"
+          disabled={busy !== undefined || !current?.username}
+          onClick={() => setConfirm({ kind: "delete" })}
+        >
+          Delete username…
+        </button>
+      </section>
+
+      <section aria-labelledby="history-heading">
+        <h2 id="history-heading">History</h2>
+        <div class="toolbar">
+          <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
+            Refresh
+          </button>
+          <span class="loading" role="status">
+            {history.loading ? "Loading the history…" : ""}
+          </span>
+        </div>
+        {history.error ? <ErrorNotice title="The history could not be loaded" error={history.error} /> : null}
+        {history.data && history.data.data.length === 0 ? <p class="empty">No change recorded yet.</p> : null}
+        {history.data && history.data.data.length > 0 ? (
+          <table class="history responsive">
+            <caption class="visually-hidden">Username changes of this number, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Change</th>
+                <th scope="col">Status</th>
+                <th scope="col">Source</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {history.data.data.map((event) => {
+                const data = event.data as UsernameChangeData;
+                return (
+                  <tr key={event.id} data-event-id={event.id}>
+                    <td data-label="When">
+                      <time dateTime={event.created_time}>{timeLabel(event.created_time)}</time>
+                    </td>
+                    <td data-label="Change">
+                      {data.previous.username ?? "none"} → {data.username ?? "none"}
+                    </td>
+                    <td data-label="Status">
+                      <StatusBadge status={data.status} />
+                    </td>
+                    <td data-label="Source" class="source" data-source={data.source}>
+                      {sourceLabel(data.source)}
+                    </td>
+                    <td data-label="Details">
+                      <ChangeDetails data={data} />
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        ) : null}
+        <Pager
+          page={history.data}
+          noun="changes"
+          labels={{ previous: "Newer", next: "Older" }}
+          disabled={history.loading}
+          onPage={setHistoryCursor}
+        />
+      </section>
+
+      {confirm?.kind === "transfer" ? (
+        <ConfirmDialog
+          title={`Move ${confirm.username} to this number?`}
+          confirmLabel={`Move ${confirm.username} here`}
+          danger
+          onCancel={() => {
+            setConfirm(undefined);
+            setNotice(`${confirm.username} was not moved.`);
+          }}
+          onConfirm={() => {
+            const { username } = confirm;
+            setConfirm(undefined);
+            void claim(username, "force_transfer");
+          }}
+        >
+          <p>
+            {holderLabel(confirm.holder)} holds {confirm.username} now. Moving it here (Meta's force transfer)
+            takes it away from that number at once.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+      {confirm?.kind === "delete" && current?.username ? (
+        <ConfirmDialog
+          title={`Delete ${current.username}?`}
+          confirmLabel="Delete the username"
+          danger
+          onCancel={() => setConfirm(undefined)}
+          onConfirm={() => {
+            setConfirm(undefined);
+            void remove();
+          }}
+        >
+          <p>
+            {phoneLabel(current.display_phone_number)} loses the username {current.username}. Another business
+            may claim it afterwards.
+          </p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}
+
+/** Where a change came from and what else it says: Meta's context, transfers, who asked for it. */
+function ChangeDetails({ data }: { data: UsernameChangeData }) {
+  const rows: [string, string][] = [];
+  if (data.context) rows.push(["Meta's context", data.context]);
+  if (data.transferred_to) rows.push(["Moved to", data.transferred_to]);
+  if (data.transferred_from) rows.push(["Taken from", data.transferred_from]);
+  if (data.origin !== undefined && data.origin !== null) rows.push(["Origin", textOf(data.origin)]);
+  if (data.requested_by !== undefined && data.requested_by !== null)
+    rows.push(["Requested by", textOf(data.requested_by)]);
+  if (rows.length === 0) return <span class="muted">—</span>;
+  return (
+    <ul class="details">
+      {rows.map(([label, value]) => (
+        <li key={label}>
+          <span class="muted">{label}:</span> {value}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * The console's sections: one navigation entry each, with the pages under its hash route
+ * (`#/<id>/…`). A section is a plain object, so the pages to come (webhook endpoints, API keys)
+ * are one entry each here: an id, a label, and a `render` that gets the signed-in context.
+ */
+import type { VNode } from "preact";
+import type { ConsoleApi } from "./api/client.ts";
+import type { ApiError } from "./api/errors.ts";
+import { NumberPage } from "./pages/number.tsx";
+import { NumbersPage } from "./pages/numbers.tsx";
+import type { Route } from "./routes.ts";
+
+export type { Route } from "./routes.ts";
+
+/** What every page gets from the signed-in shell. */
+export interface PageContext {
+  api: ConsoleApi;
+  route: Route;
+  /** Goes to a hash route, e.g. `#/numbers`. */
+  navigate(hash: string): void;
+  /** Says `message` through the polite live region (status changes, completed actions). */
+  announce(message: string): void;
+  /** Every API failure passes here first: code 190 (key revoked) signs out. */
+  onApiError(error: ApiError): void;
+}
+
+/** One navigation entry and the pages under its hash route. */
+export interface Section {
+  id: string;
+  /** Its navigation entry's text. */
+  label: string;
+  render(context: PageContext): VNode;
+}
+
+/** The sections in navigation order; the first is where the console opens. */
+export const SECTIONS: readonly Section[] = [
+  {
+    id: "numbers",
+    label: "Phone numbers",
+    render: (context) => {
+      const [id] = context.route.rest;
+      return id ? <NumberPage context={context} id={id} /> : <NumbersPage context={context} />;
+    },
+  },
+];

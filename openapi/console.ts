@@ -1,0 +1,76 @@
+/**
+ * What the document says about the console's routes (functions/console/, docs/architecture.md
+ * "The console"): a web page and its files for people, not an API for programs, described so the
+ * document still names every route of infra/routes.ts.
+ */
+import type { OperationInfo } from "./operations.ts";
+
+const file = (description: string, types: string[]) => ({
+  description,
+  headers: {
+    "content-security-policy": {
+      description: "The console's policy: this origin only, no inline script, `frame-ancestors 'none'`.",
+      schema: { type: "string" },
+    },
+    etag: { description: "Strong validator of the file's content.", schema: { type: "string" } },
+    "cache-control": {
+      description: "`no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files.",
+      schema: { type: "string" },
+    },
+  },
+  content: Object.fromEntries(types.map((type) => [type, { schema: { type: "string" } }])),
+});
+
+const notFound = {
+  description: "No such file of the console",
+  content: { "application/json": { schema: { $ref: "#/components/schemas/GraphError" } } },
+};
+
+/** The operations of the console's two routes, by route key. */
+export const consoleOperations: Record<string, OperationInfo> = {
+  "GET /console": {
+    operationId: "getConsole",
+    tags: ["console"],
+    summary: "The tenant console (web page)",
+    description:
+      "The console's page, also at `/console/`. A person signs in by pasting an API key, which the page keeps " +
+      "for its browser tab and sends as `X-API-Key` to the routes of this document; the page itself holds no " +
+      "data and needs no key. Served with a strict Content-Security-Policy; precompressed (`br`, `gzip`) " +
+      "when the browser accepts it; `304` for a matching `If-None-Match`.",
+    security: [],
+    responses: {
+      "200": file("The page", ["text/html"]),
+      "304": { description: "The page is unchanged (`If-None-Match`)" },
+      "503": {
+        description: "The console was not built (a local checkout before `npm run console:build`)",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/GraphError" } } },
+      },
+    },
+  },
+  "GET /console/assets/{asset}": {
+    operationId: "getConsoleAsset",
+    tags: ["console"],
+    summary: "A file of the tenant console",
+    description:
+      "A script, stylesheet or image of the console, named by its content hash, so cached for a year.",
+    security: [],
+    responses: {
+      "200": file("The file", ["text/javascript", "text/css", "image/svg+xml"]),
+      "304": { description: "The file is unchanged (`If-None-Match`)" },
+      "404": notFound,
+    },
+  },
+};
+
+/** components.parameters of the console's path parameters. */
+export function consoleParameters(): Record<string, unknown> {
+  return {
+    asset: {
+      name: "asset",
+      in: "path",
+      required: true,
+      description: "A file name of the console's build (`index-1a2b3c4d.js`), as its page links it.",
+      schema: { type: "string" },
+    },
+  };
+}
