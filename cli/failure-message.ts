@@ -58,7 +58,10 @@ export function describeFailure(error: unknown, store: StoreConnection | undefin
     return {
       exitCode: 1,
       kind: "store-unreachable",
-      message: `cannot reach DynamoDB for ${where} (${code}). Is it running? npm start runs DynamoDB Local; DYNAMODB_ENDPOINT names another store`,
+      message:
+        `cannot reach DynamoDB for ${where} (${code}): start it with npm start (DynamoDB Local on ` +
+        "DYNAMODB_PORT, default 8000), or set DYNAMODB_PORT to the port it runs on, or DYNAMODB_ENDPOINT to the " +
+        "DynamoDB you run",
     };
   }
   const e = error as { name?: string; message?: string };

@@ -96,6 +96,43 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
 class NoSourceLauncherError extends Error {}
 
+/** DynamoDB Local could not be started: `message` is one line saying what to do. */
+export class DynamoDbLocalError extends Error {
+  override name = "DynamoDbLocalError";
+}
+
+/** What to do instead, in every message below. */
+const OR_ENDPOINT = "or set DYNAMODB_ENDPOINT to a DynamoDB you run (then none is started)";
+
+/** `java` could not be started at all: not on PATH (ENOENT), or not executable. */
+function javaNotRunnable(error: NodeJS.ErrnoException): string {
+  if (error.code === "ENOENT") {
+    return `DynamoDB Local needs Java 17 or newer, and no \`java\` is on PATH: install a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless, brew install openjdk@17), ${OR_ENDPOINT}`;
+  }
+  return `DynamoDB Local needs Java 17 or newer, and \`java\` could not be run (${error.code ?? error.message}): install a JDK 17+, ${OR_ENDPOINT}`;
+}
+
+/** The last non-empty line of Java's output, trimmed: what it said before exiting. */
+function lastLine(output: string): string {
+  return (
+    output
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .at(-1)
+      ?.slice(0, 200) ?? ""
+  );
+}
+
+/** Java started and exited: too old a Java (class file version), or something else it said. */
+function javaExited(code: number | null, output: string): string {
+  if (/UnsupportedClassVersionError|class file version/.test(output)) {
+    return `this \`java\` is too old for DynamoDB Local (it needs Java 17 or newer): install a JDK 17+, ${OR_ENDPOINT}`;
+  }
+  const said = lastLine(output);
+  return `DynamoDB Local exited (code ${code})${said ? `: ${said}` : ""}. It needs Java 17 or newer: install a JDK 17+, ${OR_ENDPOINT}`;
+}
+
 async function startJava(options: DynamoDbLocalOptions, loopbackOnly: boolean): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
   if (options.dataPath) mkdirSync(options.dataPath, { recursive: true });
@@ -110,6 +147,11 @@ async function startJava(options: DynamoDbLocalOptions, loopbackOnly: boolean): 
   let exited: number | null | undefined;
   child.on("exit", (code) => {
     exited = code;
+  });
+  // `java` missing from PATH (ENOENT) or not runnable: an 'error' event instead of a process.
+  let spawnError: NodeJS.ErrnoException | undefined;
+  child.on("error", (error: NodeJS.ErrnoException) => {
+    spawnError = error;
   });
 
   const endpoint = `http://127.0.0.1:${port}`;
@@ -127,16 +169,20 @@ async function startJava(options: DynamoDbLocalOptions, loopbackOnly: boolean): 
   try {
     for (;;) {
       options.signal?.throwIfAborted();
+      if (spawnError) throw new DynamoDbLocalError(javaNotRunnable(spawnError));
       if (exited !== undefined) {
         if (loopbackOnly && NO_SOURCE_LAUNCHER.test(output)) throw new NoSourceLauncherError(output);
-        throw new Error(`DynamoDB Local exited (code ${exited}). Is Java 17+ installed?\n${output}`);
+        throw new DynamoDbLocalError(javaExited(exited, output));
       }
       try {
         await client.send(new ListTablesCommand({}));
         break;
       } catch {
         if (Date.now() - started > timeoutMs)
-          throw new Error(`DynamoDB Local did not start in ${timeoutMs} ms\n${output}`);
+          throw new DynamoDbLocalError(
+            `DynamoDB Local did not answer within ${timeoutMs / 1000} s (${lastLine(output) || "no output"}): ` +
+              "try again, or set DYNAMODB_ENDPOINT to a DynamoDB you run",
+          );
         options.onWait?.(Date.now() - started);
         await new Promise((r) => setTimeout(r, 150));
       }

@@ -20,6 +20,7 @@ import { loadOpenApiDocument } from "./gateway/openapi-document.ts";
 import { API_GATEWAY_BODY_LIMIT_BYTES, BodyTooLargeError, readBody } from "./gateway/read-body.ts";
 import { decodePathParameter, parseRequestTarget } from "./gateway/request-target.ts";
 import { createRouteMatcher, type MatchableRoute } from "./gateway/route-matcher.ts";
+import { createThrottle, type RouteThrottling, THROTTLED_BODY } from "./gateway/throttle.ts";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => unknown;
 
@@ -51,6 +52,12 @@ export interface LocalGatewayOptions {
   log?: ((line: string) => void) | false;
   /** The document served at GET /openapi.json; undefined answers 404 (default: openapi/document.ts). */
   openApiDocument?: () => Promise<unknown>;
+  /**
+   * API Gateway's per-route throttling (dev/gateway/throttle.ts): each route key gets its own
+   * bucket and an empty one answers API Gateway's own 429. Off by default (a local run is one
+   * developer); tests of the deployed limits turn it on.
+   */
+  throttling?: RouteThrottling;
 }
 
 export interface LocalGateway {
@@ -81,6 +88,12 @@ function graphAnswer(error: GraphError, requestId: string): HttpAnswer {
   };
 }
 
+/** The gateway's own address as the request reached it: API Gateway's `domainName`, not the Host header. */
+function ownDomain(req: IncomingMessage): string {
+  const address = (req.socket.localAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+  return `${address.includes(":") ? `[${address}]` : address}:${req.socket.localPort ?? 0}`;
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -101,6 +114,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     (route.audience ? sizingTimeoutMs(FUNCTION_SIZING[route.audience]) : DEFAULT_FUNCTION_TIMEOUT_MS);
   const bodyLimit = options.bodyLimitBytes ?? API_GATEWAY_BODY_LIMIT_BYTES;
   const openApiDocument = options.openApiDocument ?? loadOpenApiDocument;
+  const throttle = options.throttling ? createThrottle(options.throttling) : undefined;
   const log =
     options.log === false
       ? () => undefined
@@ -156,8 +170,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     if (document === undefined) return graphAnswer(graphErrors.notFound("GET", "/openapi.json"), requestId);
     return {
       status: 200,
-      headers: [["content-type", "application/json; charset=utf-8"]],
+      headers: [["content-type", "application/json; charset=utf-8"], ...Object.entries(SECURITY_HEADERS)],
       body: Buffer.from(JSON.stringify(document, null, 2)),
+    };
+  }
+
+  /** API Gateway's own 429: its body, its content type, none of our headers. */
+  function throttled(): HttpAnswer {
+    return {
+      status: 429,
+      headers: [["content-type", "application/json"]],
+      body: Buffer.from(THROTTLED_BODY),
     };
   }
 
@@ -172,10 +195,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         return graphAnswer(graphErrors.payloadTooLarge(bodyLimit), requestId);
       throw error;
     }
-    if (method === "GET" && target.rawPath === "/openapi.json") return serveOpenApi(requestId);
+    if ((method === "GET" || method === "HEAD") && target.rawPath === "/openapi.json")
+      return serveOpenApi(requestId);
     // No route for this method and path, whether or not the path exists for another method:
-    // an HTTP API answers 404 to both.
-    const match = matcher.match(method, target.rawPath);
+    // an HTTP API answers 404 to both. Every GET route also has its HEAD route to the same
+    // function (infra/api.ts), which answers the GET without its body (http-handler.ts).
+    const getMatch = method === "HEAD" ? matcher.match("GET", target.rawPath) : undefined;
+    const match = getMatch
+      ? { ...getMatch, route: { ...getMatch.route, method: "HEAD" } }
+      : matcher.match(method, target.rawPath);
+    const routeKey = match ? `${match.route.method} ${match.route.path}` : fallbackRoute.routeKey;
+    if (throttle && !throttle.admit(routeKey)) return throttled();
     if (!match && !fallback) return graphAnswer(graphErrors.notFound(method, target.rawPath), requestId);
     const route = match?.route ?? (fallback as GatewayRoute);
     const pathParameters = match?.pathParameters
@@ -190,9 +220,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
         httpVersion: req.httpVersion,
         sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
         localPort: req.socket.localPort ?? 0,
+        domainName: ownDomain(req),
       },
       {
-        routeKey: match ? `${route.method} ${route.path}` : fallbackRoute.routeKey,
+        routeKey,
         ...(pathParameters ? { pathParameters } : {}),
       },
       requestId,
@@ -200,7 +231,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     return invoke(route, event, requestId);
   }
 
-  function send(res: ServerResponse, reply: HttpAnswer, requestId: string): void {
+  function send(res: ServerResponse, reply: HttpAnswer, requestId: string, head: boolean): void {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of reply.headers) {
       const existing = headers[name];
@@ -208,9 +239,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       else headers[name] = value;
     }
     headers["apigw-requestid"] = requestId;
-    headers["content-length"] = String(reply.body.length);
+    // HEAD: the length the GET's body has (the function says it, http-handler.ts); never a body.
+    const length =
+      head && typeof headers["content-length"] === "string" ? headers["content-length"] : undefined;
+    headers["content-length"] = length ?? String(reply.body.length);
     res.writeHead(reply.status, headers);
-    res.end(reply.body);
+    res.end(head ? undefined : reply.body);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -223,7 +257,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       log(`gateway: ${describe(error)} requestId=${requestId}`);
       reply = graphAnswer(graphErrors.internal(), requestId);
     }
-    send(res, reply, requestId);
+    send(res, reply, requestId, req.method === "HEAD");
     const path = parseRequestTarget(req.url ?? "/").encodedPath;
     // Path only: the query string can carry secrets (hub.verify_token), headers and bodies always can.
     // The request id is the one of the answer's apigw-requestid and the handler's log lines
@@ -246,6 +280,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   });
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(":") ? `[${address}]` : address;
+  // What infra/api.ts gives the deployed functions: the API's own URL, the base of the paging
+  // links (never the request's Host header). A process running several gateways keeps the first.
+  process.env.API_BASE_URL ??= `http://${host}:${port}`;
 
   let closing: Promise<void> | undefined;
   return {

@@ -7,7 +7,8 @@
  * console routes) and, on an empty store with the sandbox as upstream, the demo tenant. A function returning handles
  * and `stop()`, so tests and benchmarks start the very same stack in-process.
  */
-import { relative } from "node:path";
+import { mkdirSync } from "node:fs";
+import { join, relative } from "node:path";
 import { buildInfo } from "../infra/build-info.ts";
 import { routes } from "../infra/routes.ts";
 import { type MetaSandbox, startMetaSandbox } from "../meta-sandbox/index.ts";
@@ -15,12 +16,16 @@ import { ensureTable } from "./create-table.ts";
 import type { DemoSeed } from "./demo-seed.ts";
 import { type DynamoDbLocal, localClient, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { enableConcurrentInvocations } from "./gateway/concurrent-invocations.ts";
+import { forgetDynamoDbLocal, recordDynamoDbLocal, stopLeftoverDynamoDbLocal } from "./leftover-dynamodb.ts";
 import { type LocalConfig, LocalConfigError, resolveLocalConfig } from "./local-config.ts";
 import type { LocalEvents } from "./local-events.ts";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "./local-gateway.ts";
 import { isPortFree } from "./port-check.ts";
 import { startReconcilerTimer } from "./reconciler-timer.ts";
 import { configLines, consoleLines, demoLines, noSeedLines, storedDataLines } from "./start-banner.ts";
+
+/** In the data folder: the running DynamoDB Local's pid and port (dev/leftover-dynamodb.ts). */
+export const DYNAMODB_PID_FILE = "dynamodb-local.pid";
 
 export interface LocalStackOptions {
   /** Where configuration is read from (default process.env). */
@@ -109,10 +114,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let storage: string;
     if (config.storage.kind === "embedded") {
       const { port, dataPath } = config.storage;
+      const pidFile = join(config.dataDir, DYNAMODB_PID_FILE);
+      // An earlier npm start killed without stopping its DynamoDB Local (kill -9): stop that one.
+      const leftover = await stopLeftoverDynamoDbLocal(pidFile);
+      if (leftover !== undefined) {
+        print(`stopped the DynamoDB Local an earlier npm start left running (pid ${leftover})`);
+      }
       if (!(await isPortFree(port))) {
         throw new LocalConfigError(
-          `DynamoDB Local's port ${port} is in use: set DYNAMODB_PORT to another port, ` +
-            "or DYNAMODB_ENDPOINT to use the DynamoDB already running there",
+          `DynamoDB Local's port ${port} is in use by another program (not one an earlier npm start left: ` +
+            `${shown(pidFile)} names none): stop it, or set DYNAMODB_PORT to another port, ` +
+            "or DYNAMODB_ENDPOINT to use the DynamoDB running there",
         );
       }
       signal?.throwIfAborted();
@@ -126,7 +138,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...(signal ? { signal } : {}),
       });
       dynamodb = local;
-      cleanups.push(() => local.stop());
+      mkdirSync(config.dataDir, { recursive: true });
+      if (local.process.pid !== undefined) recordDynamoDbLocal(pidFile, { pid: local.process.pid, port });
+      cleanups.push(async () => {
+        await local.stop();
+        forgetDynamoDbLocal(pidFile);
+      });
       print(
         `DynamoDB Local ready in ${((performance.now() - started) / 1000).toFixed(1)} s (pid ${local.process.pid})`,
       );

@@ -42,6 +42,8 @@ try {
   // Imported only now, with the handlers above in place: loading the SDK takes a moment.
   const { startLocalStack } = await import("./local-stack.ts");
   stack = await startLocalStack({
+    // DATA_DIR moves .data/ (secrets, DynamoDB Local's data and pid file) elsewhere.
+    ...(process.env.DATA_DIR ? { dataDir: process.env.DATA_DIR } : {}),
     print,
     onWait: (ms) => stopping || progress.onWait(ms),
     signal: aborter.signal,

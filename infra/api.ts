@@ -4,19 +4,31 @@
  * declare (infra/lambda.ts). Memory and timeouts live in infra/function-sizing.ts (the local
  * gateway applies the same timeouts); all figures are argued in docs/deploy.md ("Sizing and limits").
  */
+
+import type { RequiredSecretName } from "../functions/core/config.ts";
 import { buildInfo } from "./build-info.ts";
 import { consoleFunctionArgs } from "./console.ts";
 import { FUNCTION_SIZING } from "./function-sizing.ts";
 import { LOG_RETENTION, lambdaArgs } from "./lambda.ts";
 import { fallbackRoute, type RouteDefinition, routes } from "./routes.ts";
-import { stageKind, TENANT_META_LIMIT_PER_MINUTE } from "./stage-settings.ts";
+import { metaAppSecret, metaVerifyToken, tokenEncryptionKey } from "./secrets.ts";
+import {
+  ROUTE_THROTTLING,
+  stageKind,
+  TENANT_META_LIMIT_PER_MINUTE,
+  TENANT_READ_LIMIT_PER_MINUTE,
+} from "./stage-settings.ts";
 
 /**
- * Per-route limits of the stage (API Gateway applies the default to each route): far above
- * human-paced username changes and Meta's webhook deliveries, far below the account's regional
- * 10,000 rps, so a runaway client gets 429s instead of exhausting Lambda concurrency.
+ * Per-route limits of the stage (API Gateway applies the default to each route, one bucket per
+ * route: infra/stage-settings.ts ROUTE_THROTTLING): far above human-paced username changes and
+ * Meta's webhook deliveries, far below the account's regional 10,000 rps, so a runaway client
+ * gets 429s instead of exhausting Lambda concurrency, and Meta's webhook keeps its own bucket.
  */
-const THROTTLING = { throttlingRateLimit: 100, throttlingBurstLimit: 200 };
+const THROTTLING = {
+  throttlingRateLimit: ROUTE_THROTTLING.rateLimit,
+  throttlingBurstLimit: ROUTE_THROTTLING.burstLimit,
+};
 
 /** Per-route metrics (5xx, Count, Latency by method and path): infra/alarms.ts alarms on them. */
 const ROUTE_METRICS = { detailedMetricsEnabled: true };
@@ -30,15 +42,45 @@ const GRAPH_TIMEOUT_MS = 10_000;
 
 const build = buildInfo();
 
-const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, string>> = {
+/**
+ * The secrets GET /health reports as set or missing, resolved here at deploy time: its function
+ * gets their names (REQUIRED_SECRETS_SET), never a value, and links none of them.
+ */
+const REQUIRED_SECRETS = {
+  MetaAppSecret: metaAppSecret,
+  MetaVerifyToken: metaVerifyToken,
+  TokenEncryptionKey: tokenEncryptionKey,
+} satisfies Record<RequiredSecretName, sst.Secret>;
+
+/** The names of the required secrets that have a value (comma-separated): names only, not secret. */
+const requiredSecretsSet = $util.unsecret(
+  $util
+    .all(
+      Object.entries(REQUIRED_SECRETS).map(([name, secret]) => secret.value.apply((value) => [name, value])),
+    )
+    .apply((pairs) =>
+      pairs
+        .filter(([, value]) => typeof value === "string" && value.trim() !== "")
+        .map(([name]) => name)
+        .join(","),
+    ),
+);
+
+const ENVIRONMENT: Record<RouteDefinition["audience"], Record<string, $util.Input<string>>> = {
   api: {
     META_TIMEOUT_MS: String(GRAPH_TIMEOUT_MS),
-    // The stage's per-tenant limit on calls to Meta (infra/stage-settings.ts).
+    // The stage's per-tenant limits: calls to Meta, and /v1 reads (infra/stage-settings.ts).
     TENANT_META_LIMIT_PER_MINUTE: String(TENANT_META_LIMIT_PER_MINUTE[stageKind($app.stage)]),
+    TENANT_READ_LIMIT_PER_MINUTE: String(TENANT_READ_LIMIT_PER_MINUTE[stageKind($app.stage)]),
   },
   meta: {},
-  // What GET /health reports: the version and commit this deploy was built from.
-  operator: { SERVICE_VERSION: build.version, SERVICE_COMMIT: build.commit },
+  // What GET /health reports: the version and commit this deploy was built from, and which
+  // required secrets are set (their names).
+  operator: {
+    SERVICE_VERSION: build.version,
+    SERVICE_COMMIT: build.commit,
+    REQUIRED_SECRETS_SET: requiredSecretsSet,
+  },
   // The console's function reads nothing but its files (infra/console.ts).
   console: {},
 };
@@ -109,7 +151,12 @@ function functionArgs(route: FunctionSpec, description: string): sst.aws.Functio
       description,
       sizing: FUNCTION_SIZING[route.audience],
       access: route.access,
-      environment: ENVIRONMENT[route.audience],
+      environment: {
+        ...ENVIRONMENT[route.audience],
+        // The base of the /v1 paging links: the API's own URL (a custom domain's when it has one),
+        // never a request's Host header (functions/core/tenant-api/paging.ts).
+        ...(route.audience === "api" ? { API_BASE_URL: api.url } : {}),
+      },
     }),
     // The console's function ships the console's built files beside its bundle.
     ...(route.audience === "console" ? consoleFunctionArgs() : {}),
@@ -124,7 +171,13 @@ for (const [name, served] of routesByFunction()) {
   const description = `${served.map((r) => r.method).join(", ")} ${[...new Set(served.map((r) => r.path))].join(" ")}`;
   const fn = new sst.aws.Function(name, functionArgs(first, description));
   functions[name] = fn;
-  for (const route of served) api.route(`${route.method} ${route.path}`, fn.arn);
+  for (const route of served) {
+    api.route(`${route.method} ${route.path}`, fn.arn);
+    // An HTTP API does not answer HEAD with a GET route: every GET route has its HEAD route to
+    // the same function, which answers the GET's status and headers without the body
+    // (functions/core/http/http-handler.ts), for monitors and clients that probe with HEAD.
+    if (route.method === "GET") api.route(`HEAD ${route.path}`, fn.arn);
+  }
 }
 
 // Anything no route matches gets a Graph-style 404 from our own function, not API Gateway's.

@@ -25,7 +25,7 @@ export interface LambdaDefinition {
   description: string;
   sizing: FunctionSizing;
   access: FunctionAccess;
-  environment?: Record<string, string>;
+  environment?: Record<string, $util.Input<string>>;
 }
 
 const SECRETS = {

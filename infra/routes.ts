@@ -64,9 +64,15 @@ const WEBHOOK_ACCESS: FunctionAccess = {
   secrets: ["MetaAppSecret", "MetaAppSecretPrevious", "MetaVerifyToken"],
 };
 
-/** The tenant read API (/v1) answers from the table alone: the API key (GetItem), one Query per page. */
+/**
+ * The tenant read API (/v1) answers from the table alone: the API key (GetItem), one Query per
+ * page; and counts each read against the tenant's read limit (UpdateItem of its counter).
+ */
 const readAccess = (queries?: readonly ["byTenant"]): FunctionAccess => ({
-  table: { actions: ["GetItem", ...(queries ? [] : (["Query"] as const))], ...(queries ? { queries } : {}) },
+  table: {
+    actions: ["GetItem", "UpdateItem", ...(queries ? [] : (["Query"] as const))],
+    ...(queries ? { queries } : {}),
+  },
 });
 
 export const routes: readonly RouteDefinition[] = [
@@ -93,7 +99,8 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/{version}/{phone_number_id}/username",
     handler: "functions/username-api/claim-username.ts",
     functionName: "ClaimUsername",
-    access: RECORDS_STATE,
+    // `method=get` runs the GET's read, which records Meta's state like GET does.
+    access: RECORDS_READ_STATE,
     audience: "api",
   },
   {
@@ -134,7 +141,7 @@ export const routes: readonly RouteDefinition[] = [
     path: "/v1/phone_numbers/{phone_number_id}",
     handler: "functions/v1/get-phone-number.ts",
     functionName: "GetPhoneNumber",
-    access: { table: { actions: ["GetItem"] } },
+    access: { table: { actions: ["GetItem", "UpdateItem"] } },
     audience: "api",
   },
   {
@@ -160,12 +167,9 @@ export const routes: readonly RouteDefinition[] = [
     path: "/health",
     handler: "functions/health/health.ts",
     functionName: "Health",
-    // One GetItem of a key nothing writes (store/health-probe.ts); the required secrets it
-    // checks are set (config.ts `requiredSecretsSet`), never their values.
-    access: {
-      table: { actions: ["GetItem"] },
-      secrets: ["MetaAppSecret", "MetaVerifyToken", "TokenEncryptionKey"],
-    },
+    // One GetItem of a key nothing writes (store/health-probe.ts). No secret: which required
+    // secrets are set is resolved at deploy time (infra/api.ts, REQUIRED_SECRETS_SET).
+    access: { table: { actions: ["GetItem"] } },
     audience: "operator",
   },
   // The tenant console (console/, docs/architecture.md "The console"): its page and its

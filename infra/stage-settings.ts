@@ -25,6 +25,26 @@ export function stageKind(stage: string): StageKind {
  */
 export const TENANT_META_LIMIT_PER_MINUTE: Record<StageKind, number> = { production: 120, other: 60 };
 
+/**
+ * API Gateway's throttle of every route of the stage (infra/api.ts `defaultRouteSettings`; the
+ * local gateway emulates it with `throttling`, dev/gateway/throttle.ts). An HTTP API keeps one
+ * token bucket per route: Meta's webhook route has a bucket of its own that no tenant's calls
+ * to the username or `/v1` routes draw from, and each route's rate is far above human-paced
+ * use and Meta's deliveries, and far below the account's regional 10,000 rps (every route of the
+ * stage together: 19 routes × 100 = 1,900 rps). Per tenant, the store's counters come on top
+ * (TENANT_META_LIMIT_PER_MINUTE, TENANT_READ_LIMIT_PER_MINUTE).
+ */
+export const ROUTE_THROTTLING = { rateLimit: 100, burstLimit: 200 } as const;
+
+/**
+ * `/v1` reads per tenant per minute (functions/core/rate-limit/tenant-read-limit.ts,
+ * TENANT_READ_LIMIT_PER_MINUTE): 600 in production, ten pages a second on average for one
+ * tenant, enough to page through 60,000 numbers (100 a page) in a minute; every tenant's reads
+ * are counted apart, so one tenant over its limit is refused (429 code 4) before any read while
+ * the others are served (docs/reliability.md, "Fair share").
+ */
+export const TENANT_READ_LIMIT_PER_MINUTE: Record<StageKind, number> = { production: 600, other: 300 };
+
 /** How an alarm reads its metric: the statistic over each period, compared with the threshold. */
 export interface AlarmRule {
   /** Runbook section (docs/runbook.md, a `## ` heading): what it means, where to look, what to do. */

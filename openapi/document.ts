@@ -10,11 +10,13 @@ import { type RouteDefinition, routes } from "../infra/routes.ts";
 import packageJson from "../package.json" with { type: "json" };
 import { consoleOperations, consoleParameters } from "./console.ts";
 import { errorResponses } from "./error-responses.ts";
+import { gatewayResponses, gatewaySchemas } from "./gateway-answers.ts";
 import { healthOperations, healthSchemas } from "./health.ts";
 import { idempotencyKeyParameter } from "./idempotency-key.ts";
 import { jsonSchemaOf, propertiesOf } from "./json-schema.ts";
 import { type OperationInfo, operations } from "./operations.ts";
 import { metaHeaderComponents } from "./parameter-forms.ts";
+import { requiredCommonHeaderComponents, withCommonHeaders } from "./response-headers.ts";
 import { schemaComponents } from "./schemas.ts";
 import {
   tenantApiOperations,
@@ -71,6 +73,60 @@ function operationFor(route: RouteDefinition, declared: Record<string, unknown>)
   };
 }
 
+type Operation = ReturnType<typeof operationFor>;
+type ResponseObject = { $ref?: string; content?: unknown; headers?: Record<string, unknown> };
+
+/**
+ * HEAD of a GET route: API Gateway routes it to the GET's function (infra/api.ts), which answers
+ * the GET's status and headers with no body (functions/core/http/http-handler.ts).
+ */
+function headOperation(get: Operation, components: Record<string, ResponseObject>): Operation {
+  const responses = Object.fromEntries(
+    Object.entries(get.responses as Record<string, ResponseObject>).map(([status, response]) => {
+      const resolved = response.$ref ? components[response.$ref.split("/").pop() ?? ""] : response;
+      if (!resolved) throw new Error(`no component for ${response.$ref}`);
+      const { content: _body, ...withoutBody } = resolved;
+      return [status, withoutBody];
+    }),
+  );
+  return {
+    ...get,
+    operationId: `${get.operationId}Head`,
+    summary: `${get.summary} (headers only)`,
+    description:
+      `HEAD: the status and headers \`GET\` answers (its \`content-length\` too), without the body. ` +
+      "For uptime monitors and clients that probe with HEAD; it does what the GET does.",
+    responses,
+  };
+}
+
+/** Responses API Gateway's throttle may answer instead of the service: its own headers only. */
+const THROTTLEABLE = new Set(["429"]);
+
+/** Every response object of the paths and components with the common headers (response-headers.ts). */
+function addCommonHeaders(
+  paths: Record<string, Record<string, Operation>>,
+  components: Record<string, ResponseObject>,
+): void {
+  for (const [name, response] of Object.entries(components)) {
+    if (name === "Throttled") {
+      // API Gateway's own answer: its request id, none of the service's headers.
+      const { "apigw-requestid": requestId } = withCommonHeaders<ResponseObject>({}, true).headers ?? {};
+      components[name] = { ...response, headers: { "apigw-requestid": requestId } };
+    } else {
+      components[name] = withCommonHeaders(response, /RateLimited$/.test(name));
+    }
+  }
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item)) {
+      const responses = operation.responses as Record<string, ResponseObject>;
+      for (const [status, response] of Object.entries(responses)) {
+        responses[status] = withCommonHeaders(response, THROTTLEABLE.has(status));
+      }
+    }
+  }
+}
+
 export function buildOpenApiDocument() {
   const known = new Set(routes.map(operationKey));
   const stale = Object.keys({
@@ -88,12 +144,21 @@ export function buildOpenApiDocument() {
     ...tenantApiParameters(),
     ...consoleParameters(),
   };
-  const paths: Record<string, Record<string, unknown>> = {};
+  const responses: Record<string, ResponseObject> = {
+    ...errorResponses(),
+    ...tenantApiResponses(),
+    ...gatewayResponses(),
+  };
+  const paths: Record<string, Record<string, Operation>> = {};
   for (const route of routes) {
     paths[route.path] ??= {};
-    // biome-ignore lint/style/noNonNullAssertion: assigned on the line above.
-    paths[route.path]![route.method.toLowerCase()] = operationFor(route, parameters);
+    const operation = operationFor(route, parameters);
+    // biome-ignore lint/style/noNonNullAssertion: assigned above.
+    paths[route.path]![route.method.toLowerCase()] = operation;
+    // biome-ignore lint/style/noNonNullAssertion: assigned above.
+    if (route.method === "GET") paths[route.path]!.head = headOperation(operation, responses);
   }
+  addCommonHeaders(paths, responses);
   return {
     openapi: "3.1.0",
     info: {
@@ -147,10 +212,10 @@ export function buildOpenApiDocument() {
             "field of the body. Never forwarded to Meta, never logged.",
         },
       },
-      headers: metaHeaderComponents(),
+      headers: { ...requiredCommonHeaderComponents(), ...metaHeaderComponents() },
       parameters,
-      schemas: { ...schemaComponents(), ...tenantApiSchemas(), ...healthSchemas() },
-      responses: { ...errorResponses(), ...tenantApiResponses() },
+      schemas: { ...schemaComponents(), ...tenantApiSchemas(), ...healthSchemas(), ...gatewaySchemas() },
+      responses,
     },
   };
 }

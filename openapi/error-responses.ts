@@ -12,6 +12,8 @@ import {
   claimUsernameBodySchema,
   pathParametersSchema,
 } from "../functions/core/validation/username-request.ts";
+import { META_ANSWER_EXAMPLES, type MetaAnswerExampleName } from "../meta-sandbox/meta-errors.ts";
+import { GATEWAY_THROTTLED_DESCRIPTION } from "./gateway-answers.ts";
 import { metaHeaders } from "./parameter-forms.ts";
 import { ref } from "./schemas.ts";
 
@@ -59,9 +61,53 @@ interface Example {
   value: unknown;
 }
 
-function errorResponse(description: string, examples: Record<string, Example>) {
-  return { description, content: { "application/json": { schema: ref("GraphError"), examples } } };
+/** Meta's own answer, as Meta sends it (meta-sandbox/meta-errors.ts), for an example. */
+function metaAnswer(name: MetaAnswerExampleName): unknown {
+  return JSON.parse(META_ANSWER_EXAMPLES[name].body);
 }
+
+/**
+ * An error response: `ServiceError` (the service's own envelope, exactly) where only the service
+ * answers, `GraphError` (also any envelope Meta passes through) where Meta's may come back.
+ */
+function errorResponse(
+  description: string,
+  examples: Record<string, Example>,
+  schema: "GraphError" | "ServiceError" = "GraphError",
+) {
+  return { description, content: { "application/json": { schema: ref(schema), examples } } };
+}
+
+/** An error status API Gateway's throttle also answers: our envelope, or its `{"message"}`. */
+function orThrottled(response: ReturnType<typeof errorResponse>, schema: "GraphError" | "ServiceError") {
+  const content = response.content["application/json"];
+  return {
+    ...response,
+    description: `${response.description} Or: ${GATEWAY_THROTTLED_DESCRIPTION}`,
+    content: {
+      "application/json": {
+        ...content,
+        schema: { anyOf: [ref(schema), ref("ApiGatewayMessage")] },
+        examples: {
+          ...content.examples,
+          gatewayThrottle: { summary: "API Gateway's throttle", value: { message: "Too Many Requests" } },
+        },
+      },
+    },
+  };
+}
+
+const RETRY_AFTER_OURS = {
+  description: "Seconds until the tenant's window resets (whole seconds, at least 1).",
+  schema: { type: "string", pattern: "^[1-9][0-9]*$" },
+};
+
+const WWW_AUTHENTICATE = {
+  description:
+    'Graph\'s OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` ' +
+    "(`invalid_request` when no key was sent).",
+  schema: { type: "string" },
+};
 
 /** An error status Meta's own answers come with too: they carry the Meta headers clients act on. */
 function orFromMeta(response: ReturnType<typeof errorResponse> & { headers?: Record<string, unknown> }) {
@@ -69,10 +115,17 @@ function orFromMeta(response: ReturnType<typeof errorResponse> & { headers?: Rec
 }
 
 export function errorResponses() {
-  const unavailable = (status: 502 | 503 | 504, summary: string, detail: string) =>
-    errorResponse(`${summary}. Code 2, \`is_transient: true\`: retry with backoff.`, {
-      [`code2_${status}`]: { summary, value: ours(graphErrors.upstreamUnavailable(status, detail)) },
-    });
+  const unavailable = (
+    status: 502 | 503 | 504,
+    summary: string,
+    detail: string,
+    schema: "GraphError" | "ServiceError" = "GraphError",
+  ) =>
+    errorResponse(
+      `${summary}. Code 2, \`is_transient: true\`: retry with backoff.`,
+      { [`code2_${status}`]: { summary, value: ours(graphErrors.upstreamUnavailable(status, detail)) } },
+      schema,
+    );
   return {
     BadRequest: orFromMeta(
       errorResponse(
@@ -111,6 +164,14 @@ export function errorResponses() {
               "This username is already taken. Try a different username.",
             ),
           },
+          metaErrorDataString: {
+            summary: "From Meta, byte for byte: `error_data` as a JSON string, extra fields",
+            value: metaAnswer("error-data-string"),
+          },
+          metaBlameField: {
+            summary: "From Meta, byte for byte: `error_data` without `messaging_product`",
+            value: metaAnswer("blame-field"),
+          },
           usernameInPortfolio: {
             summary: "From Meta: another number of the portfolio holds it (147005)",
             value: fromMeta(
@@ -127,16 +188,24 @@ export function errorResponses() {
         "Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer " +
           "or `access_token`.",
         { invalidApiKey: { summary: "No valid API key", value: ours(graphErrors.invalidApiKey()) } },
+        "ServiceError",
+      ),
+      headers: { "www-authenticate": { ...WWW_AUTHENTICATE, required: true } },
+    },
+    UnauthorizedOrFromMeta: orFromMeta({
+      ...errorResponse(
+        "Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer " +
+          "or `access_token`; or Meta's own 401 (the number's Meta access token expired or was revoked, code " +
+          "190), passed through: the operator sets a new token (`wau-admin phone set-token`).",
+        { invalidApiKey: { summary: "No valid API key", value: ours(graphErrors.invalidApiKey()) } },
       ),
       headers: {
         "www-authenticate": {
-          description:
-            'Graph\'s OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` ' +
-            "(`invalid_request` when no key was sent).",
-          schema: { type: "string" },
+          ...WWW_AUTHENTICATE,
+          description: `${WWW_AUTHENTICATE.description} Meta's own challenge on Meta's 401.`,
         },
       },
-    },
+    }),
     Forbidden: orFromMeta(
       errorResponse("From Meta: the number's access token lacks a permission (code 10).", {
         permission: {
@@ -149,53 +218,118 @@ export function errorResponses() {
         },
       }),
     ),
-    PayloadTooLarge: errorResponse(`Request body over ${API_BODY_LIMIT_BYTES} bytes (code 100).`, {
-      tooLarge: { summary: "Body too large", value: ours(graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES)) },
-    }),
-    RateLimited: orFromMeta({
-      ...errorResponse(
-        "Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, " +
-          "DELETE) counts against the tenant's limit per minute (code 4, with Retry-After). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends " +
-          "them, sometimes with another status. Back off and retry.",
-        {
-          tenantMetaLimit: {
-            summary: "The tenant's limit on requests to Meta (4)",
-            value: ours(graphErrors.rateLimited("at most 120 requests to Meta per minute per tenant", 42)),
-          },
-        },
-      ),
-      headers: {
-        "retry-after": {
-          description: "Seconds until the tenant's limit resets (on the service's own 429).",
-          schema: { type: "integer", minimum: 1 },
+    PayloadTooLarge: errorResponse(
+      `Request body over ${API_BODY_LIMIT_BYTES} bytes (code 100).`,
+      {
+        tooLarge: {
+          summary: "Body too large",
+          value: ours(graphErrors.payloadTooLarge(API_BODY_LIMIT_BYTES)),
         },
       },
-    }),
+      "ServiceError",
+    ),
+    RateLimited: {
+      ...orThrottled(
+        errorResponse(
+          "Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, " +
+            "DELETE) counts against the tenant's limit per minute (code 4, with `retry-after`). Meta's own limits " +
+            "(codes 4, 80007, 130429, 131056) are passed through as Meta sends them, sometimes with another " +
+            "status. Back off and retry.",
+          {
+            tenantMetaLimit: {
+              summary: "The tenant's limit on requests to Meta (4)",
+              value: ours(graphErrors.rateLimited("at most 120 requests to Meta per minute per tenant", 42)),
+            },
+            metaThrottle: {
+              summary: "From Meta, byte for byte: the WhatsApp Business account's limit (80007)",
+              value: metaAnswer("business-use-case-throttle"),
+            },
+          },
+        ),
+        "GraphError",
+      ),
+      headers: {
+        ...metaHeaders(),
+        "retry-after": {
+          description:
+            "On the service's own 429: seconds until the tenant's window resets (at least 1). On Meta's: as Meta sent it.",
+          schema: { type: "string" },
+        },
+      },
+    },
+    ReadRateLimited: {
+      ...orThrottled(
+        errorResponse(
+          "Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused " +
+            "before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry.",
+          {
+            tenantReadLimit: {
+              summary: "The tenant's read limit (4)",
+              value: ours(graphErrors.rateLimited("at most 600 reads of /v1 per minute per tenant", 17)),
+            },
+          },
+          "ServiceError",
+        ),
+        "ServiceError",
+      ),
+      headers: { "retry-after": RETRY_AFTER_OURS },
+    },
     IdempotencyKeyInFlight: errorResponse(
       "A request with this Idempotency-Key is still running (code 100, transient): retry the same request shortly.",
       { inFlight: { summary: "Still running", value: ours(graphErrors.idempotencyKeyInFlight()) } },
+      "ServiceError",
     ),
     IdempotencyKeyReused: errorResponse(
       "This Idempotency-Key was used with a different request (code 100): send a new key.",
       { reused: { summary: "Key reused", value: ours(graphErrors.idempotencyKeyReused()) } },
+      "ServiceError",
     ),
     BadGateway: orFromMeta(
       unavailable(502, "Meta could not be reached or answered unusably", "could not reach Meta (ECONNRESET)"),
     ),
-    ServiceUnavailable: orFromMeta(
-      unavailable(
-        503,
-        "Meta or the service's storage is temporarily unavailable",
-        "storage temporarily unavailable",
+    ServiceUnavailable: {
+      ...orFromMeta(
+        unavailable(
+          503,
+          "Meta or the service's storage is temporarily unavailable, or another change to the number was still " +
+            "running when this one's turn should have come (before Meta was called)",
+          "storage temporarily unavailable",
+        ),
       ),
+      headers: {
+        ...metaHeaders(),
+        "retry-after": {
+          description:
+            "Meta's, passed through when Meta sent it; or the service's own `1` when another change to the " +
+            "number was still running (retry in a second).",
+          schema: { type: "string" },
+        },
+      },
+    },
+    Unavailable: unavailable(
+      503,
+      "The service's storage is temporarily unavailable, or the request could not finish before its deadline",
+      "storage temporarily unavailable",
+      "ServiceError",
     ),
     GatewayTimeout: unavailable(504, "Meta did not answer in time", "Meta did not answer in time"),
     UnexpectedError: orFromMeta(
       errorResponse(
         "Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error " +
-          "Meta answered with another status, passed through unchanged.",
-        { internal: { summary: "Unexpected error", value: ours(graphErrors.internal()) } },
+          "Meta answered with another status, passed through unchanged (here Meta's server error without `type`).",
+        {
+          internal: { summary: "Unexpected error", value: ours(graphErrors.internal()) },
+          metaUntyped: {
+            summary: "From Meta, byte for byte: no `type`",
+            value: metaAnswer("unknown-error-untyped"),
+          },
+        },
       ),
+    ),
+    InternalError: errorResponse(
+      "An unexpected failure of the service (500, code 1, `is_transient`): retry later.",
+      { internal: { summary: "Unexpected error", value: ours(graphErrors.internal()) } },
+      "ServiceError",
     ),
     WebhookBadRequest: errorResponse(
       "The body is not JSON, or not a WhatsApp Business Account payload (code 100).",
@@ -205,16 +339,22 @@ export function errorResponses() {
           value: ours(graphErrors.invalidParameter("Body is not valid JSON")),
         },
       },
+      "ServiceError",
     ),
-    WebhookForbidden: errorResponse("Wrong `hub.verify_token`, or not a subscribe request.", {
-      verificationFailed: {
-        summary: "Verification refused",
-        value: ours(graphErrors.webhookVerificationFailed()),
+    WebhookForbidden: errorResponse(
+      "Wrong `hub.verify_token`, or not a subscribe request.",
+      {
+        verificationFailed: {
+          summary: "Verification refused",
+          value: ours(graphErrors.webhookVerificationFailed()),
+        },
       },
-    }),
+      "ServiceError",
+    ),
     WebhookUnauthorized: errorResponse(
       "`X-Hub-Signature-256` missing or not the HMAC-SHA256 of the raw body with the app secret. Nothing is stored.",
       { invalidSignature: { summary: "Bad signature", value: ours(graphErrors.invalidSignature()) } },
+      "ServiceError",
     ),
     WebhookPayloadTooLarge: errorResponse(
       `Payload over ${WEBHOOK_BODY_LIMIT_BYTES} bytes (Meta's maximum).`,
@@ -224,10 +364,12 @@ export function errorResponses() {
           value: ours(graphErrors.payloadTooLarge(WEBHOOK_BODY_LIMIT_BYTES)),
         },
       },
+      "ServiceError",
     ),
     WebhookNotStored: errorResponse(
       "Some updates could not be stored: what was stored stays, and Meta's redelivery applies only the rest.",
       { internal: { summary: "Retry later", value: ours(graphErrors.internal()) } },
+      "ServiceError",
     ),
   };
 }

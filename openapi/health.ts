@@ -24,8 +24,9 @@ export const healthOperations: Record<string, OperationInfo> = {
     security: [],
     responses: {
       "200": report("Healthy: every check passed"),
+      "429": { $ref: "#/components/responses/Throttled" },
       "503": report("Unhealthy: `checks` says which check failed"),
-      default: { $ref: "#/components/responses/UnexpectedError" },
+      default: { $ref: "#/components/responses/InternalError" },
     },
   },
 };

@@ -2,6 +2,8 @@
  * What the document says about each route of infra/routes.ts, keyed by "METHOD path". The
  * builder fails on a route missing here or an entry for a route that no longer exists.
  */
+
+import { errorResponses } from "./error-responses.ts";
 import { replayedHeader } from "./idempotency-key.ts";
 import {
   accessTokenParameter,
@@ -25,7 +27,7 @@ const error = (name: string) => ({ $ref: `#/components/responses/${name}` });
 /** The errors every username route can answer. */
 const USERNAME_ERRORS = {
   "400": error("BadRequest"),
-  "401": error("Unauthorized"),
+  "401": error("UnauthorizedOrFromMeta"),
   "403": error("Forbidden"),
   "413": error("PayloadTooLarge"),
   "429": error("RateLimited"),
@@ -44,6 +46,23 @@ const replayable = (schema: unknown) => ({
   ...json(schema, "Meta's answer, passed through (or replayed for a repeated Idempotency-Key)"),
   headers: { ...metaHeaders(), ...replayedHeader() },
 });
+
+/**
+ * Meta's final refusals (a 400 such as 147001, a 403, any other status but "retry later") are
+ * kept for the Idempotency-Key too, so their replay carries `idempotent-replayed`: the error
+ * responses of POST and DELETE that Meta's may be, with that header added.
+ */
+const REPLAYABLE_ERRORS = ["BadRequest", "Forbidden", "UnexpectedError"] as const;
+function replayableErrors() {
+  const components = errorResponses() as Record<string, { headers?: Record<string, unknown> }>;
+  return Object.fromEntries(
+    REPLAYABLE_ERRORS.map((name) => {
+      const status = name === "BadRequest" ? "400" : name === "Forbidden" ? "403" : "default";
+      const component = components[name] ?? {};
+      return [status, { ...component, headers: { ...component.headers, ...replayedHeader() } }];
+    }),
+  );
+}
 
 const USERNAME_SECURITY = [{ ApiKey: [] }, { BearerApiKey: [] }, { AccessToken: [] }];
 const upstream = (method: string, edge: string) =>
@@ -94,11 +113,24 @@ export const operations: Record<string, OperationInfo> = {
       `${upstream("POST", "username")} The username format is checked first; a bad name never reaches Meta. On success the name ` +
       "is stored with the returned status; with `force_transfer`, any other number of the same business " +
       "portfolio that held the name loses it in the same write. The parameters may come as JSON, a form or " +
-      "the query string (see the request body).",
+      "the query string (see the request body). Graph's `method` override makes it the path's DELETE " +
+      "(`method=delete`) or GET (`method=get`, as Go Graph clients send every call), answered as those are.",
     security: USERNAME_SECURITY,
     parameters: [...IDEMPOTENT.parameters, accessTokenParameter(), ...claimQueryParameters()],
     requestBody: claimRequestBody("The username to request"),
-    responses: { "200": replayable(ref("ClaimUsernameResponse")), ...USERNAME_ERRORS, ...IDEMPOTENT.errors },
+    responses: {
+      "200": {
+        ...replayable({
+          anyOf: [ref("ClaimUsernameResponse"), ref("DeleteUsernameResponse"), ref("UsernameResponse")],
+        }),
+        description:
+          "Meta's answer, passed through (or replayed for a repeated Idempotency-Key): `ClaimUsernameResponse` " +
+          "for a claim, `DeleteUsernameResponse` for `method=delete`, `UsernameResponse` for `method=get`.",
+      },
+      ...USERNAME_ERRORS,
+      ...IDEMPOTENT.errors,
+      ...replayableErrors(),
+    },
   },
   "DELETE /meta/whatsapp/{version}/{phone_number_id}/username": {
     operationId: "deleteUsername",
@@ -109,7 +141,12 @@ export const operations: Record<string, OperationInfo> = {
       "Clients that cannot send DELETE may POST with `method=delete`.",
     security: USERNAME_SECURITY,
     parameters: [...IDEMPOTENT.parameters, accessTokenParameter()],
-    responses: { "200": replayable(ref("DeleteUsernameResponse")), ...USERNAME_ERRORS, ...IDEMPOTENT.errors },
+    responses: {
+      "200": replayable(ref("DeleteUsernameResponse")),
+      ...USERNAME_ERRORS,
+      ...IDEMPOTENT.errors,
+      ...replayableErrors(),
+    },
   },
   "GET /meta/whatsapp/webhook": {
     operationId: "verifyWebhook",
@@ -140,7 +177,8 @@ export const operations: Record<string, OperationInfo> = {
         content: { "text/plain": { schema: { type: "string" }, example: "1158201444" } },
       },
       "403": error("WebhookForbidden"),
-      default: error("UnexpectedError"),
+      "429": error("Throttled"),
+      default: error("InternalError"),
     },
   },
   "POST /meta/whatsapp/webhook": {
@@ -167,9 +205,10 @@ export const operations: Record<string, OperationInfo> = {
       "400": error("WebhookBadRequest"),
       "401": error("WebhookUnauthorized"),
       "413": error("WebhookPayloadTooLarge"),
+      "429": error("Throttled"),
       "500": error("WebhookNotStored"),
-      "503": error("ServiceUnavailable"),
-      default: error("UnexpectedError"),
+      "503": error("Unavailable"),
+      default: error("InternalError"),
     },
   },
 };

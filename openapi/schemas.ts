@@ -43,8 +43,12 @@ function username(): JsonSchema {
   };
 }
 
+/** Graph's `method` override, case-insensitive: `post`, `get` or `delete` (any case). */
+const METHOD_OVERRIDE_PATTERN = "^(?:[Pp][Oo][Ss][Tt]|[Gg][Ee][Tt]|[Dd][Ee][Ll][Ee][Tt][Ee])$";
+const READ_OR_DELETE_PATTERN = "^(?:[Gg][Ee][Tt]|[Dd][Ee][Ll][Ee][Tt][Ee])$";
+
 function claimRequest(): JsonSchema {
-  const schema = jsonSchemaOf(claimUsernameBodySchema);
+  const { required: _required, ...schema } = jsonSchemaOf(claimUsernameBodySchema);
   const properties = propertiesOf(schema);
   // The format check is a refinement zod cannot express in JSON Schema: the Username schema does.
   properties.username = ref("Username");
@@ -53,11 +57,73 @@ function claimRequest(): JsonSchema {
       "`none` (the default) fails with 147005 when another number of the same business portfolio holds " +
       "the name; `force_transfer` moves the name from that number to this one.",
   });
+  properties.method = {
+    type: "string",
+    pattern: METHOD_OVERRIDE_PATTERN,
+    description:
+      "Graph's method override (any case), for clients that cannot send every method: `delete` makes this " +
+      "POST the path's DELETE (answered `{\"success\":…}`), `get` the path's GET (answered as the GET: " +
+      "`UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored), `post` " +
+      "changes nothing. Anything else is 400 code 100.",
+  };
+  properties.access_token = {
+    type: "string",
+    description:
+      "The API key, as Graph SDKs send a token in a form or JSON body (after `X-API-Key` and `Authorization`). " +
+      "Never forwarded, never logged.",
+  };
   return {
     description:
-      "Only `username` and `transfer_action` are read; any other field is dropped, never forwarded.",
+      "Only `username` and `transfer_action` are forwarded to Meta; `method` and `access_token` are read here; " +
+      "any other field is dropped. `username` is required unless `method` is `get` or `delete`.",
     ...schema,
-    examples: [{ username: "lucky_shrub" }, { username: "lucky_shrub", transfer_action: "force_transfer" }],
+    anyOf: [
+      { required: ["username"] },
+      { required: ["method"], properties: { method: { pattern: READ_OR_DELETE_PATTERN } } },
+    ],
+    examples: [
+      { username: "lucky_shrub" },
+      { username: "lucky_shrub", transfer_action: "force_transfer" },
+      { method: "delete" },
+      { method: "GET", access_token: "wau_0123456789abcdefghijklmnopqrstuv" },
+    ],
+  };
+}
+
+/**
+ * Any Graph error envelope: the service's own (ServiceError) and every error of Meta's passed
+ * through byte for byte, whatever else it holds: a JSON object whose `error` is an object. The
+ * fields Graph defines are typed where present; none is required, as Meta's vary.
+ */
+function graphError(): JsonSchema {
+  return {
+    description:
+      "Meta's Graph API error envelope. Every error the service makes has this shape (ServiceError). Meta's own " +
+      "errors are passed through byte for byte with their HTTP status whatever else they hold (Meta's may lack " +
+      "`type`, carry `error_data` as a JSON string or without `messaging_product`, or add fields): any JSON " +
+      "object whose `error` is an object. `fbtrace_id` of the service's own errors is the request id.",
+    type: "object",
+    properties: {
+      error: {
+        type: "object",
+        properties: {
+          message: { type: "string" },
+          type: { type: "string" },
+          code: { type: "integer" },
+          error_subcode: { type: "integer" },
+          is_transient: { type: "boolean" },
+          error_data: {
+            description:
+              "An object (the service's: `messaging_product` and `details`), or Meta's JSON string.",
+            type: ["object", "string"],
+          },
+          error_user_title: { type: "string" },
+          error_user_msg: { type: "string" },
+          fbtrace_id: { type: "string" },
+        },
+      },
+    },
+    required: ["error"],
   };
 }
 
@@ -148,12 +214,11 @@ export function schemaComponents(): Record<string, JsonSchema> {
       ...jsonSchemaOf(deleteResponseSchema),
       examples: [{ success: true }],
     },
-    GraphError: {
+    GraphError: graphError(),
+    ServiceError: {
       description:
-        "Meta's Graph API error envelope. Every error the service makes has this shape. Meta's own errors are " +
-        "passed through byte for byte with their HTTP status whatever else they hold (Meta's may lack `type`, " +
-        "carry `error_data` as a JSON string or without `messaging_product`, or add fields): any JSON object " +
-        "whose `error` is an object. `fbtrace_id` of the service's own errors is the request id.",
+        "An error the service answers itself: Graph's envelope with `message`, `type` and `code` always, " +
+        "`fbtrace_id` = the request id (API Gateway's `apigw-requestid`), `error_data` an object when present.",
       ...jsonSchemaOf(graphErrorSchema),
     },
     Username: username(),

@@ -27,13 +27,17 @@ const error = (name: string) => ({ $ref: `#/components/responses/${name}` });
 const SECURITY = [{ ApiKey: [] }, { BearerApiKey: [] }, { AccessToken: [] }];
 const FROM_STORE = "Answered from the service's own records: Meta is never called.";
 
-/** The errors every /v1 route can answer (no Meta call: no 403, 429 from Meta, 502 or 504). */
+/**
+ * The errors every /v1 route can answer (no Meta call: no 403, 502 or 504, no Meta header); the
+ * 429 is the tenant's read limit or API Gateway's throttle.
+ */
 const READ_ERRORS = {
   "400": error("ReadBadRequest"),
   "401": error("Unauthorized"),
   "413": error("PayloadTooLarge"),
-  "503": error("ServiceUnavailable"),
-  default: error("UnexpectedError"),
+  "429": error("ReadRateLimited"),
+  "503": error("Unavailable"),
+  default: error("InternalError"),
 };
 
 const PAGING_PARAMETERS = [
@@ -224,7 +228,7 @@ export function tenantApiResponses() {
         "tenant's (code 33, the same answer for both).",
       content: {
         "application/json": {
-          schema: ref("GraphError"),
+          schema: ref("ServiceError"),
           examples: {
             invalidCursor: {
               summary: "Not a cursor of this listing (code 100)",

@@ -18,6 +18,11 @@ export interface IncomingRequest {
   httpVersion: string;
   sourceIp: string;
   localPort: number;
+  /**
+   * The API's own domain (`requestContext.domainName`), which in AWS is the host the API serves,
+   * never whatever a client puts in its Host header. Default: the Host header (older callers).
+   */
+  domainName?: string;
 }
 
 export interface MatchedRoute {
@@ -86,7 +91,7 @@ export function buildApiGatewayEvent(
   headers["x-forwarded-proto"] = "http";
   headers["x-amzn-trace-id"] ??= traceId(now.getTime());
 
-  const domainName = headers.host ?? `127.0.0.1:${request.localPort}`;
+  const domainName = request.domainName ?? headers.host ?? `127.0.0.1:${request.localPort}`;
   const { rawPath, rawQueryString, queryStringParameters } = request.target;
   const cookies = cookiesOf(request.rawHeaders);
 

@@ -95,6 +95,11 @@ export const config = {
    * (docs/reliability.md); 0 turns the limit off. Set per stage by infra/limits.ts.
    */
   tenantMetaLimitPerMinute: () => Math.floor(positiveNumber("TENANT_META_LIMIT_PER_MINUTE", 60)),
+  /**
+   * `/v1` reads per tenant per minute (docs/reliability.md, "Fair share"); 0 turns the limit off.
+   * Set per stage by infra/stage-settings.ts.
+   */
+  tenantReadLimitPerMinute: () => Math.floor(positiveNumber("TENANT_READ_LIMIT_PER_MINUTE", 300)),
   /** The Graph API version the reconciler reads Meta with (the proxy forwards each client's own). */
   metaGraphVersion: () => env("META_GRAPH_VERSION") ?? "v24.0",
   /** Calls to Meta per second at most, for the reconciler and `phone sync` (docs/reliability.md). */
@@ -134,6 +139,12 @@ export const config = {
    * receivers on the developer's machine. In AWS only `https` to public hosts is accepted.
    */
   allowsLoopbackWebhooks: () => env("DYNAMODB_ENDPOINT") !== undefined,
+  /**
+   * The API's public base URL (`https://<api id>.execute-api.<region>.amazonaws.com`, or the custom
+   * domain), from which the `/v1` paging links are built: infra/api.ts passes the API's URL, the
+   * local gateway its own. Unset: API Gateway's `requestContext.domainName` (never the Host header).
+   */
+  apiBaseUrl: () => env("API_BASE_URL")?.replace(/\/+$/, ""),
   /** GET /health's budget for the store's answer, SDK retries included (milliseconds). */
   healthStoreTimeoutMs: () => positiveNumber("HEALTH_STORE_TIMEOUT_MS", 1_500),
   /** package.json `version` of the build (infra/build-info.ts sets it in AWS, `npm start` locally). */
@@ -141,15 +152,23 @@ export const config = {
   /** The git commit of the build (infra/build-info.ts), or `unknown`. */
   serviceCommit: () => env("SERVICE_COMMIT") ?? "unknown",
   /**
-   * Whether each secret the service cannot run without has a value, by its SST name (the
-   * environment variable standing in for it locally counts too). Never the values: GET /health
-   * reports these booleans to anyone.
+   * Whether each secret the service cannot run without has a value, by its SST name: named in
+   * REQUIRED_SECRETS_SET (deployed: resolved by infra at deploy time, so the health function
+   * holds no secret), or its environment variable or link (locally). Never the values: GET
+   * /health reports these booleans to anyone.
    */
-  requiredSecretsSet: (): Record<RequiredSecretName, boolean> => ({
-    MetaAppSecret: (env("META_APP_SECRET") ?? linked("MetaAppSecret", "value")) !== undefined,
-    MetaVerifyToken: (env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value")) !== undefined,
-    TokenEncryptionKey: (env("TOKEN_ENCRYPTION_KEY") ?? linked("TokenEncryptionKey", "value")) !== undefined,
-  }),
+  requiredSecretsSet: (): Record<RequiredSecretName, boolean> => {
+    // In AWS GET /health's function is given no secret at all: infra/api.ts resolves at deploy
+    // time which required secrets have a value and passes their names (REQUIRED_SECRETS_SET).
+    const setAtDeploy = new Set((env("REQUIRED_SECRETS_SET") ?? "").split(",").map((name) => name.trim()));
+    const isSet = (name: RequiredSecretName, envName: string) =>
+      setAtDeploy.has(name) || (env(envName) ?? linked(name, "value")) !== undefined;
+    return {
+      MetaAppSecret: isSet("MetaAppSecret", "META_APP_SECRET"),
+      MetaVerifyToken: isSet("MetaVerifyToken", "META_VERIFY_TOKEN"),
+      TokenEncryptionKey: isSet("TokenEncryptionKey", "TOKEN_ENCRYPTION_KEY"),
+    };
+  },
   metaVerifyToken: () =>
     required(
       env("META_VERIFY_TOKEN") ?? linked("MetaVerifyToken", "value"),

@@ -545,6 +545,9 @@ describe("an unreachable store", () => {
       error: { kind: "store-unreachable", message: expect.stringContaining(endpoint) },
     });
     expect(run.stderr).toContain("cannot reach DynamoDB");
+    // Which variable to set, in the one line.
+    expect(run.stderr).toMatch(/DYNAMODB_PORT.*DYNAMODB_ENDPOINT/);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
   });
 
   it("names a missing table", async () => {

@@ -51,6 +51,41 @@ describe("the reconciler timer of npm start", () => {
     expect(lines.some((line) => line.startsWith("reconciler:"))).toBe(true);
   });
 
+  it("counts in its line what its log lines say: a number Meta could not be read for is failed, not settled", async () => {
+    const tenant = await seedTenant();
+    const phone = await seedPhone(world, tenant);
+    const restore = injectStorageFaults((command) =>
+      command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined,
+    );
+    try {
+      const answer = await callUsernameApi("claim", phone.phoneNumberId, {
+        apiKey: tenant.apiKey,
+        body: { username: `failing_${uniqueDigits(6)}` },
+      });
+      expect(answer.status).toBe(200);
+    } finally {
+      restore();
+    }
+    // Meta answers the reconciler's read with a 500 every time: the number stays due.
+    world.sandbox.injectFault({ mode: "status", status: 500, count: 50 });
+    const lines: string[] = [];
+    const timer = startReconcilerTimer(100, (line) => lines.push(line));
+    try {
+      await vi.waitFor(() => expect(lines.some((line) => line.startsWith("reconciler:"))).toBe(true), {
+        timeout: 10_000,
+      });
+    } finally {
+      await timer.stop();
+      world.sandbox.clearFaults();
+    }
+    const line = lines.find((l) => l.startsWith("reconciler:")) ?? "";
+    expect(line).toMatch(
+      /^reconciler: 0 of \d+ due number\(s\) settled, \d+ failed \(Meta could not be read/,
+    );
+    expect(line).not.toMatch(/ [1-9]\d* of \d+ due number\(s\) settled/);
+    expect(await getIntent(phone.phoneNumberId)).toMatchObject({ unresolved: true });
+  });
+
   it("runs every RECONCILE_INTERVAL_SECONDS (60 by default, 0 turns it off)", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "wau-config-"));
     try {

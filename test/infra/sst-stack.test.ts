@@ -26,6 +26,7 @@ import {
   timeoutMs,
 } from "../../infra/function-sizing.ts";
 import { fallbackRoute, routeLogicalName, routes } from "../../infra/routes.ts";
+import { ROUTE_THROTTLING } from "../../infra/stage-settings.ts";
 import { tableDefinition } from "../../infra/table-definition.ts";
 import packageJson from "../../package.json" with { type: "json" };
 import { readZip } from "../support/zip.ts";
@@ -74,7 +75,11 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     grants: { Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"] },
     secrets: USERNAME_SECRETS,
   },
-  ClaimUsername: { grants: { Table: RECORDS_STATE }, secrets: USERNAME_SECRETS },
+  // `method=get` on the POST runs the GET's read (records Meta's state like GetUsername).
+  ClaimUsername: {
+    grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
+    secrets: USERNAME_SECRETS,
+  },
   DeleteUsername: { grants: { Table: RECORDS_STATE }, secrets: USERNAME_SECRETS },
   MetaWebhook: {
     grants: { Table: [...RECORDS_STATE, "dynamodb:ConditionCheckItem"].sort() },
@@ -91,13 +96,23 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
   NotFound: { grants: {}, secrets: [] },
   // The console's page and files (infra/console.ts): no table, no secret.
   Console: { grants: {}, secrets: [] },
+  // The /v1 reads also count each read against the tenant's read limit (UpdateItem).
   ListPhoneNumbers: {
-    grants: { Table: ["dynamodb:GetItem"], "Table/index/byTenant": ["dynamodb:Query"] },
+    grants: {
+      Table: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      "Table/index/byTenant": ["dynamodb:Query"],
+    },
     secrets: [],
   },
-  GetPhoneNumber: { grants: { Table: ["dynamodb:GetItem"] }, secrets: [] },
-  ListUsernameHistory: { grants: { Table: ["dynamodb:GetItem", "dynamodb:Query"] }, secrets: [] },
-  ListUsernameChanges: { grants: { Table: ["dynamodb:GetItem", "dynamodb:Query"] }, secrets: [] },
+  GetPhoneNumber: { grants: { Table: ["dynamodb:GetItem", "dynamodb:UpdateItem"] }, secrets: [] },
+  ListUsernameHistory: {
+    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] },
+    secrets: [],
+  },
+  ListUsernameChanges: {
+    grants: { Table: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"] },
+    secrets: [],
+  },
   EventSequencer: {
     grants: {
       Table: [
@@ -143,11 +158,9 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     grants: { "Table/index/byDueTime": ["dynamodb:Query"], WebhookQueue: ["sqs:SendMessage"] },
     secrets: [],
   },
-  // GET /health: one GetItem; the required secrets it reports as set or missing.
-  Health: {
-    grants: { Table: ["dynamodb:GetItem"] },
-    secrets: ["MetaAppSecret", "MetaVerifyToken", "TokenEncryptionKey"],
-  },
+  // GET /health: one GetItem, and no secret: which required secrets are set comes as their
+  // names (REQUIRED_SECRETS_SET, resolved at deploy time).
+  Health: { grants: { Table: ["dynamodb:GetItem"] }, secrets: [] },
 };
 
 /** Every function may send its X-Ray traces (active tracing), and no other action on "*". */
@@ -197,6 +210,8 @@ const DECLARED = new Map<string, DeclaredFunction>([
         operator: {
           SERVICE_VERSION: packageJson.version,
           SERVICE_COMMIT: expect.stringMatching(new RegExp(`^${HEAD}(-dirty)?$`)),
+          // Which required secrets have a value, resolved at deploy time: names, never values.
+          REQUIRED_SECRETS_SET: "MetaAppSecret,MetaVerifyToken,TokenEncryptionKey",
         },
         // The console's function reads its files only.
         console: {},
@@ -398,14 +413,28 @@ describe("stacks", () => {
 
       it("have their declared environment and SST's; routed ones fit in API Gateway's 30 s, Graph budget included", () => {
         for (const { name, inputs } of lambdas(stack())) {
-          const { SST_KEY, SST_KEY_FILE, SST_RESOURCE_App, TENANT_META_LIMIT_PER_MINUTE, ...own } =
-            inputs.environment.variables;
+          const {
+            SST_KEY,
+            SST_KEY_FILE,
+            SST_RESOURCE_App,
+            TENANT_META_LIMIT_PER_MINUTE,
+            TENANT_READ_LIMIT_PER_MINUTE,
+            API_BASE_URL,
+            ...own
+          } = inputs.environment.variables;
           expect(own, name).toEqual(declared(name).environment);
-          // The stage's own figure (infra/stage-settings.ts), to every function of the API audience.
+          // The stage's own figures (infra/stage-settings.ts), to every function of the API audience.
+          const apiAudience = "META_TIMEOUT_MS" in declared(name).environment;
           expect(TENANT_META_LIMIT_PER_MINUTE, name).toBe(
-            "META_TIMEOUT_MS" in declared(name).environment
-              ? String({ dev: 60, production: 120 }[stage])
-              : undefined,
+            apiAudience ? String({ dev: 60, production: 120 }[stage]) : undefined,
+          );
+          expect(TENANT_READ_LIMIT_PER_MINUTE, name).toBe(
+            apiAudience ? String({ dev: 300, production: 600 }[stage]) : undefined,
+          );
+          // The base of the /v1 paging links: the API's own URL, never a request's Host header.
+          const apiName = String(stack().get("aws:apigatewayv2/api:Api", "ApiApi").inputs.name);
+          expect(API_BASE_URL, name).toBe(
+            apiAudience ? `https://${apiName}.execute-api.${REGION}.amazonaws.com` : undefined,
           );
           expect(SST_KEY, name).toMatch(/^[A-Za-z0-9+/]{43}=$/);
           expect(SST_KEY_FILE, name).toBe("resource.enc");
@@ -445,11 +474,16 @@ describe("stacks", () => {
     });
 
     describe("API", () => {
-      it("has exactly the route table's routes and the $default fallback, each integrated with payload 2.0", () => {
+      it("has exactly the route table's routes, a HEAD route per GET route and the $default fallback, each integrated with payload 2.0", () => {
         const found = apiRoutes(stack());
         const keys = found.map((r) => r.routeKey).sort();
         expect(keys).toEqual(expect.arrayContaining([...USERNAME_ROUTES, ...WEBHOOK_ROUTES, "$default"]));
-        expect(keys).toEqual([...routes.map((r) => `${r.method} ${r.path}`), fallbackRoute.routeKey].sort());
+        // An HTTP API answers HEAD only where a route says so: each GET route has its HEAD route.
+        const heads = routes.filter((r) => r.method === "GET").map((r) => `HEAD ${r.path}`);
+        expect(heads).toContain("HEAD /health");
+        expect(keys).toEqual(
+          [...routes.map((r) => `${r.method} ${r.path}`), ...heads, fallbackRoute.routeKey].sort(),
+        );
         for (const { routeKey, route, integration } of found) {
           expect(integration.inputs, routeKey).toMatchObject({
             integrationType: "AWS_PROXY",
@@ -462,11 +496,16 @@ describe("stacks", () => {
         }
       });
 
-      it("sends each route to the function of its entry in the route table", () => {
+      it("sends each route to the function of its entry in the route table, and HEAD to its GET's", () => {
         const found = apiRoutes(stack());
         for (const route of [...routes, { ...fallbackRoute, method: "", path: "" }]) {
           const key = route.method ? `${route.method} ${route.path}` : fallbackRoute.routeKey;
           expect(found.find((r) => r.routeKey === key)?.target?.name, key).toBe(route.functionName);
+          if (route.method === "GET") {
+            expect(found.find((r) => r.routeKey === `HEAD ${route.path}`)?.target?.name, key).toBe(
+              route.functionName,
+            );
+          }
         }
         // The four username routes have a Lambda each; the webhook's GET and POST share one.
         const targets = (keys: string[]) =>
@@ -481,7 +520,30 @@ describe("stacks", () => {
         expect(health?.route.inputs.authorizationType).toBe("NONE");
         expect(health?.route.inputs.authorizerId).toBeUndefined();
         const served = apiRoutes(stack()).filter((r) => r.target?.name === "Health");
-        expect(served.map((r) => r.routeKey)).toEqual(["GET /health"]);
+        expect(served.map((r) => r.routeKey).sort()).toEqual(["GET /health", "HEAD /health"]);
+      });
+
+      it("gives GET /health's function no secret value: their names only, resolved at deploy time", async () => {
+        const health = lambdas(stack()).find((l) => l.name === "Health");
+        if (!health?.build.out) throw new Error("Health was not built");
+        // No secret linked (so none sealed into its code), none in its environment or its files.
+        expect(Object.keys(stack().build(health.component).links)).toEqual(["Table"]);
+        const environment = JSON.stringify(health.inputs.environment.variables);
+        const files = await readdir(health.build.out, { recursive: true, withFileTypes: true });
+        const contents = await Promise.all(
+          files.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name), "latin1")),
+        );
+        for (const [secret, value] of Object.entries(SECRETS)) {
+          expect(environment, secret).not.toContain(value);
+          for (const content of contents) expect(content.includes(value), secret).toBe(false);
+        }
+        // What it reports: every required secret set, read from the names.
+        const seen = await configSeenBy(health.build.out, health.inputs.environment.variables);
+        expect(seen.requiredSecretsSet).toEqual({
+          MetaAppSecret: true,
+          MetaVerifyToken: true,
+          TokenEncryptionKey: true,
+        });
       });
 
       it("serves the console from its own function on the API's origin, its built files beside its bundle", async () => {
@@ -552,6 +614,11 @@ describe("stacks", () => {
           // Per-route metrics, which the route alarms read.
           detailedMetricsEnabled: true,
         });
+        // The same figures the local gateway emulates (dev/gateway/throttle.ts).
+        expect(ROUTE_THROTTLING).toEqual({ rateLimit: 100, burstLimit: 200 });
+        // No route shares another's settings: each route (Meta's webhook included) has a bucket of
+        // its own that calls to other routes never draw from.
+        expect(apiStage.inputs.routeSettings).toBeUndefined();
         // SST's `cors: false`: a configuration that allows no origin, so API Gateway adds no CORS headers.
         expect(stack().get("aws:apigatewayv2/api:Api", "ApiApi").inputs.corsConfiguration).toEqual({});
       });
@@ -971,6 +1038,7 @@ async function configSeenBy(codeDir: string, environment: Record<string, string>
       previousTokenEncryptionKey: read(config.previousTokenEncryptionKey),
       metaAppSecrets: read(config.metaAppSecrets),
       metaVerifyToken: read(config.metaVerifyToken),
+      requiredSecretsSet: read(config.requiredSecretsSet),
     }));`;
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
     cwd: codeDir,

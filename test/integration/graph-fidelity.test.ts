@@ -413,11 +413,11 @@ describe("Graph's method=delete on a POST", () => {
     world.sandbox.clearRequests();
     const answer = await callUsernameApi("claim", phone.phoneNumberId, {
       apiKey: tenant.apiKey,
-      rawQuery: "method=get",
+      rawQuery: "method=put",
       body: { username: uniqueUsername("fidelity") },
     });
     expect(answer.status).toBe(400);
-    expect(answer.json.error.message).toMatch(/method must be post or delete/);
+    expect(answer.json.error.message).toMatch(/method must be post, get or delete/);
     expect(world.sandbox.requests()).toEqual([]);
   });
 });

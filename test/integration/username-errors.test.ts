@@ -201,6 +201,11 @@ describe("33: unknown phone number or another tenant's", () => {
         message: expect.stringContaining("does not exist"),
         type: "GraphMethodException",
         code: 33,
+        // How numbers become known, the same words for another tenant's number.
+        error_data: {
+          messaging_product: "whatsapp",
+          details: expect.stringContaining("wau-admin phone add"),
+        },
         fbtrace_id: expect.any(String),
       },
     });

@@ -18,6 +18,8 @@ installMetricLineFilter();
 // The Meta call limit stays on (its counter write is part of every Meta-bound request), but high enough that
 // only the tests that lower it (test/reliability/) ever reach it.
 process.env.TENANT_META_LIMIT_PER_MINUTE ??= "1000000";
+// The same for the per-tenant /v1 read limit: counted on every read, reached only where a test lowers it.
+process.env.TENANT_READ_LIMIT_PER_MINUTE ??= "1000000";
 
 // Every test draws its random inputs from its own seed, and a failure says how to replay them.
 // The name alone is not enough: vitest shortens names made from `it.each` values ("GET /meta/…"),

@@ -18,7 +18,7 @@ export interface paths {
         put?: never;
         /**
          * Request a username for a phone number
-         * @description Forwarded to Meta as `POST /{version}/{phone_number_id}/username` with the number's own access token. The username format is checked first; a bad name never reaches Meta. On success the name is stored with the returned status; with `force_transfer`, any other number of the same business portfolio that held the name loses it in the same write. The parameters may come as JSON, a form or the query string (see the request body).
+         * @description Forwarded to Meta as `POST /{version}/{phone_number_id}/username` with the number's own access token. The username format is checked first; a bad name never reaches Meta. On success the name is stored with the returned status; with `force_transfer`, any other number of the same business portfolio that held the name loses it in the same write. The parameters may come as JSON, a form or the query string (see the request body). Graph's `method` override makes it the path's DELETE (`method=delete`) or GET (`method=get`, as Go Graph clients send every call), answered as those are.
          */
         post: operations["claimUsername"];
         /**
@@ -27,7 +27,11 @@ export interface paths {
          */
         delete: operations["deleteUsername"];
         options?: never;
-        head?: never;
+        /**
+         * Get a phone number's username (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getUsernameHead"];
         patch?: never;
         trace?: never;
     };
@@ -47,7 +51,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Get username suggestions for a phone number (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getUsernameSuggestionsHead"];
         patch?: never;
         trace?: never;
     };
@@ -71,7 +79,11 @@ export interface paths {
         post: operations["receiveWebhook"];
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Meta's webhook verification handshake (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["verifyWebhookHead"];
         patch?: never;
         trace?: never;
     };
@@ -91,7 +103,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * List the tenant's phone numbers and their username state (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["listPhoneNumbersHead"];
         patch?: never;
         trace?: never;
     };
@@ -111,7 +127,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Get one phone number and its username state (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getPhoneNumberHead"];
         patch?: never;
         trace?: never;
     };
@@ -131,7 +151,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * A phone number's username changes, newest first (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["listUsernameHistoryHead"];
         patch?: never;
         trace?: never;
     };
@@ -151,7 +175,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * The tenant's change feed, oldest first from the cursor (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["listUsernameChangesHead"];
         patch?: never;
         trace?: never;
     };
@@ -171,7 +199,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * Whether this deployment can serve (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getHealthHead"];
         patch?: never;
         trace?: never;
     };
@@ -191,7 +223,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * The tenant console (web page) (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getConsoleHead"];
         patch?: never;
         trace?: never;
     };
@@ -211,7 +247,11 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /**
+         * A file of the tenant console (headers only)
+         * @description HEAD: the status and headers `GET` answers (its `content-length` too), without the body. For uptime monitors and clients that probe with HEAD; it does what the GET does.
+         */
+        head: operations["getConsoleAssetHead"];
         patch?: never;
         trace?: never;
     };
@@ -252,7 +292,7 @@ export interface webhooks {
 export interface components {
     schemas: {
         /**
-         * @description Only `username` and `transfer_action` are read; any other field is dropped, never forwarded.
+         * @description Only `username` and `transfer_action` are forwarded to Meta; `method` and `access_token` are read here; any other field is dropped. `username` is required unless `method` is `get` or `delete`.
          * @example {
          *       "username": "lucky_shrub"
          *     }
@@ -260,14 +300,27 @@ export interface components {
          *       "username": "lucky_shrub",
          *       "transfer_action": "force_transfer"
          *     }
+         * @example {
+         *       "method": "delete"
+         *     }
+         * @example {
+         *       "method": "GET",
+         *       "access_token": "wau_0123456789abcdefghijklmnopqrstuv"
+         *     }
          */
         ClaimUsernameRequest: {
-            username: components["schemas"]["Username"];
+            username?: components["schemas"]["Username"];
             /**
              * @description `none` (the default) fails with 147005 when another number of the same business portfolio holds the name; `force_transfer` moves the name from that number to this one.
              * @enum {string}
              */
             transfer_action?: "none" | "force_transfer";
+            /** @description Graph's method override (any case), for clients that cannot send every method: `delete` makes this POST the path's DELETE (answered `{"success":…}`), `get` the path's GET (answered as the GET: `UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored), `post` changes nothing. Anything else is 400 code 100. */
+            method?: string;
+            /** @description The API key, as Graph SDKs send a token in a form or JSON body (after `X-API-Key` and `Authorization`). Never forwarded, never logged. */
+            access_token?: string;
+        } | unknown | {
+            method: unknown;
         };
         /**
          * @description Passed through from Meta. status: `reserved` (approved, not yet visible in the user's region), `approved` (visible), `deleted`; values Meta adds later are passed through as they come.
@@ -291,8 +344,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description Meta's Graph API error envelope. Every error the service makes has this shape. Meta's own errors are passed through byte for byte with their HTTP status whatever else they hold (Meta's may lack `type`, carry `error_data` as a JSON string or without `messaging_product`, or add fields): any JSON object whose `error` is an object. `fbtrace_id` of the service's own errors is the request id. */
+        /** @description Meta's Graph API error envelope. Every error the service makes has this shape (ServiceError). Meta's own errors are passed through byte for byte with their HTTP status whatever else they hold (Meta's may lack `type`, carry `error_data` as a JSON string or without `messaging_product`, or add fields): any JSON object whose `error` is an object. `fbtrace_id` of the service's own errors is the request id. */
         GraphError: {
+            error: {
+                message?: string;
+                type?: string;
+                code?: number;
+                error_subcode?: number;
+                is_transient?: boolean;
+                /** @description An object (the service's: `messaging_product` and `details`), or Meta's JSON string. */
+                error_data?: Record<string, never> | string;
+                error_user_title?: string;
+                error_user_msg?: string;
+                fbtrace_id?: string;
+            };
+        };
+        /** @description An error the service answers itself: Graph's envelope with `message`, `type` and `code` always, `fbtrace_id` = the request id (API Gateway's `apigw-requestid`), `error_data` an object when present. */
+        ServiceError: {
             error: {
                 message: string;
                 type: string;
@@ -633,11 +701,23 @@ export interface components {
                 };
             };
         };
+        /**
+         * @description An answer of API Gateway itself, not of the service (its throttle's 429, or a failure to invoke the function): only a message.
+         * @example {
+         *       "message": "Too Many Requests"
+         *     }
+         */
+        ApiGatewayMessage: {
+            message: string;
+        };
     };
     responses: {
         /** @description Invalid request (code 100: path, body or username format, checked before anything reaches Meta), a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both), or Meta's own 400 errors passed through: 147001 username not available, 147002 account not eligible, 147003 Facebook Page must be linked, 147004 Instagram account must be linked, 147005 name in use in the same portfolio (resend with `force_transfer`), 133010 number not registered, 33 invalid access. */
         BadRequest: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                 "x-app-usage": components["headers"]["x-app-usage"];
                 "retry-after": components["headers"]["retry-after"];
@@ -654,8 +734,31 @@ export interface components {
         /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
         Unauthorized: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                "www-authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServiceError"];
+            };
+        };
+        /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`; or Meta's own 401 (the number's Meta access token expired or was revoked, code 190), passed through: the operator sets a new token (`wau-admin phone set-token`). */
+        UnauthorizedOrFromMeta: {
+            headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
+                "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                "x-app-usage": components["headers"]["x-app-usage"];
+                "retry-after": components["headers"]["retry-after"];
+                /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). Meta's own challenge on Meta's 401. */
                 "www-authenticate"?: string;
+                "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                "x-fb-debug": components["headers"]["x-fb-debug"];
                 [name: string]: unknown;
             };
             content: {
@@ -665,6 +768,9 @@ export interface components {
         /** @description From Meta: the number's access token lacks a permission (code 10). */
         Forbidden: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                 "x-app-usage": components["headers"]["x-app-usage"];
                 "retry-after": components["headers"]["retry-after"];
@@ -681,19 +787,27 @@ export interface components {
         /** @description Request body over 16384 bytes (code 100). */
         PayloadTooLarge: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
-        /** @description Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, DELETE) counts against the tenant's limit per minute (code 4, with Retry-After). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends them, sometimes with another status. Back off and retry. */
+        /** @description Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, DELETE) counts against the tenant's limit per minute (code 4, with `retry-after`). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends them, sometimes with another status. Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
         RateLimited: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                /** @description Every answer of the service: nothing here may be stored by a cache. */
+                "cache-control"?: "no-store";
+                /** @description Every answer of the service: no content sniffing. */
+                "x-content-type-options"?: "nosniff";
                 "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                 "x-app-usage": components["headers"]["x-app-usage"];
-                /** @description Seconds until the tenant's limit resets (on the service's own 429). */
-                "retry-after"?: number;
+                /** @description On the service's own 429: seconds until the tenant's window resets (at least 1). On Meta's: as Meta sent it. */
+                "retry-after"?: string;
                 "www-authenticate": components["headers"]["www-authenticate"];
                 "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
                 "x-fb-request-id": components["headers"]["x-fb-request-id"];
@@ -701,30 +815,55 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["GraphError"] | components["schemas"]["ApiGatewayMessage"];
+            };
+        };
+        /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+        ReadRateLimited: {
+            headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                /** @description Every answer of the service: nothing here may be stored by a cache. */
+                "cache-control"?: "no-store";
+                /** @description Every answer of the service: no content sniffing. */
+                "x-content-type-options"?: "nosniff";
+                /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                "retry-after"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServiceError"] | components["schemas"]["ApiGatewayMessage"];
             };
         };
         /** @description A request with this Idempotency-Key is still running (code 100, transient): retry the same request shortly. */
         IdempotencyKeyInFlight: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description This Idempotency-Key was used with a different request (code 100): send a new key. */
         IdempotencyKeyReused: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description Meta could not be reached or answered unusably. Code 2, `is_transient: true`: retry with backoff. */
         BadGateway: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                 "x-app-usage": components["headers"]["x-app-usage"];
                 "retry-after": components["headers"]["retry-after"];
@@ -738,12 +877,16 @@ export interface components {
                 "application/json": components["schemas"]["GraphError"];
             };
         };
-        /** @description Meta or the service's storage is temporarily unavailable. Code 2, `is_transient: true`: retry with backoff. */
+        /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
         ServiceUnavailable: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                 "x-app-usage": components["headers"]["x-app-usage"];
-                "retry-after": components["headers"]["retry-after"];
+                /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                "retry-after"?: string;
                 "www-authenticate": components["headers"]["www-authenticate"];
                 "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
                 "x-fb-request-id": components["headers"]["x-fb-request-id"];
@@ -752,20 +895,38 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["GraphError"];
+            };
+        };
+        /** @description The service's storage is temporarily unavailable, or the request could not finish before its deadline. Code 2, `is_transient: true`: retry with backoff. */
+        Unavailable: {
+            headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description Meta did not answer in time. Code 2, `is_transient: true`: retry with backoff. */
         GatewayTimeout: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
                 "application/json": components["schemas"]["GraphError"];
             };
         };
-        /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged. */
+        /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
         UnexpectedError: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                 "x-app-usage": components["headers"]["x-app-usage"];
                 "retry-after": components["headers"]["retry-after"];
@@ -779,58 +940,98 @@ export interface components {
                 "application/json": components["schemas"]["GraphError"];
             };
         };
-        /** @description The body is not JSON, or not a WhatsApp Business Account payload (code 100). */
-        WebhookBadRequest: {
+        /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+        InternalError: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
+            };
+        };
+        /** @description The body is not JSON, or not a WhatsApp Business Account payload (code 100). */
+        WebhookBadRequest: {
+            headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description Wrong `hub.verify_token`, or not a subscribe request. */
         WebhookForbidden: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description `X-Hub-Signature-256` missing or not the HMAC-SHA256 of the raw body with the app secret. Nothing is stored. */
         WebhookUnauthorized: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description Payload over 3145728 bytes (Meta's maximum). */
         WebhookPayloadTooLarge: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description Some updates could not be stored: what was stored stays, and Meta's redelivery applies only the rest. */
         WebhookNotStored: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
             };
         };
         /** @description Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both). */
         ReadBadRequest: {
             headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                "cache-control": components["headers"]["cache-control"];
+                "x-content-type-options": components["headers"]["x-content-type-options"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GraphError"];
+                "application/json": components["schemas"]["ServiceError"];
+            };
+        };
+        /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+        Throttled: {
+            headers: {
+                "apigw-requestid": components["headers"]["apigw-requestid"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ApiGatewayMessage"];
             };
         };
     };
@@ -852,6 +1053,12 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description API Gateway's id of the request (the local gateway's too): the `fbtrace_id` of the service's own errors and the `correlation_id` of its log lines. */
+        "apigw-requestid": string;
+        /** @description Every answer of the service: nothing here may be stored by a cache. */
+        "cache-control": "no-store";
+        /** @description Every answer of the service: no content sniffing. */
+        "x-content-type-options": "nosniff";
         /** @description Passed through from Meta when Meta sent it. Meta's usage of the WhatsApp Business account (JSON); on a throttle, `estimated_time_to_regain_access` (minutes). */
         "x-business-use-case-usage": string;
         /** @description Passed through from Meta when Meta sent it. Meta's usage of the app's rate limit (JSON, percentages). */
@@ -891,6 +1098,9 @@ export interface operations {
             /** @description Meta's answer, passed through */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                     "x-app-usage": components["headers"]["x-app-usage"];
                     "retry-after": components["headers"]["retry-after"];
@@ -905,7 +1115,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["UnauthorizedOrFromMeta"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
@@ -948,9 +1158,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Meta's answer, passed through (or replayed for a repeated Idempotency-Key) */
+            /** @description Meta's answer, passed through (or replayed for a repeated Idempotency-Key): `ClaimUsernameResponse` for a claim, `DeleteUsernameResponse` for `method=delete`, `UsernameResponse` for `method=get`. */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                     "x-app-usage": components["headers"]["x-app-usage"];
                     "retry-after": components["headers"]["retry-after"];
@@ -963,12 +1176,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimUsernameResponse"];
+                    "application/json": components["schemas"]["ClaimUsernameResponse"] | components["schemas"]["DeleteUsernameResponse"] | components["schemas"]["UsernameResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description Invalid request (code 100: path, body or username format, checked before anything reaches Meta), a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both), or Meta's own 400 errors passed through: 147001 username not available, 147002 account not eligible, 147003 Facebook Page must be linked, 147004 Instagram account must be linked, 147005 name in use in the same portfolio (resend with `force_transfer`), 133010 number not registered, 33 invalid access. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
+            401: components["responses"]["UnauthorizedOrFromMeta"];
+            /** @description From Meta: the number's access token lacks a permission (code 10). */
+            403: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
             409: components["responses"]["IdempotencyKeyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -976,7 +1229,27 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
-            default: components["responses"]["UnexpectedError"];
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
         };
     };
     deleteUsername: {
@@ -1002,6 +1275,9 @@ export interface operations {
             /** @description Meta's answer, passed through (or replayed for a repeated Idempotency-Key) */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                     "x-app-usage": components["headers"]["x-app-usage"];
                     "retry-after": components["headers"]["retry-after"];
@@ -1017,9 +1293,49 @@ export interface operations {
                     "application/json": components["schemas"]["DeleteUsernameResponse"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description Invalid request (code 100: path, body or username format, checked before anything reaches Meta), a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both), or Meta's own 400 errors passed through: 147001 username not available, 147002 account not eligible, 147003 Facebook Page must be linked, 147004 Instagram account must be linked, 147005 name in use in the same portfolio (resend with `force_transfer`), 133010 number not registered, 33 invalid access. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
+            401: components["responses"]["UnauthorizedOrFromMeta"];
+            /** @description From Meta: the number's access token lacks a permission (code 10). */
+            403: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
             409: components["responses"]["IdempotencyKeyInFlight"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -1027,7 +1343,207 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
-            default: components["responses"]["UnexpectedError"];
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GraphError"];
+                };
+            };
+        };
+    };
+    getUsernameHead: {
+        parameters: {
+            query?: {
+                /** @description The API key, as Graph SDKs send an access token (also accepted as a form field or JSON field of the body). `X-API-Key` and `Authorization: Bearer` come first when present. The same key rules apply; it is never forwarded to Meta and never logged. */
+                access_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Graph API version, forwarded to Meta unchanged, e.g. `v24.0`. */
+                version: components["parameters"]["version"];
+                /** @description Meta's phone number id; it must be registered to the caller's tenant. */
+                phone_number_id: components["parameters"]["phone_number_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Meta's answer, passed through */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (code 100: path, body or username format, checked before anything reaches Meta), a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both), or Meta's own 400 errors passed through: 147001 username not available, 147002 account not eligible, 147003 Facebook Page must be linked, 147004 Instagram account must be linked, 147005 name in use in the same portfolio (resend with `force_transfer`), 133010 number not registered, 33 invalid access. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`; or Meta's own 401 (the number's Meta access token expired or was revoked, code 190), passed through: the operator sets a new token (`wau-admin phone set-token`). */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). Meta's own challenge on Meta's 401. */
+                    "www-authenticate"?: string;
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description From Meta: the number's access token lacks a permission (code 10). */
+            403: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, DELETE) counts against the tenant's limit per minute (code 4, with `retry-after`). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends them, sometimes with another status. Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description On the service's own 429: seconds until the tenant's window resets (at least 1). On Meta's: as Meta sent it. */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta could not be reached or answered unusably. Code 2, `is_transient: true`: retry with backoff. */
+            502: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta did not answer in time. Code 2, `is_transient: true`: retry with backoff. */
+            504: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getUsernameSuggestions: {
@@ -1050,6 +1566,9 @@ export interface operations {
             /** @description Meta's answer, passed through */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
                     "x-app-usage": components["headers"]["x-app-usage"];
                     "retry-after": components["headers"]["retry-after"];
@@ -1064,7 +1583,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            401: components["responses"]["UnauthorizedOrFromMeta"];
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["RateLimited"];
@@ -1072,6 +1591,186 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
             default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getUsernameSuggestionsHead: {
+        parameters: {
+            query?: {
+                /** @description The API key, as Graph SDKs send an access token (also accepted as a form field or JSON field of the body). `X-API-Key` and `Authorization: Bearer` come first when present. The same key rules apply; it is never forwarded to Meta and never logged. */
+                access_token?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Graph API version, forwarded to Meta unchanged, e.g. `v24.0`. */
+                version: components["parameters"]["version"];
+                /** @description Meta's phone number id; it must be registered to the caller's tenant. */
+                phone_number_id: components["parameters"]["phone_number_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Meta's answer, passed through */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (code 100: path, body or username format, checked before anything reaches Meta), a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both), or Meta's own 400 errors passed through: 147001 username not available, 147002 account not eligible, 147003 Facebook Page must be linked, 147004 Instagram account must be linked, 147005 name in use in the same portfolio (resend with `force_transfer`), 133010 number not registered, 33 invalid access. */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`; or Meta's own 401 (the number's Meta access token expired or was revoked, code 190), passed through: the operator sets a new token (`wau-admin phone set-token`). */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). Meta's own challenge on Meta's 401. */
+                    "www-authenticate"?: string;
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description From Meta: the number's access token lacks a permission (code 10). */
+            403: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited. Every request that reaches Meta (GET username, GET username_suggestions, POST, DELETE) counts against the tenant's limit per minute (code 4, with `retry-after`). Meta's own limits (codes 4, 80007, 130429, 131056) are passed through as Meta sends them, sometimes with another status. Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description On the service's own 429: seconds until the tenant's window resets (at least 1). On Meta's: as Meta sent it. */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta could not be reached or answered unusably. Code 2, `is_transient: true`: retry with backoff. */
+            502: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta or the service's storage is temporarily unavailable, or another change to the number was still running when this one's turn should have come (before Meta was called). Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    /** @description Meta's, passed through when Meta sent it; or the service's own `1` when another change to the number was still running (retry in a second). */
+                    "retry-after"?: string;
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Meta did not answer in time. Code 2, `is_transient: true`: retry with backoff. */
+            504: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other error, in the same envelope: an unexpected failure (500, code 1, transient), or an error Meta answered with another status, passed through unchanged (here Meta's server error without `type`). */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "x-business-use-case-usage": components["headers"]["x-business-use-case-usage"];
+                    "x-app-usage": components["headers"]["x-app-usage"];
+                    "retry-after": components["headers"]["retry-after"];
+                    "www-authenticate": components["headers"]["www-authenticate"];
+                    "x-fb-trace-id": components["headers"]["x-fb-trace-id"];
+                    "x-fb-request-id": components["headers"]["x-fb-request-id"];
+                    "x-fb-debug": components["headers"]["x-fb-debug"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     verifyWebhook: {
@@ -1092,6 +1791,9 @@ export interface operations {
             /** @description The challenge, as plain text */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1100,7 +1802,8 @@ export interface operations {
                 };
             };
             403: components["responses"]["WebhookForbidden"];
-            default: components["responses"]["UnexpectedError"];
+            429: components["responses"]["Throttled"];
+            default: components["responses"]["InternalError"];
         };
     };
     receiveWebhook: {
@@ -1123,6 +1826,9 @@ export interface operations {
             /** @description Processed (also for unknown numbers and ignored fields) */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1132,9 +1838,69 @@ export interface operations {
             400: components["responses"]["WebhookBadRequest"];
             401: components["responses"]["WebhookUnauthorized"];
             413: components["responses"]["WebhookPayloadTooLarge"];
+            429: components["responses"]["Throttled"];
             500: components["responses"]["WebhookNotStored"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["InternalError"];
+        };
+    };
+    verifyWebhookHead: {
+        parameters: {
+            query: {
+                "hub.mode": "subscribe";
+                /** @description Must equal the configured verify token (compared in constant time). */
+                "hub.verify_token": string;
+                /** @description Echoed back byte for byte. */
+                "hub.challenge": string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The challenge, as plain text */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Wrong `hub.verify_token`, or not a subscribe request. */
+            403: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     listPhoneNumbers: {
@@ -1156,6 +1922,9 @@ export interface operations {
             /** @description A page of the tenant's numbers */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1165,8 +1934,103 @@ export interface operations {
             400: components["responses"]["ReadBadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["InternalError"];
+        };
+    };
+    listPhoneNumbersHead: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the tenant's numbers */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both). */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The service's storage is temporarily unavailable, or the request could not finish before its deadline. Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getPhoneNumber: {
@@ -1184,6 +2048,9 @@ export interface operations {
             /** @description The number */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1193,8 +2060,99 @@ export interface operations {
             400: components["responses"]["ReadBadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["InternalError"];
+        };
+    };
+    getPhoneNumberHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Meta's phone number id; it must be registered to the caller's tenant. */
+                phone_number_id: components["parameters"]["phone_number_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The number */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both). */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The service's storage is temporarily unavailable, or the request could not finish before its deadline. Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     listUsernameHistory: {
@@ -1219,6 +2177,9 @@ export interface operations {
             /** @description A page of the number's changes */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1228,8 +2189,106 @@ export interface operations {
             400: components["responses"]["ReadBadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["InternalError"];
+        };
+    };
+    listUsernameHistoryHead: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path: {
+                /** @description Meta's phone number id; it must be registered to the caller's tenant. */
+                phone_number_id: components["parameters"]["phone_number_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the number's changes */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both). */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The service's storage is temporarily unavailable, or the request could not finish before its deadline. Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     listUsernameChanges: {
@@ -1251,6 +2310,9 @@ export interface operations {
             /** @description A page of the feed */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1260,8 +2322,103 @@ export interface operations {
             400: components["responses"]["ReadBadRequest"];
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
-            503: components["responses"]["ServiceUnavailable"];
-            default: components["responses"]["UnexpectedError"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["Unavailable"];
+            default: components["responses"]["InternalError"];
+        };
+    };
+    listUsernameChangesHead: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100. */
+                limit?: components["parameters"]["limit"];
+                /** @description A cursor from `paging.cursors.after` of this same listing: the page that follows. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                after?: components["parameters"]["after"];
+                /** @description A cursor from `paging.cursors.before` of this same listing: the page that precedes. Opaque, and tied to the listing and its scope (the tenant; the phone number for a history): another's is refused (code 100), as is a change-feed position past the feed's head. Send at most one of after and before. */
+                before?: components["parameters"]["before"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the feed */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid path, `limit`, or cursor (code 100), or a phone number that is unknown or not the caller's tenant's (code 33, the same answer for both). */
+            400: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, unknown or revoked API key (code 190, `OAuthException`), whether sent as X-API-Key, Bearer or `access_token`. */
+            401: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Graph's OAuth challenge: `OAuth "Facebook Platform" "invalid_token" "<message>"` (`invalid_request` when no key was sent). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Request body over 16384 bytes (code 100). */
+            413: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Rate limited: the tenant's reads of `/v1` per minute are counted, and one over its limit is refused before anything is read (code 4, `is_transient`, with `retry-after`). Back off and retry. Or: API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    /** @description Seconds until the tenant's window resets (whole seconds, at least 1). */
+                    "retry-after"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The service's storage is temporarily unavailable, or the request could not finish before its deadline. Code 2, `is_transient: true`: retry with backoff. */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getHealth: {
@@ -1276,22 +2433,82 @@ export interface operations {
             /** @description Healthy: every check passed */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["HealthReport"];
                 };
+            };
+            429: components["responses"]["Throttled"];
+            /** @description Unhealthy: `checks` says which check failed */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthReport"];
+                };
+            };
+            default: components["responses"]["InternalError"];
+        };
+    };
+    getHealthHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Healthy: every check passed */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unhealthy: `checks` says which check failed */
             503: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HealthReport"];
-                };
+                content?: never;
             };
-            default: components["responses"]["UnexpectedError"];
+            /** @description An unexpected failure of the service (500, code 1, `is_transient`): retry later. */
+            default: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
     getConsole: {
@@ -1306,12 +2523,14 @@ export interface operations {
             /** @description The page */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control"?: string;
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
                     "content-security-policy"?: string;
                     /** @description Strong validator of the file's content. */
                     etag?: string;
-                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
-                    "cache-control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1321,6 +2540,9 @@ export interface operations {
             /** @description The page is unchanged (`If-None-Match`) */
             304: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1328,11 +2550,60 @@ export interface operations {
             /** @description The console was not built (a local checkout before `npm run console:build`) */
             503: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["GraphError"];
                 };
+            };
+        };
+    };
+    getConsoleHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control"?: string;
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy"?: string;
+                    /** @description Strong validator of the file's content. */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The page is unchanged (`If-None-Match`) */
+            304: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The console was not built (a local checkout before `npm run console:build`) */
+            503: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -1351,12 +2622,14 @@ export interface operations {
             /** @description The file */
             200: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control"?: string;
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
                     "content-security-policy"?: string;
                     /** @description Strong validator of the file's content. */
                     etag?: string;
-                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
-                    "cache-control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1368,6 +2641,9 @@ export interface operations {
             /** @description The file is unchanged (`If-None-Match`) */
             304: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -1375,11 +2651,63 @@ export interface operations {
             /** @description No such file of the console */
             404: {
                 headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["GraphError"];
                 };
+            };
+        };
+    };
+    getConsoleAssetHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A file name of the console's build (`index-1a2b3c4d.js`), as its page links it. */
+                asset: components["parameters"]["asset"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control"?: string;
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy"?: string;
+                    /** @description Strong validator of the file's content. */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The file is unchanged (`If-None-Match`) */
+            304: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such file of the console */
+            404: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -58,12 +58,19 @@ export const graphErrors = {
       },
     );
   },
-  /** Unknown and foreign phone numbers get this same body, so ids cannot be probed. */
+  /**
+   * Unknown and foreign phone numbers get this same body, so ids cannot be probed; its hint says
+   * how a number comes to be known (an operator registers it to the key's tenant).
+   */
   phoneNumberNotAccessible: (phoneNumberId: string) =>
     new GraphError(400, {
       message: `Unsupported request. Object with ID '${phoneNumberId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
       type: "GraphMethodException",
       code: 33,
+      error_data: details(
+        "this API key's tenant has no phone number with this id: an operator registers numbers to a tenant " +
+          "with `wau-admin phone add --tenant <tenant> --phone-number-id <id> ...` (docs/deploy.md)",
+      ),
     }),
   invalidSignature: () =>
     new GraphError(401, {

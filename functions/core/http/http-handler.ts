@@ -1,7 +1,7 @@
 /**
  * The middy stack every HTTP Lambda shares: correlation id = API Gateway request id, every
- * error as a Graph-style envelope, security headers on every answer. Handlers only return
- * responses or throw `GraphError`s.
+ * error as a Graph-style envelope, security headers on every answer, HEAD answered as the GET
+ * without its body. Handlers only return responses or throw `GraphError`s.
  */
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
@@ -57,6 +57,19 @@ export function errorResponse(error: unknown, requestId: string | undefined): Ap
   return jsonResponse(500, graphErrors.internal().toBody(requestId));
 }
 
+/**
+ * HEAD (API Gateway routes it to the GET's function, infra/api.ts; so does the local gateway): the
+ * GET's status and headers, with `content-length` the byte length of the body GET would send,
+ * and no body.
+ */
+export function withoutBodyForHead(event: APIGatewayProxyEventV2, response: ApiResponse): ApiResponse {
+  if (event.requestContext?.http?.method !== "HEAD") return response;
+  const body = typeof response.body === "string" ? response.body : "";
+  const bytes = response.isBase64Encoded ? Buffer.from(body, "base64").length : Buffer.byteLength(body);
+  const { isBase64Encoded: _, ...rest } = response;
+  return { ...rest, headers: { ...response.headers, "content-length": String(bytes) }, body: "" };
+}
+
 function requestIdOf(event: APIGatewayProxyEventV2, context: Context): string {
   return event.requestContext?.requestId ?? context.awsRequestId;
 }
@@ -69,12 +82,16 @@ export function httpHandler(route: HttpRoute) {
         logger.setCorrelationId(requestIdOf(event, context));
       },
       after: (request) => {
-        if (request.response) Object.assign(request.response.headers, SECURITY_HEADERS);
+        if (request.response) {
+          Object.assign(request.response.headers, SECURITY_HEADERS);
+          request.response = withoutBodyForHead(request.event, request.response);
+        }
         logger.resetKeys();
       },
       onError: (request) => {
         request.response = errorResponse(request.error, requestIdOf(request.event, request.context));
         Object.assign(request.response.headers, SECURITY_HEADERS);
+        request.response = withoutBodyForHead(request.event, request.response);
         logger.resetKeys();
       },
     })

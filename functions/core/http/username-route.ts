@@ -30,6 +30,8 @@ export interface UsernameRouteOptions<B> {
    * `del`, Graph's JavaScript SDK): the operation that DELETE on the same path runs.
    */
   deleteOverride?: (request: UsernameRequest) => Promise<GraphAnswer>;
+  /** Graph's `method=get` on a POST: the read that GET on the same path runs (no body, no key). */
+  getOverride?: (request: UsernameRequest) => Promise<GraphAnswer>;
 }
 
 export function usernameRoute<B = undefined>(
@@ -51,14 +53,20 @@ export function usernameRoute<B = undefined>(
     let method = http.event.requestContext.http.method;
     let run = (request: UsernameRequest, body: B | undefined) => operation(request, body as B);
     let body: B | undefined;
-    if (options.deleteOverride && validateParameters(parameters, methodOverrideSchema).method === "delete") {
+    const overridable = options.deleteOverride ?? options.getOverride;
+    const override = overridable ? validateParameters(parameters, methodOverrideSchema).method : undefined;
+    if (options.deleteOverride && override === "delete") {
       const deleteOperation = options.deleteOverride;
       method = "DELETE";
       run = (request) => deleteOperation(request);
+    } else if (options.getOverride && override === "get") {
+      const getOperation = options.getOverride;
+      method = "GET";
+      run = (request) => getOperation(request);
     } else if (options.body) {
       body = validateParameters(parameters, options.body);
     }
-    const key = options.idempotent ? idempotencyKeyOf(headers) : undefined;
+    const key = options.idempotent && method !== "GET" ? idempotencyKeyOf(headers) : undefined;
 
     const request: UsernameRequest = {
       caller,

@@ -21,6 +21,7 @@
  *   tenant          pk TENANTS                  sk TENANT#<t>
  *   idempotency key pk IDEMPOTENCY#<t>#<phone>  sk KEY#<sha256 of the client's key>             (TTL)
  *   write counter   pk RATELIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
+ *   read counter    pk READLIMIT#<t>            sk MINUTE#<epoch minute>                       (TTL)
  *   drift sweep     pk RECONCILER               sk SWEEP        the sweep's progress
  *   health probe    pk HEALTH                   sk PROBE        never written: GET /health reads it
  *   feed head       pk FEED#<t>                 sk HEAD         -> the tenant's last sequence number
@@ -76,6 +77,11 @@ export const keys = {
   /** The tenant's calls that reach Meta in one minute (rate-limit/tenant-meta-limit.ts). */
   metaCallCounter: (tenantId: string, epochMinute: number) => ({
     pk: `RATELIMIT#${tenantId}`,
+    sk: `MINUTE#${epochMinute}`,
+  }),
+  /** The tenant's `/v1` reads in one minute (rate-limit/tenant-read-limit.ts). */
+  readCounter: (tenantId: string, epochMinute: number) => ({
+    pk: `READLIMIT#${tenantId}`,
     sk: `MINUTE#${epochMinute}`,
   }),
   feedHead: (tenantId: string) => ({ pk: `FEED#${tenantId}`, sk: "HEAD" }),

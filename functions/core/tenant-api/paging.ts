@@ -1,7 +1,8 @@
 /**
  * Graph-style paging for the `/v1` listings: `limit` (default 25, at most 100), `after` and
  * `before` cursors, and the envelope `{"data":[…],"paging":{"cursors":{"before","after"},
- * "next","previous"}}` with `next`/`previous` as full URLs, present when that page exists.
+ * "next","previous"}}` with `next`/`previous` as full URLs on the configured base URL, present
+ * when that page exists (carrying the request's `access_token` when it came in the query string).
  * Cursors are opaque to clients: base64url of `<listing>:<position>:<scope tag>`, the tag a hash
  * of the listing and its scope (the tenant for the feed and the number list, the phone number for
  * a history). A cursor of another listing, another tenant's feed or another number's history is
@@ -10,6 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { presentedApiKey } from "../auth/api-keys.ts";
+import { config } from "../config.ts";
 import { graphErrors } from "../errors/graph-error.ts";
 import { describeIssues } from "../validation/issues.ts";
 import { PAGE_LIMIT_DEFAULT, pageQuerySchema } from "../validation/tenant-api.ts";
@@ -116,17 +119,37 @@ export interface Envelope<T> {
   };
 }
 
-/** The URL of this same request with other paging parameters: what Graph puts in next/previous. */
+/**
+ * The API key, when the request presented it as Graph's `access_token` in its query string (no
+ * `X-API-Key`, no `Authorization`, no body that could hold another): Graph's own `next` and
+ * `previous` carry the token the request used, so a client that follows them as they are stays
+ * authenticated. A key sent in a header or a body is never copied into a URL.
+ */
+function queryStringCredential(event: APIGatewayProxyEventV2): string | undefined {
+  if (presentedApiKey(event.headers ?? {}) !== undefined) return undefined;
+  if ((event.body ?? "") !== "") return undefined;
+  const tokens = new URLSearchParams(event.rawQueryString ?? "").getAll("access_token");
+  return tokens.length === 1 && tokens[0]?.trim() ? tokens[0] : undefined;
+}
+
+/**
+ * The URL of this same listing with other paging parameters, what Graph puts in next/previous:
+ * the configured base URL (config.apiBaseUrl: the API's own, set at deploy time) or API
+ * Gateway's own domain name, never the request's Host header, which the client chooses.
+ */
 function pageUrl(
   event: APIGatewayProxyEventV2,
   limit: number,
   cursor: { after: string } | { before: string },
 ) {
-  const headers = event.headers ?? {};
-  const host = headers.host ?? event.requestContext.domainName;
-  const scheme = headers["x-forwarded-proto"] === "http" ? "http" : "https";
-  const query = new URLSearchParams({ limit: String(limit), ...cursor });
-  return `${scheme}://${host}${event.rawPath}?${query.toString()}`;
+  const base = config.apiBaseUrl() ?? `https://${event.requestContext.domainName}`;
+  const token = queryStringCredential(event);
+  const query = new URLSearchParams({
+    limit: String(limit),
+    ...cursor,
+    ...(token ? { access_token: token } : {}),
+  });
+  return `${base}${event.rawPath}?${query.toString()}`;
 }
 
 export interface EnvelopeInput<T> {

@@ -1,16 +1,15 @@
 /**
  * `GET /v1/phone_numbers/{phone_number_id}/username_history`: the number's changes, newest first,
- * as the same event objects the change feed and the webhooks carry. One Query per page, read in
- * parallel with the number's record (which decides ownership: a foreign number is answered
- * exactly like an unknown one, and its history is never returned).
+ * as the same event objects the change feed and the webhooks carry. The number's record is read
+ * first and decides ownership (a foreign number is answered exactly like an unknown one, at the
+ * same cost: its history is never read), then one Query per page.
  */
 
-import { graphErrors } from "../errors/graph-error.ts";
-import { getPhone } from "../store/phones.ts";
 import { historyPage } from "../store/tenant-reads.ts";
 import { usernameChangeEvent } from "../tenant-webhooks/username-change-event.ts";
 import type { HistoryEvent, PhoneRecord } from "../username-state/records.ts";
 import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
+import { ownedPhone } from "./phone-numbers.ts";
 import type { TenantRequest } from "./tenant-request.ts";
 
 /**
@@ -35,13 +34,10 @@ export async function listUsernameHistory({
 }: TenantRequest<{ phone_number_id: string }>) {
   const of = { listing: "username_history", scope: path.phone_number_id } as const;
   const page = parsePageRequest(event, of, integerPosition(1, 999_999_999_999));
-  const [phone, { items, more, cursorHeld }] = await Promise.all([
-    getPhone(path.phone_number_id, true),
-    historyPage(path.phone_number_id, page),
-  ]);
-  if (!phone || phone.tenantId !== caller.tenantId) {
-    throw graphErrors.phoneNumberNotAccessible(path.phone_number_id);
-  }
+  // Ownership first: another tenant's number costs exactly what an unknown one does (one read),
+  // so neither the answer nor its timing tells whether the number exists.
+  const phone = await ownedPhone(caller.tenantId, path.phone_number_id);
+  const { items, more, cursorHeld } = await historyPage(path.phone_number_id, page);
   const towardsNewer = page.before !== undefined;
   return envelope({
     event,

@@ -52,14 +52,18 @@ export const claimUsernameBodySchema = z.object({
 export type ClaimUsernameBody = z.infer<typeof claimUsernameBodySchema>;
 
 /**
- * Graph's `method` parameter on a POST (case-insensitive): `delete` makes it the path's DELETE,
- * for clients that cannot send that method; `post` changes nothing.
+ * Graph's `method` parameter on a POST (case-insensitive): `delete` makes it the path's DELETE and
+ * `get` the path's GET, for clients that cannot send those methods (Go Graph clients read with
+ * `POST …?method=GET`); `post` changes nothing.
  */
 export const methodOverrideSchema = z.object({
   method: z.optional(
     z.string({ error: "method must be a string" }).check(
       z.toLowerCase(),
-      z.refine((value) => value === "post" || value === "delete", "method must be post or delete"),
+      z.refine(
+        (value) => value === "post" || value === "delete" || value === "get",
+        "method must be post, get or delete",
+      ),
     ),
   ),
 });

@@ -2,14 +2,16 @@
  * What a POST to the username path asks for, decided from the request alone (docs/reliability.md,
  * "Order of checks"), restated independently of functions/core/http/request-parameters.ts:
  * parameters from the query string and a JSON, form or multipart body, the body's winning per
- * name; a name twice in one source refused; Graph's `method=delete` turning the POST into a DELETE.
+ * name; a name twice in one source refused; Graph's `method=delete` turning the POST into a DELETE
+ * and `method=get` into the GET.
  */
 import { oracleAccepts } from "../../support/username-oracle.ts";
 
 export type PostIntent =
   | { kind: "refused" }
   | { kind: "claim"; username: string; transferAction?: string }
-  | { kind: "delete" };
+  | { kind: "delete" }
+  | { kind: "read" };
 
 type Source = { values: Map<string, unknown>; repeated: Set<string> } | "unreadable";
 
@@ -91,6 +93,7 @@ export async function postIntent(
     if (typeof method.value !== "string" || method.repeated) return { kind: "refused" };
     const lower = method.value.toLowerCase();
     if (lower === "delete") return { kind: "delete" };
+    if (lower === "get") return { kind: "read" };
     if (lower !== "post") return { kind: "refused" };
   }
   const username = lookup("username", query, source);
