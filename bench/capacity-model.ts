@@ -53,6 +53,7 @@ const LIMITS = {
   apiAccountRps: 10_000,
   routeRps: 100,
   tenantMetaPerMinute: 120,
+  tenantReadPerMinute: 600,
   dispatcherParallel: 8,
   dueQueryConcurrency: 8,
   reconcilerScheduleSeconds: 60,
@@ -196,6 +197,9 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
   // The drift sweep lists the tenant it is in, every run: the largest tenant's numbers, eventually consistent.
   const sweepListingRcuPerRun = Math.ceil((largestNumbers * numberBytes) / 4096) * 0.5;
   const metaBoundLargest = (w.graph.get + w.graph.suggestions + w.graph.post + w.graph.delete) * L;
+  /** The largest tenant's feed polls: every poll interval, or as often as its events fill a page of 100. */
+  const largestFeedPolls = Math.max(1 / w.feedPollSeconds, (events * L) / 100);
+  const largestReadsPerSecond = largestFeedPolls + w.numberPagesPerSecond * L;
   const idle = cost("reconciler-idle");
   const dueQueries = idle.calls - 1; // the tenant list's Query aside
   const tenantsMeasured = dueQueries - 1; // the earlier layout's partition aside
@@ -217,6 +221,24 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
       capacity: LIMITS.tenantMetaPerMinute,
       unit: "Graph requests a minute",
       from: `${L * 100}% of ${f(metaBoundLargest / L)} Graph requests/s`,
+    },
+    {
+      name: "the largest tenant's /v1 read limit (TENANT_READ_LIMIT_PER_MINUTE, production 600)",
+      kind: "setting",
+      demand: largestReadsPerSecond * 60,
+      capacity: LIMITS.tenantReadPerMinute,
+      unit: "/v1 requests a minute",
+      from: `its feed polls (every ${w.feedPollSeconds} s, or as often as its events fill a page of 100) and ${L * 100}% of the number pages`,
+    },
+    {
+      name: "largest tenant's /v1 read counter `READLIMIT#<t>`",
+      kind: "partition",
+      demand:
+        largestFeedPolls * on("v1-feed", "READLIMIT#<tenant>").wcu +
+        w.numberPagesPerSecond * L * on("v1-numbers", "READLIMIT#<tenant>").wcu,
+      capacity: LIMITS.partitionWcu,
+      unit: "WCU/s",
+      from: "its /v1 requests × WCU on `READLIMIT#<tenant>` (rows v1-feed, v1-numbers)",
     },
     {
       name: "API Gateway stage throttle per route (infra/api.ts: 100 rps, burst 200): GET /v1/username_changes",
@@ -362,9 +384,7 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
     {
       name: "largest tenant's feed `FEED#<t>`, read: its polls and retries",
       kind: "partition",
-      demand:
-        Math.max(1 / w.feedPollSeconds, (events * L) / 100) * cost("v1-feed").rcu +
-        failed * L * on("attempt-retry", "FEED#<tenant>").rcu,
+      demand: largestFeedPolls * cost("v1-feed").rcu + failed * L * on("attempt-retry", "FEED#<tenant>").rcu,
       capacity: LIMITS.partitionRcu,
       unit: "RCU/s",
       from: "pages of 100 (row v1-feed) as often as its events fill them, at least every poll; retries' feed reads",
