@@ -12,6 +12,9 @@ const UNDER_LOAD = [
   "test/integration/webhook-isolation.test.ts",
   // A real browser waiting for what a person would see (polls, a webhook's effect on the page).
   "test/console/browser.test.ts",
+  "test/integration/webhook-deadline.test.ts",
+  // Not timed, but it writes thousands of items at once: alone, it slows no other file's DynamoDB Local.
+  "test/integration/webhook-sweep-fairness.test.ts",
 ];
 
 export default defineConfig({

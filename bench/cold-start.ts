@@ -17,7 +17,10 @@
  * The metrics library (`@aws-lambda-powertools/metrics`, functions/core/metrics.ts), side by side:
  * GetUsername and MetaWebhook bundled again with the library replaced by a no-op stub
  * (bench/metrics-stub.ts), run in the same rounds as the real bundles, and a probe that writes
- * one EMF line on top of the floor (bench/metrics-probe.ts).
+ * one EMF line on top of the floor (bench/metrics-probe.ts). The same for `ipaddr.js` (the
+ * dispatcher's address checks, functions/core/tenant-webhooks/outbound-address.ts): the
+ * WebhookDispatcher bundled with it stubbed (bench/ipaddr-stub.ts), and a probe that classifies
+ * two addresses on top of the floor (bench/ipaddr-probe.ts).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -42,7 +45,9 @@ const FLOOR = resolve(import.meta.dirname, "floor-handler.ts");
 const SIGN_LIBRARY = resolve(import.meta.dirname, "sign-probe-library.ts");
 const SIGN_CRYPTO = resolve(import.meta.dirname, "sign-probe-crypto.ts");
 const METRICS_PROBE = resolve(import.meta.dirname, "metrics-probe.ts");
+const IPADDR_PROBE = resolve(import.meta.dirname, "ipaddr-probe.ts");
 const WITHOUT_METRICS = { "@aws-lambda-powertools/metrics": resolve(import.meta.dirname, "metrics-stub.ts") };
+const WITHOUT_IPADDR = { "ipaddr.js": resolve(import.meta.dirname, "ipaddr-stub.ts") };
 /** Functions also measured without the metrics library: one that calls Meta, Meta's webhook. */
 const METRICS_COMPARED = ["GetUsername", "MetaWebhook"];
 export const BUNDLE_LIMIT_BYTES = 700_000;
@@ -64,6 +69,8 @@ interface Target {
   alias?: Record<string, string>;
   /** For a "without" variant: the target it is compared with. */
   variantOf?: Target;
+  /** For a "without" variant: the library it leaves out. */
+  library?: string;
   /**
    * Why its cold start has no ratio budget: the others' first invocations answer before any I/O,
    * so theirs measure loading; this one's cannot (its answer is a store read).
@@ -190,13 +197,30 @@ function targets(): Target[] {
       name: `${name} without metrics`,
       alias: WITHOUT_METRICS,
       variantOf: withMetrics,
+      library: "@aws-lambda-powertools/metrics",
     });
   }
+  const withIpaddr = targets.find((t) => t.name === dispatcher.functionName);
+  if (!withIpaddr) throw new Error(`no cold-start target ${dispatcher.functionName}`);
+  targets.push({
+    ...withIpaddr,
+    name: `${dispatcher.functionName} without ipaddr.js`,
+    alias: WITHOUT_IPADDR,
+    variantOf: withIpaddr,
+    library: "ipaddr.js",
+  });
   targets.push(
     {
       name: "probe: floor + metrics, one EMF line",
       entry: METRICS_PROBE,
       firstInvocation: "one metric line written (Powertools)",
+      event: {},
+      expectedStatus: 200,
+    },
+    {
+      name: "probe: floor + ipaddr.js classify",
+      entry: IPADDR_PROBE,
+      firstInvocation: "two addresses classified (ipaddr.js)",
       event: {},
       expectedStatus: 200,
     },
@@ -386,6 +410,7 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
         const cpuWithout = summarize(withoutRuns.map((r) => r.cpuMs)).median;
         return [
           withMetrics.name,
+          without.library ?? "",
           String((withMetrics.bytes ?? 0) - (without.bytes ?? 0)),
           `${coldWith.toFixed(1)} / ${coldWithout.toFixed(1)}`,
           (coldWith - coldWithout).toFixed(1),
@@ -421,12 +446,14 @@ export async function coldStart(options: { runs: number }): Promise<Section> {
           rows,
         ),
         "",
-        "The metrics library (`@aws-lambda-powertools/metrics`) side by side: each function against the same " +
-          "bundle with the library replaced by a no-op stub (bench/metrics-stub.ts), in the same rounds.",
+        "Libraries side by side: each function against the same bundle with the library replaced by a no-op " +
+          "stub (bench/metrics-stub.ts for `@aws-lambda-powertools/metrics`, bench/ipaddr-stub.ts for `ipaddr.js`), " +
+          "in the same rounds.",
         "",
         ...table(
           [
             "function",
+            "library",
             "bytes of the library",
             "cold ms with / without",
             "difference ms",

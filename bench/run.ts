@@ -10,7 +10,7 @@
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
  *                                           (sections: cold, latency, calls, webhook, gateway, events,
- *                                           contention, console, capacity)
+ *                                           contention, console, sweep, capacity)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -29,6 +29,7 @@ import { type BenchEnvironment, startEnvironment } from "./environment.ts";
 import { eventDelivery } from "./event-delivery.ts";
 import { gatewayThroughput } from "./gateway-throughput.ts";
 import { load, machine } from "./machine.ts";
+import { retrySweep } from "./retry-sweep.ts";
 import { type Budget, type Section, table } from "./section.ts";
 import { loadService, type Service } from "./service.ts";
 import { webhookBatch } from "./webhook-batch.ts";
@@ -46,6 +47,7 @@ const SECTIONS = [
   "events",
   "contention",
   "console",
+  "sweep",
   "capacity",
 ] as const;
 type SectionId = (typeof SECTIONS)[number];
@@ -106,7 +108,9 @@ await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
 if (
-  ["latency", "calls", "webhook", "gateway", "events", "contention"].some((id) => wanted(id as SectionId))
+  ["latency", "calls", "webhook", "gateway", "events", "contention", "sweep"].some((id) =>
+    wanted(id as SectionId),
+  )
 ) {
   env = await startEnvironment();
   service = await loadService();
@@ -131,6 +135,9 @@ try {
   );
   await run("contention", "7. Contention", () =>
     contention(world().env, world().service, { repeats: profile.repeats + 2 }),
+  );
+  await run("sweep", "8. Retry sweep fairness", () =>
+    retrySweep(world().env, { repeats: profile.repeats + 2 }),
   );
 } finally {
   await env?.stop();

@@ -1,8 +1,12 @@
 /**
  * What the CLI shows of a phone number: an allow-list of fields, so the encrypted token (and any
- * field added to the record later) never reaches the output unless it is named here.
+ * field added to the record later) never reaches the output unless it is named here. The fields
+ * Meta chose the text of (status, context, usernames) are shown through escapeTerminal
+ * (cli/terminal-text.ts), in text and JSON alike: a control, C1 or bidirectional character Meta
+ * sent shows as an escape (`\x1b`), never as a terminal sequence or a line of its own.
  */
 import type { HistoryEvent, PhoneRecord } from "../functions/core/username-state/records.ts";
+import { escapeTerminal } from "./terminal-text.ts";
 
 export interface PhoneView {
   phoneNumberId: string;
@@ -35,11 +39,16 @@ export interface HistoryView {
   requestId?: string;
 }
 
-/** Keeps the listed keys, in the listed order, dropping absent ones. */
+/** Fields whose text comes from Meta (or a client, through Meta): escaped for display. */
+const FROM_OUTSIDE = new Set(["username", "status", "context", "previousUsername", "previousStatus"]);
+
+/** Keeps the listed keys, in the listed order, dropping absent ones; text from outside escaped. */
 function pick<T>(source: Record<string, unknown>, fields: ReadonlyArray<keyof T & string>): T {
   const out: Record<string, unknown> = {};
   for (const field of fields) {
-    if (source[field] !== undefined && source[field] !== null) out[field] = source[field];
+    const value = source[field];
+    if (value === undefined || value === null) continue;
+    out[field] = FROM_OUTSIDE.has(field) && typeof value === "string" ? escapeTerminal(value) : value;
   }
   return out as T;
 }
@@ -82,6 +91,6 @@ export function historyView(event: HistoryEvent): HistoryView {
 
 /** `name (status)`, `(none)` when the number holds no username. */
 export function describeUsername(username: string | undefined, status: string | undefined): string {
-  const name = username ?? "(none)";
-  return status ? `${name} (${status})` : name;
+  const name = username === undefined ? "(none)" : escapeTerminal(username);
+  return status ? `${name} (${escapeTerminal(status)})` : name;
 }

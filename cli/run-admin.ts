@@ -9,11 +9,12 @@ import { keyCommands } from "./commands/keys.ts";
 import { phoneCommands } from "./commands/phones.ts";
 import { tenantCommands } from "./commands/tenants.ts";
 import { webhookCommands } from "./commands/webhooks.ts";
-import { UsageError } from "./errors.ts";
+import { shown, UsageError, withoutSecrets } from "./errors.ts";
 import { describeFailure } from "./failure-message.ts";
 import { commandHelp, generalHelp, INVOCATION, VERSION } from "./help.ts";
 import type { AdminIo } from "./io.ts";
 import { connectStore, type StoreConnection } from "./store-environment.ts";
+import { escapeJsonText, escapeTerminal, escapeTerminalLines } from "./terminal-text.ts";
 
 export const commands: readonly Command[] = [
   ...tenantCommands,
@@ -92,7 +93,7 @@ function parse(argv: string[]): Parsed {
     throw new UsageError(
       positionals.length < required
         ? `missing <${expected[positionals.length]?.name}>`
-        : `unexpected argument '${positionals[expected.length]}'`,
+        : `unexpected argument ${shown(positionals[expected.length] ?? "")}`,
       command.name,
     );
   }
@@ -115,14 +116,17 @@ function matching(group: string | undefined): readonly Command[] {
   return found.length ? found : commands;
 }
 
+/** One JSON document; DEL, C1 and bidirectional characters escaped too (the parsed value is the same). */
 function jsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${escapeJsonText(JSON.stringify(value, null, 2))}\n`;
 }
 
 export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<number> {
   const args = [...argv];
   const json = args.includes("--json");
-  const emit = (result: CommandResult) => io.stdout(json ? jsonText(result.json) : `${result.text}\n`);
+  // Text from outside (Meta's fields, URLs, answers) never reaches the terminal as control sequences.
+  const emit = (result: CommandResult) =>
+    io.stdout(json ? jsonText(result.json) : `${escapeTerminalLines(result.text)}\n`);
   let store: StoreConnection | undefined;
   try {
     const parsed = parse(args);
@@ -145,12 +149,14 @@ export async function runAdmin(argv: readonly string[], io: AdminIo): Promise<nu
     );
     return 0;
   } catch (error) {
-    const failure = describeFailure(error, store);
+    const described = describeFailure(error, store);
+    // No secret the operator typed in the wrong place is printed back, whatever the error says.
+    const failure = { ...described, message: withoutSecrets(described.message) };
     const pointer =
       failure.kind === "usage"
         ? `\nRun '${INVOCATION} ${failure.command ?? ""}${failure.command ? " " : ""}--help' for usage.`
         : "";
-    io.stderr(`error: ${failure.message}${pointer}\n`);
+    io.stderr(`error: ${escapeTerminal(failure.message)}${pointer}\n`);
     if (json) io.stdout(jsonText({ error: { kind: failure.kind, message: failure.message } }));
     return failure.exitCode;
   } finally {

@@ -28,6 +28,11 @@ export interface LocalEventsOptions {
   pollIntervalMs?: number;
   /** How often the retry sweep runs (default 1 s; a minute in AWS). */
   sweepIntervalMs?: number;
+  /**
+   * The dispatcher's timeout (default its sizing's, 60 s): its Lambda context counts down from
+   * it, and an invocation still running then is treated as timed out (its messages come back).
+   */
+  dispatcherTimeoutMs?: number;
   /** Delay before a failed stream batch or queue message is tried again (default 1 s). */
   retryDelayMs?: number;
   /** One line per problem (default: stderr). */
@@ -41,12 +46,15 @@ export interface LocalEvents {
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-async function loadHandler(fn: EventFunctionDefinition): Promise<(event: unknown) => Promise<unknown>> {
+async function loadHandler(
+  fn: EventFunctionDefinition,
+  functionTimeoutMs = timeoutMs(fn.sizing),
+): Promise<(event: unknown) => Promise<unknown>> {
   const module = (await import(pathToFileURL(join(REPO_ROOT, fn.handler)).href)) as { handler?: Handler };
   const handler = module.handler;
   if (typeof handler !== "function") throw new Error(`${fn.handler} does not export a handler function`);
   return (event) => {
-    const context = lambdaContext(fn.functionName, timeoutMs(fn.sizing));
+    const context = lambdaContext(fn.functionName, functionTimeoutMs);
     // Its own invoke context: its log keys never mix with an overlapping invocation's.
     return inInvocationContext(context, () => handler(event, context));
   };
@@ -59,17 +67,20 @@ function describe(error: unknown): string {
 export async function startLocalEvents(options: LocalEventsOptions): Promise<LocalEvents> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const retryDelayMs = options.retryDelayMs ?? 1_000;
-  const [sequence, dispatch, sweep] = await Promise.all(
-    (["table-stream", "delivery-queue", "schedule"] as const).map((trigger) =>
-      loadHandler(eventFunction(trigger)),
-    ),
-  );
+  const dispatcher = eventFunction("delivery-queue");
+  const dispatcherTimeoutMs = options.dispatcherTimeoutMs ?? timeoutMs(dispatcher.sizing);
+  const [sequence, dispatch, sweep] = await Promise.all([
+    loadHandler(eventFunction("table-stream")),
+    loadHandler(dispatcher, dispatcherTimeoutMs),
+    loadHandler(eventFunction("schedule")),
+  ]);
   const { setLocalDeliveryQueue } = await import("../functions/core/tenant-webhooks/delivery-queue.ts");
 
   const queue: LocalQueue = createLocalQueue({
     batchSize: eventPipeline.queueBatchSize,
     maxReceives: eventPipeline.deadLetterAfterReceives,
     retryDelayMs,
+    invocationTimeoutMs: dispatcherTimeoutMs,
     consume: (event) => (dispatch as (e: unknown) => Promise<never>)(event),
     onDeadLetter: (message, receives) =>
       log(

@@ -47,7 +47,8 @@ export const eventFunctions: readonly EventFunctionDefinition[] = [
       secrets: ["TokenEncryptionKey", "TokenEncryptionKeyPrevious"],
       webhookQueue: ["SendMessage"],
     },
-    // A message is at most one unreachable-endpoint timeout (10 s) plus its writes.
+    // No attempt starts that could not end before the timeout (less a 5 s reserve, read from the
+    // Lambda context); what does not fit goes back on the queue (webhook-dispatch.ts).
     sizing: { memory: "512 MB", timeout: "60 seconds" },
     description: "signed webhook attempts to tenant endpoints",
   },

@@ -3,26 +3,70 @@
  * "The console"): a web page and its files for people, not an API for programs, described so the
  * document still names every route of infra/routes.ts.
  */
+import {
+  CONSOLE_SECURITY_HEADERS,
+  IMMUTABLE_CACHE,
+  REVALIDATE_CACHE,
+} from "../functions/console/console-assets.ts";
 import type { OperationInfo } from "./operations.ts";
+
+/** The console's own security headers, on every answer of its function, each as it sends it. */
+const securityHeaders = Object.fromEntries(
+  Object.entries(CONSOLE_SECURITY_HEADERS).map(([name, value]) => [
+    name,
+    {
+      description:
+        name === "content-security-policy"
+          ? "The console's policy: this origin only, no inline script, `frame-ancestors 'none'`."
+          : "One of the console's security headers.",
+      required: true,
+      schema: { type: "string", const: value },
+    },
+  ]),
+);
+
+/** What a file's answer (and its 304) carries besides the security headers. */
+const fileHeaders = {
+  etag: {
+    description: "Strong validator of the file's content.",
+    required: true,
+    schema: { type: "string" },
+  },
+  "cache-control": {
+    description: "`no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files.",
+    required: true,
+    schema: { type: "string", enum: [REVALIDATE_CACHE, IMMUTABLE_CACHE] },
+  },
+  vary: {
+    description: "`accept-encoding`: precompressed copies are chosen by it.",
+    schema: { type: "string" },
+  },
+  "content-encoding": {
+    description: "`br` or `gzip` when the browser accepts it.",
+    schema: { type: "string" },
+  },
+};
 
 const file = (description: string, types: string[]) => ({
   description,
-  headers: {
-    "content-security-policy": {
-      description: "The console's policy: this origin only, no inline script, `frame-ancestors 'none'`.",
-      schema: { type: "string" },
-    },
-    etag: { description: "Strong validator of the file's content.", schema: { type: "string" } },
-    "cache-control": {
-      description: "`no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files.",
-      schema: { type: "string" },
-    },
-  },
+  headers: { ...securityHeaders, ...fileHeaders },
   content: Object.fromEntries(types.map((type) => [type, { schema: { type: "string" } }])),
 });
 
+const unchanged = (description: string) => ({ description, headers: { ...securityHeaders, ...fileHeaders } });
+
+const errorHeaders = {
+  ...securityHeaders,
+  "cache-control": {
+    description: "Never stored.",
+    required: true,
+    schema: { type: "string", const: "no-store" },
+  },
+};
+
 const notFound = {
   description: "No such file of the console",
+  headers: errorHeaders,
   content: { "application/json": { schema: { $ref: "#/components/schemas/GraphError" } } },
 };
 
@@ -40,9 +84,10 @@ export const consoleOperations: Record<string, OperationInfo> = {
     security: [],
     responses: {
       "200": file("The page", ["text/html"]),
-      "304": { description: "The page is unchanged (`If-None-Match`)" },
+      "304": unchanged("The page is unchanged (`If-None-Match`)"),
       "503": {
         description: "The console was not built (a local checkout before `npm run console:build`)",
+        headers: errorHeaders,
         content: { "application/json": { schema: { $ref: "#/components/schemas/GraphError" } } },
       },
     },
@@ -56,7 +101,7 @@ export const consoleOperations: Record<string, OperationInfo> = {
     security: [],
     responses: {
       "200": file("The file", ["text/javascript", "text/css", "image/svg+xml"]),
-      "304": { description: "The file is unchanged (`If-None-Match`)" },
+      "304": unchanged("The file is unchanged (`If-None-Match`)"),
       "404": notFound,
     },
   },

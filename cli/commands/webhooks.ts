@@ -1,8 +1,10 @@
 import {
   addEndpoint,
+  DEFAULT_SECRET_OVERLAP_SECONDS,
   type DeliveryLogEntry,
   deliveryLogPage,
   endpointView,
+  MAX_SECRET_OVERLAP_SECONDS,
   parseLogPosition,
   redeliverEvent,
   removeEndpointById,
@@ -14,7 +16,7 @@ import { config } from "../../functions/core/config.ts";
 import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
 import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
 import type { Command } from "../command.ts";
-import { CommandFailure, UsageError } from "../errors.ts";
+import { CommandFailure, shown, UsageError } from "../errors.ts";
 import { textTable } from "../text-table.ts";
 import { tenantId } from "../validate.ts";
 import { requireKnownTenant } from "./tenants.ts";
@@ -26,7 +28,7 @@ const MAX_LOG_LIMIT = 200;
 
 function endpointId(value: string, command: string): string {
   if (!ENDPOINT_ID.test(value)) {
-    throw new UsageError(`an endpoint id looks like ep_0123456789abcdef0123, got '${value}'`, command);
+    throw new UsageError(`an endpoint id looks like ep_0123456789abcdef0123, got ${shown(value)}`, command);
   }
   return value;
 }
@@ -35,7 +37,10 @@ function limit(value: string | undefined, command: string): number {
   if (value === undefined) return DEFAULT_LOG_LIMIT;
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > MAX_LOG_LIMIT) {
-    throw new UsageError(`--limit must be an integer from 1 to ${MAX_LOG_LIMIT}, got '${value}'`, command);
+    throw new UsageError(
+      `--limit must be an integer from 1 to ${MAX_LOG_LIMIT}, got ${shown(value)}`,
+      command,
+    );
   }
   return n;
 }
@@ -50,12 +55,39 @@ async function admin<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-function secretText(what: string, issued: { id: string; url: string; secret: string }): string {
+const DURATION = /^(\d{1,7})([smhd]?)$/;
+const UNIT_SECONDS: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `--overlap`: `0`, or a number with a unit (`90s`, `30m`, `24h`, `2d`; no unit: seconds), as seconds. */
+function overlapSeconds(value: string | undefined, command: string): number {
+  if (value === undefined) return DEFAULT_SECRET_OVERLAP_SECONDS;
+  const match = DURATION.exec(value);
+  const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2] ?? ""] ?? 1) : Number.NaN;
+  if (!match || seconds > MAX_SECRET_OVERLAP_SECONDS) {
+    throw new UsageError(
+      `--overlap takes 0 or a duration up to 7d such as 30m, 24h or 2d, got ${shown(value)}`,
+      command,
+    );
+  }
+  return seconds;
+}
+
+function secretText(
+  what: string,
+  issued: { id: string; url: string; secret: string; previousSecretExpiresAt?: string },
+): string {
   return [
     `${what} ${issued.id} -> ${issued.url}`,
     "Its signing secret, shown only now (give it to the tenant; verify with any Standard Webhooks library):",
     "",
     `  ${issued.secret}`,
+    ...(issued.previousSecretExpiresAt
+      ? [
+          "",
+          `Until ${issued.previousSecretExpiresAt} every delivery carries a signature with the previous secret too: ` +
+            "the receiver may switch to the new one any time before then.",
+        ]
+      : []),
   ].join("\n");
 }
 
@@ -100,13 +132,20 @@ export const webhookCommands: Command[] = [
     async run({ options }) {
       const tenant = tenantId(options.tenant ?? "", "webhook list");
       await requireKnownTenant(tenant);
-      const endpoints = (await listEndpoints(tenant)).map(endpointView);
+      const now = Date.now();
+      const endpoints = (await listEndpoints(tenant)).map((endpoint) => endpointView(endpoint, now));
       return {
         json: { endpoints },
         text: endpoints.length
           ? textTable(
-              ["ID", "URL", "CREATED", "SECRET ROTATED"],
-              endpoints.map((e) => [e.id, e.url, e.createdAt, e.secretRotatedAt ?? "-"]),
+              ["ID", "URL", "CREATED", "SECRET ROTATED", "PREVIOUS SECRET SIGNS UNTIL"],
+              endpoints.map((e) => [
+                e.id,
+                e.url,
+                e.createdAt,
+                e.secretRotatedAt ?? "-",
+                e.previousSecretExpiresAt ?? "-",
+              ]),
             )
           : `Tenant ${tenant} has no webhook endpoints.`,
       };
@@ -126,12 +165,26 @@ export const webhookCommands: Command[] = [
   },
   {
     name: "webhook rotate-secret",
-    summary: "Give a webhook endpoint a new signing secret, printed once; the old one stops at once",
+    summary:
+      "Give a webhook endpoint a new signing secret, printed once; the old one keeps signing for an overlap",
     description:
-      "Every attempt from now on, retries of earlier events included, is signed with the new secret.",
+      "Every attempt from now on, retries of earlier events included, is signed with the new secret. Until the " +
+      "overlap ends (default 24h) every attempt also carries a signature with the previous secret, as Standard " +
+      "Webhooks allows, so the receiver switches at its own pace; then the previous secret is dropped. --overlap 0 " +
+      "stops the previous secret at once (a leaked secret). Rotating again during an overlap drops the oldest.",
     arguments: [{ name: "endpointId", description: "the endpoint's id (from webhook list)" }],
-    async run({ positionals: [id = ""] }) {
-      const issued = await admin(() => rotateEndpointSecret(endpointId(id, "webhook rotate-secret")));
+    options: {
+      overlap: {
+        valueName: "duration",
+        description:
+          "how long the previous secret keeps signing: 0, or e.g. 30m, 24h, 2d (default 24h, at most 7d)",
+      },
+    },
+    async run({ positionals: [id = ""], options }) {
+      const command = "webhook rotate-secret";
+      const endpoint = endpointId(id, command);
+      const overlap = overlapSeconds(options.overlap, command);
+      const issued = await admin(() => rotateEndpointSecret(endpoint, { overlapSeconds: overlap }));
       return { json: issued, text: secretText("New secret for webhook endpoint", issued) };
     },
   },
@@ -165,7 +218,7 @@ export const webhookCommands: Command[] = [
       const failed = options.failed === "true";
       if (options.after !== undefined && !parseLogPosition(options.after, failed)) {
         throw new UsageError(
-          `--after takes the position a page printed as next (${failed ? "<sequence>/<endpoint id>" : "a sequence number"}), got '${options.after}'`,
+          `--after takes the position a page printed as next (${failed ? "<sequence>/<endpoint id>" : "a sequence number"}), got ${shown(options.after)}`,
           command,
         );
       }
@@ -203,7 +256,7 @@ export const webhookCommands: Command[] = [
     async run({ positionals: [id = ""], options }) {
       const command = "webhook redeliver";
       if (!EVENT_ID.test(id))
-        throw new UsageError(`an event id looks like evt_ + 26 characters, got '${id}'`, command);
+        throw new UsageError(`an event id looks like evt_ + 26 characters, got ${shown(id)}`, command);
       const only = options.endpoint === undefined ? undefined : endpointId(options.endpoint, command);
       const scheduled = await admin(() => redeliverEvent(id, only));
       return {

@@ -3,7 +3,10 @@
  * Lambda's SQSEvent, in batches of `batchSize`, each batch an invocation of its own running
  * alongside the others (as Lambda scales out on a queue). A delay holds a message back like
  * SQS's DelaySeconds. Messages the consumer reports as failed come back after `retryDelayMs`,
- * and after `maxReceives` receives they are dropped with a dead-letter notice.
+ * and after `maxReceives` receives they are dropped with a dead-letter notice. An invocation
+ * that has not answered within `invocationTimeoutMs` timed out, as Lambda would say: every
+ * message of its batch comes back (its work in this process cannot be stopped, as Lambda would
+ * stop it; what it does later is not waited for).
  */
 import { randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
@@ -13,6 +16,8 @@ export interface LocalQueueOptions {
   batchSize: number;
   maxReceives: number;
   retryDelayMs: number;
+  /** The consumer's timeout (the dispatcher function's); none: it never times out. */
+  invocationTimeoutMs?: number;
   consume(event: SQSEvent): Promise<SQSBatchResponse>;
   onDeadLetter(message: DeliveryMessage, receives: number): void;
   onError(error: unknown): void;
@@ -73,13 +78,28 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
       const records = batch.map(sqsRecord);
       const invocation = (async () => {
         let failedIds: Set<string>;
+        let timer: NodeJS.Timeout | undefined;
         try {
-          const answer = await options.consume({ Records: records });
+          const consumed = options.consume({ Records: records });
+          const answer =
+            options.invocationTimeoutMs === undefined
+              ? await consumed
+              : await Promise.race([
+                  consumed,
+                  new Promise<never>((_, reject) => {
+                    timer = setTimeout(
+                      () => reject(new Error(`invocation timed out after ${options.invocationTimeoutMs} ms`)),
+                      options.invocationTimeoutMs,
+                    );
+                  }),
+                ]);
           failedIds = new Set(answer.batchItemFailures.map((failure) => failure.itemIdentifier));
         } catch (error) {
           // A thrown invocation fails the whole batch, as with Lambda.
           options.onError(error);
           failedIds = new Set(records.map((record) => record.messageId));
+        } finally {
+          clearTimeout(timer);
         }
         const again: Envelope[] = [];
         batch.forEach((envelope, n) => {

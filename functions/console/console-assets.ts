@@ -50,6 +50,8 @@ export const MANIFEST_FILE = "console-manifest.json";
 
 /** Where the build is, relative to this module (the repository, or the function's package). */
 export const DEFAULT_DIST = fileURLToPath(new URL("../../console/dist/", import.meta.url));
+/** Where the console's build is, for tools and tests. */
+export const CONSOLE_DIST = DEFAULT_DIST;
 
 /** The page's policy. `require-trusted-types-for`: no string ever becomes HTML or script. */
 export const CONTENT_SECURITY_POLICY = [
@@ -160,11 +162,29 @@ export function requestedFile(event: APIGatewayProxyEventV2): string | undefined
   return /^\/console\/?$/.test(event.rawPath) ? "index.html" : undefined;
 }
 
-/** The answer to one request, from `loaded` (undefined: no build, 503). */
+/**
+ * The answer to one request, from `loaded` (undefined: no build, 503). HEAD is answered as GET
+ * would be, with the GET's status and headers (its length included) and no body.
+ */
 export function answerConsoleRequest(
   event: APIGatewayProxyEventV2,
   loaded: ConsoleFiles | undefined,
 ): Result {
+  if (event.requestContext?.http?.method !== "HEAD") return answerGet(event, loaded);
+  const asGet = {
+    ...event,
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: "GET" } },
+  };
+  const answer = answerGet(asGet, loaded);
+  const length = Buffer.byteLength(answer.body ?? "", answer.isBase64Encoded ? "base64" : "utf8");
+  return {
+    statusCode: answer.statusCode,
+    headers: { ...answer.headers, "content-length": String(length) },
+    body: "",
+  };
+}
+
+function answerGet(event: APIGatewayProxyEventV2, loaded: ConsoleFiles | undefined): Result {
   const requestId = event.requestContext?.requestId;
   const method = event.requestContext?.http?.method ?? "GET";
   if (!loaded) {

@@ -157,16 +157,25 @@ describe("webhook rotate-secret and remove", () => {
     ]);
     const rotated = await admin(["webhook", "rotate-secret", added.json.id, "--json"]);
     expect(rotated.code, rotated.stderr).toBe(0);
+    // The previous secret signs beside the new one for the default overlap, 24 hours.
     expect(rotated.json).toEqual({
       id: added.json.id,
       url: "https://b.example/x",
       secret: expect.stringMatching(/^whsec_/),
+      previousSecretExpiresAt: expect.any(String),
     });
+    const overlapEnd = Date.parse(rotated.json.previousSecretExpiresAt) - Date.now();
+    expect(overlapEnd).toBeGreaterThan(24 * 3600_000 - 60_000);
+    expect(overlapEnd).toBeLessThanOrEqual(24 * 3600_000);
     expect(rotated.json.secret).not.toBe(added.json.secret);
     const text = await tableText();
     expect(text).not.toContain(rotated.json.secret.slice("whsec_".length));
     const list = await admin(["webhook", "list", "--tenant", tenant, "--json"]);
     expect(list.json.endpoints[0].secretRotatedAt).toEqual(expect.any(String));
+    expect(list.json.endpoints[0].previousSecretExpiresAt).toBe(rotated.json.previousSecretExpiresAt);
+    const listed = await admin(["webhook", "list", "--tenant", tenant]);
+    expect(listed.stdout).toContain("PREVIOUS SECRET SIGNS UNTIL");
+    expect(listed.stdout).toContain(rotated.json.previousSecretExpiresAt);
 
     const removed = await admin(["webhook", "remove", added.json.id, "--json"]);
     expect(removed.json).toEqual({ id: added.json.id, tenantId: tenant, removed: true });

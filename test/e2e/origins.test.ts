@@ -265,12 +265,25 @@ describe("Meta's account split", () => {
     await deliver([{ ...approval, wabaId: number.first }]);
     await newest(number.id, { username: name, status: "approved" });
     expect((await history(number.id)).map((c) => c.data.status)).toEqual(["approved", "reserved"]);
-    // One event each in the tenant's feed.
-    const feed = await api("GET", "/v1/username_changes?limit=100");
-    const ofNumber = (feed.json.data as Array<{ data: { phone_number_id: string } }>).filter(
-      (e) => e.data.phone_number_id === number.id,
-    );
-    expect(ofNumber).toHaveLength(2);
+    // One event each in the tenant's feed (the sequencer feeds it from the table's stream, a
+    // moment later): the two changes, and no third however long it waits.
+    const eventsOfNumber = async () => {
+      const events: Array<{ data: { phone_number_id: string } }> = [];
+      let after = "";
+      for (let page = 0; page < 50; page++) {
+        const feed = await api("GET", `/v1/username_changes?limit=100${after ? `&after=${after}` : ""}`);
+        events.push(...(feed.json.data as typeof events));
+        const cursor = (feed.json.paging as { cursors?: { after?: string } } | undefined)?.cursors?.after;
+        if (!cursor || (feed.json.data as unknown[]).length === 0) break;
+        after = cursor;
+      }
+      return events.filter((e) => e.data.phone_number_id === number.id);
+    };
+    for (let i = 0; i < 100 && (await eventsOfNumber()).length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await eventsOfNumber()).toHaveLength(2);
   });
 
   it("its WhatsApp Account id in the path answers for the same number", async () => {

@@ -548,7 +548,12 @@ describe("stacks", () => {
 
       it("serves the console from its own function on the API's origin, its built files beside its bundle", async () => {
         const served = apiRoutes(stack()).filter((r) => r.target?.name === "Console");
-        expect(served.map((r) => r.routeKey).sort()).toEqual(["GET /console", "GET /console/assets/{asset}"]);
+        expect(served.map((r) => r.routeKey).sort()).toEqual([
+          "GET /console",
+          "GET /console/assets/{asset}",
+          "HEAD /console",
+          "HEAD /console/assets/{asset}",
+        ]);
         for (const { routeKey, route } of served)
           expect(route.inputs.authorizationType, routeKey).toBe("NONE");
         // The function's package as uploaded: its bundle, and console/dist at the same relative place

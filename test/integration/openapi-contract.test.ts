@@ -19,12 +19,21 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import {
+  importHandler,
+  type LambdaHandler,
+  type LocalGateway,
+  startLocalGateway,
+} from "../../dev/local-gateway.ts";
+import { CONSOLE_DIST, consoleHandler } from "../../functions/console/console-assets.ts";
 import { addEndpoint, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
 import { WEBHOOK_BODY_LIMIT_BYTES } from "../../functions/core/http/meta-webhook-delivery.ts";
 import { API_BODY_LIMIT_BYTES } from "../../functions/core/http/request.ts";
@@ -88,16 +97,27 @@ let phone: SeededPhone;
 let throttled: LocalGateway;
 /** Functions with a 3 s timeout: a deadline a slow store reaches. */
 let short: LocalGateway;
+/** The console's function over a build that is not there (a stack whose console was never built). */
+let unbuilt: LocalGateway;
 
 beforeAll(async () => {
   tenant = await seedTenant();
   phone = await seedPhone(world, tenant);
   throttled = await startLocalGateway({ log: false, throttling: { rateLimit: 0.001, burstLimit: 1 } });
   short = await startLocalGateway({ log: false, functionTimeoutMs: 3_000 });
+  const emptyDist = await mkdtemp(join(tmpdir(), "contract-no-console-"));
+  unbuilt = await startLocalGateway({
+    log: false,
+    loadHandler: async (route) =>
+      route.audience === "console"
+        ? (consoleHandler(emptyDist) as unknown as LambdaHandler)
+        : importHandler(route),
+  });
 });
 afterAll(async () => {
   await throttled?.close();
   await short?.close();
+  await unbuilt?.close();
 });
 
 interface Call {
@@ -106,7 +126,7 @@ interface Call {
   query: URLSearchParams;
   headers: Record<string, string>;
   body?: Buffer;
-  via?: "throttled" | "short";
+  via?: "throttled" | "short" | "unbuilt";
 }
 
 interface Answer {
@@ -117,7 +137,13 @@ interface Answer {
 
 function send(call: Call): Promise<Answer> {
   const base = new URL(
-    call.via === "throttled" ? throttled.url : call.via === "short" ? short.url : pipeline.gateway.url,
+    call.via === "throttled"
+      ? throttled.url
+      : call.via === "short"
+        ? short.url
+        : call.via === "unbuilt"
+          ? unbuilt.url
+          : pipeline.gateway.url,
   );
   const query = call.query.toString();
   return new Promise((resolvePromise, reject) => {
@@ -181,6 +207,8 @@ const created = new Map<string, string>();
 async function pathValue(op: Operation, name: string): Promise<string> {
   if (name === "version") return "v24.0";
   if (name === "phone_number_id") return phone.phoneNumberId;
+  // A file of the console's build (test/support/global-setup.ts builds it), by its content-hashed name.
+  if (name === "asset") return consoleAsset();
   const known = created.get(`${op.path}:${name}`);
   if (known) return known;
   // A resource the stack does not have yet: made by the POST of its collection with its example.
@@ -203,6 +231,16 @@ function exampleOf(node: Json): unknown {
   if (schema?.const !== undefined) return schema.const;
   if (Array.isArray(schema?.enum)) return schema.enum[0];
   return undefined;
+}
+
+/** The first asset of the console's build, as its route names it (`assets/` left out). */
+function consoleAsset(): string {
+  const manifest = JSON.parse(readFileSync(join(CONSOLE_DIST, "console-manifest.json"), "utf8")) as {
+    files: Record<string, unknown>;
+  };
+  const asset = Object.keys(manifest.files).find((file) => file.startsWith("assets/"));
+  if (!asset) throw new Error("the console's build has no asset");
+  return asset.slice("assets/".length);
 }
 
 /** Parameter values the document cannot say: the stack's secrets and fresh keys. */
@@ -339,6 +377,19 @@ const PROVOKERS: Record<string, Provoker[]> = {
     },
     async (op) => withMeta(metaError(403), await validCall(op)),
   ],
+  "404": [
+    // A file or resource the path names that is not there.
+    async (op) => {
+      if (!hasParameter(op, "asset")) return undefined;
+      const call = await validCall(op);
+      return [
+        await send({
+          ...call,
+          path: call.path.replace(encodeURIComponent(consoleAsset()), "missing-00000000.js"),
+        }),
+      ];
+    },
+  ],
   "409": [
     async (op) => {
       if (!hasParameter(op, "Idempotency-Key")) return undefined;
@@ -444,8 +495,20 @@ const PROVOKERS: Record<string, Provoker[]> = {
       ),
   ],
   "502": [async (op) => withMeta({ mode: "garbage" }, await validCall(op))],
+  "304": [
+    // A file asked for again with the ETag it was answered with.
+    async (op) => {
+      const call = await validCall(op);
+      const first = await send({ ...call, method: "GET" });
+      if (!first.headers.etag) return undefined;
+      return [await send({ ...call, headers: { ...call.headers, "if-none-match": first.headers.etag } })];
+    },
+  ],
   "503": [
     async (op) => withMeta({ mode: "status", example: "transient-retry-after" }, await validCall(op)),
+    // The console's function where its build is missing.
+    async (op) =>
+      op.path.startsWith("/console") ? [await send({ ...(await validCall(op)), via: "unbuilt" })] : undefined,
     async (op) => withStoreDown(await validCall(op)),
     // The function's deadline reached while the store is slow (a gateway with a 3 s timeout).
     async (op) => {

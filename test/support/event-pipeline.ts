@@ -19,6 +19,8 @@ export interface EventPipeline {
 
 export interface EventPipelineOptions {
   sweepIntervalMs?: number;
+  /** The dispatcher's timeout (its Lambda context and the local queue's), default its sizing's. */
+  dispatcherTimeoutMs?: number;
 }
 
 export function useEventPipeline(world: World, options: EventPipelineOptions = {}): EventPipeline {
@@ -33,6 +35,9 @@ export function useEventPipeline(world: World, options: EventPipelineOptions = {
       pollIntervalMs: 25,
       sweepIntervalMs: options.sweepIntervalMs ?? 200,
       retryDelayMs: 200,
+      ...(options.dispatcherTimeoutMs !== undefined
+        ? { dispatcherTimeoutMs: options.dispatcherTimeoutMs }
+        : {}),
       log: () => undefined,
     });
     pipeline.get = async (path, apiKey) => {

@@ -111,13 +111,17 @@ export function createConsoleApi(apiKey: string, options: ApiOptions = {}): Cons
           params: { path: { phone_number_id: id }, query: pageQuery(cursor, limit) },
         }),
       ),
-    claimUsername: (id, username, transferAction) =>
-      unwrap(
+    claimUsername: async (id, username, transferAction) => {
+      // The document's POST answers a claim, a `method=delete` or a `method=get`: a claim (no
+      // `method`) is answered `{ status }`.
+      const answer = await unwrap(
         client.POST("/meta/whatsapp/{version}/{phone_number_id}/username", {
           params: { path: number(id) },
           body: { username, transfer_action: transferAction },
         }),
-      ),
+      );
+      return { ...(typeof answer.status === "string" ? { status: answer.status } : {}) };
+    },
     deleteUsername: async (id) => {
       const answer = await unwrap(
         client.DELETE("/meta/whatsapp/{version}/{phone_number_id}/username", {

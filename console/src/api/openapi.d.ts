@@ -2525,12 +2525,29 @@ export interface operations {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
                     /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
-                    "cache-control"?: string;
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
                     /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
-                    "content-security-policy"?: string;
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     /** @description Strong validator of the file's content. */
-                    etag?: string;
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2541,8 +2558,30 @@ export interface operations {
             304: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
+                    /** @description Strong validator of the file's content. */
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2551,8 +2590,24 @@ export interface operations {
             503: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Never stored. */
+                    "cache-control": "no-store";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2575,12 +2630,29 @@ export interface operations {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
                     /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
-                    "cache-control"?: string;
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
                     /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
-                    "content-security-policy"?: string;
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     /** @description Strong validator of the file's content. */
-                    etag?: string;
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2589,8 +2661,30 @@ export interface operations {
             304: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
+                    /** @description Strong validator of the file's content. */
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2599,8 +2693,24 @@ export interface operations {
             503: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Never stored. */
+                    "cache-control": "no-store";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2624,12 +2734,29 @@ export interface operations {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
                     /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
-                    "cache-control"?: string;
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
                     /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
-                    "content-security-policy"?: string;
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     /** @description Strong validator of the file's content. */
-                    etag?: string;
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2642,8 +2769,30 @@ export interface operations {
             304: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
+                    /** @description Strong validator of the file's content. */
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2652,8 +2801,24 @@ export interface operations {
             404: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Never stored. */
+                    "cache-control": "no-store";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2679,12 +2844,29 @@ export interface operations {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
                     /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
-                    "cache-control"?: string;
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
                     /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
-                    "content-security-policy"?: string;
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     /** @description Strong validator of the file's content. */
-                    etag?: string;
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2693,8 +2875,30 @@ export interface operations {
             304: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description `no-cache` for the page; `public, max-age=31536000, immutable` for content-hashed files. */
+                    "cache-control": "no-cache" | "public, max-age=31536000, immutable";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
+                    /** @description Strong validator of the file's content. */
+                    etag: string;
+                    /** @description `accept-encoding`: precompressed copies are chosen by it. */
+                    vary?: string;
+                    /** @description `br` or `gzip` when the browser accepts it. */
+                    "content-encoding"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2703,8 +2907,24 @@ export interface operations {
             404: {
                 headers: {
                     "apigw-requestid": components["headers"]["apigw-requestid"];
-                    "cache-control": components["headers"]["cache-control"];
-                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    /** @description Never stored. */
+                    "cache-control": "no-store";
+                    /** @description One of the console's security headers. */
+                    "x-content-type-options": "nosniff";
+                    /** @description The console's policy: this origin only, no inline script, `frame-ancestors 'none'`. */
+                    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
+                    /** @description One of the console's security headers. */
+                    "referrer-policy": "no-referrer";
+                    /** @description One of the console's security headers. */
+                    "x-frame-options": "DENY";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-opener-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "cross-origin-resource-policy": "same-origin";
+                    /** @description One of the console's security headers. */
+                    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+                    /** @description One of the console's security headers. */
+                    "strict-transport-security": "max-age=31536000";
                     [name: string]: unknown;
                 };
                 content?: never;

@@ -20,11 +20,13 @@ import {
   removeEndpoint,
   replaceEndpointSecret,
   resealEndpointSecret,
+  resealPreviousSecret,
   type WebhookEndpoint,
 } from "../store/webhook-endpoints.ts";
 import {
   endpointSecretUnderCurrentKey,
   openEndpointSecret,
+  previousSecretActive,
   sealEndpointSecret,
 } from "../tenant-webhooks/endpoint-secret.ts";
 import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
@@ -45,15 +47,20 @@ export interface EndpointView {
   url: string;
   createdAt: string;
   secretRotatedAt?: string;
+  /** While a rotation's overlap lasts: when the previous secret stops signing (ISO). */
+  previousSecretExpiresAt?: string;
 }
 
-export function endpointView(endpoint: WebhookEndpoint): EndpointView {
+export function endpointView(endpoint: WebhookEndpoint, now: number = Date.now()): EndpointView {
   return {
     id: endpoint.id,
     tenantId: endpoint.tenantId,
     url: endpoint.url,
     createdAt: endpoint.createdAt,
     ...(endpoint.secretRotatedAt ? { secretRotatedAt: endpoint.secretRotatedAt } : {}),
+    ...(previousSecretActive(endpoint, now)
+      ? { previousSecretExpiresAt: endpoint.previousSecretExpiresAt as string }
+      : {}),
   };
 }
 
@@ -96,13 +103,55 @@ export async function removeEndpointById(endpointId: string): Promise<EndpointVi
   return endpointView(endpoint);
 }
 
-/** A new secret, effective for every attempt from now on (retries included); the old one stops at once. */
-export async function rotateEndpointSecret(endpointId: string): Promise<IssuedEndpoint> {
+/** How long the previous secret keeps signing after a rotation, by default: 24 hours. */
+export const DEFAULT_SECRET_OVERLAP_SECONDS = 24 * 3600;
+/** The longest overlap a rotation may ask for: 7 days. */
+export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
+
+export interface RotationOptions {
+  /**
+   * Seconds the previous secret keeps signing beside the new one (0 to 7 days, default 24 h):
+   * every attempt until then carries both signatures, so receivers switch secrets at their pace.
+   * 0: the previous secret stops at once.
+   */
+  overlapSeconds?: number;
+}
+
+/** A rotation's new secret, and when the previous one stops signing (absent: it stopped at once). */
+export interface RotatedSecret extends IssuedEndpoint {
+  previousSecretExpiresAt?: string;
+}
+
+/**
+ * A new secret, signing every attempt from now on (retries of earlier events included); the
+ * previous one, sealed like it, also signs every attempt until the overlap ends, then is dropped.
+ * A rotation during an overlap drops the oldest secret at once (at most two sign). Throws
+ * WebhookAdminError for an unknown endpoint or an overlap out of range.
+ */
+export async function rotateEndpointSecret(
+  endpointId: string,
+  options: RotationOptions = {},
+): Promise<RotatedSecret> {
+  const overlap = options.overlapSeconds ?? DEFAULT_SECRET_OVERLAP_SECONDS;
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_SECRET_OVERLAP_SECONDS) {
+    throw new WebhookAdminError(
+      `the overlap must be a whole number of seconds from 0 to ${MAX_SECRET_OVERLAP_SECONDS} (7 days)`,
+    );
+  }
   const endpoint = await requireEndpoint(endpointId);
   const secret = newEndpointSecret();
-  const updated = await replaceEndpointSecret(endpoint, sealEndpointSecret(secret, endpoint.id));
+  const previous =
+    overlap > 0
+      ? { sealed: endpoint.secretSealed, expiresAt: new Date(Date.now() + overlap * 1000).toISOString() }
+      : undefined;
+  const updated = await replaceEndpointSecret(endpoint, sealEndpointSecret(secret, endpoint.id), previous);
   if (!updated) throw new WebhookAdminError(`no webhook endpoint with id '${endpointId}'`);
-  return { id: updated.id, url: updated.url, secret };
+  return {
+    id: updated.id,
+    url: updated.url,
+    secret,
+    ...(previous ? { previousSecretExpiresAt: previous.expiresAt } : {}),
+  };
 }
 
 /** One row of the delivery log. */
@@ -177,7 +226,7 @@ export async function deliveryLogPage(
   const after = options.after === undefined ? undefined : parseLogPosition(options.after, options.failed);
   if (options.after !== undefined && !after) {
     throw new WebhookAdminError(
-      `--after must be a position printed as 'next' by webhook deliveries${options.failed ? " --failed" : ""}, got '${options.after}'`,
+      `--after must be a position printed as 'next' by webhook deliveries${options.failed ? " --failed" : ""}`,
     );
   }
   if (options.failed) {
@@ -260,11 +309,23 @@ export async function resealEndpointSecrets(): Promise<ResealReport> {
   for (const tenantId of await listTenants()) {
     for (const endpoint of await listEndpoints(tenantId)) {
       report.endpoints++;
-      const { id, secretSealed: sealed } = endpoint;
-      if (endpointSecretUnderCurrentKey(sealed, id)) continue;
+      const { id, secretSealed: sealed, previousSecretSealed: previous } = endpoint;
+      const pending = [
+        ...(endpointSecretUnderCurrentKey(sealed, id) ? [] : [{ sealed, write: resealEndpointSecret }]),
+        // A previous secret still in its overlap is re-sealed too (an expired one is dropped by the dispatcher).
+        ...(previous !== undefined &&
+        previousSecretActive(endpoint, Date.now()) &&
+        !endpointSecretUnderCurrentKey(previous, id)
+          ? [{ sealed: previous, write: resealPreviousSecret }]
+          : []),
+      ];
+      if (pending.length === 0) continue;
       try {
-        const resealed = sealEndpointSecret(openEndpointSecret(sealed, id), id);
-        if (await resealEndpointSecret(endpoint, resealed, sealed)) report.resealed.push(id);
+        let ok = true;
+        for (const { sealed: old, write } of pending) {
+          ok = (await write(endpoint, sealEndpointSecret(openEndpointSecret(old, id), id), old)) && ok;
+        }
+        if (ok) report.resealed.push(id);
         else report.failed.push(id);
       } catch {
         report.failed.push(id);

@@ -32,6 +32,8 @@
  *   delivery        pk DELIVERY#<event id>      sk ENDPOINT#<id>                               (TTL)
  *                   while unfinished:           gsi2 TENANT#<t> / DELIVERY#<sequence number>#<endpoint id>
  *                   while waiting to retry:     gsi3 DUE#<shard> / <due epoch ms, zero-padded>#<event id>#<endpoint id>
+ *                                               (written before 0.3: read until they drain) or, grouped by tenant,
+ *                                               gsi3 DUE#<shard> / T#<tenant, URI-encoded>#<due epoch ms, zero-padded>#<event id>#<endpoint id>
  */
 export const keys = {
   healthProbe: () => ({ pk: "HEALTH", sk: "PROBE" }),
@@ -107,5 +109,14 @@ export const keys = {
   dueAt: (epochMs: number, eventId: string, endpointId: string) =>
     `${String(Math.max(0, Math.floor(epochMs))).padStart(13, "0")}#${eventId}#${endpointId}`,
   byTenant: (tenantId: string) => `TENANT#${tenantId}`,
+  /**
+   * Sorts after every key of the tenant's region of a due shard (`T#<tenant>#…`) and before the next
+   * tenant's: the tenant is URI-encoded (and `!` escaped), so every character of it sorts after `$`.
+   */
+  tenantDueEnd: (tenantId: string) => `T#${encodeURIComponent(tenantId).replaceAll("!", "%21")}$`,
+  tenantDueAt: (tenantId: string, epochMs: number, eventId: string, endpointId: string) =>
+    `T#${encodeURIComponent(tenantId).replaceAll("!", "%21")}#${String(Math.max(0, Math.floor(epochMs))).padStart(13, "0")}#${eventId}#${endpointId}`,
+  /** Where the tenants' regions of a due shard begin (legacy keys, all digits first, sort below). */
+  tenantDueRegion: "T#",
   driftSweep: { pk: "RECONCILER", sk: "SWEEP" },
 };

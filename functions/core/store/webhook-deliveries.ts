@@ -1,15 +1,14 @@
 /**
- * Delivery state of one event to one endpoint (`DELIVERY#<event id>` / `ENDPOINT#<endpoint id>`),
- * written after each attempt. A first attempt that succeeds costs exactly one write (a
- * conditional put); only unfinished deliveries carry index attributes:
- *  - waiting for a retry: gsi3 `DUE#<shard>` / `<due epoch ms>#...` (the retry sweeper's index),
+ * Delivery items of tenant webhooks (`DELIVERY#<event id>` / `ENDPOINT#<endpoint id>`): table
+ * access and key layout only. What a delivery's next step is (claims, the retry schedule, what an
+ * unrecorded attempt means, how long a finished delivery is kept) is decided in
+ * functions/core/tenant-webhooks/delivery-lifecycle.ts; this module writes the state it is given,
+ * under the conditions it is given, and derives the index attributes from the state:
+ *  - waiting for an attempt (`pending`): gsi3 `DUE#<shard>` / `T#<tenant>#<due epoch ms>#...`
+ *    (the retry sweep's index: grouped by tenant inside each shard, oldest due first per tenant),
  *  - waiting or failed: gsi2 `TENANT#<t>` / `DELIVERY#<sequence number>#<endpoint id>` (the log).
- * A retry first claims the delivery: the claim counts the attempt (`attempts` + 1) before it is
- * sent and moves the due time past the attempt's lease, to when the next attempt would be due had
- * this one failed; so concurrent sweeps and duplicate messages send it once, and an attempt whose
- * outcome is never written (a store error, a crash) still counts and is followed by the next one
- * on schedule, never sent again. Its outcome is written only by the claim's holder. Finished
- * deliveries expire after DELIVERY_LOG_RETENTION_DAYS.
+ * Items written before the due keys were grouped by tenant carry `DUE#<shard>` / `<due ms>#...`;
+ * `legacyDueDeliveries` reads them until they have drained (each is rewritten when claimed).
  */
 import { createHash } from "node:crypto";
 import { BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -19,8 +18,8 @@ import { dynamo, tableName } from "./client.ts";
 import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
 
-export const DELIVERY_LOG_RETENTION_DAYS = 30;
-const DUE_SHARDS = 8;
+/** Partition keys of the due index's webhook part (spread so a burst of failures has no hot key). */
+export const DUE_SHARDS = 8;
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 
@@ -32,26 +31,40 @@ export interface DeliveryRef {
   sequence: number;
 }
 
-/** What one HTTP attempt came to. */
-export interface AttemptResult {
+/** What is stored of one attempt. */
+export interface StoredAttempt {
   /** ISO time the attempt started. */
   at: string;
+  /** Milliseconds it took (stored rounded). */
   durationMs: number;
-  /** A 2xx answer. */
-  ok: boolean;
   /** The endpoint's HTTP status, when it answered. */
   responseStatus?: number;
-  /** Why it failed, in a few words (timeout, connection refused, redirect, HTTP 500...). */
+  /** Why it failed, in a few words. */
   error?: string;
-  /** The first characters of the answer's body, never more (WEBHOOK_RESPONSE_EXCERPT). */
+  /** The first characters of the answer's body. */
   responseExcerpt?: string;
 }
 
-/** The state an attempt leaves: delivered, another attempt at `nextAttemptAt` (epoch ms), or failed. */
-export type NextState =
-  | { status: "delivered" }
-  | { status: "pending"; nextAttemptAt: number }
-  | { status: "failed" };
+/**
+ * A delivery's state as one step leaves it: the store writes these attributes and derives the
+ * index attributes from `status` (pending: due index and log; failed: log; delivered: neither).
+ */
+export interface DeliveryState {
+  status: DeliveryStatus;
+  /** Attempts made in the current round. */
+  attempts: number;
+  /** Pending: epoch ms the next attempt is due. */
+  nextAttemptAt?: number;
+  /**
+   * The last attempt; absent: what is stored of it is kept. Without `at` and `durationMs`: only
+   * its outcome (status, error, excerpt) is replaced, its time and duration are kept.
+   */
+  lastAttempt?: StoredAttempt | Omit<StoredAttempt, "at" | "durationMs">;
+  /** Delivered or failed: ISO time it ended. */
+  finishedAt?: string;
+  /** Delivered or failed: epoch seconds when DynamoDB deletes the item (TTL). */
+  expiresAt?: number;
+}
 
 export interface DeliveryRecord extends DeliveryRef {
   status: DeliveryStatus;
@@ -99,50 +112,11 @@ function dueShard(ref: Pick<DeliveryRef, "eventId" | "endpointId">): number {
   return (createHash("sha256").update(`${ref.eventId}#${ref.endpointId}`).digest()[0] as number) % DUE_SHARDS;
 }
 
-function retentionEnd(now: number): number {
-  return Math.floor(now / 1000) + DELIVERY_LOG_RETENTION_DAYS * 24 * 3600;
-}
-
-/** The attributes an attempt sets and removes, for UpdateItem and for a first put alike. */
-function stateAfter(ref: DeliveryRef, attempts: number, result: AttemptResult, next: NextState, now: number) {
-  const set: Record<string, unknown> = {
-    status: next.status,
-    attempts,
-    lastAttemptAt: result.at,
-    lastDurationMs: Math.round(result.durationMs),
-    lastResponseStatus: result.responseStatus,
-    lastError: result.error,
-    lastResponseExcerpt: result.responseExcerpt,
-  };
-  const remove = ["leaseToken"];
-  if (next.status === "pending") {
-    Object.assign(set, dueAttributes(ref, next.nextAttemptAt), unfinishedAttributes(ref));
-    remove.push("deliveredAt", "failedAt", "expiresAt");
-  } else {
-    set.expiresAt = retentionEnd(now);
-    remove.push("nextAttemptAt", "gsi3pk", "gsi3sk");
-    if (next.status === "delivered") {
-      set.deliveredAt = new Date(now).toISOString();
-      remove.push("gsi2pk", "gsi2sk", "failedAt");
-    } else {
-      set.failedAt = new Date(now).toISOString();
-      Object.assign(set, unfinishedAttributes(ref));
-    }
-  }
-  for (const name of ["lastResponseStatus", "lastError", "lastResponseExcerpt"]) {
-    if (set[name] === undefined) {
-      delete set[name];
-      remove.push(name);
-    }
-  }
-  return { set, remove };
-}
-
 function dueAttributes(ref: DeliveryRef, nextAttemptAt: number) {
   return {
     nextAttemptAt,
     gsi3pk: keys.dueShard(dueShard(ref)),
-    gsi3sk: keys.dueAt(nextAttemptAt, ref.eventId, ref.endpointId),
+    gsi3sk: keys.tenantDueAt(ref.tenantId, nextAttemptAt, ref.eventId, ref.endpointId),
   };
 }
 
@@ -151,6 +125,44 @@ function unfinishedAttributes(ref: DeliveryRef) {
     gsi2pk: keys.byTenant(ref.tenantId),
     gsi2sk: keys.unfinishedDelivery(ref.sequence, ref.endpointId),
   };
+}
+
+const ATTEMPT_FIELDS = {
+  lastAttemptAt: "at",
+  lastDurationMs: "durationMs",
+  lastResponseStatus: "responseStatus",
+  lastError: "error",
+  lastResponseExcerpt: "responseExcerpt",
+} as const;
+
+/** The attributes a state sets and removes, for UpdateItem and for a put alike. */
+function attributesOf(ref: DeliveryRef, state: DeliveryState) {
+  const set: Record<string, unknown> = { status: state.status, attempts: state.attempts };
+  const remove = ["leaseToken"];
+  if (state.lastAttempt) {
+    const timed = "at" in state.lastAttempt;
+    for (const [name, field] of Object.entries(ATTEMPT_FIELDS)) {
+      if (!timed && (field === "at" || field === "durationMs")) continue;
+      const value = (state.lastAttempt as Partial<StoredAttempt>)[field];
+      if (value === undefined) remove.push(name);
+      else set[name] = field === "durationMs" ? Math.round(value as number) : value;
+    }
+  }
+  if (state.status === "pending") {
+    Object.assign(set, dueAttributes(ref, state.nextAttemptAt ?? Date.now()), unfinishedAttributes(ref));
+    remove.push("deliveredAt", "failedAt", "expiresAt");
+  } else {
+    if (state.expiresAt !== undefined) set.expiresAt = state.expiresAt;
+    remove.push("nextAttemptAt", "gsi3pk", "gsi3sk");
+    if (state.status === "delivered") {
+      set.deliveredAt = state.finishedAt;
+      remove.push("gsi2pk", "gsi2sk", "failedAt");
+    } else {
+      set.failedAt = state.finishedAt;
+      Object.assign(set, unfinishedAttributes(ref));
+    }
+  }
+  return { set, remove };
 }
 
 /** `extra` assignments are written as given (placeholders of their own). */
@@ -178,6 +190,17 @@ function updateExpression(
   };
 }
 
+function refAttributes(ref: DeliveryRef) {
+  return {
+    ...keys.delivery(ref.eventId, ref.endpointId),
+    type: "webhookDelivery",
+    eventId: ref.eventId,
+    endpointId: ref.endpointId,
+    tenantId: ref.tenantId,
+    sequence: ref.sequence,
+  };
+}
+
 /** Delivery records by key (strongly consistent BatchGetItem); missing ones are absent. */
 export async function getDeliveries(
   refs: readonly Pick<DeliveryRef, "eventId" | "endpointId">[],
@@ -192,40 +215,31 @@ export async function getDeliveries(
   return found;
 }
 
+/** The key of a delivery as `getDeliveries` maps it. */
 export function deliveryId(ref: Pick<DeliveryRef, "eventId" | "endpointId">): string {
   return itemId(keys.delivery(ref.eventId, ref.endpointId));
 }
 
 /** DynamoDB's limit of writes per BatchWriteItem. */
-const WRITES_PER_CALL = 25;
+export const WRITES_PER_CALL = 25;
 const MAX_BATCH_ATTEMPTS = 8;
 
-export interface FirstAttempt {
-  ref: DeliveryRef;
-  result: AttemptResult;
-  next: NextState;
-}
-
 /**
- * The outcomes of first attempts, 25 per BatchWriteItem (writes DynamoDB leaves unprocessed are
- * sent again with backoff). Unconditional: the dispatcher only attempts a first delivery that has
- * no record yet, and a duplicate first attempt racing it would write the same kind of outcome.
- * This is the one write a successful delivery costs.
+ * Puts deliveries with their states (created at their last attempt's time), up to 25 per
+ * BatchWriteItem; writes DynamoDB leaves unprocessed are sent again with backoff, and after
+ * 8 tries an error is thrown. Unconditional.
  */
-export async function recordFirstAttempts(attempts: readonly FirstAttempt[]): Promise<void> {
+export async function putDeliveries(
+  entries: readonly { ref: DeliveryRef; state: DeliveryState }[],
+): Promise<void> {
   const TableName = tableName();
-  const now = Date.now();
-  const items = attempts.map(({ ref, result, next }) => ({
+  const items = entries.map(({ ref, state }) => ({
     PutRequest: {
       Item: {
-        ...keys.delivery(ref.eventId, ref.endpointId),
-        type: "webhookDelivery",
-        eventId: ref.eventId,
-        endpointId: ref.endpointId,
-        tenantId: ref.tenantId,
-        sequence: ref.sequence,
-        createdAt: result.at,
-        ...stateAfter(ref, 1, result, next, now).set,
+        ...refAttributes(ref),
+        createdAt:
+          state.lastAttempt && "at" in state.lastAttempt ? state.lastAttempt.at : new Date().toISOString(),
+        ...attributesOf(ref, state).set,
       },
     },
   }));
@@ -241,7 +255,7 @@ export async function recordFirstAttempts(attempts: readonly FirstAttempt[]): Pr
   }
 }
 
-/** The condition of taking a delivery's next step: still pending with `attempts` attempts, and due at `now`. */
+/** The condition "still pending with `attempts` attempts, and due at `now`" (epoch ms). */
 function pendingAndDue(
   attempts: number,
   now: number,
@@ -261,11 +275,8 @@ function pendingAndDue(
 }
 
 /**
- * Claims the next attempt of a due delivery: only if it is still pending with `attempts` attempts
- * and due. The claim counts the attempt (`attempts` + 1) and moves the due time to `dueIfLost`
- * (epoch ms: past the attempt's lease, when the next attempt is due if this one records nothing),
- * so the sweep finds it again only if the holder never records an outcome. Returns false when
- * someone else has it or it moved on.
+ * Sets `leaseToken`, `attempts` + 1 and the due time `dueIfLost` (epoch ms), only if the
+ * delivery is pending with `attempts` attempts and due now. False when the condition failed.
  */
 export async function claimDelivery(
   ref: DeliveryRef,
@@ -290,9 +301,8 @@ export async function claimDelivery(
 }
 
 /**
- * Claims a first attempt that may have been sent already (a redelivered queue message, a stream
- * batch seen twice): creates the record, counting the attempt, only if the delivery has none.
- * Returns false when it has one (recorded or claimed elsewhere).
+ * Creates the delivery pending with one attempt, `leaseToken` and the due time `dueIfLost`
+ * (epoch ms), only if it has no item. False when it has one.
  */
 export async function claimFirstDelivery(
   ref: DeliveryRef,
@@ -304,12 +314,7 @@ export async function claimFirstDelivery(
       new PutCommand({
         TableName: tableName(),
         Item: {
-          ...keys.delivery(ref.eventId, ref.endpointId),
-          type: "webhookDelivery",
-          eventId: ref.eventId,
-          endpointId: ref.endpointId,
-          tenantId: ref.tenantId,
-          sequence: ref.sequence,
+          ...refAttributes(ref),
           status: "pending",
           attempts: 1,
           leaseToken,
@@ -323,62 +328,46 @@ export async function claimFirstDelivery(
   );
 }
 
-/**
- * Ends a pending delivery whose last attempt was claimed but never recorded (its lease is over):
- * `failed`, with `attempts` unchanged. False when it moved on meanwhile.
- */
-export async function failUnrecordedDelivery(ref: DeliveryRef, attempts: number): Promise<boolean> {
-  const now = Date.now();
-  const { set, remove } = stateAfter(
-    ref,
-    attempts,
-    {
-      at: new Date(now).toISOString(),
-      durationMs: 0,
-      ok: false,
-      error: "outcome of the last attempt not recorded",
-    },
-    { status: "failed" },
-    now,
-  );
-  // The last attempt's own time and duration are unknown: keep what the claim left.
-  delete set.lastAttemptAt;
-  delete set.lastDurationMs;
-  const { UpdateExpression, names, values } = updateExpression(set, remove);
-  return conditionalWrite(
-    dynamo().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: keys.delivery(ref.eventId, ref.endpointId),
-        UpdateExpression,
-        ...pendingAndDue(attempts, now, names, values),
-      }),
-    ),
-  );
-}
+/** Whose write it is: the holder of a claim, or anyone while the delivery is pending and due. */
+export type WriteCondition = { leaseToken: string; attempts: number } | { pendingAndDueWithAttempts: number };
 
 /**
- * The outcome of claimed attempt number `attempt` (counted by its claim); false when the claim
- * was lost meanwhile (its lease ran out and the delivery moved on): then nothing is written.
+ * Writes the state, only under `condition`: the claim's token and its attempt count, or the
+ * delivery still pending and due with that many attempts. False when the condition failed.
  */
-export async function recordAttempt(
+export async function writeDeliveryState(
   ref: DeliveryRef,
-  attempt: number,
-  leaseToken: string,
-  result: AttemptResult,
-  next: NextState,
+  state: DeliveryState,
+  condition: WriteCondition,
 ): Promise<boolean> {
-  const { set, remove } = stateAfter(ref, attempt, result, next, Date.now());
+  const { set, remove } = attributesOf(ref, state);
   const { UpdateExpression, names, values } = updateExpression(set, remove);
+  const Key = keys.delivery(ref.eventId, ref.endpointId);
+  if ("leaseToken" in condition) {
+    return conditionalWrite(
+      dynamo().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key,
+          UpdateExpression,
+          ConditionExpression: "leaseToken = :token AND #attempts = :attempts",
+          ExpressionAttributeNames: { ...names, "#attempts": "attempts" },
+          ExpressionAttributeValues: {
+            ...values,
+            ":token": condition.leaseToken,
+            ":attempts": condition.attempts,
+          },
+        }),
+      ),
+    );
+  }
   return conditionalWrite(
     dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: keys.delivery(ref.eventId, ref.endpointId),
+        Key,
         UpdateExpression,
-        ConditionExpression: "leaseToken = :token AND #attempts = :attempts",
-        ExpressionAttributeNames: { ...names, "#attempts": "attempts" },
-        ExpressionAttributeValues: { ...values, ":token": leaseToken, ":attempts": attempt },
+        ...pendingAndDue(condition.pendingAndDueWithAttempts, Date.now(), names, values),
       }),
     ),
   );
@@ -421,13 +410,55 @@ export async function scheduleRedelivery(ref: DeliveryRef): Promise<void> {
 /** A delivery waiting for its next attempt, as the due index holds it. */
 export interface DueDelivery extends DeliveryRef {
   attempts: number;
+  /** Epoch ms it is due. */
+  nextAttemptAt: number;
+}
+
+function dueFromItem(item: Record<string, unknown>): DueDelivery {
+  return {
+    eventId: String(item.eventId),
+    endpointId: String(item.endpointId),
+    tenantId: String(item.tenantId),
+    sequence: Number(item.sequence),
+    attempts: Number(item.attempts),
+    nextAttemptAt: Number(item.nextAttemptAt),
+  };
+}
+
+/** One page of a due shard's tenant regions: the entries after `after` (a sort key), in key order. */
+export interface DueShardPage {
+  entries: DueDelivery[];
+  /** The last entry's sort key, to continue after it; undefined when the shard has no more. */
+  lastKey?: string;
 }
 
 /**
- * Deliveries whose next attempt is due at `now` (epoch ms), oldest due first within each shard,
- * at most `limitPerShard` per shard. The index is eventually consistent: a claim decides.
+ * Entries of due shard `shard` whose sort key is after `after` (`tenantDueRegion` to start;
+ * `tenantDueEnd(t)` skips the rest of tenant t), at most `limit`, in key order: tenant by
+ * tenant, oldest due first within a tenant, due or not. One eventually consistent Query.
  */
-export async function dueDeliveries(now: number, limitPerShard: number): Promise<DueDelivery[]> {
+export async function dueShardPage(shard: number, after: string, limit: number): Promise<DueShardPage> {
+  const { Items = [] } = await dynamo().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: "byDueTime",
+      KeyConditionExpression: "gsi3pk = :shard AND gsi3sk > :after",
+      ExpressionAttributeValues: { ":shard": keys.dueShard(shard), ":after": after },
+      Limit: limit,
+    }),
+  );
+  const last = Items.at(-1);
+  return {
+    entries: Items.map(dueFromItem),
+    ...(Items.length === limit && last ? { lastKey: String(last.gsi3sk) } : {}),
+  };
+}
+
+/**
+ * Due entries written before the due keys were grouped by tenant (`<due ms>#...`): due at `now`
+ * (epoch ms), oldest first, at most `limitPerShard` per shard. Empty once they have drained.
+ */
+export async function legacyDueDeliveries(now: number, limitPerShard: number): Promise<DueDelivery[]> {
   const shards = Array.from({ length: DUE_SHARDS }, (_, shard) => shard);
   const settled = await mapWithConcurrency(shards, DUE_SHARDS, async (shard) => {
     const { Items = [] } = await dynamo().send(
@@ -437,21 +468,13 @@ export async function dueDeliveries(now: number, limitPerShard: number): Promise
         KeyConditionExpression: "gsi3pk = :shard AND gsi3sk < :until",
         ExpressionAttributeValues: {
           ":shard": keys.dueShard(shard),
-          // Every sort key of a time up to `now` sorts below `<now + 1>`.
+          // Every legacy sort key of a time up to `now` sorts below `<now + 1>`.
           ":until": String(Math.floor(now) + 1).padStart(13, "0"),
         },
         Limit: limitPerShard,
       }),
     );
-    return Items.map(
-      (item): DueDelivery => ({
-        eventId: String(item.eventId),
-        endpointId: String(item.endpointId),
-        tenantId: String(item.tenantId),
-        sequence: Number(item.sequence),
-        attempts: Number(item.attempts),
-      }),
-    );
+    return Items.map(dueFromItem);
   });
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;

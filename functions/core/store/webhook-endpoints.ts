@@ -24,6 +24,10 @@ export interface WebhookEndpoint {
   secretSealed: string;
   createdAt: string;
   secretRotatedAt?: string;
+  /** The secret before the last rotation, sealed like `secretSealed`, while its overlap lasts. */
+  previousSecretSealed?: string;
+  /** ISO time the previous secret stops signing (the end of the rotation's overlap). */
+  previousSecretExpiresAt?: string;
 }
 
 export class EndpointExistsError extends Error {
@@ -144,19 +148,29 @@ export async function resealEndpointSecret(
   );
 }
 
-/** Replaces the secret (a rotation); undefined when the endpoint no longer exists. */
+/**
+ * Replaces the secret (a rotation); with `previous`, keeps that sealed secret and the ISO time
+ * its overlap ends, else drops any previous secret. Undefined when the endpoint no longer exists.
+ */
 export async function replaceEndpointSecret(
   endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
   secretSealed: string,
+  previous?: { sealed: string; expiresAt: string },
 ): Promise<WebhookEndpoint | undefined> {
   try {
     const { Attributes } = await dynamo().send(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.endpoint(endpoint.tenantId, endpoint.id),
-        UpdateExpression: "SET secretSealed = :secret, secretRotatedAt = :now",
+        UpdateExpression: previous
+          ? "SET secretSealed = :secret, secretRotatedAt = :now, previousSecretSealed = :previous, previousSecretExpiresAt = :until"
+          : "SET secretSealed = :secret, secretRotatedAt = :now REMOVE previousSecretSealed, previousSecretExpiresAt",
         ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":secret": secretSealed, ":now": new Date().toISOString() },
+        ExpressionAttributeValues: {
+          ":secret": secretSealed,
+          ":now": new Date().toISOString(),
+          ...(previous ? { ":previous": previous.sealed, ":until": previous.expiresAt } : {}),
+        },
         ReturnValues: "ALL_NEW",
       }),
     );
@@ -165,4 +179,47 @@ export async function replaceEndpointSecret(
     if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
     throw error;
   }
+}
+
+/**
+ * Removes the previous secret whose overlap ended at `expiresAt` (ISO), only if it is still that
+ * one; false when it changed meanwhile (another rotation) or is gone.
+ */
+export async function dropPreviousSecret(
+  endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
+  expiresAt: string,
+): Promise<boolean> {
+  return conditionalWrite(
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+        UpdateExpression: "REMOVE previousSecretSealed, previousSecretExpiresAt",
+        ConditionExpression: "previousSecretExpiresAt = :until",
+        ExpressionAttributeValues: { ":until": expiresAt },
+      }),
+    ),
+  );
+}
+
+/**
+ * Stores the previous secret sealed under the current key (token key rotation), only if the
+ * stored one is still `replacing`; false when it changed meanwhile or is gone.
+ */
+export async function resealPreviousSecret(
+  endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
+  secretSealed: string,
+  replacing: string,
+): Promise<boolean> {
+  return conditionalWrite(
+    dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+        UpdateExpression: "SET previousSecretSealed = :secret",
+        ConditionExpression: "previousSecretSealed = :replacing",
+        ExpressionAttributeValues: { ":secret": secretSealed, ":replacing": replacing },
+      }),
+    ),
+  );
 }

@@ -3,7 +3,12 @@
  * delay of WEBHOOK_RETRY_DELAYS (functions/core/config.ts), or failed after the last one.
  */
 import { config } from "../config.ts";
-import type { NextState } from "../store/webhook-deliveries.ts";
+
+/** The state an attempt leaves: delivered, another attempt at `nextAttemptAt` (epoch ms), or failed. */
+export type NextState =
+  | { status: "delivered" }
+  | { status: "pending"; nextAttemptAt: number }
+  | { status: "failed" };
 
 /** Attempts in one round: the first, then one per configured delay. */
 export function maxAttempts(): number {

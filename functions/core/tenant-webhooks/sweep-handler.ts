@@ -6,6 +6,6 @@ import { sweepDueDeliveries } from "./retry-sweep.ts";
 export async function sweepHandler(_event: unknown, context?: Context) {
   if (context) logger.addContext(context);
   const swept = await sweepDueDeliveries();
-  if (swept.due > 0) logger.info("due webhook deliveries queued", swept);
+  if (swept.due > 0) logger.info("due webhook deliveries queued", { ...swept });
   return swept;
 }

@@ -1,55 +1,52 @@
 /**
- * Attempts the deliveries of one queue message: events of one tenant to one of its endpoints.
+ * Attempts the deliveries of one queue message: events of one tenant to one of its endpoints
+ * (the lifecycle of each delivery is delivery-lifecycle.ts's).
  *
- * - `first` deliveries (events just sequenced, carried in the message) are sent at once; their
- *   outcomes are written together, 25 per BatchWriteItem: a successful delivery costs one write.
- *   `first-again` ones (a stream batch seen twice) and those of a message received again (its
- *   first receipt failed, or SQS delivered it twice) may have been sent already: they are sent
- *   only if nothing is recorded for them, and claimed first. Events older than the endpoint
- *   (added after them) are never sent as first deliveries.
- * - `retry` deliveries are claimed first (store/webhook-deliveries.ts): the claim counts the
- *   attempt, so each attempt is sent once, and one whose outcome cannot be written still counts;
- *   the outcome is written by the claim's holder alone. A delivery whose last attempt was claimed
- *   but never recorded ends `failed` when its lease is over.
- * - At most PARALLEL_PER_ENDPOINT requests to the endpoint at a time; once it proves unreachable
- *   (timeout, refused connection) the message's remaining deliveries are not sent but counted as
- *   failed attempts, so a dead endpoint costs one timeout per message, never one per event.
- *   Messages (endpoints, tenants) are dispatched independently of each other: a slow endpoint
- *   never holds up another's deliveries.
+ * - `first` deliveries (events just sequenced, carried in the message) are sent at once, each
+ *   outcome written as soon as it ends (a successful delivery costs one write). `first-again` ones
+ *   (a stream batch seen twice, or work handed back below) and those of a message received again
+ *   may have been sent already: they are sent only if nothing is recorded for them, and claimed
+ *   first. Events older than the endpoint (added after them) are never sent as first deliveries.
+ * - `retry` deliveries are claimed right before they are sent. A delivery whose last attempt was
+ *   claimed but never recorded ends `failed`.
+ * - The invocation's deadline (`deadline`): no attempt starts that could not end before it (its
+ *   whole budget, WEBHOOK_TIMEOUT_MS, must fit); what is left is handed back to the queue at
+ *   once (`first-again` for first attempts, so they are claimed, `retry` for retries), and the
+ *   message ends done. SQS never gets the message back for work already done.
+ * - At most PARALLEL_PER_ENDPOINT requests to one endpoint at a time per container, across every
+ *   message of it: a hanging endpoint holds at most that many connections. Once it proves
+ *   unreachable (timeout, refused connection, a refused address) the message's remaining
+ *   deliveries are not sent but counted as failed attempts, so a dead endpoint costs one timeout
+ *   per message, never one per event. Messages (endpoints, tenants) are dispatched independently
+ *   of each other: a slow endpoint never holds up another's deliveries.
  * - A failed attempt schedules the next one (WEBHOOK_RETRY_DELAYS): delays up to 15 minutes also
  *   go back on the queue with that delay; the retry sweep finds every due delivery regardless.
  */
-import { randomBytes } from "node:crypto";
 import { mapWithConcurrency } from "../concurrency.ts";
 import { config } from "../config.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
 import { getFeedEvents } from "../store/event-feed.ts";
-import {
-  claimDelivery,
-  claimFirstDelivery,
-  type DeliveryRef,
-  deliveryId,
-  type FirstAttempt,
-  failUnrecordedDelivery,
-  getDeliveries,
-  type NextState,
-  recordAttempt,
-  recordFirstAttempts,
-} from "../store/webhook-deliveries.ts";
-import { getEndpoint, type WebhookEndpoint } from "../store/webhook-endpoints.ts";
+import { type DeliveryRef, deliveryId, getDeliveries } from "../store/webhook-deliveries.ts";
+import { dropPreviousSecret, getEndpoint, type WebhookEndpoint } from "../store/webhook-endpoints.ts";
 import type { UsernameChangeEvent } from "../validation/tenant-api.ts";
+import {
+  type Claim,
+  claimAttempt,
+  endUnrecordedLastAttempt,
+  FirstAttemptLog,
+  lastAttemptTaken,
+  recordClaimedAttempt,
+} from "./delivery-lifecycle.ts";
 import { type DeliveryMessage, deliveryQueue, MAX_DELAY_SECONDS, messagesFor } from "./delivery-queue.ts";
-import { openEndpointSecret } from "./endpoint-secret.ts";
+import { previousSecretActive, signingSecrets } from "./endpoint-secret.ts";
 import { endpointUrlProblem } from "./endpoint-url.ts";
 import { type HttpAttempt, postWebhook } from "./http-attempt.ts";
-import { maxAttempts, nextState } from "./retry-schedule.ts";
+import { REFUSED_ERROR } from "./outbound-address.ts";
+import { type NextState, nextState } from "./retry-schedule.ts";
 import { signatureHeaders } from "./webhook-signature.ts";
 
 export const PARALLEL_PER_ENDPOINT = 8;
-const PARALLEL_CLAIMS = 16;
-/** How long past its budget an attempt may still be running before its claim lapses. */
-const LEASE_MARGIN_MS = 60_000;
 const USER_AGENT = "whatsapp-usernames-webhooks/1";
 
 export interface DispatchSummary {
@@ -59,6 +56,8 @@ export interface DispatchSummary {
   failed: number;
   /** Deliveries left out: recorded already, claimed elsewhere, or older than the endpoint. */
   skipped: number;
+  /** Deliveries not attempted before the deadline: handed back to the queue. */
+  deferred: number;
 }
 
 interface Task {
@@ -66,53 +65,139 @@ interface Task {
   /** Attempts made before this one. */
   attempts: number;
   event: UsernameChangeEvent;
-  /** Set for claimed attempts (retries, first attempts that may have been sent): the claim's token. */
-  leaseToken?: string;
+  /** The claim it needs before it is sent (none: a first attempt nobody can have sent). */
+  claim?: Claim;
 }
 
 export interface DispatchOptions {
   /** The queue handed this message over before (SQS's ApproximateReceiveCount > 1). */
   redelivered?: boolean;
+  /** Epoch ms by which every attempt must have ended (the invocation's deadline less a reserve). */
+  deadline?: number;
+  /**
+   * An attempt's budget, ms (default WEBHOOK_TIMEOUT_MS). The handler shortens it only for an
+   * invocation shorter than that, so one attempt at a time still fits.
+   */
+  attemptBudgetMs?: number;
 }
 
 type Delivery = DeliveryMessage["deliveries"][number];
+
+/** At most `size` holders at a time; the rest wait their turn in order. */
+class Slots {
+  #free: number;
+  #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  get idle(): boolean {
+    return this.#free === PARALLEL_PER_ENDPOINT && this.#waiting.length === 0;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    };
+  }
+}
+
+/** Each endpoint's request slots in this container, shared by every message to it. */
+const endpointSlots = new Map<string, Slots>();
+
+async function endpointSlot(endpointId: string): Promise<() => void> {
+  let slots = endpointSlots.get(endpointId);
+  if (!slots) {
+    slots = new Slots(PARALLEL_PER_ENDPOINT);
+    endpointSlots.set(endpointId, slots);
+  }
+  const release = await slots.acquire();
+  const held = slots;
+  return () => {
+    release();
+    if (held.idle && endpointSlots.get(endpointId) === held) endpointSlots.delete(endpointId);
+  };
+}
 
 export async function dispatchDeliveries(
   message: DeliveryMessage,
   options: DispatchOptions = {},
 ): Promise<DispatchSummary> {
-  const summary: DispatchSummary = { attempted: 0, delivered: 0, retrying: 0, failed: 0, skipped: 0 };
+  const summary: DispatchSummary = {
+    attempted: 0,
+    delivered: 0,
+    retrying: 0,
+    failed: 0,
+    skipped: 0,
+    deferred: 0,
+  };
   const { tenantId, endpointId } = message;
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   const endpoint = await getEndpoint(tenantId, endpointId);
+  if (endpoint?.previousSecretExpiresAt && !previousSecretActive(endpoint, Date.now())) {
+    // A rotation's overlap is over: the previous secret is dropped (once; signing ignores it anyway).
+    await dropPreviousSecret(endpoint, endpoint.previousSecretExpiresAt);
+  }
   const tasks = await tasksOf(message, endpoint, options.redelivered === true);
   summary.skipped = message.deliveries.length - tasks.length;
   if (tasks.length === 0) return summary;
 
-  const send = sender(endpoint);
+  const budgetMs = options.attemptBudgetMs ?? config.webhookTimeoutMs();
+  const send = sender(endpoint, budgetMs);
+  const firstAttempts = new FirstAttemptLog();
   let unreachable: string | undefined;
-  const firstAttempts: FirstAttempt[] = [];
+  const deferred: Task[] = [];
   const retries = new Map<number, Delivery[]>();
+  const cannotFinish = () => firstAttempts.failed || Date.now() + budgetMs > deadline;
+
   const settled = await mapWithConcurrency(tasks, PARALLEL_PER_ENDPOINT, async (task) => {
-    const result: HttpAttempt = unreachable
-      ? {
-          at: new Date().toISOString(),
-          durationMs: 0,
-          ok: false,
-          error: `not sent: endpoint unreachable (${unreachable})`,
+    if (cannotFinish()) {
+      deferred.push(task);
+      return;
+    }
+    let leaseToken: string | undefined;
+    let result: HttpAttempt;
+    const release = unreachable ? () => undefined : await endpointSlot(endpointId);
+    try {
+      if (cannotFinish()) {
+        deferred.push(task);
+        return;
+      }
+      if (task.claim) {
+        leaseToken = await claimAttempt(task.ref, task.claim, task.attempts, budgetMs);
+        if (!leaseToken) {
+          summary.skipped++;
+          return;
         }
-      : await send(task.event);
+      }
+      result = unreachable
+        ? {
+            at: new Date().toISOString(),
+            durationMs: 0,
+            ok: false,
+            error: `not sent: endpoint unreachable (${unreachable})`,
+          }
+        : await send(task.event);
+    } finally {
+      release();
+    }
     if (result.unreachable) unreachable ??= result.unreachable;
-    const { unreachable: _, ...stored } = result;
+    const { unreachable: _, ...outcome } = result;
     const attempt = task.attempts + 1;
     const now = Date.now();
     // A removed endpoint will never answer: its retries end now.
-    const next: NextState = endpoint ? nextState(attempt, result.ok, now) : { status: "failed" };
+    const next: NextState = endpoint ? nextState(attempt, outcome.ok, now) : { status: "failed" };
     summary.attempted++;
-    if (task.leaseToken) {
+    if (leaseToken) {
       // The attempt counts from its claim on; a lost claim means the delivery moved on without
       // this outcome (its lease ran out), so nothing more is done for it here.
-      if (!(await recordAttempt(task.ref, attempt, task.leaseToken, stored, next))) return;
-    } else firstAttempts.push({ ref: task.ref, result: stored, next });
+      if (!(await recordClaimedAttempt(task.ref, attempt, leaseToken, outcome, next))) return;
+    } else firstAttempts.add(task.ref, outcome, next);
     if (next.status === "delivered") summary.delivered++;
     else if (next.status === "failed") summary.failed++;
     else {
@@ -130,15 +215,57 @@ export async function dispatchDeliveries(
   else if (summary.failed > 0) {
     logger.info("deliveries to a removed endpoint ended", { tenantId, endpointId, ended: summary.failed });
   }
-  await recordFirstAttempts(firstAttempts);
+  // Throws when an outcome could not be written: the message fails and SQS hands it over again
+  // (nothing is handed back then: the message received again covers its deferred deliveries).
+  await firstAttempts.flush();
   // Only retries whose pending state is stored go back on the queue.
   for (const [delay, deliveries] of retries) {
     await deliveryQueue().send(messagesFor({ tenantId, endpointId, kind: "retry" }, deliveries), delay);
   }
+  summary.deferred = deferred.length;
+  await handBack(message, deferred);
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
   logger.info("webhook deliveries attempted", { tenantId, endpointId, kind: message.kind, ...summary });
   return summary;
+}
+
+/**
+ * Puts deliveries not attempted before the deadline back on the queue, due at once: retries as
+ * `retry` (claimed when sent), first attempts as `first-again` (each claimed first, as they
+ * carry no record, so a copy of this message received again cannot send them twice).
+ */
+async function handBack(message: DeliveryMessage, deferred: readonly Task[]): Promise<void> {
+  if (deferred.length === 0) return;
+  const { tenantId, endpointId } = message;
+  const ordered = [...deferred].sort((a, b) => a.ref.sequence - b.ref.sequence);
+  const retries = ordered.filter((task) => task.claim === "retry");
+  const firsts = ordered.filter((task) => task.claim !== "retry");
+  const messages = [
+    ...messagesFor(
+      { tenantId, endpointId, kind: "first-again" },
+      firsts.map((task) => ({
+        eventId: task.ref.eventId,
+        sequence: task.ref.sequence,
+        attempts: 0,
+        event: task.event,
+      })),
+    ),
+    ...messagesFor(
+      { tenantId, endpointId, kind: "retry" },
+      retries.map((task) => ({
+        eventId: task.ref.eventId,
+        sequence: task.ref.sequence,
+        attempts: task.attempts,
+      })),
+    ),
+  ];
+  await deliveryQueue().send(messages);
+  logger.info("webhook deliveries handed back before the deadline", {
+    tenantId,
+    endpointId,
+    deferred: deferred.length,
+  });
 }
 
 /**
@@ -167,7 +294,7 @@ function countDeliveryFailures(tenantId: string, endpointId: string, summary: Di
   }
 }
 
-/** What the message's deliveries come to: the ones to attempt now, with their events (claimed, for retries). */
+/** What the message's deliveries come to: the ones to attempt, with their events and the claim each needs. */
 async function tasksOf(
   message: DeliveryMessage,
   endpoint: WebhookEndpoint | undefined,
@@ -193,6 +320,7 @@ async function tasksOf(
   }
   const missing = deliveries.filter((d) => !d.event).map((d) => d.sequence);
   const stored = missing.length > 0 ? await getFeedEvents(tenantId, missing) : new Map();
+  const claim: Claim | undefined = message.kind === "retry" ? "retry" : mayBeSent ? "first" : undefined;
   const tasks: Task[] = [];
   for (const delivery of deliveries) {
     const event = delivery.event ?? stored.get(delivery.sequence);
@@ -204,54 +332,41 @@ async function tasksOf(
       continue;
     }
     if (message.kind !== "retry" && endpoint && event.created_time < endpoint.createdAt) continue;
-    tasks.push({ ref: refOf(delivery), attempts: delivery.attempts, event });
-  }
-  if (message.kind !== "retry" && !mayBeSent) return tasks;
-
-  const leaseUntil = Date.now() + config.webhookTimeoutMs() + LEASE_MARGIN_MS;
-  const claimed = await mapWithConcurrency(tasks, PARALLEL_CLAIMS, async (task) => {
-    if (task.attempts >= maxAttempts()) {
+    if (claim === "retry" && lastAttemptTaken(delivery.attempts)) {
       // Its last attempt was claimed and its lease is over without an outcome: it failed.
-      await failUnrecordedDelivery(task.ref, task.attempts);
-      return undefined;
+      await endUnrecordedLastAttempt(refOf(delivery), delivery.attempts);
+      continue;
     }
-    // Should this attempt never record an outcome, the next is due as if it had failed at the
-    // lease's end; after the last one, the lease's end is when the delivery is ended.
-    const lost = nextState(task.attempts + 1, false, leaseUntil);
-    const dueIfLost = lost.status === "pending" ? lost.nextAttemptAt : leaseUntil;
-    const token = randomBytes(12).toString("base64url");
-    const won =
-      message.kind === "retry"
-        ? await claimDelivery(task.ref, task.attempts, token, dueIfLost)
-        : await claimFirstDelivery(task.ref, token, dueIfLost);
-    return won ? { ...task, leaseToken: token } : undefined;
-  });
-  return claimed.flatMap((result) => {
-    if (result.status === "rejected") throw result.reason;
-    return result.value ? [result.value] : [];
-  });
+    tasks.push({ ref: refOf(delivery), attempts: delivery.attempts, event, ...(claim ? { claim } : {}) });
+  }
+  return tasks;
 }
 
 /** The attempt function for the endpoint: removed or refused endpoints fail without a request. */
-function sender(endpoint: WebhookEndpoint | undefined): (event: UsernameChangeEvent) => Promise<HttpAttempt> {
-  const refused = (error: string) => async (): Promise<HttpAttempt> => ({
-    at: new Date().toISOString(),
-    durationMs: 0,
-    ok: false,
-    error,
-  });
+function sender(
+  endpoint: WebhookEndpoint | undefined,
+  budgetMs: number,
+): (event: UsernameChangeEvent) => Promise<HttpAttempt> {
+  const refused =
+    (error: string, unreachable?: HttpAttempt["unreachable"]) => async (): Promise<HttpAttempt> => ({
+      at: new Date().toISOString(),
+      durationMs: 0,
+      ok: false,
+      error,
+      ...(unreachable ? { unreachable } : {}),
+    });
   if (!endpoint) return refused("endpoint removed");
-  const problem = endpointUrlProblem(endpoint.url, config.allowsLoopbackWebhooks());
-  if (problem) return refused(`endpoint URL refused: ${problem}`);
-  const secret = openEndpointSecret(endpoint.secretSealed, endpoint.id);
-  const timeoutMs = config.webhookTimeoutMs();
+  const allowLoopback = config.allowsLoopbackWebhooks();
+  // Every refusal is the same error, whichever rule refused.
+  if (endpointUrlProblem(endpoint.url, allowLoopback)) return refused(REFUSED_ERROR, "connection");
+  const secrets = signingSecrets(endpoint, Date.now());
   return (event) => {
     const body = JSON.stringify(event);
     const headers = {
       "content-type": "application/json",
       "user-agent": USER_AGENT,
-      ...signatureHeaders(secret, event.id, new Date(), body),
+      ...signatureHeaders(secrets, event.id, new Date(), body),
     };
-    return postWebhook(endpoint.url, headers, body, timeoutMs);
+    return postWebhook(endpoint.url, headers, body, budgetMs, { allowLoopback });
   };
 }

@@ -2,7 +2,8 @@
  * Signing per the Standard Webhooks specification (https://www.standardwebhooks.com): the
  * `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (unix seconds of
  * this attempt) and `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `id.timestamp.body`
- * under the endpoint's secret) headers. Signed with the `standardwebhooks` library, the one
+ * under the endpoint's secret; during a rotation's overlap one such signature per secret, separated
+ * by a space, as the specification allows: a receiver on either secret verifies) headers. Signed with the `standardwebhooks` library, the one
  * tenants verify with (its cold-start cost is measured in bench/, docs/benchmarks.md).
  */
 import { randomBytes } from "node:crypto";
@@ -23,15 +24,17 @@ export interface SignatureHeaders {
   "webhook-signature": string;
 }
 
+/** The headers of a message signed with `secrets` (one secret, or several: one signature each, in order). */
 export function signatureHeaders(
-  secret: string,
+  secrets: string | readonly string[],
   messageId: string,
   at: Date,
   body: string,
 ): SignatureHeaders {
+  const all = typeof secrets === "string" ? [secrets] : secrets;
   return {
     "webhook-id": messageId,
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-    "webhook-signature": new Webhook(secret).sign(messageId, at, body),
+    "webhook-signature": all.map((secret) => new Webhook(secret).sign(messageId, at, body)).join(" "),
   };
 }
