@@ -1,5 +1,5 @@
 /**
- * 8. Console. The tenant console's weight and first render:
+ * 9. Console. The tenant console's weight and first render:
  *
  * - its JavaScript and CSS as built (console/build.ts, Vite): bytes, and gzip-compressed bytes
  *   (level 9, as the precompressed `.gz` the console's function sends; brotli beside it). Budget:
@@ -105,7 +105,7 @@ export async function consoleBench(options: { runs: number }): Promise<Section> 
   const loaded = summarize(samples.map((s) => s.domContentLoaded));
   const kb = (bytes: number) => (bytes / 1000).toFixed(1);
   return {
-    title: "8. Console",
+    title: "9. Console",
     lines: [
       "The tenant console as built (`console/build.ts`: Vite, Preact, openapi-fetch) and as its function sends it " +
         "(precompressed `.br`/`.gz`). *gzip* is level 9, as the `.gz` served; KB are 1000 bytes.",

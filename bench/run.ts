@@ -10,7 +10,7 @@
  *   npm run bench -- --quick       fewer repeats, for a quick look (figures are noisier)
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
  *                                           (sections: cold, latency, calls, webhook, gateway, events,
- *                                           contention, console, sweep)
+ *                                           contention, console, sweep, capacity)
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -20,6 +20,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { enableConcurrentInvocations } from "../dev/gateway/concurrent-invocations.ts";
 import { addedLatency } from "./added-latency.ts";
+import { capacity } from "./capacity.ts";
 import { coldStart } from "./cold-start.ts";
 import { consoleBench } from "./console.ts";
 import { contention } from "./contention.ts";
@@ -47,6 +48,7 @@ const SECTIONS = [
   "contention",
   "console",
   "sweep",
+  "capacity",
 ] as const;
 type SectionId = (typeof SECTIONS)[number];
 
@@ -142,7 +144,20 @@ try {
 }
 
 // The tenant console: its weight and its first render in a real browser (no store needed).
-await run("console", "8. Console", () => consoleBench({ runs: profile.coldRuns }));
+await run("console", "9. Console", () => consoleBench({ runs: profile.coldRuns }));
+
+// Capacity: each path's cost and the per-tenant feed ceiling, on a store of its own (docs/scale.md).
+if (wanted("capacity")) {
+  const capacityEnv = await startEnvironment();
+  try {
+    const capacityService = await loadService();
+    await run("capacity", "10. Capacity", () =>
+      capacity(capacityEnv, capacityService, { repeats: profile.repeats }),
+    );
+  } finally {
+    await capacityEnv.stop();
+  }
+}
 
 const budgets = sections.flatMap((s) => s.budgets);
 const failed = budgets.filter((b) => !b.pass);
