@@ -243,7 +243,13 @@ export async function setWhatsAppAccountId(
           {
             Put: {
               TableName,
-              Item: { ...keys.whatsappAccount(whatsappAccountId), type: "whatsappAccount", phoneNumberId },
+              // The tenant too: a path naming another tenant's alias is refused on this read alone.
+              Item: {
+                ...keys.whatsappAccount(whatsappAccountId),
+                type: "whatsappAccount",
+                phoneNumberId,
+                tenantId: phone.tenantId,
+              },
               ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
               ExpressionAttributeValues: { ":me": phoneNumberId },
             },
@@ -289,15 +295,26 @@ export class WhatsAppAccountTakenError extends Error {
   override name = "WhatsAppAccountTakenError";
 }
 
+/** The number a WhatsApp Account id stands for: its phone number id and tenant. */
+export interface PhoneAlias {
+  phoneNumberId: string;
+  /** Absent on an alias written before aliases carried it: read the number to know. */
+  tenantId?: string;
+}
+
 /**
- * The phone number id a path names: the id itself, or the number whose WhatsApp Account id it
- * is (one GetItem, only for ids that are no phone number's). Undefined when neither.
+ * The number whose WhatsApp Account id `id` is (one strongly consistent GetItem), or undefined
+ * when it is none's.
  */
-export async function phoneNumberIdOfAlias(id: string): Promise<string | undefined> {
+export async function phoneAlias(id: string): Promise<PhoneAlias | undefined> {
   const { Item } = await dynamo().send(
     new GetCommand({ TableName: tableName(), Key: keys.whatsappAccount(id), ConsistentRead: true }),
   );
-  return Item?.phoneNumberId === undefined ? undefined : String(Item.phoneNumberId);
+  if (Item?.phoneNumberId === undefined) return undefined;
+  return {
+    phoneNumberId: String(Item.phoneNumberId),
+    ...(typeof Item.tenantId === "string" ? { tenantId: Item.tenantId } : {}),
+  };
 }
 
 /** Frees a portfolio for another tenant: only while it is still `tenantId`'s (its last number was removed). */
