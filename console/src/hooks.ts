@@ -63,3 +63,18 @@ export function usePolling(active: boolean, intervalMs: number, tick: () => void
     return () => clearInterval(timer);
   }, [active, intervalMs]);
 }
+
+/**
+ * The time now, renewed every `intervalMs` while the page is visible: what relative times ("2
+ * minutes ago", "in 5 minutes") are computed against, so they stay true on a page left open.
+ */
+export function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") setNow(Date.now());
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
