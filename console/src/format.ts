@@ -55,13 +55,20 @@ const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 /**
  * How far `iso` is from `now`, in the reader's language ("3 minutes ago", "in 5 hours"), in the
  * largest whole unit; "" when it is not a time. Beside `timeLabel`, it answers "how long ago"
- * without arithmetic, as a delivery log is read.
+ * without arithmetic, as a delivery log is read. `side` keeps a time on the side it belongs to
+ * ("past": a last attempt; "future": a next one), as the service's clock and the browser's may
+ * differ by a few seconds: such a time on the wrong side reads "now".
  */
-export function relativeTimeLabel(iso: string | undefined, now: number = Date.now()): string {
+export function relativeTimeLabel(
+  iso: string | undefined,
+  now: number = Date.now(),
+  side?: "past" | "future",
+): string {
   if (!iso) return "";
   const time = new Date(iso).getTime();
   if (Number.isNaN(time)) return "";
-  const difference = time - now;
+  let difference = time - now;
+  if ((side === "past" && difference > 0) || (side === "future" && difference < 0)) difference = 0;
   const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   for (const [unit, ms] of RELATIVE_UNITS) {
     if (Math.abs(difference) >= ms || unit === "second") {

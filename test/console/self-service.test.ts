@@ -262,6 +262,10 @@ describe("the delivery log", () => {
     expect(relativeTimeLabel("2026-12-02T09:58:00.000Z", now)).toMatch(/2 minutes ago/);
     expect(relativeTimeLabel("2026-12-03T10:00:00.000Z", now)).toMatch(/tomorrow|in 1 day/);
     expect(relativeTimeLabel("2026-12-02T10:00:05.000Z", now)).toMatch(/in 5 seconds/);
+    // A last attempt the service's clock puts a little ahead of the browser's is "now", not "in 3 seconds".
+    expect(relativeTimeLabel("2026-12-02T10:00:03.000Z", now, "past")).toBe("now");
+    expect(relativeTimeLabel("2026-12-02T09:59:57.000Z", now, "future")).toBe("now");
+    expect(relativeTimeLabel("2026-12-02T09:59:00.000Z", now, "past")).toMatch(/1 minute ago/);
     expect(relativeTimeLabel("not a time", now)).toBe("");
     expect(relativeTimeLabel(undefined, now)).toBe("");
   });
