@@ -633,6 +633,13 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("link", { name: "Back to your endpoints" }).click();
     await page.locator(`tr[data-endpoint-id="${endpointId}"]`).waitFor();
     expect(await page.locator(`tr[data-endpoint-id="${secondId}"]`).count()).toBe(0);
+    // Its address now names nothing of this tenant: the service's code 33, and nothing else to do there.
+    await page.goto(`${stack.url}/console/#/webhooks/${secondId}`);
+    const alert = page.getByRole("alert");
+    await alert.getByText("This endpoint could not be loaded").waitFor();
+    expect(await alert.textContent()).toMatch(/Code 33/);
+    expect(await alert.textContent()).toMatch(/It no longer exists/);
+    expect(await page.getByRole("heading", { name: "Delivery log" }).count()).toBe(0);
   });
 
   it("creates an API key (shown once, copied) and revokes it; the service's refusal of the last key is shown", async () => {

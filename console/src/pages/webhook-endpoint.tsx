@@ -59,11 +59,15 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
 
   const current: WebhookEndpoint | undefined = endpoint.data;
   const deliveries = log.data?.data ?? [];
+  // No such endpoint of this tenant (an unknown or malformed id in the address, or removed in
+  // another tab): nothing below applies, and the log's own refusal would only repeat it.
+  const noSuchEndpoint =
+    endpoint.error !== undefined && (endpoint.error.code === 33 || endpoint.error.code === 100);
 
   const now = useNow(RELATIVE_TIME_TICK_MS);
   useEffect(() => heading.current?.focus(), []);
   usePolling(
-    !removed && deliveries.some((delivery) => deliveryInFlight(delivery, current)),
+    !removed && !noSuchEndpoint && deliveries.some((delivery) => deliveryInFlight(delivery, current)),
     DELIVERY_POLL_INTERVAL_MS,
     () => void log.reload(),
   );
@@ -224,7 +228,7 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
         {busy ? <p class="loading">{busy}</p> : null}
       </div>
 
-      {!removed ? (
+      {!removed && !noSuchEndpoint ? (
         <>
           <section aria-labelledby="secret-heading">
             <h2 id="secret-heading">Signing secret</h2>
