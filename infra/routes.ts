@@ -202,6 +202,18 @@ export const routes: readonly RouteDefinition[] = [
     audience: "api",
   },
   {
+    method: "POST",
+    path: "/v1/webhook_endpoints/{id}",
+    handler: "functions/v1/update-webhook-endpoint.ts",
+    functionName: "UpdateWebhookEndpoint",
+    // The API key and the endpoint (GetItem, keyed by the caller's tenant: another tenant's
+    // endpoint is not there), then its event types and description (UpdateItem of that item).
+    access: tenantApiAccess({
+      table: { actions: ["GetItem"], scoped: [{ actions: ["UpdateItem"], partitionKeys: ["ENDPOINTS#*"] }] },
+    }),
+    audience: "api",
+  },
+  {
     method: "DELETE",
     path: "/v1/webhook_endpoints/{id}",
     handler: "functions/v1/delete-webhook-endpoint.ts",

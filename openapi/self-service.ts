@@ -21,10 +21,11 @@ import {
   rotatedWebhookEndpointSchema,
   rotateSecretBodySchema,
   successSchema,
+  updateEndpointBodySchema,
   webhookDeliverySchema,
   webhookEndpointSchema,
 } from "../functions/core/validation/self-service.ts";
-import { PAGE_LIMIT_MAX, pageSchema } from "../functions/core/validation/tenant-api.ts";
+import { PAGE_LIMIT_MAX, pageSchema, WEBHOOK_EVENT_TYPES } from "../functions/core/validation/tenant-api.ts";
 import { describeProperties, type JsonSchema, jsonSchemaOf, propertiesOf } from "./json-schema.ts";
 import type { OperationInfo } from "./operations.ts";
 import { ref } from "./schemas.ts";
@@ -49,7 +50,7 @@ const ERRORS = {
   "400": error("SelfServiceBadRequest"),
   "401": error("Unauthorized"),
   "413": error("PayloadTooLarge"),
-  // Every /v1 request counts against the tenant's limit (docs/spec.md, "Fair share").
+  // Every /v1 request counts against the tenant's limit (docs/reliability.md, "Fair share").
   "429": error("ReadRateLimited"),
   "503": error("ServiceUnavailable"),
   default: error("UnexpectedError"),
@@ -66,6 +67,7 @@ const ENDPOINT_EXAMPLE = {
   url: "https://hooks.example.com/whatsapp-usernames",
   description: "orders service",
   created_time: "2026-12-02T09:15:00.000Z",
+  event_types: ["username.updated"],
 };
 const SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3nB1Q9TbXKs=";
 const KEY_EXAMPLE = {
@@ -112,7 +114,8 @@ export const selfServiceOperations: Record<string, OperationInfo> = {
       "secret answered here (`whsec_…`): store it now, it is never shown again (rotate it to get a new one). The " +
       "URL must be `https` to a host name or a public address (no loopback, private, link-local or CGNAT " +
       "literal; a local store also takes loopback over http), without credentials or a fragment, at most 2048 " +
-      `characters; redirects are never followed. A tenant has at most ${DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT} ` +
+      "characters; redirects are never followed. `event_types` chooses which changes it receives (default " +
+      `\`username.updated\`, every change). A tenant has at most ${DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT} ` +
       "endpoints (`WEBHOOK_ENDPOINTS_PER_TENANT`). Not idempotent: a retry adds another endpoint.",
     security: SECURITY,
     requestBody: requestBody("CreateWebhookEndpointRequest", "Where events go."),
@@ -134,6 +137,21 @@ export const selfServiceOperations: Record<string, OperationInfo> = {
     description: "Another tenant's endpoint is answered exactly like an unknown one (400, code 33).",
     security: SECURITY,
     responses: { "200": json(ref("WebhookEndpoint"), "The endpoint"), ...ERRORS },
+  },
+  "POST /v1/webhook_endpoints/{id}": {
+    operationId: "updateWebhookEndpoint",
+    tags: [TAG],
+    summary: "Choose the endpoint's event types, or change its description",
+    description:
+      "`event_types`: `username.updated` (every change), `username.changed_outside` (only the changes made outside " +
+      "this service, sent with that type), or both (every change once, as `username.updated`). Events already " +
+      "handed to the endpoint are delivered as they were. An empty `description` removes it.",
+    security: SECURITY,
+    requestBody: requestBody(
+      "UpdateWebhookEndpointRequest",
+      "What changes: event_types, description, or both.",
+    ),
+    responses: { "200": json(ref("WebhookEndpoint"), "The endpoint as it is now"), ...ERRORS },
   },
   "DELETE /v1/webhook_endpoints/{id}": {
     operationId: "deleteWebhookEndpoint",
@@ -237,18 +255,48 @@ const ENDPOINT_FIELDS = {
   description: "The tenant's own note, when it gave one.",
   created_time: "When the endpoint was added (ISO 8601, UTC).",
   secret_rotated_time: "When its secret was last rotated, if ever.",
+  event_types:
+    "What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made " +
+    "outside this service, sent with that type).",
 };
+
+/** `event_types` in a request: the names, each once (a form may send the array's JSON text or names with commas). */
+const EVENT_TYPES_REQUEST: JsonSchema = {
+  description:
+    "One or more of `username.updated` (every change) and `username.changed_outside` (only changes made outside " +
+    "this service, sent with that type), each once. In a form or the query string: the array's JSON text, or the " +
+    "names separated by commas.",
+  anyOf: [
+    { type: "array", items: { enum: [...WEBHOOK_EVENT_TYPES] }, minItems: 1, uniqueItems: true },
+    { type: "string" },
+  ],
+};
+
+/** A request schema whose `event_types` is documented as EVENT_TYPES_REQUEST (zod's input side is any strings). */
+function withEventTypes(schema: JsonSchema): JsonSchema {
+  return { ...schema, properties: { ...propertiesOf(schema), event_types: EVENT_TYPES_REQUEST } };
+}
 
 /** components.schemas of the request bodies and the objects answered, from validation/self-service.ts. */
 export function selfServiceSchemas(): Record<string, JsonSchema> {
   return {
     CreateWebhookEndpointRequest: {
       description: "A new webhook endpoint.",
-      ...describeProperties(jsonSchemaOf(createEndpointBodySchema), {
+      ...describeProperties(withEventTypes(jsonSchemaOf(createEndpointBodySchema)), {
         url: "Where events go: https, a host name or a public address, no credentials or fragment, at most 2048 characters.",
         description: "A note for the tenant's own people: 1 to 256 printable characters.",
       }),
-      examples: [{ url: ENDPOINT_EXAMPLE.url, description: ENDPOINT_EXAMPLE.description }],
+      examples: [
+        { url: ENDPOINT_EXAMPLE.url, description: ENDPOINT_EXAMPLE.description },
+        { url: ENDPOINT_EXAMPLE.url, event_types: ["username.changed_outside"] },
+      ],
+    },
+    UpdateWebhookEndpointRequest: {
+      description: "What changes of an endpoint: at least one of event_types and description.",
+      ...describeProperties(withEventTypes(jsonSchemaOf(updateEndpointBodySchema)), {
+        description: "A note for the tenant's own people (1 to 256 printable characters); empty removes it.",
+      }),
+      examples: [{ event_types: ["username.updated", "username.changed_outside"] }, { description: "" }],
     },
     WebhookEndpoint: {
       description: "A webhook endpoint of the tenant. Its signing secret is never shown here.",

@@ -137,6 +137,15 @@ const EVENT_EXAMPLE = {
   },
 };
 
+/** A change made outside the service: Meta's webhook told of it, no request of ours explains it. */
+const { requested_by: _ours, ...THIS_SERVICE_DATA } = EVENT_EXAMPLE.data;
+const OUTSIDE_CHANGE_DATA = {
+  ...THIS_SERVICE_DATA,
+  username: "shrub_and_co",
+  previous: { username: "lucky_shrub", status: "approved" },
+  origin: "outside",
+};
+
 function usernameChangeEvent(): JsonSchema {
   const schema = jsonSchemaOf(usernameChangeEventSchema);
   describeProperties(schema, {
@@ -268,7 +277,11 @@ function duration(seconds: number): string {
   return `${seconds / 3600} h`;
 }
 
-/** OpenAPI 3.1 `webhooks`: what the service POSTs to a tenant's endpoint for every change. */
+/**
+ * OpenAPI 3.1 `webhooks`: what the service POSTs to a tenant's endpoint, one entry per event type
+ * an endpoint subscribes to (tenant-webhooks/event-types.ts): `username.updated` for every change,
+ * `username.changed_outside` for those made outside the service.
+ */
 export function tenantWebhooks() {
   const header = (name: string, description: string, example: string) => ({
     name,
@@ -278,50 +291,84 @@ export function tenantWebhooks() {
     schema: { type: "string" },
     example,
   });
-  return {
-    "username.updated": {
-      post: {
-        operationId: "usernameUpdatedEvent",
-        tags: ["tenant events"],
-        summary: "A username change, POSTed to each of the tenant's webhook endpoints",
-        description: [
-          "Registered by the tenant (`POST /v1/webhook_endpoints`) or an operator (`npm run admin -- webhook add",
-          "--tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once. Every change of one of the tenant's numbers is sent as one",
-          "event, the same object as in `GET /v1/username_changes`, signed per Standard Webhooks: verify",
-          "`webhook-signature` with any Standard Webhooks library (e.g. npm `standardwebhooks`) before trusting the",
-          "body, and use `webhook-id` (the event id) to drop duplicates: delivery is at least once, and events of",
-          "different numbers may arrive in any order.",
-          "",
-          `A 2xx answer within 10 s delivers the event. Anything else (another status, a redirect, which is never`,
-          `followed, a timeout, a refused connection) is retried after ${RETRY_SCHEDULE.map(duration).join(", ")}`,
-          `(${RETRY_SCHEDULE.length + 1} attempts over about ${Math.round(RETRY_SCHEDULE.reduce((a, b) => a + b, 0) / 3600)} hours), with the same \`webhook-id\`; then the`,
-          `delivery is marked failed (the tenant sees it in \`GET /v1/webhook_endpoints/{id}/deliveries\` and can redeliver it;`,
-          `operators with \`webhook deliveries --failed\` and \`webhook redeliver\`),`,
-          `and the event stays in the change feed. Only the first ${RESPONSE_EXCERPT_CHARS} characters of an answer's body are kept.`,
-        ].join("\n"),
-        parameters: [
-          header("webhook-id", "The event id: the same on every attempt of the event.", EVENT_EXAMPLE.id),
-          header(
-            "webhook-timestamp",
-            "Unix seconds of this attempt (reject ones far from your clock).",
-            "1795966752",
-          ),
-          header(
-            "webhook-signature",
-            "`v1,` + base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` under the endpoint's secret (the " +
-              "base64 after `whsec_`); space-separated when there are several.",
-            "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
-          ),
-        ],
-        requestBody: {
-          required: true,
-          content: { "application/json": { schema: ref("UsernameChangeEvent"), example: EVENT_EXAMPLE } },
-        },
-        responses: {
-          "2XX": { description: "Received: the delivery is complete." },
-          default: { description: "Any other answer, or none in time: the attempt failed and is retried." },
+  const event = (
+    type: "username.updated" | "username.changed_outside",
+    operationId: string,
+    summary: string,
+    which: string,
+  ) => ({
+    post: {
+      operationId,
+      tags: ["tenant events"],
+      summary,
+      description: [
+        "Registered by the tenant (`POST /v1/webhook_endpoints`) or an operator (`npm run admin -- webhook add",
+        "--tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once; its",
+        "`event_types` choose what it receives (`username.updated` unless it chose otherwise).",
+        which,
+        "Signed per Standard Webhooks: verify",
+        "`webhook-signature` with any Standard Webhooks library (e.g. npm `standardwebhooks`) before trusting the",
+        "body, and use `webhook-id` (the event id) to drop duplicates: delivery is at least once, and events of",
+        "different numbers may arrive in any order.",
+        "",
+        `A 2xx answer within 10 s delivers the event. Anything else (another status, a redirect, which is never`,
+        `followed, a timeout, a refused connection) is retried after ${RETRY_SCHEDULE.map(duration).join(", ")}`,
+        `(${RETRY_SCHEDULE.length + 1} attempts over about ${Math.round(RETRY_SCHEDULE.reduce((a, b) => a + b, 0) / 3600)} hours), with the same \`webhook-id\`; then the`,
+        `delivery is marked failed (the tenant sees it in \`GET /v1/webhook_endpoints/{id}/deliveries\` and can redeliver it;`,
+        `operators with \`webhook deliveries --failed\` and \`webhook redeliver\`),`,
+        `and the event stays in the change feed. Only the first ${RESPONSE_EXCERPT_CHARS} characters of an answer's body are kept.`,
+      ].join("\n"),
+      parameters: [
+        header("webhook-id", "The event id: the same on every attempt of the event.", EVENT_EXAMPLE.id),
+        header(
+          "webhook-timestamp",
+          "Unix seconds of this attempt (reject ones far from your clock).",
+          "1795966752",
+        ),
+        header(
+          "webhook-signature",
+          "`v1,` + base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` under the endpoint's secret (the " +
+            "base64 after `whsec_`); space-separated when there are several.",
+          "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+        ),
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: ref("UsernameChangeEvent"),
+            example:
+              type === "username.updated"
+                ? EVENT_EXAMPLE
+                : {
+                    ...EVENT_EXAMPLE,
+                    type,
+                    data: OUTSIDE_CHANGE_DATA,
+                  },
+          },
         },
       },
+      responses: {
+        "2XX": { description: "Received: the delivery is complete." },
+        default: { description: "Any other answer, or none in time: the attempt failed and is retried." },
+      },
     },
+  });
+  return {
+    "username.updated": event(
+      "username.updated",
+      "usernameUpdatedEvent",
+      "A username change, POSTed to each of the tenant's webhook endpoints that receive every change",
+      "Every change of one of the tenant's numbers is sent as one event, the same object as in `GET /v1/username_changes`.",
+    ),
+    "username.changed_outside": event(
+      "username.changed_outside",
+      "usernameChangedOutsideEvent",
+      "A username change made outside this service, POSTed to the endpoints subscribed to only those",
+      "A change whose `data.origin` is `outside` (no request through this service explains it: WhatsApp Manager, " +
+        "another partner) is sent to an endpoint subscribed to `username.changed_outside` alone as the feed's event " +
+        "with `type: username.changed_outside`; the same `id` as in `GET /v1/username_changes`. An endpoint " +
+        "subscribed to both types receives it once, as `username.updated`.",
+    ),
   };
 }

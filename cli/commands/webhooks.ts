@@ -10,11 +10,14 @@ import {
   removeEndpointById,
   resealEndpointSecrets,
   rotateEndpointSecret,
+  setEndpointEventTypes,
   WebhookAdminError,
 } from "../../functions/core/admin/webhooks.ts";
 import { config } from "../../functions/core/config.ts";
 import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
 import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
+import { eventTypesSchema } from "../../functions/core/validation/self-service.ts";
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../../functions/core/validation/tenant-api.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure, shown, UsageError } from "../errors.ts";
 import { textTable } from "../text-table.ts";
@@ -31,6 +34,18 @@ function endpointId(value: string, command: string): string {
     throw new UsageError(`an endpoint id looks like ep_0123456789abcdef0123, got ${shown(value)}`, command);
   }
   return value;
+}
+
+/** `--types username.updated,username.changed_outside`: the endpoint's event types, each once. */
+function eventTypes(value: string, command: string): WebhookEventType[] {
+  const parsed = eventTypesSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(
+      `--types must name one or more of ${WEBHOOK_EVENT_TYPES.join(", ")}, separated by commas, got ${shown(value)}`,
+      command,
+    );
+  }
+  return parsed.data;
 }
 
 function limit(value: string | undefined, command: string): number {
@@ -113,6 +128,10 @@ export const webhookCommands: Command[] = [
     options: {
       tenant: { valueName: "tenantId", description: "the tenant whose events go there", required: true },
       url: { valueName: "url", description: "where events are POSTed", required: true },
+      types: {
+        valueName: "types",
+        description: `the event types it receives, separated by commas (${WEBHOOK_EVENT_TYPES.join(", ")}); default username.updated`,
+      },
     },
     async run({ options }) {
       const command = "webhook add";
@@ -120,8 +139,9 @@ export const webhookCommands: Command[] = [
       const url = options.url ?? "";
       const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
       if (problem) throw new UsageError(`--url ${problem}`, command);
+      const types = options.types === undefined ? undefined : eventTypes(options.types, command);
       await requireKnownTenant(tenant);
-      const issued = await admin(() => addEndpoint(tenant, url));
+      const issued = await admin(() => addEndpoint(tenant, url, types ? { eventTypes: types } : {}));
       return { json: issued, text: secretText("Added webhook endpoint", issued) };
     },
   },
@@ -138,16 +158,38 @@ export const webhookCommands: Command[] = [
         json: { endpoints },
         text: endpoints.length
           ? textTable(
-              ["ID", "URL", "CREATED", "SECRET ROTATED", "PREVIOUS SECRET SIGNS UNTIL"],
+              ["ID", "URL", "TYPES", "CREATED", "SECRET ROTATED", "PREVIOUS SECRET SIGNS UNTIL"],
               endpoints.map((e) => [
                 e.id,
                 e.url,
+                e.eventTypes.join(","),
                 e.createdAt,
                 e.secretRotatedAt ?? "-",
                 e.previousSecretExpiresAt ?? "-",
               ]),
             )
           : `Tenant ${tenant} has no webhook endpoints.`,
+      };
+    },
+  },
+  {
+    name: "webhook set-types",
+    summary: "Choose the event types a webhook endpoint receives",
+    description:
+      "username.updated: every change; username.changed_outside: only changes made outside this service (sent with " +
+      "that type). Both: every change once, as username.updated. Events already handed to the endpoint are delivered " +
+      "as they were.",
+    arguments: [
+      { name: "endpointId", description: "the endpoint's id (from webhook list)" },
+      { name: "types", description: `event types separated by commas (${WEBHOOK_EVENT_TYPES.join(", ")})` },
+    ],
+    async run({ positionals: [id = "", types = ""] }) {
+      const command = "webhook set-types";
+      const chosen = eventTypes(types, command);
+      const updated = await admin(() => setEndpointEventTypes(endpointId(id, command), chosen));
+      return {
+        json: { id: updated.id, tenantId: updated.tenantId, eventTypes: updated.eventTypes },
+        text: `Webhook endpoint ${updated.id} of tenant ${updated.tenantId} now receives ${updated.eventTypes.join(", ")}.`,
       };
     },
   },

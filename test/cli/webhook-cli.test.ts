@@ -143,6 +143,59 @@ describe("webhook add", () => {
   });
 });
 
+describe("webhook event types", () => {
+  it("adds an endpoint with --types, lists its types, changes them with set-types, refuses unknown ones (exit 2)", async () => {
+    const tenant = await knownTenant();
+    const url = "https://hooks.example.com/outside";
+    const added = await admin([
+      "webhook",
+      "add",
+      "--tenant",
+      tenant,
+      "--url",
+      url,
+      "--types",
+      "username.changed_outside",
+      "--json",
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    const id = added.json.id as string;
+    expect((await findEndpoint(id))?.eventTypes).toEqual(["username.changed_outside"]);
+    const listed = await admin(["webhook", "list", "--tenant", tenant, "--json"]);
+    expect(listed.json.endpoints).toEqual([
+      expect.objectContaining({ id, eventTypes: ["username.changed_outside"] }),
+    ]);
+    const text = await admin(["webhook", "list", "--tenant", tenant]);
+    expect(text.stdout).toMatch(/TYPES/);
+    expect(text.stdout).toContain("username.changed_outside");
+
+    const set = await admin([
+      "webhook",
+      "set-types",
+      id,
+      "username.updated,username.changed_outside",
+      "--json",
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.json).toEqual({
+      id,
+      tenantId: tenant,
+      eventTypes: ["username.updated", "username.changed_outside"],
+    });
+    expect((await findEndpoint(id))?.eventTypes).toEqual(["username.updated", "username.changed_outside"]);
+
+    for (const bad of ["username.deleted", "", "username.updated,username.updated"]) {
+      const refused = await admin(["webhook", "set-types", id, bad]);
+      expect(refused.code, bad).toBe(2);
+      expect(refused.stderr).toContain("username.updated, username.changed_outside");
+    }
+    const refusedAdd = await admin(["webhook", "add", "--tenant", tenant, "--url", url, "--types", "all"]);
+    expect(refusedAdd.code).toBe(2);
+    // Nothing changed by the refusals.
+    expect((await findEndpoint(id))?.eventTypes).toEqual(["username.updated", "username.changed_outside"]);
+  });
+});
+
 describe("webhook rotate-secret and remove", () => {
   it("rotates to a new secret shown once, then removes the endpoint", async () => {
     const tenant = await knownTenant();

@@ -18,6 +18,7 @@ import {
 } from "../../functions/core/admin/numbers.ts";
 import { runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
+import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { uniqueDigits, uniqueUsername } from "../support/world.ts";
 
 let stack: LocalStack;
@@ -303,4 +304,149 @@ describe("Meta's account split", () => {
     expect(unknown.status).toBe(400);
     expect((unknown.json.error as { code: number }).code).toBe(33);
   });
+});
+
+describe("being told: endpoints subscribed by event type", () => {
+  interface Delivered {
+    id: string;
+    type: string;
+    created_time: string;
+    data: { phone_number_id: string; origin: string };
+  }
+  const createEndpoint = async (url: string, eventTypes?: string[]) => {
+    const created = await api("POST", "/v1/webhook_endpoints", {
+      url,
+      ...(eventTypes ? { event_types: eventTypes } : {}),
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(200);
+    return created.json as { id: string; secret: string; event_types: string[] };
+  };
+  /** The feed's events of a number recorded since `since` (ISO), oldest first. */
+  const feedSince = async (id: string, since: string): Promise<Delivered[]> => {
+    const feed = await api("GET", "/v1/username_changes?limit=100");
+    return (feed.json.data as Delivered[])
+      .filter((event) => event.data.phone_number_id === id && event.created_time >= since)
+      .reverse();
+  };
+
+  it("an endpoint subscribed to username.changed_outside receives exactly the outside changes of a mixed run, each once per webhook-id", async () => {
+    const [all, outsideOnly, both] = await Promise.all([
+      startTenantEndpoint(),
+      startTenantEndpoint(),
+      startTenantEndpoint(),
+    ]);
+    const endpoints = {
+      all: await createEndpoint(all.url),
+      outsideOnly: await createEndpoint(outsideOnly.url, ["username.changed_outside"]),
+      both: await createEndpoint(both.url, ["username.updated", "username.changed_outside"]),
+    };
+    expect(endpoints.all.event_types).toEqual(["username.updated"]);
+    expect(endpoints.outsideOnly.event_types).toEqual(["username.changed_outside"]);
+    const since = new Date().toISOString();
+
+    // A mixed run on one number: ours, outside, ours, outside, ours, outside.
+    const ours = uniqueUsername("mixed");
+    expect((await claim(FIRST, ours)).status).toBe(200);
+    await newest(FIRST, { username: ours, status: "reserved" });
+    await sandbox(`/phones/${FIRST}/approve`);
+    await newest(FIRST, { username: ours, status: "approved" });
+    const theirs = uniqueUsername("mixed_theirs");
+    await sandbox(`/phones/${FIRST}/change`, { username: theirs, status: "approved" });
+    await newest(FIRST, { username: theirs });
+    const again = uniqueUsername("mixed_again");
+    expect((await claim(FIRST, again)).status).toBe(200);
+    await newest(FIRST, { username: again, status: "reserved" });
+    await sandbox(`/phones/${FIRST}/revoke`);
+    await newest(FIRST, { status: "deleted" });
+    expect((await claim(FIRST, uniqueUsername("mixed_last"))).status).toBe(200);
+    const last = uniqueUsername("mixed_last_theirs");
+    await sandbox(`/phones/${FIRST}/change`, { username: last, status: "approved" });
+    await newest(FIRST, { username: last });
+
+    let feed: Delivered[] = [];
+    for (let i = 0; i < 100 && (feed = await feedSince(FIRST, since)).length < 7; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const outside = feed.filter((event) => event.data.origin === "outside");
+    expect(outside.length).toBeGreaterThanOrEqual(3);
+    expect(feed.length - outside.length).toBeGreaterThanOrEqual(3);
+
+    const ofNumber = (received: ReceivedWebhook[], secret: string) =>
+      received
+        .map((request) => ({ request, event: verifiedEvent(secret, request) as Delivered }))
+        .filter(({ event }) => event.data.phone_number_id === FIRST && event.created_time >= since);
+    const ids = (events: Delivered[]) => [...new Set(events.map((event) => event.id))].sort();
+    const allIds = ids(feed);
+    await all.waitFor(
+      (r) => ids(ofNumber(r, endpoints.all.secret).map((x) => x.event)).length >= allIds.length,
+      30_000,
+    );
+    await both.waitFor(
+      (r) => ids(ofNumber(r, endpoints.both.secret).map((x) => x.event)).length >= allIds.length,
+      30_000,
+    );
+    await outsideOnly.waitFor(
+      (r) => ids(ofNumber(r, endpoints.outsideOnly.secret).map((x) => x.event)).length >= outside.length,
+      30_000,
+    );
+
+    // Exactly the outside changes, typed as subscribed; every copy of one event carries its id.
+    const toOutside = ofNumber(outsideOnly.received(), endpoints.outsideOnly.secret);
+    expect(ids(toOutside.map((x) => x.event))).toEqual(ids(outside));
+    for (const { request, event } of toOutside) {
+      expect(event.type).toBe("username.changed_outside");
+      expect(event.data.origin).toBe("outside");
+      expect(request.headers["webhook-id"]).toBe(event.id);
+    }
+    // Every change, as username.updated: for the default endpoint and for one subscribed to both.
+    for (const [receiver, secret] of [
+      [all, endpoints.all.secret],
+      [both, endpoints.both.secret],
+    ] as const) {
+      const delivered = ofNumber(receiver.received(), secret);
+      expect(ids(delivered.map((x) => x.event))).toEqual(allIds);
+      for (const { request, event } of delivered) {
+        expect(event.type).toBe("username.updated");
+        expect(request.headers["webhook-id"]).toBe(event.id);
+      }
+    }
+    // The outside-only endpoint's log says why it got none of ours, and ours cannot be redelivered to it.
+    const log = await api("GET", `/v1/webhook_endpoints/${endpoints.outsideOnly.id}/deliveries?limit=100`);
+    const statuses = new Map(
+      (log.json.data as { event_id: string; status: string; event_type: string }[]).map((row) => [
+        row.event_id,
+        row,
+      ]),
+    );
+    for (const event of feed) {
+      const row = statuses.get(event.id);
+      if (event.data.origin === "outside")
+        expect(row).toMatchObject({ status: "delivered", event_type: "username.changed_outside" });
+      else expect(row).toMatchObject({ status: "not_subscribed" });
+    }
+    const ourEvent = feed.find((event) => event.data.origin !== "outside") as Delivered;
+    const refused = await api(
+      "POST",
+      `/v1/webhook_endpoints/${endpoints.outsideOnly.id}/deliveries/${ourEvent.id}/redeliver`,
+    );
+    expect(refused.status).toBe(400);
+    expect((refused.json.error as { code: number }).code).toBe(100);
+
+    // Subscribing it to every change from now on: the next change of ours reaches it.
+    const updated = await api("POST", `/v1/webhook_endpoints/${endpoints.outsideOnly.id}`, {
+      event_types: ["username.updated"],
+    });
+    expect(updated.json).toMatchObject({ event_types: ["username.updated"] });
+    const next = uniqueUsername("mixed_next");
+    expect((await claim(FIRST, next)).status).toBe(200);
+    await outsideOnly.waitFor((r) =>
+      ofNumber(r, endpoints.outsideOnly.secret).some(
+        ({ event }) => event.type === "username.updated" && event.data.origin === "this_service",
+      ),
+    );
+    await Promise.all([all.close(), outsideOnly.close(), both.close()]);
+    for (const endpoint of Object.values(endpoints)) {
+      expect((await api("DELETE", `/v1/webhook_endpoints/${endpoint.id}`)).status).toBe(200);
+    }
+  }, 120_000);
 });

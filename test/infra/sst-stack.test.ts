@@ -138,6 +138,15 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     secrets: [],
   },
   GetWebhookEndpoint: { grants: { Table: ["dynamodb:GetItem"], ...KEY_USE, ...READ_COUNT }, secrets: [] },
+  UpdateWebhookEndpoint: {
+    grants: {
+      Table: ["dynamodb:GetItem"],
+      "Table[ENDPOINTS#*]": ["dynamodb:UpdateItem"],
+      ...KEY_USE,
+      ...READ_COUNT,
+    },
+    secrets: [],
+  },
   DeleteWebhookEndpoint: {
     grants: {
       Table: ["dynamodb:GetItem"],
@@ -606,7 +615,7 @@ describe("stacks", () => {
 
       it("gives each self-service route under /v1 a function of its own", () => {
         const selfService = routes.filter((r) => /^\/v1\/(webhook_endpoints|api_keys)/.test(r.path));
-        expect(selfService).toHaveLength(10);
+        expect(selfService).toHaveLength(11);
         const found = apiRoutes(stack());
         for (const route of selfService) {
           const key = `${route.method} ${route.path}`;

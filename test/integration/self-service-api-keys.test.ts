@@ -54,7 +54,7 @@ async function storeCallsOf(run: () => Promise<unknown>): Promise<StoreCall[]> {
   const { calls, restore } = recordStoreCalls({ withKeys: true });
   try {
     await run();
-    // The tenant's request counter is written by every /v1 request (docs/spec.md, "Fair share").
+    // The tenant's request counter is written by every /v1 request (docs/reliability.md, "Fair share").
     return calls.filter((c) => c.indexName !== "byDueTime" && !isTenantRequestCount(c));
   } finally {
     restore();

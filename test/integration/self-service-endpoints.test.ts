@@ -76,7 +76,7 @@ async function storeCallsOf(run: () => Promise<unknown>): Promise<StoreCall[]> {
   const { calls, restore } = recordStoreCalls({ withKeys: true });
   try {
     await run();
-    // The tenant's request counter is written by every /v1 request (docs/spec.md, "Fair share").
+    // The tenant's request counter is written by every /v1 request (docs/reliability.md, "Fair share").
     return calls.filter((c) => c.indexName !== "byDueTime" && !isTenantRequestCount(c));
   } finally {
     restore();
@@ -97,6 +97,7 @@ describe("POST /v1/webhook_endpoints", { timeout: 90_000 }, () => {
       url: receiver.url,
       description: "orders service",
       created_time: expect.stringMatching(ISO_TIME),
+      event_types: ["username.updated"],
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
     });
     const { secret, ...endpoint } = created.json;
@@ -375,6 +376,7 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", { timeout: 90_000 }, (
       url: endpoint.url,
       created_time: endpoint.created_time,
       secret_rotated_time: expect.stringMatching(ISO_TIME),
+      event_types: ["username.updated"],
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
       previous_secret_expires_time: expect.stringMatching(ISO_TIME),
     });
@@ -391,6 +393,7 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", { timeout: 90_000 }, (
       url: endpoint.url,
       created_time: endpoint.created_time,
       secret_rotated_time: rotated.json.secret_rotated_time,
+      event_types: ["username.updated"],
     });
     expect(one.text).not.toContain(newSecret.slice("whsec_".length));
 

@@ -29,6 +29,7 @@ import { newEventId } from "../../functions/core/event-id.ts";
 import { revokeApiKey, tenantApiKeyEntries } from "../../functions/core/store/api-keys.ts";
 import { appendToFeed } from "../../functions/core/store/event-feed.ts";
 import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
+import { subscribedTypes } from "../../functions/core/tenant-webhooks/event-types.ts";
 import type { UsernameChangeEvent } from "../../functions/core/validation/tenant-api.ts";
 import { type RouteDefinition, routes } from "../../infra/routes.ts";
 import type { Answer } from "../support/lambda.ts";
@@ -74,7 +75,7 @@ let savedCacheTtl: string | undefined;
 /** Which partitions valid requests may change; everything else must stay byte-identical. */
 let mutablePartitions: Set<string>;
 let selfService: SelfServiceWorld;
-const model: SelfServiceModel = { endpoints: [], keys: new Map() };
+const model: SelfServiceModel = { endpoints: [], outsideOnly: new Set(), keys: new Map() };
 /** Every key id the fuzz tenant's keys ever had (their id pointers may change). */
 const fuzzKeyIds = new Set<string>();
 
@@ -479,7 +480,11 @@ const RUNS_PER_SELF_SERVICE_ROUTE = Number(process.env.FUZZ_RUNS ?? 2_200);
 
 /** The valid tenant's endpoints and keys (other than the valid one) as the store has them. */
 async function refreshModel(): Promise<void> {
-  model.endpoints = (await listEndpoints(fuzz.tenantId)).map((endpoint) => endpoint.id);
+  const endpoints = await listEndpoints(fuzz.tenantId);
+  model.endpoints = endpoints.map((endpoint) => endpoint.id);
+  model.outsideOnly = new Set(
+    endpoints.filter((endpoint) => !subscribedTypes(endpoint).includes("username.updated")).map((e) => e.id),
+  );
   const { entries } = await tenantApiKeyEntries(fuzz.tenantId);
   model.keys = new Map(
     entries.filter((entry) => entry.id !== selfService.keyId).map((entry) => [entry.id, !entry.revokedAt]),
@@ -513,15 +518,22 @@ function isSelfServiceSuccess(route: RouteDefinition, json: Answer["json"]): boo
     return /^whsec_/.test(json?.secret) && typeof json?.previous_secret_expires_time === "string";
   if (route.method === "DELETE" || key.endsWith("/redeliver"))
     return json?.success === true && Object.keys(json).length === 1;
-  if (key === "GET /v1/webhook_endpoints/{id}") return /^ep_/.test(json?.id) && !("secret" in json);
+  if (key === "GET /v1/webhook_endpoints/{id}" || key === "POST /v1/webhook_endpoints/{id}")
+    return /^ep_/.test(json?.id) && Array.isArray(json?.event_types) && !("secret" in json);
   return Array.isArray(json?.data) && isObject(json.paging) && isObject(json.paging.cursors);
 }
 
 /** What a valid request did, in the model. */
 function applyToModel(route: RouteDefinition, id: string | undefined, json: Answer["json"]): void {
   const key = routeKey(route);
-  if (key === "POST /v1/webhook_endpoints") model.endpoints.push(json.id);
-  else if (key === "DELETE /v1/webhook_endpoints/{id}")
+  const outsideOnly = (types: unknown) => Array.isArray(types) && !types.includes("username.updated");
+  if (key === "POST /v1/webhook_endpoints") {
+    model.endpoints.push(json.id);
+    if (outsideOnly(json.event_types)) model.outsideOnly.add(json.id);
+  } else if (key === "POST /v1/webhook_endpoints/{id}" && id) {
+    if (outsideOnly(json.event_types)) model.outsideOnly.add(id);
+    else model.outsideOnly.delete(id);
+  } else if (key === "DELETE /v1/webhook_endpoints/{id}")
     model.endpoints = model.endpoints.filter((e) => e !== id);
   else if (key === "POST /v1/api_keys") {
     model.keys.set(json.id, true);
@@ -578,6 +590,8 @@ async function runSelfServiceCase(route: RouteDefinition, plan: SelfServicePlan)
 function changedBySelfService(item: Item): boolean {
   const pk = String(item.pk);
   if (/^(ENDPOINTID|APIKEY|DELIVERY)#/.test(pk) && item.tenantId === fuzz.tenantId) return true;
+  // Every /v1 request counts against the tenant's limit, refused ones too (its counter of the minute).
+  if (pk === `READLIMIT#${fuzz.tenantId}`) return true;
   return pk.startsWith("APIKEYID#") && fuzzKeyIds.has(pk.slice("APIKEYID#".length));
 }
 

@@ -198,7 +198,7 @@ export interface paths {
         put?: never;
         /**
          * Add a webhook endpoint; its signing secret is in this answer only
-         * @description Every change of the tenant's numbers is POSTed to it from now on, signed per Standard Webhooks with the secret answered here (`whsec_…`): store it now, it is never shown again (rotate it to get a new one). The URL must be `https` to a host name or a public address (no loopback, private, link-local or CGNAT literal; a local store also takes loopback over http), without credentials or a fragment, at most 2048 characters; redirects are never followed. A tenant has at most 10 endpoints (`WEBHOOK_ENDPOINTS_PER_TENANT`). Not idempotent: a retry adds another endpoint.
+         * @description Every change of the tenant's numbers is POSTed to it from now on, signed per Standard Webhooks with the secret answered here (`whsec_…`): store it now, it is never shown again (rotate it to get a new one). The URL must be `https` to a host name or a public address (no loopback, private, link-local or CGNAT literal; a local store also takes loopback over http), without credentials or a fragment, at most 2048 characters; redirects are never followed. `event_types` chooses which changes it receives (default `username.updated`, every change). A tenant has at most 10 endpoints (`WEBHOOK_ENDPOINTS_PER_TENANT`). Not idempotent: a retry adds another endpoint.
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -224,7 +224,11 @@ export interface paths {
          */
         get: operations["getWebhookEndpoint"];
         put?: never;
-        post?: never;
+        /**
+         * Choose the endpoint's event types, or change its description
+         * @description `event_types`: `username.updated` (every change), `username.changed_outside` (only the changes made outside this service, sent with that type), or both (every change once, as `username.updated`). Events already handed to the endpoint are delivered as they were. An empty `description` removes it.
+         */
+        post: operations["updateWebhookEndpoint"];
         /**
          * Remove a webhook endpoint
          * @description Nothing more is sent to it; its pending retries end (`endpoint removed`).
@@ -435,10 +439,12 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A username change, POSTed to each of the tenant's webhook endpoints
+         * A username change, POSTed to each of the tenant's webhook endpoints that receive every change
          * @description Registered by the tenant (`POST /v1/webhook_endpoints`) or an operator (`npm run admin -- webhook add
-         *     --tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once. Every change of one of the tenant's numbers is sent as one
-         *     event, the same object as in `GET /v1/username_changes`, signed per Standard Webhooks: verify
+         *     --tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once; its
+         *     `event_types` choose what it receives (`username.updated` unless it chose otherwise).
+         *     Every change of one of the tenant's numbers is sent as one event, the same object as in `GET /v1/username_changes`.
+         *     Signed per Standard Webhooks: verify
          *     `webhook-signature` with any Standard Webhooks library (e.g. npm `standardwebhooks`) before trusting the
          *     body, and use `webhook-id` (the event id) to drop duplicates: delivery is at least once, and events of
          *     different numbers may arrive in any order.
@@ -451,6 +457,40 @@ export interface webhooks {
          *     and the event stays in the change feed. Only the first 256 characters of an answer's body are kept.
          */
         post: operations["usernameUpdatedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "username.changed_outside": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A username change made outside this service, POSTed to the endpoints subscribed to only those
+         * @description Registered by the tenant (`POST /v1/webhook_endpoints`) or an operator (`npm run admin -- webhook add
+         *     --tenant <t> --url <https url>`); either answers the endpoint's signing secret (`whsec_…`) once; its
+         *     `event_types` choose what it receives (`username.updated` unless it chose otherwise).
+         *     A change whose `data.origin` is `outside` (no request through this service explains it: WhatsApp Manager, another partner) is sent to an endpoint subscribed to `username.changed_outside` alone as the feed's event with `type: username.changed_outside`; the same `id` as in `GET /v1/username_changes`. An endpoint subscribed to both types receives it once, as `username.updated`.
+         *     Signed per Standard Webhooks: verify
+         *     `webhook-signature` with any Standard Webhooks library (e.g. npm `standardwebhooks`) before trusting the
+         *     body, and use `webhook-id` (the event id) to drop duplicates: delivery is at least once, and events of
+         *     different numbers may arrive in any order.
+         *
+         *     A 2xx answer within 10 s delivers the event. Anything else (another status, a redirect, which is never
+         *     followed, a timeout, a refused connection) is retried after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+         *     (8 attempts over about 28 hours), with the same `webhook-id`; then the
+         *     delivery is marked failed (the tenant sees it in `GET /v1/webhook_endpoints/{id}/deliveries` and can redeliver it;
+         *     operators with `webhook deliveries --failed` and `webhook redeliver`),
+         *     and the event stays in the change feed. Only the first 256 characters of an answer's body are kept.
+         */
+        post: operations["usernameChangedOutsideEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -759,8 +799,8 @@ export interface components {
         UsernameChangeEvent: {
             /** @description Stable and unique (`evt_` + a ULID): the same in the feed, the history and every webhook attempt (`webhook-id`). */
             id: string;
-            /** @constant */
-            type: "username.updated";
+            /** @enum {string} */
+            type: "username.updated" | "username.changed_outside";
             /** @description When the change was recorded (ISO 8601, UTC). */
             created_time: string;
             data: {
@@ -815,12 +855,38 @@ export interface components {
          *       "url": "https://hooks.example.com/whatsapp-usernames",
          *       "description": "orders service"
          *     }
+         * @example {
+         *       "url": "https://hooks.example.com/whatsapp-usernames",
+         *       "event_types": [
+         *         "username.changed_outside"
+         *       ]
+         *     }
          */
         CreateWebhookEndpointRequest: {
             /** @description Where events go: https, a host name or a public address, no credentials or fragment, at most 2048 characters. */
             url: string;
             /** @description A note for the tenant's own people: 1 to 256 printable characters. */
             description?: string;
+            /** @description One or more of `username.updated` (every change) and `username.changed_outside` (only changes made outside this service, sent with that type), each once. In a form or the query string: the array's JSON text, or the names separated by commas. */
+            event_types?: ("username.updated" | "username.changed_outside")[] | string;
+        };
+        /**
+         * @description What changes of an endpoint: at least one of event_types and description.
+         * @example {
+         *       "event_types": [
+         *         "username.updated",
+         *         "username.changed_outside"
+         *       ]
+         *     }
+         * @example {
+         *       "description": ""
+         *     }
+         */
+        UpdateWebhookEndpointRequest: {
+            /** @description One or more of `username.updated` (every change) and `username.changed_outside` (only changes made outside this service, sent with that type), each once. In a form or the query string: the array's JSON text, or the names separated by commas. */
+            event_types?: ("username.updated" | "username.changed_outside")[] | string;
+            /** @description A note for the tenant's own people (1 to 256 printable characters); empty removes it. */
+            description?: "" | string;
         };
         /**
          * @description A webhook endpoint of the tenant. Its signing secret is never shown here.
@@ -828,7 +894,10 @@ export interface components {
          *       "id": "ep_4f1c2a9e8b7d6c5e4f3a",
          *       "url": "https://hooks.example.com/whatsapp-usernames",
          *       "description": "orders service",
-         *       "created_time": "2026-12-02T09:15:00.000Z"
+         *       "created_time": "2026-12-02T09:15:00.000Z",
+         *       "event_types": [
+         *         "username.updated"
+         *       ]
          *     }
          */
         WebhookEndpoint: {
@@ -841,6 +910,8 @@ export interface components {
             created_time: string;
             /** @description When its secret was last rotated, if ever. */
             secret_rotated_time?: string;
+            /** @description What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made outside this service, sent with that type). */
+            event_types: ("username.updated" | "username.changed_outside")[];
         };
         /**
          * @description The new endpoint and its signing secret: the only time the secret is shown.
@@ -849,6 +920,9 @@ export interface components {
          *       "url": "https://hooks.example.com/whatsapp-usernames",
          *       "description": "orders service",
          *       "created_time": "2026-12-02T09:15:00.000Z",
+         *       "event_types": [
+         *         "username.updated"
+         *       ],
          *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3nB1Q9TbXKs="
          *     }
          */
@@ -862,6 +936,8 @@ export interface components {
             created_time: string;
             /** @description When its secret was last rotated, if ever. */
             secret_rotated_time?: string;
+            /** @description What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made outside this service, sent with that type). */
+            event_types: ("username.updated" | "username.changed_outside")[];
             /** @description `whsec_` + base64 of 32 random bytes: verify `webhook-signature` with it (any Standard Webhooks library). */
             secret: string;
         };
@@ -872,6 +948,9 @@ export interface components {
          *       "url": "https://hooks.example.com/whatsapp-usernames",
          *       "description": "orders service",
          *       "created_time": "2026-12-02T09:15:00.000Z",
+         *       "event_types": [
+         *         "username.updated"
+         *       ],
          *       "secret_rotated_time": "2026-12-03T08:00:00.000Z",
          *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw3nB1Q9TbXKs=",
          *       "previous_secret_expires_time": "2026-12-04T08:00:00.000Z"
@@ -887,6 +966,8 @@ export interface components {
             created_time: string;
             /** @description When its secret was last rotated, if ever. */
             secret_rotated_time?: string;
+            /** @description What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made outside this service, sent with that type). */
+            event_types: ("username.updated" | "username.changed_outside")[];
             /** @description The new secret: every attempt from now on is signed with it. */
             secret: string;
             /** @description Until when the previous secret still verifies deliveries (both signatures are sent meanwhile); equal to `secret_rotated_time` when the previous secret stopped at once. */
@@ -928,7 +1009,7 @@ export interface components {
              * @description `pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), `not_attempted` (no attempt recorded: in flight, or the event came before the endpoint).
              * @enum {string}
              */
-            status: "pending" | "delivered" | "failed" | "not_attempted";
+            status: "pending" | "delivered" | "failed" | "not_attempted" | "not_subscribed";
             /** @description Attempts of the current round (a redelivery starts a new one). */
             attempts: number;
             last_attempt_time?: string;
@@ -3052,6 +3133,43 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id, as its listing shows it: `ep_…` for a webhook endpoint, `key_…` for an API key. Another tenant's is answered exactly like an unknown one (400, code 33). */
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** @description What changes: event_types, description, or both. A JSON object (as a form or in the query string too, as Graph takes parameters; the body wins). Unknown fields are ignored. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint as it is now */
+            200: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    "cache-control": components["headers"]["cache-control"];
+                    "x-content-type-options": components["headers"]["x-content-type-options"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["SelfServiceBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["ReadRateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     deleteWebhookEndpoint: {
         parameters: {
             query?: never;
@@ -4175,6 +4293,71 @@ export interface operations {
                  *         "source": "webhook",
                  *         "origin": "this_service",
                  *         "requested_by": "key_5f0c2a9e41d7b836"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UsernameChangeEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: the delivery is complete. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Any other answer, or none in time: the attempt failed and is retried. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    usernameChangedOutsideEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description The event id: the same on every attempt of the event.
+                 * @example evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF
+                 */
+                "webhook-id": string;
+                /**
+                 * @description Unix seconds of this attempt (reject ones far from your clock).
+                 * @example 1795966752
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,` + base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>` under the endpoint's secret (the base64 after `whsec_`); space-separated when there are several.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF",
+                 *       "type": "username.changed_outside",
+                 *       "created_time": "2026-11-26T15:39:12.345Z",
+                 *       "data": {
+                 *         "phone_number_id": "106540352242922",
+                 *         "waba_id": "102290129340398",
+                 *         "display_phone_number": "15550783881",
+                 *         "username": "shrub_and_co",
+                 *         "status": "approved",
+                 *         "previous": {
+                 *           "username": "lucky_shrub",
+                 *           "status": "approved"
+                 *         },
+                 *         "source": "webhook",
+                 *         "origin": "outside"
                  *       }
                  *     }
                  */

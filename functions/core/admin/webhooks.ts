@@ -6,7 +6,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { config, DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT } from "../config.ts";
-import { type FeedEntry, findSequencedEvent, latestFeedEntries, readFeed } from "../store/event-feed.ts";
+import {
+  type FeedEntry,
+  findSequencedEvent,
+  getFeedEvents,
+  latestFeedEntries,
+  readFeed,
+} from "../store/event-feed.ts";
 import { listTenants } from "../store/phones.ts";
 import {
   type DeliveryRecord,
@@ -24,6 +30,7 @@ import {
   replaceEndpointSecret,
   resealEndpointSecret,
   resealPreviousSecret,
+  updateEndpointSettings,
   type WebhookEndpoint,
 } from "../store/webhook-endpoints.ts";
 import {
@@ -33,8 +40,10 @@ import {
   sealEndpointSecret,
 } from "../tenant-webhooks/endpoint-secret.ts";
 import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
+import { endpointReceives, subscribedTypes } from "../tenant-webhooks/event-types.ts";
 import { newEndpointSecret } from "../tenant-webhooks/webhook-signature.ts";
 import { ROTATION_OVERLAP_MAX_SECONDS } from "../validation/self-service.ts";
+import type { UsernameChangeEvent, WebhookEventType } from "../validation/tenant-api.ts";
 
 /**
  * Endpoints per tenant by default (each event is one delivery per endpoint); a stage may set
@@ -66,6 +75,8 @@ export interface EndpointView {
   secretRotatedAt?: string;
   /** While a rotation's overlap lasts: when the previous secret stops signing (ISO). */
   previousSecretExpiresAt?: string;
+  /** The event types it receives (tenant-webhooks/event-types.ts). */
+  eventTypes: readonly WebhookEventType[];
 }
 
 export function endpointView(endpoint: WebhookEndpoint, now: number = Date.now()): EndpointView {
@@ -78,6 +89,7 @@ export function endpointView(endpoint: WebhookEndpoint, now: number = Date.now()
     ...(previousSecretActive(endpoint, now)
       ? { previousSecretExpiresAt: endpoint.previousSecretExpiresAt as string }
       : {}),
+    eventTypes: subscribedTypes(endpoint),
   };
 }
 
@@ -88,15 +100,21 @@ export interface IssuedEndpoint {
   secret: string;
 }
 
+/** What an endpoint is for: its event types (absent: `username.updated`) and a note. */
+export interface EndpointSettings {
+  eventTypes?: readonly WebhookEventType[];
+  description?: string;
+}
+
 /**
  * A new endpoint of the tenant, after the URL rules and the tenant's endpoint limit
- * (EndpointLimitError): its secret is sealed, and returned this once. `description` (the tenant
- * API's; the CLI sets none) is stored with the endpoint.
+ * (EndpointLimitError): its secret is sealed, and returned this once. Its event types (`--types`,
+ * the tenant API's `event_types`) and `description` (the tenant API's) are stored with it.
  */
 export async function addEndpoint(
   tenantId: string,
   url: string,
-  options: { description?: string } = {},
+  options: EndpointSettings = {},
 ): Promise<IssuedEndpoint> {
   const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
   if (problem) throw new WebhookAdminError(`--url ${problem}`);
@@ -104,14 +122,14 @@ export async function addEndpoint(
   if ((await listEndpoints(tenantId)).length >= limit) throw new EndpointLimitError(tenantId, limit);
   const id = `ep_${randomBytes(10).toString("hex")}`;
   const secret = newEndpointSecret();
-  // The store writes the endpoint's fields as given: the description goes with them.
-  const endpoint: DescribedEndpoint = {
+  const endpoint: WebhookEndpoint = {
     id,
     tenantId,
     url,
     secretSealed: sealEndpointSecret(secret, id),
     createdAt: new Date().toISOString(),
     ...(options.description ? { description: options.description } : {}),
+    ...(options.eventTypes ? { eventTypes: [...new Set(options.eventTypes)] } : {}),
   };
   await createEndpoint(endpoint);
   return { id, url, secret };
@@ -121,6 +139,21 @@ export async function requireEndpoint(endpointId: string): Promise<WebhookEndpoi
   const endpoint = await findEndpoint(endpointId);
   if (!endpoint) throw new WebhookAdminError(`no webhook endpoint with id '${endpointId}'`);
   return endpoint;
+}
+
+/**
+ * Sets the endpoint's event types (`webhook set-types`): from now on it receives the events they
+ * select; events already handed to it are delivered as they were. Throws WebhookAdminError for an
+ * unknown endpoint.
+ */
+export async function setEndpointEventTypes(
+  endpointId: string,
+  eventTypes: readonly WebhookEventType[],
+): Promise<EndpointView> {
+  const endpoint = await requireEndpoint(endpointId);
+  const updated = await updateEndpointSettings(endpoint, { eventTypes: [...new Set(eventTypes)] });
+  if (!updated) throw new WebhookAdminError(`no webhook endpoint with id '${endpointId}'`);
+  return endpointView(updated);
 }
 
 export async function removeEndpointById(endpointId: string): Promise<EndpointView> {
@@ -193,7 +226,11 @@ export interface DeliveryLogEntry {
   sequence: number;
   endpointId: string;
   /** `pending` = waiting for a retry; `not attempted` = no attempt recorded yet (in flight, or the endpoint is newer than the event). */
-  status: DeliveryRecord["status"] | "not attempted";
+  /**
+   * `not subscribed`: the endpoint's event types do not select this event (and it was never
+   * handed to it).
+   */
+  status: DeliveryRecord["status"] | "not attempted" | "not subscribed";
   attempts: number;
   lastAttemptAt?: string;
   lastResponseStatus?: number;
@@ -292,17 +329,33 @@ export async function deliveryLogPage(
     })),
   );
   const records = await getDeliveries(pairs);
+  const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+  const events = new Map(entries.map((entry) => [entry.sequence, entry.event]));
   const deliveries = pairs.map((pair): DeliveryLogEntry => {
     const record = records.get(deliveryId(pair));
-    return record ? logEntry(record) : { ...pair, status: "not attempted", attempts: 0 };
+    if (record) return logEntry(record);
+    return {
+      ...pair,
+      status: notAttempted(byId.get(pair.endpointId), events.get(pair.sequence)),
+      attempts: 0,
+    };
   });
   return { deliveries, ...(next !== undefined ? { next: String(next) } : {}) };
 }
 
+/** Why an event has no delivery to an endpoint: its types do not select it, or none was recorded yet. */
+function notAttempted(
+  endpoint: WebhookEndpoint | undefined,
+  event: UsernameChangeEvent | undefined,
+): "not attempted" | "not subscribed" {
+  return endpoint && event && !endpointReceives(endpoint, event) ? "not subscribed" : "not attempted";
+}
+
 /**
- * Delivers an event again, to every current endpoint of its tenant (or one): a new round of
- * attempts, due now, with the same `webhook-id`. The retry sweep picks it up (within a minute in
- * AWS, about a second locally).
+ * Delivers an event again, to every current endpoint of its tenant (or one) whose event types
+ * select it: a new round of attempts, due now, with the same `webhook-id`. The retry sweep picks it
+ * up (within a minute in AWS, about a second locally). Throws WebhookAdminError when no endpoint
+ * (or not the one named) receives the event.
  */
 export async function redeliverEvent(
   eventId: string,
@@ -317,6 +370,13 @@ export async function redeliverEvent(
       endpointId === undefined
         ? `tenant ${sequenced.tenantId} has no webhook endpoint to deliver to`
         : `tenant ${sequenced.tenantId} has no webhook endpoint '${endpointId}'`,
+    );
+  }
+  const event = (await getFeedEvents(sequenced.tenantId, [sequenced.sequence])).get(sequenced.sequence);
+  if (event) endpoints = endpoints.filter((endpoint) => endpointReceives(endpoint, event));
+  if (endpoints.length === 0) {
+    throw new WebhookAdminError(
+      `event '${eventId}' is not one ${endpointId === undefined ? "any endpoint" : `endpoint '${endpointId}'`} subscribes to (see its types: webhook list)`,
     );
   }
   for (const endpoint of endpoints) {
@@ -372,19 +432,16 @@ export async function resealEndpointSecrets(): Promise<ResealReport> {
 // Each reads the tenant's own endpoint item first (keyed by tenant and id), so another tenant's
 // endpoint costs exactly the read of an unknown one and is answered the same (undefined).
 
-/** An endpoint as the store holds it, with the description the tenant API may give it. */
-export type DescribedEndpoint = WebhookEndpoint & { description?: string };
-
 /** The tenant's endpoint with this id (strongly consistent), or undefined: unknown or another tenant's. */
 export async function findTenantEndpoint(
   tenantId: string,
   endpointId: string,
-): Promise<DescribedEndpoint | undefined> {
+): Promise<WebhookEndpoint | undefined> {
   return getEndpoint(tenantId, endpointId);
 }
 
 /** Every endpoint of the tenant, oldest first (strongly consistent). */
-export function tenantEndpoints(tenantId: string): Promise<DescribedEndpoint[]> {
+export function tenantEndpoints(tenantId: string): Promise<WebhookEndpoint[]> {
   return listEndpoints(tenantId);
 }
 
@@ -400,8 +457,46 @@ export async function redeliverTenantEvent(
 ): Promise<boolean> {
   const sequenced = await findSequencedEvent(eventId);
   if (!sequenced || sequenced.tenantId !== tenantId) return false;
+  const [events, endpoint] = await Promise.all([
+    getFeedEvents(tenantId, [sequenced.sequence]),
+    getEndpoint(tenantId, endpointId),
+  ]);
+  const event = events.get(sequenced.sequence);
+  if (endpoint && event && !endpointReceives(endpoint, event))
+    throw new EventNotSubscribedError(eventId, endpointId);
   await scheduleRedelivery({ ...sequenced, endpointId });
   return true;
+}
+
+/** The endpoint's event types do not select the event: there is nothing to redeliver to it. */
+export class EventNotSubscribedError extends Error {
+  override name = "EventNotSubscribedError";
+  readonly eventId: string;
+  readonly endpointId: string;
+  constructor(eventId: string, endpointId: string) {
+    super(
+      `endpoint '${endpointId}' does not subscribe to event '${eventId}' (its event types do not select it)`,
+    );
+    this.eventId = eventId;
+    this.endpointId = endpointId;
+  }
+}
+
+/**
+ * Sets the tenant's endpoint's event types and description (the tenant API's update); undefined
+ * when the tenant has no such endpoint (unknown or another tenant's: the same read).
+ */
+export async function updateTenantEndpoint(
+  tenantId: string,
+  endpointId: string,
+  settings: EndpointSettings,
+): Promise<WebhookEndpoint | undefined> {
+  const endpoint = await getEndpoint(tenantId, endpointId);
+  if (!endpoint) return undefined;
+  return updateEndpointSettings(endpoint, {
+    ...(settings.eventTypes ? { eventTypes: [...new Set(settings.eventTypes)] } : {}),
+    ...(settings.description !== undefined ? { description: settings.description } : {}),
+  });
 }
 
 /** One event of the tenant's feed and its delivery to one endpoint. */
@@ -428,7 +523,7 @@ export interface EndpointDeliveryPage {
  */
 export async function endpointDeliveryPage(
   tenantId: string,
-  endpointId: string,
+  endpoint: WebhookEndpoint,
   range: { limit: number; after?: number; before?: number },
 ): Promise<EndpointDeliveryPage> {
   let entries: FeedEntry[];
@@ -452,12 +547,21 @@ export async function endpointDeliveryPage(
     entries = rest.slice(0, range.limit);
     more = rest.length > range.limit;
   }
-  const pairs = entries.map((entry) => ({ eventId: entry.event.id, sequence: entry.sequence, endpointId }));
+  const pairs = entries.map((entry) => ({
+    eventId: entry.event.id,
+    sequence: entry.sequence,
+    endpointId: endpoint.id,
+  }));
   const records = await getDeliveries(pairs);
   const rows = entries.map((entry, i): EndpointDelivery => {
     const pair = pairs[i] as (typeof pairs)[number];
     const record = records.get(deliveryId(pair));
-    return { entry, delivery: record ? logEntry(record) : { ...pair, status: "not attempted", attempts: 0 } };
+    return {
+      entry,
+      delivery: record
+        ? logEntry(record)
+        : { ...pair, status: notAttempted(endpoint, entry.event), attempts: 0 },
+    };
   });
   return { rows, more, cursorHeld };
 }

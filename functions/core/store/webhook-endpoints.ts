@@ -11,6 +11,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import type { WebhookEventType } from "../validation/tenant-api.ts";
 import { dynamo, tableName } from "./client.ts";
 import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
@@ -28,6 +29,10 @@ export interface WebhookEndpoint {
   previousSecretSealed?: string;
   /** ISO time the previous secret stops signing (the end of the rotation's overlap). */
   previousSecretExpiresAt?: string;
+  /** A note for the tenant's own people (the tenant API's `description`). */
+  description?: string;
+  /** The event types it subscribes to (tenant-webhooks/event-types.ts); absent: `username.updated`. */
+  eventTypes?: WebhookEventType[];
 }
 
 export class EndpointExistsError extends Error {
@@ -224,4 +229,50 @@ export async function resealPreviousSecret(
       }),
     ),
   );
+}
+
+/**
+ * Sets what the endpoint is: its event types and, when given, its description (an empty string
+ * removes it). Returns the endpoint as stored after the change; undefined when it no longer exists.
+ */
+export async function updateEndpointSettings(
+  endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
+  settings: { eventTypes?: readonly WebhookEventType[]; description?: string },
+): Promise<WebhookEndpoint | undefined> {
+  const set: string[] = [];
+  const remove: string[] = [];
+  const values: Record<string, unknown> = {};
+  if (settings.eventTypes) {
+    set.push("eventTypes = :types");
+    values[":types"] = [...settings.eventTypes];
+  }
+  if (settings.description !== undefined) {
+    if (settings.description === "") remove.push("description");
+    else {
+      set.push("description = :description");
+      values[":description"] = settings.description;
+    }
+  }
+  const expression = [
+    set.length ? `SET ${set.join(", ")}` : "",
+    remove.length ? `REMOVE ${remove.join(", ")}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  try {
+    const { Attributes } = await dynamo().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.endpoint(endpoint.tenantId, endpoint.id),
+        UpdateExpression: expression || "SET pk = pk",
+        ConditionExpression: "attribute_exists(pk)",
+        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return Attributes ? endpointFromItem(Attributes) : undefined;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+    throw error;
+  }
 }

@@ -10,9 +10,9 @@
  */
 import {
   addEndpoint,
-  type DescribedEndpoint,
   type EndpointDelivery,
   EndpointLimitError,
+  EventNotSubscribedError,
   endpointDeliveryPage,
   findTenantEndpoint,
   type IssuedEndpoint,
@@ -20,17 +20,21 @@ import {
   removeEndpointById,
   rotateEndpointSecret,
   tenantEndpoints,
+  updateTenantEndpoint,
   WebhookAdminError,
 } from "../admin/webhooks.ts";
 import { config } from "../config.ts";
 import { graphErrors } from "../errors/graph-error.ts";
+import type { WebhookEndpoint } from "../store/webhook-endpoints.ts";
 import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
+import { eventForEndpoint, subscribedTypes } from "../tenant-webhooks/event-types.ts";
 import {
   type CreateEndpointBody,
   type EndpointEventPath,
   type EndpointPath,
   overlapSecondsOf,
   type RotateSecretBody,
+  type UpdateEndpointBody,
   type WebhookDeliveryView,
   type WebhookEndpointView,
 } from "../validation/self-service.ts";
@@ -38,18 +42,19 @@ import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
 import type { TenantRequest } from "./tenant-request.ts";
 
 /** What every route shows of an endpoint: never its secret. */
-export function webhookEndpointView(endpoint: DescribedEndpoint): WebhookEndpointView {
+export function webhookEndpointView(endpoint: WebhookEndpoint): WebhookEndpointView {
   return {
     id: endpoint.id,
     url: endpoint.url,
     ...(endpoint.description ? { description: endpoint.description } : {}),
     created_time: endpoint.createdAt,
     ...(endpoint.secretRotatedAt ? { secret_rotated_time: endpoint.secretRotatedAt } : {}),
+    event_types: [...subscribedTypes(endpoint)],
   };
 }
 
 /** The caller's endpoint, or the answer an unknown one gets (one strongly consistent GetItem). */
-async function ownedEndpoint(tenantId: string, endpointId: string): Promise<DescribedEndpoint> {
+async function ownedEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpoint> {
   const endpoint = await findTenantEndpoint(tenantId, endpointId);
   if (!endpoint) throw graphErrors.objectNotAccessible(endpointId);
   return endpoint;
@@ -76,6 +81,7 @@ export async function createWebhookEndpoint({ caller, body }: TenantRequest<unkn
   try {
     issued = await addEndpoint(caller.tenantId, body.url, {
       ...(body.description ? { description: body.description } : {}),
+      ...(body.event_types ? { eventTypes: body.event_types } : {}),
     });
   } catch (error) {
     if (error instanceof EndpointLimitError) {
@@ -92,7 +98,7 @@ export async function createWebhookEndpoint({ caller, body }: TenantRequest<unkn
 
 const ORDER_POSITION = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)\/(ep_[0-9a-f]{20})$/;
 /** Endpoints are listed by creation time, then id: the position of one in that order. */
-const orderOf = (endpoint: DescribedEndpoint) => `${endpoint.createdAt}/${endpoint.id}`;
+const orderOf = (endpoint: WebhookEndpoint) => `${endpoint.createdAt}/${endpoint.id}`;
 
 /**
  * `GET /v1/webhook_endpoints`: the tenant's endpoints, oldest first, paged. A tenant has few
@@ -106,7 +112,7 @@ export async function listWebhookEndpoints({ caller, event }: TenantRequest<unkn
     ORDER_POSITION.test(position) ? position : undefined,
   );
   const all = (await tenantEndpoints(caller.tenantId)).sort((a, b) => orderOf(a).localeCompare(orderOf(b)));
-  let items: DescribedEndpoint[];
+  let items: WebhookEndpoint[];
   let hasNext: boolean;
   let hasPrevious: boolean;
   if (page.before !== undefined) {
@@ -128,7 +134,7 @@ export async function listWebhookEndpoints({ caller, event }: TenantRequest<unkn
     limit: page.limit,
     data: items.map(webhookEndpointView),
     ...(items[0] ? { first: orderOf(items[0]) } : {}),
-    ...(items.at(-1) ? { last: orderOf(items.at(-1) as DescribedEndpoint) } : {}),
+    ...(items.at(-1) ? { last: orderOf(items.at(-1) as WebhookEndpoint) } : {}),
     hasNext,
     hasPrevious,
   });
@@ -170,13 +176,44 @@ export async function rotateWebhookEndpointSecret({
   };
 }
 
-/** The operator's log entry of a delivery, as the tenant API shows it. */
-export function webhookDeliveryView({ entry, delivery }: EndpointDelivery): WebhookDeliveryView {
+/**
+ * `POST /v1/webhook_endpoints/{id}`: sets the endpoint's `event_types` and/or `description` (an
+ * empty description removes it); the events already handed to it are delivered as they were.
+ */
+export async function updateWebhookEndpoint({
+  caller,
+  path,
+  body,
+}: TenantRequest<EndpointPath, UpdateEndpointBody>) {
+  const updated = await updateTenantEndpoint(caller.tenantId, path.id, {
+    ...(body.event_types ? { eventTypes: body.event_types } : {}),
+    ...(body.description !== undefined ? { description: body.description } : {}),
+  });
+  if (!updated) throw graphErrors.objectNotAccessible(path.id);
+  return webhookEndpointView(updated);
+}
+
+const DELIVERY_STATUS_NAMES = {
+  "not attempted": "not_attempted",
+  "not subscribed": "not_subscribed",
+} as const;
+
+/**
+ * The operator's log entry of a delivery, as the tenant API shows it: the event's type as this
+ * endpoint receives it (tenant-webhooks/event-types.ts).
+ */
+export function webhookDeliveryView(
+  { entry, delivery }: EndpointDelivery,
+  endpoint: WebhookEndpoint,
+): WebhookDeliveryView {
   return {
     event_id: entry.event.id,
-    event_type: entry.event.type,
+    event_type: (eventForEndpoint(endpoint, entry.event) ?? entry.event).type,
     event_created_time: entry.event.created_time,
-    status: delivery.status === "not attempted" ? "not_attempted" : delivery.status,
+    status:
+      delivery.status === "not attempted" || delivery.status === "not subscribed"
+        ? DELIVERY_STATUS_NAMES[delivery.status]
+        : delivery.status,
     attempts: delivery.attempts,
     ...(delivery.lastAttemptAt ? { last_attempt_time: delivery.lastAttemptAt } : {}),
     ...(delivery.lastResponseStatus !== undefined
@@ -198,14 +235,14 @@ export function webhookDeliveryView({ entry, delivery }: EndpointDelivery): Webh
 export async function listWebhookDeliveries({ caller, path, event }: TenantRequest<EndpointPath>) {
   const of = { listing: "webhook_deliveries", scope: path.id } as const;
   const page = parsePageRequest(event, of, integerPosition(1, 999_999_999_999));
-  await ownedEndpoint(caller.tenantId, path.id);
-  const { rows, more, cursorHeld } = await endpointDeliveryPage(caller.tenantId, path.id, page);
+  const endpoint = await ownedEndpoint(caller.tenantId, path.id);
+  const { rows, more, cursorHeld } = await endpointDeliveryPage(caller.tenantId, endpoint, page);
   const towardsNewer = page.before !== undefined;
   return envelope({
     event,
     of,
     limit: page.limit,
-    data: rows.map(webhookDeliveryView),
+    data: rows.map((row) => webhookDeliveryView(row, endpoint)),
     ...(rows[0] ? { first: rows[0].entry.sequence } : {}),
     ...(rows.at(-1) ? { last: (rows.at(-1) as EndpointDelivery).entry.sequence } : {}),
     hasNext: towardsNewer ? cursorHeld : more,
@@ -216,12 +253,23 @@ export async function listWebhookDeliveries({ caller, path, event }: TenantReque
 /**
  * `POST /v1/webhook_endpoints/{id}/deliveries/{event_id}/redeliver`: the event goes to this
  * endpoint again as a new round of attempts (the same `webhook-id`), due now. An event no feed of
- * the tenant holds is an unknown object.
+ * the tenant holds is an unknown object; an event the endpoint's types do not select is refused
+ * (400 code 100): it was never the endpoint's to receive.
  */
 export async function redeliverWebhookEvent({ caller, path }: TenantRequest<EndpointEventPath>) {
   await ownedEndpoint(caller.tenantId, path.id);
-  if (!(await redeliverTenantEvent(caller.tenantId, path.id, path.event_id))) {
-    throw graphErrors.objectNotAccessible(path.event_id);
+  let found: boolean;
+  try {
+    found = await redeliverTenantEvent(caller.tenantId, path.id, path.event_id);
+  } catch (error) {
+    if (error instanceof EventNotSubscribedError) {
+      throw graphErrors.invalidParameter(
+        `Invalid parameter: event ${path.event_id} is not one this endpoint subscribes to (its event_types do not select it)`,
+        "add the event's type to the endpoint's event_types (POST /v1/webhook_endpoints/{id}) to receive such events",
+      );
+    }
+    throw error;
   }
+  if (!found) throw graphErrors.objectNotAccessible(path.event_id);
   return { success: true as const };
 }

@@ -16,6 +16,7 @@ import { listEndpoints } from "../store/webhook-endpoints.ts";
 import type { HistoryEvent } from "../username-state/records.ts";
 import type { UsernameChangeEvent } from "../validation/tenant-api.ts";
 import { deliveryQueue, FIRST_AGAIN_DELAY_SECONDS, messagesFor } from "./delivery-queue.ts";
+import { endpointReceives } from "./event-types.ts";
 import { isEventSource, usernameChangeEvent } from "./username-change-event.ts";
 
 const PARALLEL_TENANTS = 8;
@@ -71,7 +72,10 @@ async function sequenceTenant(tenantId: string, events: readonly UsernameChangeE
     findSequencedEvents(events.map((event) => event.id)),
     listEndpoints(tenantId),
   ]);
-  /** Hands deliveries of these events to the queue, one message per endpoint and chunk. */
+  /**
+   * Hands deliveries of these events to the queue, one message per endpoint and chunk, each
+   * endpoint only the events its types select (event-types.ts).
+   */
   const dispatch = async (
     kind: "first" | "first-again",
     entries: { event: UsernameChangeEvent; sequence: number }[],
@@ -82,12 +86,15 @@ async function sequenceTenant(tenantId: string, events: readonly UsernameChangeE
       attempts: 0,
       event,
     }));
-    const messages = endpoints.flatMap((endpoint) =>
-      messagesFor({ tenantId, endpointId: endpoint.id, kind }, deliveries),
-    );
+    let handed = 0;
+    const messages = endpoints.flatMap((endpoint) => {
+      const received = deliveries.filter((delivery) => endpointReceives(endpoint, delivery.event));
+      handed += received.length;
+      return messagesFor({ tenantId, endpointId: endpoint.id, kind }, received);
+    });
     if (messages.length > 0)
       await deliveryQueue().send(messages, kind === "first-again" ? FIRST_AGAIN_DELAY_SECONDS : 0);
-    return deliveries.length * endpoints.length;
+    return handed;
   };
 
   // Events found already sequenced are handed on again (`first-again`): a first run may have

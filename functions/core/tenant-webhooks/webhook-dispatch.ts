@@ -41,6 +41,7 @@ import {
 import { type DeliveryMessage, deliveryQueue, MAX_DELAY_SECONDS, messagesFor } from "./delivery-queue.ts";
 import { previousSecretActive, signingSecrets } from "./endpoint-secret.ts";
 import { endpointUrlProblem } from "./endpoint-url.ts";
+import { eventForEndpoint } from "./event-types.ts";
 import { type HttpAttempt, postWebhook } from "./http-attempt.ts";
 import { REFUSED_ERROR } from "./outbound-address.ts";
 import { type NextState, nextState } from "./retry-schedule.ts";
@@ -361,7 +362,9 @@ function sender(
   if (endpointUrlProblem(endpoint.url, allowLoopback)) return refused(REFUSED_ERROR, "connection");
   const secrets = signingSecrets(endpoint, Date.now());
   return (event) => {
-    const body = JSON.stringify(event);
+    // The type this endpoint subscribed to (event-types.ts); an event handed to it before its
+    // types changed goes out as it was chosen.
+    const body = JSON.stringify(eventForEndpoint(endpoint, event) ?? event);
     const headers = {
       "content-type": "application/json",
       "user-agent": USER_AGENT,

@@ -6,6 +6,7 @@
  * after these shapes and still before any I/O.
  */
 import * as z from "zod/mini";
+import { WEBHOOK_EVENT_TYPES } from "./tenant-api.ts";
 
 export const ENDPOINT_ID_PATTERN = /^ep_[0-9a-f]{20}$/;
 export const API_KEY_ID_PATTERN = /^key_[0-9a-f]{16}$/;
@@ -50,12 +51,67 @@ function label(max: number) {
     );
 }
 
-/** `POST /v1/webhook_endpoints`: where events go, and a note for the tenant's own people. */
+/**
+ * The event types an endpoint subscribes to: one or more of WEBHOOK_EVENT_TYPES, each once. A
+ * JSON array; in a form or the query string, the same array as JSON text (as Graph takes arrays)
+ * or the names separated by commas.
+ */
+export const eventTypesSchema = z.pipe(
+  z.union([z.array(z.string()), z.string()]),
+  z.transform((value, context) => {
+    const names = typeof value === "string" ? eventTypeNames(value) : value;
+    const unknown = names.filter((name) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(name));
+    if (names.length === 0 || unknown.length > 0 || new Set(names).size !== names.length) {
+      context.issues.push({
+        code: "custom",
+        input: value,
+        message: `must name one or more of ${WEBHOOK_EVENT_TYPES.join(", ")}, each once${unknown.length ? ` (unknown: ${unknown.slice(0, 3).join(", ")})` : ""}`,
+      });
+      return z.NEVER;
+    }
+    return names as (typeof WEBHOOK_EVENT_TYPES)[number][];
+  }),
+);
+
+/** A form's `event_types`: a JSON array's text, or names separated by commas. */
+function eventTypeNames(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed) && parsed.every((name) => typeof name === "string")) return parsed;
+    } catch {
+      // Not JSON: refused below as an unknown name.
+    }
+    return [trimmed];
+  }
+  return trimmed === "" ? [] : trimmed.split(",").map((name) => name.trim());
+}
+
+/** `POST /v1/webhook_endpoints`: where events go, which, and a note for the tenant's own people. */
 export const createEndpointBodySchema = z.object({
   url: z.string().check(z.minLength(1, "must not be empty"), z.maxLength(URL_READ_LIMIT, "is too long")),
   description: z.optional(label(DESCRIPTION_MAX_LENGTH)),
+  event_types: z.optional(eventTypesSchema),
 });
-export type CreateEndpointBody = z.infer<typeof createEndpointBodySchema>;
+export type CreateEndpointBody = z.output<typeof createEndpointBodySchema>;
+
+/**
+ * `POST /v1/webhook_endpoints/{id}`: new event types and/or description (an empty description
+ * removes it); at least one of them.
+ */
+export const updateEndpointBodySchema = z
+  .object({
+    event_types: z.optional(eventTypesSchema),
+    description: z.optional(z.union([z.literal(""), label(DESCRIPTION_MAX_LENGTH)])),
+  })
+  .check(
+    z.refine((body) => body.event_types !== undefined || body.description !== undefined, {
+      message: "send event_types or description (or both)",
+      path: ["event_types"],
+    }),
+  );
+export type UpdateEndpointBody = z.output<typeof updateEndpointBodySchema>;
 
 /** `POST /v1/api_keys`: a name to recognise the key by. */
 export const createApiKeyBodySchema = z.object({ name: z.optional(label(API_KEY_NAME_MAX_LENGTH)) });
@@ -68,6 +124,7 @@ export const webhookEndpointSchema = z.object({
   description: z.optional(z.string()),
   created_time: z.string(),
   secret_rotated_time: z.optional(z.string()),
+  event_types: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
 });
 export type WebhookEndpointView = z.infer<typeof webhookEndpointSchema>;
 
@@ -114,7 +171,13 @@ export const rotatedWebhookEndpointSchema = z.object({
   previous_secret_expires_time: z.string(),
 });
 
-export const DELIVERY_STATUSES = ["pending", "delivered", "failed", "not_attempted"] as const;
+export const DELIVERY_STATUSES = [
+  "pending",
+  "delivered",
+  "failed",
+  "not_attempted",
+  "not_subscribed",
+] as const;
 
 /** One event of the tenant's feed and its delivery to one endpoint. */
 export const webhookDeliverySchema = z.object({

@@ -62,6 +62,17 @@ export type PhoneNumber = z.infer<typeof phoneNumberSchema>;
 export const USERNAME_CHANGE_EVENT_TYPE = "username.updated";
 
 /**
+ * The event types a tenant's webhook endpoint subscribes to (docs/spec.md, "Event types"):
+ * `username.updated`, every change (the change feed's one type); `username.changed_outside`, only
+ * the changes whose `origin` is `outside`, sent with that type. An endpoint subscribed to both
+ * receives each event once, as `username.updated`.
+ */
+export const WEBHOOK_EVENT_TYPES = [USERNAME_CHANGE_EVENT_TYPE, "username.changed_outside"] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** What an endpoint that never chose receives (every endpoint made before types existed too). */
+export const DEFAULT_WEBHOOK_EVENT_TYPES: readonly WebhookEventType[] = [USERNAME_CHANGE_EVENT_TYPE];
+
+/**
  * Who made a change (docs/reliability.md, "Who changed it"): `this_service`, `outside`, or
  * `unknown` for changes recorded before origins were (never guessed).
  */
@@ -70,7 +81,8 @@ export const CHANGE_ORIGINS = ["this_service", "outside", "unknown"] as const;
 /** One change of a number's username state. */
 export const usernameChangeEventSchema = z.object({
   id: z.string(),
-  type: z.literal(USERNAME_CHANGE_EVENT_TYPE),
+  /** `username.updated` in the feed; a webhook carries the type its endpoint subscribed to. */
+  type: z.enum(WEBHOOK_EVENT_TYPES),
   created_time: z.string(),
   data: z.object({
     phone_number_id: z.string(),

@@ -32,6 +32,8 @@ export interface SelfServiceWorld extends FuzzWorld {
 /** The fuzz tenant's endpoints and keys as the valid requests left them (refreshed from the store when unsure). */
 export interface SelfServiceModel {
   endpoints: string[];
+  /** Endpoints whose event types leave out `username.updated`: the own events (ours) are not theirs. */
+  outsideOnly: Set<string>;
   /** Keys other than the valid one, with whether they are active. */
   keys: Map<string, boolean>;
 }
@@ -261,7 +263,8 @@ const tooLarge = (limit: number): fc.Arbitrary<Body> =>
 
 const validUrl = fc
   .tuple(
-    fc.constantFrom("hooks.example.com", "example.org", "a.b.example.net", "203.0.113.9"),
+    // A public address literal too (documentation ranges such as 203.0.113.0/24 are refused).
+    fc.constantFrom("hooks.example.com", "example.org", "a.b.example.net", "93.184.215.14"),
     fc.stringMatching(/^[a-z0-9/_-]{0,40}$/),
   )
   .map(([host, path]) => `https://${host}/${path}`);
@@ -289,15 +292,46 @@ const badUrl = fc.oneof(
   fc.string({ maxLength: 20 }).filter((s) => !/http/i.test(s)),
 );
 
+/** `event_types` as the routes take them: a non-empty subset, each once. */
+const eventTypesArb = fc.subarray(["username.updated", "username.changed_outside"], { minLength: 1 });
+const badEventTypes = fc.constantFrom<unknown>(
+  [],
+  "",
+  "username.deleted",
+  ["username.updated", "username.updated"],
+  [7],
+  {},
+);
+
 function endpointBodyArb(limit: number): fc.Arbitrary<Body> {
   return fc.oneof(
     {
       weight: 6,
       arbitrary: fc
-        .tuple(validUrl, fc.option(printable(256), { nil: undefined }), extraFields, jsonTypes)
-        .map(([url, description, extra, type]) =>
-          json({ ...extra, url, ...(description === undefined ? {} : { description }) }, type),
+        .tuple(
+          validUrl,
+          fc.option(printable(256), { nil: undefined }),
+          fc.option(eventTypesArb, { nil: undefined }),
+          extraFields,
+          jsonTypes,
+        )
+        .map(([url, description, types, extra, type]) =>
+          json(
+            {
+              ...extra,
+              url,
+              ...(description === undefined ? {} : { description }),
+              ...(types === undefined ? {} : { event_types: types }),
+            },
+            type,
+          ),
         ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(validUrl, badEventTypes)
+        .map(([url, types]) => invalid(JSON.stringify({ url, event_types: types }))),
     },
     { weight: 3, arbitrary: badUrl.map((url) => invalid(JSON.stringify({ url }))) },
     {
@@ -333,6 +367,75 @@ function endpointBodyArb(limit: number): fc.Arbitrary<Body> {
       arbitrary: fc.constant(invalid('{"url":"https://example.com/x"}', "multipart/form-data; boundary=x")),
     },
     { weight: 1, arbitrary: fc.constant<Body>({ bytes: Buffer.alloc(0), label: "invalid" }) },
+    { weight: 1, arbitrary: tooLarge(limit) },
+  );
+}
+
+/** `POST /v1/webhook_endpoints/{id}`: event types, a description (empty removes it), or both. */
+function updateBodyArb(limit: number): fc.Arbitrary<Body> {
+  return fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc
+        .tuple(
+          fc.option(eventTypesArb, { nil: undefined }),
+          fc.option(fc.oneof(fc.constant(""), printable(256)), { nil: undefined }),
+          extraFields,
+          jsonTypes,
+        )
+        .filter(([types, description]) => types !== undefined || description !== undefined)
+        .map(([types, description, extra, type]) =>
+          json(
+            {
+              ...extra,
+              ...(types === undefined ? {} : { event_types: types }),
+              ...(description === undefined ? {} : { description }),
+            },
+            type,
+          ),
+        ),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .oneof(
+          fc.constant({}),
+          badEventTypes.map((types) => ({ event_types: types })),
+          fc.constantFrom(" ", "a\nb", "x".repeat(257), 7).map((description) => ({ description })),
+        )
+        .map((value) => invalid(JSON.stringify(value))),
+    },
+    { weight: 1, arbitrary: fc.constantFrom("{", "[1]", "null", "7").map((text) => invalid(text)) },
+    { weight: 1, arbitrary: fc.constant<Body>({ bytes: Buffer.alloc(0), label: "invalid" }) },
+    { weight: 1, arbitrary: tooLarge(limit) },
+  );
+}
+
+/** `…/rotate_secret`: none, or an overlap from 0 to 7 days (JSON number or form digits). */
+function rotateBodyArb(limit: number): fc.Arbitrary<Body> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constant<Body>({ bytes: Buffer.alloc(0), label: "none" }) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.integer({ min: 0, max: 604_800 }), extraFields, jsonTypes)
+        .map(([seconds, extra, type]) => json({ ...extra, overlap_seconds: seconds }, type)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 0, max: 604_800 }).map((seconds) => ({
+        bytes: Buffer.from(`overlap_seconds=${seconds}`),
+        contentType: "application/x-www-form-urlencoded",
+        label: "valid" as const,
+      })),
+    },
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom<unknown>(-1, 604_801, 1.5, "an hour", "", null, [60])
+        .map((seconds) => invalid(JSON.stringify({ overlap_seconds: seconds }))),
+    },
+    { weight: 1, arbitrary: fc.constantFrom('""', "[1]", "null", "7").map((text) => invalid(text)) },
     { weight: 1, arbitrary: tooLarge(limit) },
   );
 }
@@ -399,9 +502,13 @@ export function selfServicePlanArb(
   const body =
     route.method === "POST" && route.path === "/v1/webhook_endpoints"
       ? endpointBodyArb(bodyLimit)
-      : route.method === "POST" && route.path === "/v1/api_keys"
-        ? keyBodyArb(bodyLimit)
-        : ignoredBodyArb(bodyLimit);
+      : route.method === "POST" && route.path === "/v1/webhook_endpoints/{id}"
+        ? updateBodyArb(bodyLimit)
+        : route.method === "POST" && route.path.endsWith("/rotate_secret")
+          ? rotateBodyArb(bodyLimit)
+          : route.method === "POST" && route.path === "/v1/api_keys"
+            ? keyBodyArb(bodyLimit)
+            : ignoredBodyArb(bodyLimit);
   return fc
     .record({
       method: fc.oneof(
@@ -514,6 +621,10 @@ export function expectedSelfService(
   if (route.method === "POST" && route.path === "/v1/api_keys") {
     const active = 1 + [...model.keys.values()].filter(Boolean).length;
     if (active >= world.keyLimit) return { status: 400, code: 100 };
+  }
+  // The own events are changes made through the service: not an outside-only endpoint's to redeliver.
+  if (route.path.endsWith("/redeliver") && resolved.id && model.outsideOnly.has(resolved.id.value)) {
+    return { status: 400, code: 100 };
   }
   return { status: 200 };
 }
