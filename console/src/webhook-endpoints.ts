@@ -1,20 +1,63 @@
 /**
  * The webhook pages' logic without a browser: the new endpoint's form as data (its fields, the
- * checks before sending, the body sent), the rotation's choices, and what a delivery's status
- * means to a person. The form is one `EndpointDraft`: a field the contract adds (the event types
- * an endpoint receives, say) is one more property here, one more line in `newEndpointOf`, and its
+ * checks before sending, the body sent), the event types an endpoint may receive, the rotation's
+ * choices, and what a delivery's status means to a person. The form is one `EndpointDraft`: a
+ * field the contract adds is one more property here, one more line in `newEndpointOf`, and its
  * inputs in the form; nothing else changes.
  */
-import type { NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint } from "./api/client.ts";
+import type { NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEventType } from "./api/client.ts";
 import { hasUnprintable } from "./format.ts";
 
-/** What the person typed into the "Add an endpoint" form, as typed. */
+/** The event types an endpoint may receive (docs/spec.md, "Event types"), in the order offered. */
+export const EVENT_TYPES: readonly { value: WebhookEventType; label: string; hint: string }[] = [
+  {
+    value: "username.updated",
+    label: "Every change",
+    hint: "username.updated: every change of your numbers' usernames, whoever made it.",
+  },
+  {
+    value: "username.changed_outside",
+    label: "Changes made outside this service",
+    hint: "username.changed_outside: only the changes made in WhatsApp Manager, by Meta or another tool, not through this service.",
+  },
+];
+
+/** What the service subscribes an endpoint to when it chooses nothing. */
+export const DEFAULT_EVENT_TYPES: readonly WebhookEventType[] = ["username.updated"];
+
+/** The event types in words, in the order offered: "every change", "changes made outside this service". */
+export function eventTypesLabel(types: readonly string[] | undefined): string {
+  const chosen = types && types.length > 0 ? types : DEFAULT_EVENT_TYPES;
+  // Both together are every change once: saying "every change" alone is what it means.
+  if (chosen.includes("username.updated")) return "every change";
+  return EVENT_TYPES.filter((type) => chosen.includes(type.value))
+    .map((type) => type.label.toLowerCase())
+    .join(", ");
+}
+
+/** The event types in the order offered, each once. */
+export function orderedEventTypes(types: Iterable<WebhookEventType>): WebhookEventType[] {
+  const chosen = new Set(types);
+  return EVENT_TYPES.map((type) => type.value).filter((value) => chosen.has(value));
+}
+
+/** A problem with a choice of event types (none chosen), or undefined. */
+export function eventTypesProblem(types: readonly WebhookEventType[]): string | undefined {
+  return types.length === 0 ? "Choose at least one kind of change to receive." : undefined;
+}
+
+/** What the person typed and chose in the "Add an endpoint" form, as typed. */
 export interface EndpointDraft {
   url: string;
   description: string;
+  eventTypes: WebhookEventType[];
 }
 
-export const EMPTY_ENDPOINT_DRAFT: EndpointDraft = { url: "", description: "" };
+export const EMPTY_ENDPOINT_DRAFT: EndpointDraft = {
+  url: "",
+  description: "",
+  eventTypes: [...DEFAULT_EVENT_TYPES],
+};
 
 /** The service's limits (docs/spec.md, "Self-service: webhook endpoints and API keys"). */
 export const ENDPOINT_URL_MAX_LENGTH = 2048;
@@ -50,13 +93,20 @@ export function endpointDraftProblems(draft: EndpointDraft): Partial<Record<keyo
     problems.description = `A description has at most ${ENDPOINT_DESCRIPTION_MAX_LENGTH} characters (this one has ${description.length}).`;
   else if (hasUnprintable(description))
     problems.description = "The description has a character that cannot be printed.";
+
+  const eventTypes = eventTypesProblem(draft.eventTypes);
+  if (eventTypes) problems.eventTypes = eventTypes;
   return problems;
 }
 
 /** The body of `POST /v1/webhook_endpoints` for a draft without problems. */
 export function newEndpointOf(draft: EndpointDraft): NewWebhookEndpoint {
   const description = draft.description.trim();
-  return { url: draft.url.trim(), ...(description !== "" ? { description } : {}) };
+  return {
+    url: draft.url.trim(),
+    ...(description !== "" ? { description } : {}),
+    event_types: orderedEventTypes(draft.eventTypes),
+  };
 }
 
 /** How long the previous secret keeps verifying after a rotation: the service's default, or not at all. */
@@ -106,6 +156,12 @@ export function deliveryStatusOf(
         label: "failed",
         tone: "error",
         note: "after its last attempt: redeliver it when your service is back",
+      };
+    case "not_subscribed":
+      return {
+        label: "not subscribed",
+        tone: "neutral",
+        note: "this endpoint does not receive this kind of change",
       };
     case "not_attempted":
       // Events before the endpoint are in its log too, never sent unless redelivered.

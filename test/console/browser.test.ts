@@ -458,10 +458,33 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await alert.textContent()).toMatch(/What to do:.*Correct it/);
 
     await url.fill(receiver.url);
+    // Every change by default; nothing chosen is refused before sending.
+    const everyChange = page.getByRole("checkbox", { name: "Every change" });
+    expect(await everyChange.isChecked()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: "Changes made outside this service" }).isChecked()).toBe(
+      false,
+    );
+    await everyChange.uncheck();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.getByText("Choose at least one kind of change to receive.").waitFor();
+    expect(
+      apiRequestsSince(before, /^\/v1\/webhook_endpoints/).filter((r) => r.method() === "POST"),
+    ).toHaveLength(1);
+    await everyChange.check();
+
+    const adding = requests.length;
     await page.getByLabel("Description").fill("browser test receiver");
     await page.keyboard.press("Enter");
     const panel = page.getByRole("region", { name: "Signing secret of the new endpoint" });
     await panel.waitFor();
+    const [added] = apiRequestsSince(adding, /^\/v1\/webhook_endpoints$/).filter(
+      (r) => r.method() === "POST",
+    );
+    expect(JSON.parse(added?.postData() ?? "{}")).toEqual({
+      url: receiver.url,
+      description: "browser test receiver",
+      event_types: ["username.updated"],
+    });
     await panel.getByText("Store it now: it will not be shown again.").waitFor();
     firstSecret = ((await panel.locator("code.secret").textContent()) ?? "").trim();
     expect(firstSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
@@ -478,6 +501,7 @@ describe("the console in Chromium, against npm start's stack", () => {
     endpointId = (await row.getAttribute("data-endpoint-id")) ?? "";
     expect(endpointId).toMatch(/^ep_[0-9a-f]{20}$/);
     expect(await row.textContent()).toContain(receiver.url);
+    expect(await row.locator("td.event-types").textContent()).toBe("every change");
     await expectAccessible("webhook endpoints page with a new secret");
 
     // Shown once: stored nowhere (no storage, no URL), gone once the person says it is stored.
@@ -602,17 +626,42 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.screenshot({ path: join(screenshots, "console-webhooks.png") });
   });
 
-  it("removes an endpoint only after a confirmation", async () => {
+  it("chooses what an endpoint receives, and removes one only after a confirmation", async () => {
     await page.getByRole("link", { name: "All webhook endpoints" }).click();
     await page.getByRole("heading", { level: 1, name: "Webhook endpoints" }).waitFor();
     await page.getByLabel("URL").fill(`${receiver.url}/second`);
+    await page.getByRole("checkbox", { name: "Every change" }).uncheck();
+    await page.getByRole("checkbox", { name: "Changes made outside this service" }).check();
     await page.getByRole("button", { name: "Add endpoint" }).click();
     await page.getByRole("region", { name: "Signing secret of the new endpoint" }).waitFor();
     const second = page.locator("tr[data-endpoint-id]", { hasText: `${receiver.url}/second` });
     await second.waitFor();
+    expect(await second.locator("td.event-types").getAttribute("data-event-types")).toBe(
+      "username.changed_outside",
+    );
+    expect(await second.locator("td.event-types").textContent()).toBe("changes made outside this service");
     const secondId = (await second.getAttribute("data-endpoint-id")) ?? "";
     await second.getByRole("link", { name: /^Manage/ }).click();
     await page.getByRole("heading", { level: 1, name: `${receiver.url}/second` }).waitFor();
+
+    // The change this test made went through this service: not what this endpoint receives.
+    const notReceived = page.locator(`tr[data-event-id="${changeEventId}"]`);
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="not_subscribed"]`).waitFor();
+    expect(await notReceived.locator(".badge").textContent()).toBe("not subscribed");
+    expect(await notReceived.getByRole("button", { name: /Redeliver/ }).count()).toBe(0);
+
+    const saving = requests.length;
+    await page.getByRole("checkbox", { name: "Every change" }).check();
+    await page.getByRole("button", { name: "Save what it receives" }).click();
+    await page.locator(".notice-ok", { hasText: "This endpoint now receives every change" }).waitFor();
+    await page.locator("dl.facts .event-types", { hasText: "every change" }).waitFor();
+    const [saved] = apiRequestsSince(saving, new RegExp(`^/v1/webhook_endpoints/${secondId}$`)).filter(
+      (r) => r.method() === "POST",
+    );
+    expect(JSON.parse(saved?.postData() ?? "{}")).toEqual({
+      event_types: ["username.updated", "username.changed_outside"],
+    });
+    await expectAccessible("an endpoint's page after choosing what it receives");
 
     await page.getByRole("button", { name: "Remove endpoint…" }).click();
     const dialog = page.getByRole("dialog", { name: "Remove this endpoint?" });

@@ -11,11 +11,17 @@ import { ApiError, adviceFor, GRAPH_ADVICE, SELF_SERVICE_ADVICE } from "../../co
 import { apiKeyNameProblem } from "../../console/src/api-keys.ts";
 import { hasUnprintable, relativeTimeLabel } from "../../console/src/format.ts";
 import {
+  DEFAULT_EVENT_TYPES,
   deliveryInFlight,
   deliveryStatusOf,
   EMPTY_ENDPOINT_DRAFT,
+  type EndpointDraft,
+  EVENT_TYPES,
   endpointDraftProblems,
+  eventTypesLabel,
+  eventTypesProblem,
   newEndpointOf,
+  orderedEventTypes,
   overlapSecondsOf,
   previousSecretStopped,
   ROTATION_OVERLAPS,
@@ -58,13 +64,14 @@ describe("the console's client of the self-service routes", () => {
       request.method === "DELETE" || request.url.pathname.endsWith("/redeliver")
         ? json(200, { success: true })
         : request.method === "POST"
-          ? json(200, { id: ENDPOINT, secret: "whsec_x", key: KEY })
+          ? json(200, { id: ENDPOINT, secret: "whsec_x", key: KEY, event_types: ["username.updated"] })
           : json(200, { data: [], paging: { cursors: {} } }),
     );
     const api = createConsoleApi(KEY, { baseUrl: BASE, fetch });
     await api.listWebhookEndpoints({ after: "c1" });
     await api.createWebhookEndpoint({ url: "https://hooks.example.com/x", description: "orders" });
     await api.getWebhookEndpoint(ENDPOINT);
+    await api.updateWebhookEndpoint(ENDPOINT, { event_types: ["username.changed_outside"] });
     await api.rotateWebhookEndpointSecret(ENDPOINT);
     await api.rotateWebhookEndpointSecret(ENDPOINT, 0);
     await api.listWebhookDeliveries(ENDPOINT, { before: "7" }, 10);
@@ -79,6 +86,7 @@ describe("the console's client of the self-service routes", () => {
       "GET /v1/webhook_endpoints?limit=25&after=c1",
       "POST /v1/webhook_endpoints",
       `GET /v1/webhook_endpoints/${ENDPOINT}`,
+      `POST /v1/webhook_endpoints/${ENDPOINT}`,
       `POST /v1/webhook_endpoints/${ENDPOINT}/rotate_secret`,
       `POST /v1/webhook_endpoints/${ENDPOINT}/rotate_secret`,
       `GET /v1/webhook_endpoints/${ENDPOINT}/deliveries?limit=10&before=7`,
@@ -92,6 +100,7 @@ describe("the console's client of the self-service routes", () => {
     const bodies = sent.filter((s) => s.method === "POST" && !s.url.pathname.endsWith("/redeliver"));
     expect(bodies.map((s) => JSON.parse(s.body))).toEqual([
       { url: "https://hooks.example.com/x", description: "orders" },
+      { event_types: ["username.changed_outside"] },
       // No overlap chosen: the service's default (24 h), not one the console states.
       {},
       { overlap_seconds: 0 },
@@ -154,17 +163,51 @@ describe("advice for the service's own refusals", () => {
 });
 
 describe("the endpoint form's checks before sending", () => {
-  const draft = (url: string, description = "") => ({ ...EMPTY_ENDPOINT_DRAFT, url, description });
+  const draft = (url: string, description = "") => ({
+    ...EMPTY_ENDPOINT_DRAFT,
+    eventTypes: [...EMPTY_ENDPOINT_DRAFT.eventTypes],
+    url,
+    description,
+  });
 
   it("sends a URL and a description as typed, trimmed, the description only when given", () => {
     expect(endpointDraftProblems(draft(" https://hooks.example.com/a "))).toEqual({});
     expect(newEndpointOf(draft(" https://hooks.example.com/a ", "  "))).toEqual({
       url: "https://hooks.example.com/a",
+      event_types: ["username.updated"],
     });
     expect(newEndpointOf(draft("http://127.0.0.1:4010/h", " orders "))).toEqual({
       url: "http://127.0.0.1:4010/h",
       description: "orders",
+      event_types: ["username.updated"],
     });
+  });
+
+  it("sends the event types chosen, in the order offered, each once; none chosen is refused before sending", () => {
+    const chosen: EndpointDraft = {
+      ...draft("https://hooks.example.com/a"),
+      eventTypes: ["username.changed_outside", "username.updated", "username.changed_outside"],
+    };
+    expect(newEndpointOf(chosen).event_types).toEqual(["username.updated", "username.changed_outside"]);
+    expect(endpointDraftProblems({ ...draft("https://hooks.example.com/a"), eventTypes: [] })).toEqual({
+      eventTypes: "Choose at least one kind of change to receive.",
+    });
+    expect(EMPTY_ENDPOINT_DRAFT.eventTypes).toEqual([...DEFAULT_EVENT_TYPES]);
+    expect(EVENT_TYPES.map((type) => type.value)).toEqual(["username.updated", "username.changed_outside"]);
+  });
+
+  it("says in words what an endpoint receives (both together are every change, once)", () => {
+    expect(eventTypesLabel(["username.updated"])).toBe("every change");
+    expect(eventTypesLabel(["username.changed_outside"])).toBe("changes made outside this service");
+    expect(eventTypesLabel(["username.changed_outside", "username.updated"])).toBe("every change");
+    // An endpoint without a choice receives the default.
+    expect(eventTypesLabel([])).toBe("every change");
+    expect(orderedEventTypes(["username.changed_outside", "username.updated"])).toEqual([
+      "username.updated",
+      "username.changed_outside",
+    ]);
+    expect(eventTypesProblem([])).toMatch(/at least one/);
+    expect(eventTypesProblem(["username.changed_outside"])).toBeUndefined();
   });
 
   it.each([
@@ -243,6 +286,11 @@ describe("the delivery log", () => {
         endpoint,
       ),
     ).toMatchObject({ label: "not sent", note: "the change came before this endpoint" });
+    expect(deliveryStatusOf(delivery({ status: "not_subscribed", attempts: 0 }), endpoint)).toMatchObject({
+      label: "not subscribed",
+      tone: "neutral",
+    });
+    expect(deliveryInFlight(delivery({ status: "not_subscribed", attempts: 0 }), endpoint, now)).toBe(false);
   });
 
   it("looks again on its own only while a delivery is about to change", () => {

@@ -25,6 +25,10 @@ export type UsernameChangePage = components["schemas"]["UsernameChangePage"];
 export type WebhookEndpoint = components["schemas"]["WebhookEndpoint"];
 /** What adding an endpoint sends (POST /v1/webhook_endpoints). */
 export type NewWebhookEndpoint = components["schemas"]["CreateWebhookEndpointRequest"];
+/** What changing an endpoint sends (POST /v1/webhook_endpoints/{id}): its event types, its description. */
+export type WebhookEndpointChange = components["schemas"]["UpdateWebhookEndpointRequest"];
+/** What an endpoint may receive: `username.updated` (every change), `username.changed_outside`. */
+export type WebhookEventType = WebhookEndpoint["event_types"][number];
 /** The endpoint just added, with its signing secret: the only answer that carries it. */
 export type CreatedWebhookEndpoint = components["schemas"]["CreatedWebhookEndpoint"];
 /** The endpoint after a rotation, its new secret (shown this once) and until when the previous one verifies. */
@@ -92,6 +96,8 @@ export interface ConsoleApi {
   getWebhookEndpoint(id: string): Promise<WebhookEndpoint>;
   /** Adds an endpoint; the answer's `secret` is the only time the secret is shown. */
   createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<CreatedWebhookEndpoint>;
+  /** Changes what the endpoint receives (`event_types`) or its description; answers it as it is now. */
+  updateWebhookEndpoint(id: string, change: WebhookEndpointChange): Promise<WebhookEndpoint>;
   /** Removes an endpoint: whether the service said it did. */
   deleteWebhookEndpoint(id: string): Promise<boolean>;
   /**
@@ -183,6 +189,8 @@ export function createConsoleApi(apiKey: string, options: ApiOptions = {}): Cons
     getWebhookEndpoint: (id) =>
       unwrap(client.GET("/v1/webhook_endpoints/{id}", { params: { path: { id } } })),
     createWebhookEndpoint: (endpoint) => unwrap(client.POST("/v1/webhook_endpoints", { body: endpoint })),
+    updateWebhookEndpoint: (id, change) =>
+      unwrap(client.POST("/v1/webhook_endpoints/{id}", { params: { path: { id } }, body: change })),
     deleteWebhookEndpoint: async (id) => {
       const answer = await unwrap(client.DELETE("/v1/webhook_endpoints/{id}", { params: { path: { id } } }));
       return answer?.success === true;

@@ -6,8 +6,15 @@
  * on its own while a delivery is in flight, so a person watching sees it land.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { PageCursor, RotatedWebhookEndpoint, WebhookDelivery, WebhookEndpoint } from "../api/client.ts";
+import type {
+  PageCursor,
+  RotatedWebhookEndpoint,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
+} from "../api/client.ts";
 import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
+import { CheckboxGroup } from "../components/checkbox-group.tsx";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
 import { Pager } from "../components/pager.tsx";
@@ -20,6 +27,10 @@ import {
   DELIVERY_POLL_INTERVAL_MS,
   deliveryInFlight,
   deliveryStatusOf,
+  EVENT_TYPES,
+  eventTypesLabel,
+  eventTypesProblem,
+  orderedEventTypes,
   overlapSecondsOf,
   previousSecretStopped,
   ROTATION_OVERLAPS,
@@ -27,7 +38,7 @@ import {
 } from "../webhook-endpoints.ts";
 
 /** Where an action failed, so its error shows beside the control that made it. */
-type Action = "rotate" | "remove" | "redeliver";
+type Action = "types" | "rotate" | "remove" | "redeliver";
 
 /** How often relative times ("2 minutes ago") are brought up to date (ms). */
 const RELATIVE_TIME_TICK_MS = 15_000;
@@ -82,6 +93,21 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
     setBusy(what);
     setFailure(undefined);
     setNotice(undefined);
+  }
+
+  async function saveTypes(types: WebhookEventType[]) {
+    start("Saving what the endpoint receives…");
+    try {
+      const updated = await api.updateWebhookEndpoint(id, { event_types: orderedEventTypes(types) });
+      const text = `This endpoint now receives ${eventTypesLabel(updated.event_types)}, from the next change on.`;
+      setNotice({ action: "types", text });
+      announce(text);
+      await endpoint.reload();
+    } catch (caught) {
+      failed("types", "What the endpoint receives was not changed", caught);
+    } finally {
+      setBusy(undefined);
+    }
   }
 
   async function rotate(choice: RotationOverlap) {
@@ -180,6 +206,10 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             </dd>
           </div>
           <div>
+            <dt>Receives</dt>
+            <dd class="event-types">{eventTypesLabel(current.event_types)}</dd>
+          </div>
+          <div>
             <dt>Secret last rotated</dt>
             <dd>
               {current.secret_rotated_time ? (
@@ -230,6 +260,19 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
 
       {!removed && !noSuchEndpoint ? (
         <>
+          <section aria-labelledby="types-heading">
+            <h2 id="types-heading">What it receives</h2>
+            {current ? (
+              <EventTypesForm
+                key={current.event_types.join(" ")}
+                saved={current.event_types}
+                busy={busy !== undefined}
+                onSave={(types) => void saveTypes(types)}
+              />
+            ) : null}
+            {noticeOf("types")}
+          </section>
+
           <section aria-labelledby="secret-heading">
             <h2 id="secret-heading">Signing secret</h2>
             <p class="hint">
@@ -440,20 +483,73 @@ function DeliveryRow({
         )}
       </td>
       <td data-label="">
-        {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
-        <button
-          type="button"
-          aria-disabled={busy}
-          aria-busy={sending}
-          onClick={() => {
-            if (!busy) onRedeliver();
-          }}
-        >
-          {sending ? "Sending…" : "Redeliver"}
-          <span class="visually-hidden"> event {delivery.event_id}</span>
-        </button>
+        {/* The service refuses to redeliver what the endpoint does not receive (add its type first). */}
+        {delivery.status === "not_subscribed" ? null : (
+          // Not `disabled` while busy: a disabled button drops the keyboard focus it has.
+          <button
+            type="button"
+            aria-disabled={busy}
+            aria-busy={sending}
+            onClick={() => {
+              if (!busy) onRedeliver();
+            }}
+          >
+            {sending ? "Sending…" : "Redeliver"}
+            <span class="visually-hidden"> event {delivery.event_id}</span>
+          </button>
+        )}
       </td>
     </tr>
+  );
+}
+
+/**
+ * The endpoint's event types as checkboxes, saved with one button. Mounted with the saved types as
+ * its `key`, so a save (or a change in another tab, once reloaded) starts it afresh.
+ */
+function EventTypesForm({
+  saved,
+  busy,
+  onSave,
+}: {
+  saved: readonly WebhookEventType[];
+  busy: boolean;
+  onSave(types: WebhookEventType[]): void;
+}) {
+  const [types, setTypes] = useState<WebhookEventType[]>(() => orderedEventTypes(saved));
+  const [checked, setChecked] = useState(false);
+  const problem = checked ? eventTypesProblem(types) : undefined;
+  const unchanged = orderedEventTypes(saved).join(" ") === types.join(" ");
+  return (
+    <form
+      method="post"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        setChecked(true);
+        if (!eventTypesProblem(types) && !unchanged) onSave(types);
+      }}
+    >
+      <CheckboxGroup
+        legend="Changes sent to this endpoint"
+        idPrefix="endpoint-types"
+        options={EVENT_TYPES}
+        values={types}
+        problem={problem}
+        onChange={(next) => {
+          setTypes(next);
+          setChecked(true);
+        }}
+      />
+      <p class="hint">
+        A new choice applies to the changes from then on; those already on their way arrive as chosen.
+      </p>
+      <div class="actions">
+        <button type="submit" disabled={busy || unchanged}>
+          Save what it receives
+        </button>
+      </div>
+    </form>
   );
 }
 

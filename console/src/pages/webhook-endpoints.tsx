@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { CreatedWebhookEndpoint, PageCursor } from "../api/client.ts";
 import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
+import { CheckboxGroup } from "../components/checkbox-group.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
@@ -17,7 +18,9 @@ import {
   EMPTY_ENDPOINT_DRAFT,
   ENDPOINT_DESCRIPTION_MAX_LENGTH,
   type EndpointDraft,
+  EVENT_TYPES,
   endpointDraftProblems,
+  eventTypesLabel,
   newEndpointOf,
 } from "../webhook-endpoints.ts";
 
@@ -120,6 +123,7 @@ export function WebhookEndpointsPage({ context }: { context: PageContext }) {
             <thead>
               <tr>
                 <th scope="col">Endpoint</th>
+                <th scope="col">Receives</th>
                 <th scope="col">Added</th>
                 <th scope="col">Secret</th>
                 <th scope="col">
@@ -136,6 +140,13 @@ export function WebhookEndpointsPage({ context }: { context: PageContext }) {
                       <span class="muted description">{endpoint.description}</span>
                     ) : null}
                   </th>
+                  <td
+                    data-label="Receives"
+                    class="event-types"
+                    data-event-types={endpoint.event_types.join(" ")}
+                  >
+                    {eventTypesLabel(endpoint.event_types)}
+                  </td>
                   <td data-label="Added">
                     <time dateTime={endpoint.created_time}>{timeLabel(endpoint.created_time)}</time>
                   </td>
@@ -184,7 +195,7 @@ function EndpointForm({ onAdd }: { onAdd(draft: EndpointDraft): Promise<ApiError
   const urlInput = useRef<HTMLInputElement>(null);
   const descriptionInput = useRef<HTMLInputElement>(null);
   const problems = checked ? endpointDraftProblems(draft) : {};
-  const edit = (field: keyof EndpointDraft) => (event: { currentTarget: HTMLInputElement }) =>
+  const edit = (field: "url" | "description") => (event: { currentTarget: HTMLInputElement }) =>
     setDraft((previous) => ({ ...previous, [field]: event.currentTarget.value }));
 
   async function submit(event: Event) {
@@ -194,6 +205,7 @@ function EndpointForm({ onAdd }: { onAdd(draft: EndpointDraft): Promise<ApiError
     const found = endpointDraftProblems(draft);
     if (found.url) return urlInput.current?.focus();
     if (found.description) return descriptionInput.current?.focus();
+    if (found.eventTypes) return document.getElementById("new-endpoint-types-username-updated")?.focus();
     setBusy(true);
     const refused = await onAdd(draft);
     setBusy(false);
@@ -254,6 +266,15 @@ function EndpointForm({ onAdd }: { onAdd(draft: EndpointDraft): Promise<ApiError
         <p id="endpoint-description-problem" class="field-error">
           {problems.description ?? ""}
         </p>
+
+        <CheckboxGroup
+          legend="What it receives"
+          idPrefix="new-endpoint-types"
+          options={EVENT_TYPES}
+          values={draft.eventTypes}
+          problem={problems.eventTypes}
+          onChange={(eventTypes) => setDraft((previous) => ({ ...previous, eventTypes }))}
+        />
 
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
