@@ -623,7 +623,13 @@ describe("the console in Chromium, against npm start's stack", () => {
     // The facts say when the secret was last rotated; the secret itself is on the page no more.
     expect(await page.locator("dl.facts").textContent()).not.toMatch(/never/);
     expect(await page.getByText("whsec_").count()).toBe(0);
+    // Tall enough for the picture to reach the delivery log below the endpoint's settings.
+    await page.setViewportSize({ width: 1100, height: 1500 });
+    await page.evaluate(() =>
+      (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
+    );
     await page.screenshot({ path: join(screenshots, "console-webhooks.png") });
+    await page.setViewportSize({ width: 1100, height: 860 });
   });
 
   it("chooses what an endpoint receives, and removes one only after a confirmation", async () => {
