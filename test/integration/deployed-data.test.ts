@@ -157,11 +157,13 @@ describe("the drift sweep's place as the earlier version wrote it", () => {
       }),
     );
 
+  /** Sorted: a run starts its numbers in order, several in flight, so Meta sees them in no fixed order. */
   const visitedAtMeta = () =>
     world.sandbox
       .requests()
       .filter((r) => r.method === "GET")
-      .flatMap((r) => /^\/[^/]+\/(\d+)\/username(?:\?|$)/.exec(r.path)?.[1] ?? []);
+      .flatMap((r) => /^\/[^/]+\/(\d+)\/username(?:\?|$)/.exec(r.path)?.[1] ?? [])
+      .sort();
 
   async function runAt(now: number) {
     world.sandbox.clearRequests();

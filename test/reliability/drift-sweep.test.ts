@@ -52,12 +52,16 @@ async function seedNumbers(tenantId: string, phoneNumberIds: readonly string[]):
   for (const result of settled) if (result.status === "rejected") throw result.reason;
 }
 
-/** The numbers Meta was asked about since the sandbox's log was cleared (GET username), in order. */
+/**
+ * The numbers Meta was asked about since the sandbox's log was cleared (GET username), sorted: a
+ * run starts them in order, several in flight, so Meta sees them in no fixed order.
+ */
 function visitedAtMeta(): string[] {
   return world.sandbox
     .requests()
     .filter((request) => request.method === "GET")
-    .flatMap((request) => /^\/[^/]+\/(\d+)\/username(?:\?|$)/.exec(request.path)?.[1] ?? []);
+    .flatMap((request) => /^\/[^/]+\/(\d+)\/username(?:\?|$)/.exec(request.path)?.[1] ?? [])
+    .sort();
 }
 
 /** One scheduled run at `now`; the numbers it asked Meta about. */

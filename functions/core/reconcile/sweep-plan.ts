@@ -78,5 +78,12 @@ export function planSweepRun(input: SweepPlanInput): SweepPlan {
   const batch = Math.max(0, Math.min(paceLimit - input.dueTaken, wanted));
   const left = Math.max(0, numbers - input.visited);
   const projectedPassMs = input.elapsedMs + Math.ceil(left / paceLimit) * RECONCILE_PERIOD_MS;
-  return { batch, steady, onSchedule, paceLimit, projectedPassMs, behind: projectedPassMs > input.intervalMs };
+  return {
+    batch,
+    steady,
+    onSchedule,
+    paceLimit,
+    projectedPassMs,
+    behind: projectedPassMs > input.intervalMs,
+  };
 }
