@@ -21,7 +21,7 @@ import { logger } from "../../functions/core/logger.ts";
 import { type ReconcilerRunSummary, runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { planSweepRun, RECONCILE_PERIOD_MS } from "../../functions/core/reconcile/sweep-plan.ts";
 import { dynamo, tableName } from "../../functions/core/store/client.ts";
-import { readSweepProgress } from "../../functions/core/store/drift-sweep.ts";
+import { claimSweep, readSweepProgress, saveSweepProgress } from "../../functions/core/store/drift-sweep.ts";
 import { keys } from "../../functions/core/store/keys.ts";
 import { captureMetrics } from "../support/metric-lines.ts";
 import { useTestTable } from "../support/test-table.ts";
@@ -399,5 +399,40 @@ describe("the batch keeps the interval's promise", () => {
     } finally {
       metrics.stop();
     }
+  });
+});
+
+describe("runs that overlap", () => {
+  it("a run leaves the sweep to one still going; a lease that ended is taken over, and its holder can no longer save", async () => {
+    await freshTable();
+    settings({
+      DRIFT_SWEEP_INTERVAL_HOURS: "24",
+      RECONCILE_BATCH_SIZE: "5",
+      META_SYNC_RATE_PER_SECOND: "1000",
+    });
+    const numbers = phoneIds("10500", 10);
+    await seedNumbers("tenant-lease", numbers);
+    const t0 = Date.now();
+    // A run still going: its lease lasts another minute.
+    expect(await claimSweep("still-going", Date.now() + 60_000, Date.now())).toEqual({
+      held: false,
+      progress: undefined,
+    });
+    const left = await runAt(t0);
+    expect(left.visited).toEqual([]);
+    expect(left.summary).toMatchObject({ swept: 0, sweepFinished: false });
+    expect(left.summary.sweep).toBeUndefined();
+
+    // That run died: its lease ends, and the next run takes the sweep over.
+    expect(await claimSweep("still-going", Date.now() - 1, Date.now())).toMatchObject({ held: false });
+    const next = await runAt(t0 + RECONCILE_PERIOD_MS);
+    expect(next.visited).toEqual(numbers.slice(0, 5));
+    // The dead run's progress, had it got so far, would not move the cursor back.
+    expect(await saveSweepProgress({ nextStartAt: t0 }, "still-going")).toBe(false);
+    expect(await readSweepProgress()).toMatchObject({
+      cursor: { tenantId: "tenant-lease", phoneNumberId: numbers[4] },
+      visited: 5,
+      numbers: 10,
+    });
   });
 });
