@@ -366,7 +366,7 @@ export interface PhonePage {
 }
 
 /**
- * The next `limit` (≥ 1) numbers of the tenant after the number `after` (from the first when
+ * The next `limit` numbers of the tenant after the number `after` (from the first when
  * undefined), for the drift sweep: a `Query` on `byTenant` with `Limit` = what is still wanted,
  * starting after `PHONE#<after>` (`ExclusiveStartKey`: the number's index and table keys, so
  * `after` need not exist any more). Reads the returned items only (plus one more Query when a
@@ -379,6 +379,8 @@ export async function pagePhoneNumberIds(
   after: string | undefined,
   limit: number,
 ): Promise<PhonePage> {
+  // DynamoDB refuses `Limit: 0`; nothing wanted reads nothing.
+  if (limit < 1) return { phoneNumberIds: [], exhausted: false };
   const phoneNumberIds: string[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined =
     after === undefined
