@@ -11,7 +11,9 @@
  * with the same webhook-id, the secret rotated (both secrets verify during the overlap, only the
  * new one after "stop the old secret now"), an endpoint removed after a confirmation; API keys
  * created (shown once), revoked, the last one refused, this tab's own key revoked (signs out);
- * those pages at 375 px with axe-core too; sign out.
+ * those pages at 375 px with axe-core too; a username deleted after a confirmation; sign out. Every
+ * dialog gives the keyboard focus back to what opened it (or, when the action removed that, to the
+ * page's heading, the list or the outcome).
  *
  * Screenshots: written to docs/console.png, docs/console-375.png and docs/console-webhooks.png with
  * UPDATE_SCREENSHOTS=1 (commit them), else to a temporary folder.
@@ -44,6 +46,7 @@ interface PageElement {
 interface PageGlobals {
   document: {
     activeElement: PageElement | null;
+    body: PageElement;
     querySelector(selector: string): PageElement | null;
     querySelectorAll(selector: string): { length: number };
     documentElement: { scrollWidth: number; clientWidth: number };
@@ -191,6 +194,16 @@ async function expectNoSidewaysScroll(what: string): Promise<void> {
     view: (globalThis as unknown as PageGlobals).document.documentElement.clientWidth,
   }));
   expect(widths.page, what).toBeLessThanOrEqual(widths.view);
+}
+
+/** The text of what has the keyboard focus ("<body>" for the page's body). */
+function focusedText(): Promise<string> {
+  return page.evaluate(() => {
+    const { activeElement, body } = (globalThis as unknown as PageGlobals).document;
+    if (activeElement === null) return "";
+    if (activeElement === body) return "<body>";
+    return (activeElement.textContent ?? "").trim();
+  });
 }
 
 /** What the API answers `key` on a read: 200 while it works, 401 once revoked. */
@@ -370,12 +383,15 @@ describe("the console in Chromium, against npm start's stack", () => {
     ).toBe("Cancel");
     await page.keyboard.press("Escape");
     await page.locator(".notice-ok", { hasText: "lucky_shrub was not moved." }).waitFor();
+    // Closed, the dialog gives the focus back to what opened it.
+    expect(await focusedText()).toBe("Claim username");
 
     await page.getByRole("button", { name: "Claim username" }).click();
     await dialog.waitFor();
     const before = requests.length;
     await dialog.getByRole("button", { name: "Move lucky_shrub here" }).click();
     await page.locator(".current-username", { hasText: "lucky_shrub" }).waitFor();
+    expect(await focusedText()).toBe("Claim username");
     const claims = apiRequestsSince(before, /\/username$/).filter((r) => r.method() === "POST");
     expect(claims.map((r) => JSON.parse(r.postData() ?? "{}"))).toEqual([
       { username: "lucky_shrub", transfer_action: "force_transfer" },
@@ -556,8 +572,13 @@ describe("the console in Chromium, against npm start's stack", () => {
   });
 
   it('rotates the secret: both verify during the 24 h overlap; after "stop the old secret now" only the new one', async () => {
-    await page.getByRole("button", { name: "Rotate secret…" }).click();
     const dialog = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+    // Cancelled, nothing is rotated and the focus is back on the button that opened the dialog.
+    await page.getByRole("button", { name: "Rotate secret…" }).click();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toBe("Rotate secret…");
+    await page.getByRole("button", { name: "Rotate secret…" }).click();
     await dialog.waitFor();
     expect(await dialog.getByLabel("Keep the old secret working for 24 hours").isChecked()).toBe(true);
     expect(
@@ -675,10 +696,13 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await dialog.textContent()).toContain(`${receiver.url}/second`);
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toBe("Remove endpoint…");
     const before = requests.length;
     await page.getByRole("button", { name: "Remove endpoint…" }).click();
     await dialog.getByRole("button", { name: "Remove endpoint" }).click();
     await page.locator("main").getByText("Endpoint removed: nothing more is sent to it").waitFor();
+    // The button that opened the dialog is gone with the endpoint: the focus is on the page's heading.
+    expect(await focusedText()).toBe(`${receiver.url}/second`);
     expect(
       apiRequestsSince(before, /^\/v1\/webhook_endpoints\//).map(
         (r) => `${r.method()} ${new URL(r.url()).pathname}`,
@@ -734,9 +758,15 @@ describe("the console in Chromium, against npm start's stack", () => {
     const dialog = page.getByRole("dialog", { name: "Revoke browser test key?" });
     await dialog.waitFor();
     await expectAccessible("revocation dialog");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toMatch(/^Revoke… browser test key \(key_/);
+    await row.getByRole("button", { name: /^Revoke…/ }).click();
     await dialog.getByRole("button", { name: "Revoke key" }).click();
     await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "browser test key" }).waitFor();
     await page.locator(".notice-ok", { hasText: "is revoked" }).waitFor();
+    // Its row's button went with the key's activity: the focus is on the list it was in.
+    expect(await focusedText()).toBe("Your keys");
     expect(await statusWithKey(created)).toBe(401);
     // Still signed in: the key revoked was not this tab's.
     await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
@@ -754,6 +784,8 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(refusal).toMatch(/Cannot revoke the tenant's last active API key: create another key first/);
     expect(refusal).toMatch(/What to do:.*always keeps one active key/);
     expect(await demo.getAttribute("data-status")).toBe("active");
+    // Refused, the key's button is still there, and still has the focus.
+    expect(await focusedText()).toMatch(/^Revoke… npm start demo/);
     expect(await statusWithKey(signedInKey)).toBe(200);
   });
 
@@ -815,6 +847,23 @@ describe("the console in Chromium, against npm start's stack", () => {
       ).toBe(true);
     }
     await page.setViewportSize({ width: 1100, height: 860 });
+  });
+
+  it("deletes a username only after a confirmation, the focus back where it was or on the outcome", async () => {
+    await page.goto(`${stack.url}/console/#/numbers/${FIRST}`);
+    await page.locator(".current-username", { hasText: "webhook_shrub" }).waitFor();
+    const open = page.getByRole("button", { name: "Delete username…" });
+    const dialog = page.getByRole("dialog", { name: "Delete webhook_shrub?" });
+    await open.click();
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toBe("Delete username…");
+    await open.click();
+    await dialog.getByRole("button", { name: "Delete the username" }).click();
+    await page.locator(".current-username", { hasText: "none" }).waitFor();
+    // Nothing is left to delete (its button is disabled): the focus is on what happened.
+    await expect.poll(focusedText).toBe("Meta deleted the username of this number.");
   });
 
   it("signs out: the key leaves the tab", async () => {

@@ -26,6 +26,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   const { api, announce, onApiError } = context;
   const heading = useRef<HTMLHeadingElement>(null);
   const input = useRef<HTMLInputElement>(null);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
   const number = useLoad(`number:${id}`, () => api.getPhoneNumber(id), onApiError);
   const [historyCursor, setHistoryCursor] = useState<PageCursor>(undefined);
   const history = useLoad(
@@ -118,6 +119,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         : "Meta had no username to delete.";
       setNotice(message);
       announce(message);
+      // The delete button, which has the focus, is disabled with no name left to delete: the
+      // focus goes to what happened, once it is on the page.
+      setTimeout(() => noticeRef.current?.focus(), 0);
       refresh();
     } catch (caught) {
       failed("Deleting the username failed", caught);
@@ -197,6 +201,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           noValidate
           onSubmit={(event) => {
             event.preventDefault();
+            if (busy !== undefined) return;
             setTouched(true);
             const wanted = name.trim();
             if (wanted === "" || problem) {
@@ -230,10 +235,17 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
             {showProblem ? problem : touched && name.trim() === "" ? "Enter a username." : ""}
           </p>
           <div class="actions">
-            <button type="submit" class="primary" disabled={busy !== undefined}>
+            {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
+            <button type="submit" class="primary" aria-disabled={busy !== undefined}>
               Claim username
             </button>
-            <button type="button" onClick={() => void suggest()} disabled={busy !== undefined}>
+            <button
+              type="button"
+              aria-disabled={busy !== undefined}
+              onClick={() => {
+                if (busy === undefined) void suggest();
+              }}
+            >
               Suggest names
             </button>
           </div>
@@ -270,7 +282,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         {busy ? <p class="loading">{busy}</p> : null}
       </div>
       {notice ? (
-        <p class="notice notice-ok" role="status">
+        <p class="notice notice-ok" role="status" ref={noticeRef} tabIndex={-1}>
           {notice}
         </p>
       ) : null}
@@ -282,8 +294,11 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         <button
           type="button"
           class="danger"
-          disabled={busy !== undefined || !current?.username}
-          onClick={() => setConfirm({ kind: "delete" })}
+          disabled={!current?.username}
+          aria-disabled={busy !== undefined}
+          onClick={() => {
+            if (busy === undefined) setConfirm({ kind: "delete" });
+          }}
         >
           Delete username…
         </button>

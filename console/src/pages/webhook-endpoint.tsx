@@ -278,10 +278,13 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             <p class="hint">
               Rotate it on your schedule, or at once when it may have leaked. The new secret is shown once.
             </p>
+            {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
             <button
               type="button"
-              disabled={busy !== undefined || !current}
+              disabled={!current}
+              aria-disabled={busy !== undefined}
               onClick={() => {
+                if (busy !== undefined) return;
                 setOverlap("default");
                 setDialog("rotate");
               }}
@@ -360,8 +363,11 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             <button
               type="button"
               class="danger"
-              disabled={busy !== undefined || !current}
-              onClick={() => setDialog("remove")}
+              disabled={!current}
+              aria-disabled={busy !== undefined}
+              onClick={() => {
+                if (busy === undefined) setDialog("remove");
+              }}
             >
               Remove endpoint…
             </button>
