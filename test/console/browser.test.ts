@@ -11,9 +11,10 @@
  * with the same webhook-id, the secret rotated (both secrets verify during the overlap, only the
  * new one after "stop the old secret now"), an endpoint removed after a confirmation; API keys
  * created (shown once), revoked, the last one refused, this tab's own key revoked (signs out);
- * those pages at 375 px with axe-core too; a username deleted after a confirmation; sign out. Every
- * dialog gives the keyboard focus back to what opened it (or, when the action removed that, to the
- * page's heading, the list or the outcome).
+ * those pages at 375 px with axe-core too; an unknown number's page (its refusal once, nothing to
+ * act on); a username deleted after a confirmation; sign out. Every dialog gives the keyboard focus
+ * back to what opened it (or, when the action removed that, to the page's heading, the list or the
+ * outcome).
  *
  * Screenshots: written to docs/console.png, docs/console-375.png and docs/console-webhooks.png with
  * UPDATE_SCREENSHOTS=1 (commit them), else to a temporary folder.
@@ -847,6 +848,26 @@ describe("the console in Chromium, against npm start's stack", () => {
       ).toBe(true);
     }
     await page.setViewportSize({ width: 1100, height: 860 });
+  });
+
+  it("shows an unknown number's refusal once, with nothing to act on below it", async () => {
+    await page.setViewportSize({ width: 1100, height: 860 });
+    const before = requests.length;
+    await page.goto(`${stack.url}/console/#/numbers/999999999999999`);
+    const alert = page.getByRole("alert");
+    await alert.getByText("This phone number could not be loaded").waitFor();
+    expect(await alert.textContent()).toMatch(/Code 33/);
+    // The history's own refusal (asked for at the same time) would only repeat it: it is not shown.
+    await expect.poll(() => apiRequestsSince(before, /\/username_history$/).length).toBeGreaterThan(0);
+    await Promise.all(apiRequestsSince(before, /\/username_history$/).map((r) => r.response()));
+    await page.locator("h1").waitFor();
+    expect(await page.getByRole("alert").count()).toBe(1);
+    for (const name of ["Claim or change the username", "Delete the username", "History"]) {
+      expect(await page.getByRole("heading", { name }).count(), name).toBe(0);
+    }
+    expect(await page.getByRole("button", { name: "Suggest names" }).count()).toBe(0);
+    expect(apiRequestsSince(before, /\/username$/)).toEqual([]);
+    await page.getByRole("link", { name: "All phone numbers" }).waitFor();
   });
 
   it("deletes a username only after a confirmation, the focus back where it was or on the outcome", async () => {

@@ -3,7 +3,8 @@
  * service's own format rules checked before sending, Meta's suggestions one click away), delete,
  * and its history (GET …/username_history, newest first, paged). A claim Meta answers with 147005
  * (another number of the portfolio holds the name) offers `force_transfer`, only after a
- * confirmation that names the number losing the name.
+ * confirmation that names the number losing the name. A number the service does not know shows its
+ * refusal, and nothing else.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
@@ -46,6 +47,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   const current = number.data;
   const problem = usernameProblem(name.trim());
   const showProblem = touched && name !== "" && problem !== undefined;
+  // No such number of this tenant (an unknown or malformed id in the address): nothing below
+  // applies, and the history's own refusal would only repeat it.
+  const noSuchNumber = number.error !== undefined && (number.error.code === 33 || number.error.code === 100);
 
   useEffect(() => heading.current?.focus(), []);
   useEffect(() => {
@@ -194,174 +198,182 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         </dl>
       ) : null}
 
-      <section aria-labelledby="claim-heading">
-        <h2 id="claim-heading">Claim or change the username</h2>
-        <form
-          method="post"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            if (busy !== undefined) return;
-            setTouched(true);
-            const wanted = name.trim();
-            if (wanted === "" || problem) {
-              input.current?.focus();
-              return;
-            }
-            void claim(wanted, "none");
-          }}
-        >
-          <label for="username-input">New username</label>
-          <input
-            id="username-input"
-            ref={input}
-            type="text"
-            value={name}
-            autoComplete="off"
-            autoCapitalize="none"
-            spellcheck={false}
-            maxLength={USERNAME_MAX_LENGTH + 20}
-            aria-invalid={showProblem || (touched && name.trim() === "")}
-            aria-describedby="username-rules username-problem"
-            onInput={(event) => setName(event.currentTarget.value)}
-            onBlur={() => name !== "" && setTouched(true)}
-          />
-          <p id="username-rules" class="hint">
-            {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters: English letters, digits, periods and
-            underscores, with at least one letter. No period at the start, the end or twice in a row; not
-            starting with www or ending in a domain such as .com.
-          </p>
-          <p id="username-problem" class="field-error">
-            {showProblem ? problem : touched && name.trim() === "" ? "Enter a username." : ""}
-          </p>
-          <div class="actions">
-            {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
-            <button type="submit" class="primary" aria-disabled={busy !== undefined}>
-              Claim username
-            </button>
-            <button
-              type="button"
-              aria-disabled={busy !== undefined}
-              onClick={() => {
-                if (busy === undefined) void suggest();
+      {noSuchNumber ? null : (
+        <>
+          <section aria-labelledby="claim-heading">
+            <h2 id="claim-heading">Claim or change the username</h2>
+            <form
+              method="post"
+              noValidate
+              onSubmit={(event) => {
+                event.preventDefault();
+                if (busy !== undefined) return;
+                setTouched(true);
+                const wanted = name.trim();
+                if (wanted === "" || problem) {
+                  input.current?.focus();
+                  return;
+                }
+                void claim(wanted, "none");
               }}
             >
-              Suggest names
-            </button>
+              <label for="username-input">New username</label>
+              <input
+                id="username-input"
+                ref={input}
+                type="text"
+                value={name}
+                autoComplete="off"
+                autoCapitalize="none"
+                spellcheck={false}
+                maxLength={USERNAME_MAX_LENGTH + 20}
+                aria-invalid={showProblem || (touched && name.trim() === "")}
+                aria-describedby="username-rules username-problem"
+                onInput={(event) => setName(event.currentTarget.value)}
+                onBlur={() => name !== "" && setTouched(true)}
+              />
+              <p id="username-rules" class="hint">
+                {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters: English letters, digits, periods
+                and underscores, with at least one letter. No period at the start, the end or twice in a row;
+                not starting with www or ending in a domain such as .com.
+              </p>
+              <p id="username-problem" class="field-error">
+                {showProblem ? problem : touched && name.trim() === "" ? "Enter a username." : ""}
+              </p>
+              <div class="actions">
+                {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
+                <button type="submit" class="primary" aria-disabled={busy !== undefined}>
+                  Claim username
+                </button>
+                <button
+                  type="button"
+                  aria-disabled={busy !== undefined}
+                  onClick={() => {
+                    if (busy === undefined) void suggest();
+                  }}
+                >
+                  Suggest names
+                </button>
+              </div>
+            </form>
+            {suggestions ? (
+              suggestions.length > 0 ? (
+                <div class="suggestions">
+                  <h3 id="suggestions-heading">Meta's suggestions</h3>
+                  <ul class="suggestion-list" aria-labelledby="suggestions-heading">
+                    {suggestions.map((suggestion) => (
+                      <li key={suggestion}>
+                        <button
+                          type="button"
+                          class="chip"
+                          onClick={() => {
+                            setName(suggestion);
+                            setTouched(true);
+                            input.current?.focus();
+                          }}
+                        >
+                          Use {suggestion}
+                        </button>
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ) : (
+                <p class="muted">Meta has no suggestion for this number.</p>
+              )
+            ) : null}
+          </section>
+
+          <div class="action-status" aria-live="polite">
+            {busy ? <p class="loading">{busy}</p> : null}
           </div>
-        </form>
-        {suggestions ? (
-          suggestions.length > 0 ? (
-            <div class="suggestions">
-              <h3 id="suggestions-heading">Meta's suggestions</h3>
-              <ul class="suggestion-list" aria-labelledby="suggestions-heading">
-                {suggestions.map((suggestion) => (
-                  <li key={suggestion}>
-                    <button
-                      type="button"
-                      class="chip"
-                      onClick={() => {
-                        setName(suggestion);
-                        setTouched(true);
-                        input.current?.focus();
-                      }}
-                    >
-                      Use {suggestion}
-                    </button>
-                  </li>
-                ))}
-              </ul>
+          {notice ? (
+            <p class="notice notice-ok" role="status" ref={noticeRef} tabIndex={-1}>
+              {notice}
+            </p>
+          ) : null}
+          {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
+
+          <section aria-labelledby="delete-heading">
+            <h2 id="delete-heading">Delete the username</h2>
+            <p class="hint">Customers can no longer find the number by its username once it is deleted.</p>
+            <button
+              type="button"
+              class="danger"
+              disabled={!current?.username}
+              aria-disabled={busy !== undefined}
+              onClick={() => {
+                if (busy === undefined) setConfirm({ kind: "delete" });
+              }}
+            >
+              Delete username…
+            </button>
+          </section>
+
+          <section aria-labelledby="history-heading">
+            <h2 id="history-heading">History</h2>
+            <div class="toolbar">
+              <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
+                Refresh
+              </button>
+              <span class="loading" role="status">
+                {history.loading ? "Loading the history…" : ""}
+              </span>
             </div>
-          ) : (
-            <p class="muted">Meta has no suggestion for this number.</p>
-          )
-        ) : null}
-      </section>
-
-      <div class="action-status" aria-live="polite">
-        {busy ? <p class="loading">{busy}</p> : null}
-      </div>
-      {notice ? (
-        <p class="notice notice-ok" role="status" ref={noticeRef} tabIndex={-1}>
-          {notice}
-        </p>
-      ) : null}
-      {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
-
-      <section aria-labelledby="delete-heading">
-        <h2 id="delete-heading">Delete the username</h2>
-        <p class="hint">Customers can no longer find the number by its username once it is deleted.</p>
-        <button
-          type="button"
-          class="danger"
-          disabled={!current?.username}
-          aria-disabled={busy !== undefined}
-          onClick={() => {
-            if (busy === undefined) setConfirm({ kind: "delete" });
-          }}
-        >
-          Delete username…
-        </button>
-      </section>
-
-      <section aria-labelledby="history-heading">
-        <h2 id="history-heading">History</h2>
-        <div class="toolbar">
-          <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
-            Refresh
-          </button>
-          <span class="loading" role="status">
-            {history.loading ? "Loading the history…" : ""}
-          </span>
-        </div>
-        {history.error ? <ErrorNotice title="The history could not be loaded" error={history.error} /> : null}
-        {history.data && history.data.data.length === 0 ? <p class="empty">No change recorded yet.</p> : null}
-        {history.data && history.data.data.length > 0 ? (
-          <table class="history responsive">
-            <caption class="visually-hidden">Username changes of this number, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Change</th>
-                <th scope="col">Status</th>
-                <th scope="col">Source</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {history.data.data.map((event) => {
-                const data = event.data as UsernameChangeData;
-                return (
-                  <tr key={event.id} data-event-id={event.id}>
-                    <td data-label="When">
-                      <time dateTime={event.created_time}>{timeLabel(event.created_time)}</time>
-                    </td>
-                    <td data-label="Change">
-                      {data.previous.username ?? "none"} → {data.username ?? "none"}
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={data.status} />
-                    </td>
-                    <td data-label="Source" class="source" data-source={data.source}>
-                      {sourceLabel(data.source)}
-                    </td>
-                    <td data-label="Details">
-                      <ChangeDetails data={data} />
-                    </td>
+            {history.error ? (
+              <ErrorNotice title="The history could not be loaded" error={history.error} />
+            ) : null}
+            {history.data && history.data.data.length === 0 ? (
+              <p class="empty">No change recorded yet.</p>
+            ) : null}
+            {history.data && history.data.data.length > 0 ? (
+              <table class="history responsive">
+                <caption class="visually-hidden">Username changes of this number, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Change</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Details</th>
                   </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        ) : null}
-        <Pager
-          page={history.data}
-          noun="changes"
-          labels={{ previous: "Newer", next: "Older" }}
-          disabled={history.loading}
-          onPage={setHistoryCursor}
-        />
-      </section>
+                </thead>
+                <tbody>
+                  {history.data.data.map((event) => {
+                    const data = event.data as UsernameChangeData;
+                    return (
+                      <tr key={event.id} data-event-id={event.id}>
+                        <td data-label="When">
+                          <time dateTime={event.created_time}>{timeLabel(event.created_time)}</time>
+                        </td>
+                        <td data-label="Change">
+                          {data.previous.username ?? "none"} → {data.username ?? "none"}
+                        </td>
+                        <td data-label="Status">
+                          <StatusBadge status={data.status} />
+                        </td>
+                        <td data-label="Source" class="source" data-source={data.source}>
+                          {sourceLabel(data.source)}
+                        </td>
+                        <td data-label="Details">
+                          <ChangeDetails data={data} />
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            ) : null}
+            <Pager
+              page={history.data}
+              noun="changes"
+              labels={{ previous: "Newer", next: "Older" }}
+              disabled={history.loading}
+              onPage={setHistoryCursor}
+            />
+          </section>
+        </>
+      )}
 
       {confirm?.kind === "transfer" ? (
         <ConfirmDialog
