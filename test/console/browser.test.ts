@@ -4,14 +4,14 @@
  * pipeline, demo tenant) on this run's DynamoDB Local. A person's way through it, by keyboard
  * where it matters: a wrong key, signing in, the demo numbers, a name the format rules refuse
  * before anything is sent, Meta's suggestions, a claim that Meta (the sandbox) then approves while
- * the page is open, the history, Meta's refusals shown with their code and what to do, a force
- * transfer confirmed by naming the number that loses the name, 375 px, an axe-core pass; then the
- * self-service pages: a webhook endpoint added (its secret shown once, copied), a username change
- * delivered to a receiver this test runs and shown in the endpoint's delivery log, redelivered
- * with the same webhook-id, the secret rotated (both secrets verify during the overlap, only the
- * new one after "stop the old secret now"), an endpoint removed after a confirmation; API keys
- * created (shown once), revoked, the last one refused, this tab's own key revoked (signs out);
- * those pages at 375 px with axe-core too; an unknown number's page (its refusal once, nothing to
+ * the page is open, the history (who asked for each change, by the key's name), Meta's refusals
+ * shown with their code and what to do, a force transfer confirmed by naming the number that loses
+ * the name, 375 px, an axe-core pass; then the self-service pages: a webhook endpoint added (its
+ * secret shown once, copied), a username change delivered to a receiver this test runs and shown
+ * in the endpoint's delivery log, redelivered with the same webhook-id, the secret rotated (both
+ * secrets verify during the overlap, only the new one after "stop the old secret now"), an
+ * endpoint removed after a confirmation; API keys created (shown once), revoked, the last one
+ * refused, this tab's own key revoked (signs out); those pages at 375 px with axe-core too; an unknown number's page (its refusal once, nothing to
  * act on); a username deleted after a confirmation; sign out. Every dialog gives the keyboard focus
  * back to what opened it (or, when the action removed that, to the page's heading, the list or the
  * outcome).
@@ -347,6 +347,12 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(sources.slice(0, 2)).toEqual(["webhook", "api"]);
     expect(await rows.nth(0).textContent()).toMatch(/lucky_shrub → lucky_shrub.*approved.*Meta \(webhook\)/);
     expect(await rows.nth(1).textContent()).toMatch(/none → lucky_shrub.*reserved.*API request/);
+    // Who made each change, in words; the key that asked by its name from the tenant's key list.
+    const claimed = rows.nth(1).locator('td[data-label="Details"]');
+    await claimed.getByText("Requested by: npm start demo (key_").waitFor();
+    expect(await claimed.textContent()).toContain("Origin: Through this service");
+    const table = (await page.locator("table.history").textContent()) ?? "";
+    expect(table).not.toMatch(/this_service|Requested by: key_/);
   });
 
   it("shows Meta's refusals with their code and what to do", async () => {

@@ -1,19 +1,20 @@
 /**
  * One phone number: its recorded username and status, the form to claim or change the name (the
  * service's own format rules checked before sending, Meta's suggestions one click away), delete,
- * and its history (GET …/username_history, newest first, paged). A claim Meta answers with 147005
- * (another number of the portfolio holds the name) offers `force_transfer`, only after a
- * confirmation that names the number losing the name. A number the service does not know shows its
- * refusal, and nothing else.
+ * and its history (GET …/username_history, newest first, paged; who asked for each change named by
+ * the key's name from GET /v1/api_keys). A claim Meta answers with 147005 (another number of the
+ * portfolio holds the name) offers `force_transfer`, only after a confirmation that names the
+ * number losing the name. A number the service does not know shows its refusal, and nothing else.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
+import type { ApiKey, PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
+import { requesterLabel, tenantApiKeys } from "../api-keys.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
-import { phoneLabel, sourceLabel, textOf, timeLabel } from "../format.ts";
+import { originLabel, phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
@@ -34,6 +35,13 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
     `history:${id}:${JSON.stringify(historyCursor ?? null)}`,
     () => api.listUsernameHistory(id, historyCursor),
     onApiError,
+  );
+  // The names of the keys the history's changes were asked for with, once it names one. Its
+  // failure only leaves the ids shown: no error of its own (a revoked key signs out through the
+  // page's other requests).
+  const asksForKeys = history.data?.data.some((event) => event.data.requested_by !== undefined) ?? false;
+  const requesters = useLoad<ApiKey[] | undefined>(`requesters:${asksForKeys}`, async () =>
+    asksForKeys ? await tenantApiKeys(api) : undefined,
   );
   const [name, setName] = useState("");
   const [touched, setTouched] = useState(false);
@@ -356,7 +364,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
                           {sourceLabel(data.source)}
                         </td>
                         <td data-label="Details">
-                          <ChangeDetails data={data} />
+                          <ChangeDetails data={data} keys={requesters.data} />
                         </td>
                       </tr>
                     );
@@ -417,16 +425,16 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   );
 }
 
-/** Where a change came from and what else it says: Meta's context, transfers, who asked for it. */
-function ChangeDetails({ data }: { data: UsernameChangeData }) {
-  const rows: [string, string][] = [];
+/**
+ * Who made a change and what else it says: its origin in words, the key that asked for it (by its
+ * name, when `keys` knows it), Meta's context, transfers.
+ */
+function ChangeDetails({ data, keys }: { data: UsernameChangeData; keys: readonly ApiKey[] | undefined }) {
+  const rows: [string, string][] = [["Origin", originLabel(data.origin)]];
+  if (data.requested_by) rows.push(["Requested by", requesterLabel(data.requested_by, keys)]);
   if (data.context) rows.push(["Meta's context", data.context]);
   if (data.transferred_to) rows.push(["Moved to", data.transferred_to]);
   if (data.transferred_from) rows.push(["Taken from", data.transferred_from]);
-  if (data.origin !== undefined && data.origin !== null) rows.push(["Origin", textOf(data.origin)]);
-  if (data.requested_by !== undefined && data.requested_by !== null)
-    rows.push(["Requested by", textOf(data.requested_by)]);
-  if (rows.length === 0) return <span class="muted">—</span>;
   return (
     <ul class="details">
       {rows.map(([label, value]) => (
