@@ -332,6 +332,12 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.locator(".current-status .badge", { hasText: "approved" }).waitFor();
     await page.locator("#announcer", { hasText: "lucky_shrub is now approved" }).waitFor();
     expect(requests.filter((r) => r.isNavigationRequest()).length).toBe(navigations);
+
+    // A new attempt clears the outcome of the last one: no "reserved" beside a newer refusal.
+    await input.fill("ab");
+    await input.press("Enter");
+    await page.locator("#username-problem").getByText("must be 3 to 35 characters long").waitFor();
+    expect(await page.locator(".notice-ok").count()).toBe(0);
   });
 
   it("reads the history, newest first, with where each change came from", async () => {

@@ -76,6 +76,12 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
     shownState.current = state;
   }, [current, announce, history, historyCursor]);
   usePolling(current?.username_status === "reserved", POLL_INTERVAL_MS, () => void number.reload());
+  // Each action starts afresh: the outcome of the one before (a reservation, a refusal) goes.
+  function start(what: string) {
+    setBusy(what);
+    setActionError(undefined);
+    setNotice(undefined);
+  }
 
   const refresh = () => {
     void number.reload();
@@ -91,9 +97,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   }
 
   async function claim(username: string, transfer: "none" | "force_transfer") {
-    setBusy(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
-    setActionError(undefined);
-    setNotice(undefined);
+    start(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
     try {
       const answer = await api.claimUsername(id, username, transfer);
       const message =
@@ -121,9 +125,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   }
 
   async function remove() {
-    setBusy("Deleting the username…");
-    setActionError(undefined);
-    setNotice(undefined);
+    start("Deleting the username…");
     try {
       const removed = await api.deleteUsername(id);
       const message = removed
@@ -143,8 +145,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   }
 
   async function suggest() {
-    setBusy("Asking Meta for suggestions…");
-    setActionError(undefined);
+    start("Asking Meta for suggestions…");
     try {
       const names = await api.usernameSuggestions(id);
       setSuggestions(names);
@@ -216,6 +217,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
               onSubmit={(event) => {
                 event.preventDefault();
                 if (busy !== undefined) return;
+                // A new attempt: the last one's outcome is no longer what the page says.
+                setNotice(undefined);
+                setActionError(undefined);
                 setTouched(true);
                 const wanted = name.trim();
                 if (wanted === "" || problem) {
