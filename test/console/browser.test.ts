@@ -14,7 +14,7 @@
  * refused, this tab's own key revoked (signs out); those pages at 375 px with axe-core too; an unknown number's page (its refusal once, nothing to
  * act on); a username deleted after a confirmation; sign out. Every dialog gives the keyboard focus
  * back to what opened it (or, when the action removed that, to the page's heading, the list or the
- * outcome).
+ * outcome), and a completed action is announced once.
  *
  * Screenshots: written to docs/console.png, docs/console-375.png and docs/console-webhooks.png with
  * UPDATE_SCREENSHOTS=1 (commit them), else to a temporary folder.
@@ -205,6 +205,19 @@ function focusedText(): Promise<string> {
     if (activeElement === body) return "<body>";
     return (activeElement.textContent ?? "").trim();
   });
+}
+
+/** How many live regions (status, alert, aria-live) say `text` now: a screen reader reads each. */
+function liveRegionsSaying(text: string): Promise<number> {
+  return page.evaluate(
+    (wanted) =>
+      Array.from(
+        (globalThis as unknown as PageGlobals).document.querySelectorAll(
+          "[role=status], [role=alert], [aria-live]",
+        ) as unknown as PageElement[],
+      ).filter((region) => (region.textContent ?? "").includes(wanted)).length,
+    text,
+  );
 }
 
 /** What the API answers `key` on a read: 200 while it works, 401 once revoked. */
@@ -575,6 +588,8 @@ describe("the console in Chromium, against npm start's stack", () => {
 
     await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
     await page.locator(".notice-ok", { hasText: `Event ${changeEventId} is being sent again` }).waitFor();
+    // Said once: by the shell's announcer, not also by the notice on the page.
+    await expect.poll(() => liveRegionsSaying(`Event ${changeEventId} is being sent again`)).toBe(1);
     await expect.poll(() => deliveriesOf(changeEventId).length, { timeout: SEEN_WITHIN_MS }).toBe(2);
     const [original, again] = deliveriesOf(changeEventId);
     expect(again?.body).toBe(original?.body);

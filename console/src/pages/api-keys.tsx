@@ -178,11 +178,8 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
         <div class="action-status" aria-live="polite">
           {busy ? <p class="loading">{busy}</p> : null}
         </div>
-        {notice ? (
-          <p class="notice notice-ok" role="status">
-            {notice}
-          </p>
-        ) : null}
+        {/* Not a live region: `announce` says it (twice would be read twice). */}
+        {notice ? <p class="notice notice-ok">{notice}</p> : null}
         {failure?.action === "revoke" ? (
           <ErrorNotice title={failure.title} error={failure.error} advice={REVOKE_ADVICE} />
         ) : null}

@@ -299,8 +299,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           <div class="action-status" aria-live="polite">
             {busy ? <p class="loading">{busy}</p> : null}
           </div>
+          {/* Not a live region: `announce` says it (twice would be read twice). */}
           {notice ? (
-            <p class="notice notice-ok" role="status" ref={noticeRef} tabIndex={-1}>
+            <p class="notice notice-ok" ref={noticeRef} tabIndex={-1}>
               {notice}
             </p>
           ) : null}
@@ -394,7 +395,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           danger
           onCancel={() => {
             setConfirm(undefined);
-            setNotice(`${confirm.username} was not moved.`);
+            const message = `${confirm.username} was not moved.`;
+            setNotice(message);
+            announce(message);
           }}
           onConfirm={() => {
             const { username } = confirm;

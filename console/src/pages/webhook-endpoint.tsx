@@ -157,13 +157,10 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
     }
   }
 
+  // A notice is not a live region: `announce` says it (twice would be read twice).
   const noticeOf = (action: Action) => (
     <>
-      {notice?.action === action ? (
-        <p class="notice notice-ok" role="status">
-          {notice.text}
-        </p>
-      ) : null}
+      {notice?.action === action ? <p class="notice notice-ok">{notice.text}</p> : null}
       {failure?.action === action ? (
         <ErrorNotice title={failure.title} error={failure.error} advice={SELF_SERVICE_ADVICE} />
       ) : null}
@@ -186,7 +183,7 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
         />
       ) : null}
       {removed ? (
-        <div class="notice notice-ok" role="status">
+        <div class="notice notice-ok">
           <p>Endpoint removed: nothing more is sent to it, and its pending retries have ended.</p>
           <p>
             <a href="#/webhooks">Back to your endpoints</a>
