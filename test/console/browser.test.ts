@@ -499,6 +499,10 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await alert.textContent()).toMatch(/url must name a public host/);
     expect(await alert.textContent()).toMatch(/What to do:.*Correct it/);
 
+    // The hint does not claim https only where the service also takes http: on a local stack, loopback.
+    expect(await page.locator("#endpoint-url-hint").textContent()).toMatch(
+      /local development stack \(npm start\) also takes http to localhost/,
+    );
     await url.fill(receiver.url);
     // Every change by default; nothing chosen is refused before sending.
     const everyChange = page.getByRole("checkbox", { name: "Every change" });
