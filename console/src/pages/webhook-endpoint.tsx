@@ -157,13 +157,10 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
     }
   }
 
+  // A notice is not a live region: `announce` says it (twice would be read twice).
   const noticeOf = (action: Action) => (
     <>
-      {notice?.action === action ? (
-        <p class="notice notice-ok" role="status">
-          {notice.text}
-        </p>
-      ) : null}
+      {notice?.action === action ? <p class="notice notice-ok">{notice.text}</p> : null}
       {failure?.action === action ? (
         <ErrorNotice title={failure.title} error={failure.error} advice={SELF_SERVICE_ADVICE} />
       ) : null}
@@ -186,7 +183,7 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
         />
       ) : null}
       {removed ? (
-        <div class="notice notice-ok" role="status">
+        <div class="notice notice-ok">
           <p>Endpoint removed: nothing more is sent to it, and its pending retries have ended.</p>
           <p>
             <a href="#/webhooks">Back to your endpoints</a>
@@ -278,10 +275,13 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             <p class="hint">
               Rotate it on your schedule, or at once when it may have leaked. The new secret is shown once.
             </p>
+            {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
             <button
               type="button"
-              disabled={busy !== undefined || !current}
+              disabled={!current}
+              aria-disabled={busy !== undefined}
               onClick={() => {
+                if (busy !== undefined) return;
                 setOverlap("default");
                 setDialog("rotate");
               }}
@@ -360,8 +360,11 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             <button
               type="button"
               class="danger"
-              disabled={busy !== undefined || !current}
-              onClick={() => setDialog("remove")}
+              disabled={!current}
+              aria-disabled={busy !== undefined}
+              onClick={() => {
+                if (busy === undefined) setDialog("remove");
+              }}
             >
               Remove endpoint…
             </button>
