@@ -588,6 +588,8 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await row.textContent()).toMatch(/HTTP 200/);
     expect(await row.textContent()).toMatch(/Answer: received, thanks/);
     expect(await row.textContent()).toContain("username.updated");
+    // Which change it was: the number and the username it got.
+    expect(await row.getByTestId("delivery-change").textContent()).toMatch(/webhook_shrub/);
     await expectAccessible("webhook endpoint page with its delivery log");
 
     await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
@@ -632,6 +634,10 @@ describe("the console in Chromium, against npm start's stack", () => {
     const day = 24 * 3600 * 1000;
     expect(until).toBeGreaterThan(Date.now() + day - 10 * 60_000);
     expect(until).toBeLessThanOrEqual(Date.now() + day);
+    // The endpoint's facts say it too, for whoever opens the page after the panel is gone.
+    const previous = page.getByTestId("previous-secret");
+    await previous.waitFor();
+    expect(Date.parse((await previous.locator("time").getAttribute("datetime")) ?? "")).toBe(until);
 
     const row = page.locator(`tr[data-event-id="${changeEventId}"]`);
     await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
@@ -673,8 +679,10 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(verifies(rotatedSecret, afterStop)).toBe(false);
     expect(verifies(firstSecret, afterStop)).toBe(false);
     await page.locator(`tr[data-event-id="${changeEventId}"][data-status="delivered"]`).waitFor();
-    // The facts say when the secret was last rotated; the secret itself is on the page no more.
+    // The facts say when the secret was last rotated; the secret itself is on the page no more,
+    // and no previous secret verifies after "stop the old secret now".
     expect(await page.locator("dl.facts").textContent()).not.toMatch(/never/);
+    await expect.poll(() => page.getByTestId("previous-secret").count()).toBe(0);
     expect(await page.getByText("whsec_").count()).toBe(0);
     // Tall enough for the picture to reach the delivery log below the endpoint's settings.
     await page.setViewportSize({ width: 1100, height: 1500 });

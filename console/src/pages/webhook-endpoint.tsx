@@ -216,6 +216,18 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
               )}
             </dd>
           </div>
+          {current.previous_secret_expires_time ? (
+            <div>
+              <dt>Previous secret</dt>
+              <dd data-testid="previous-secret">
+                still verifies until{" "}
+                <time dateTime={current.previous_secret_expires_time}>
+                  {timeLabel(current.previous_secret_expires_time)}
+                </time>{" "}
+                ({relativeTimeLabel(current.previous_secret_expires_time, now)})
+              </dd>
+            </div>
+          ) : null}
           <div>
             <dt>Endpoint id</dt>
             <dd>{current.id}</dd>
@@ -448,6 +460,17 @@ function DeliveryRow({
     <tr data-event-id={delivery.event_id} data-status={delivery.status}>
       <td data-label="Event">
         <time dateTime={delivery.event_created_time}>{timeLabel(delivery.event_created_time)}</time>
+        <span class="change" data-testid="delivery-change">
+          {delivery.display_phone_number}:{" "}
+          {delivery.username ? (
+            <>
+              {delivery.username}
+              {delivery.username_status ? ` (${delivery.username_status})` : ""}
+            </>
+          ) : (
+            "username deleted"
+          )}
+        </span>
         <span class="muted id">
           {delivery.event_type} · {delivery.event_id}
         </span>
