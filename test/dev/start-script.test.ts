@@ -8,9 +8,12 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
 import { resolveLocalConfig } from "../../dev/local-config.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
@@ -24,9 +27,13 @@ let sandboxPort: number;
 /** What the first start printed. */
 let firstOutput = "";
 
+/** Its own data folder: never the checkout's .data/, where a developer's npm start may run. */
+const dataDir = mkdtempSync(join(tmpdir(), "wau-start-script-"));
+
 beforeAll(async () => {
   sandboxPort = await freePort();
 });
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The admin CLI on this file's store, as a developer runs it in a second terminal. */
 async function cli(args: string[], table = tableName): Promise<Record<string, unknown>> {
@@ -56,6 +63,7 @@ async function start(overrides: NodeJS.ProcessEnv = {}): Promise<Run & { url: st
     TABLE_NAME: tableName,
     PORT: String(await freePort()),
     META_SANDBOX_PORT: String(sandboxPort),
+    DATA_DIR: dataDir,
   };
   delete env.META_GRAPH_URL;
   Object.assign(env, overrides);
