@@ -3914,6 +3914,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            429: components["responses"]["Throttled"];
             /** @description The console was not built (a local checkout before `npm run console:build`) */
             503: {
                 headers: {
@@ -4013,6 +4014,18 @@ export interface operations {
                     vary?: string;
                     /** @description `br` or `gzip` when the browser accepts it. */
                     "content-encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4153,6 +4166,7 @@ export interface operations {
                     "application/json": components["schemas"]["GraphError"];
                 };
             };
+            429: components["responses"]["Throttled"];
         };
     };
     getConsoleAssetHead: {
@@ -4253,6 +4267,18 @@ export interface operations {
                     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
                     /** @description One of the console's security headers. */
                     "strict-transport-security": "max-age=31536000";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
                     [name: string]: unknown;
                 };
                 content?: never;
