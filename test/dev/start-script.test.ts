@@ -121,6 +121,11 @@ describe("npm start's program with DYNAMODB_ENDPOINT set", () => {
     // The key command names the tenant that owns the demo numbers, in the documented form, and
     // points at this store: run as printed, from another shell, it makes a working key.
     expect(output).toContain('make one for tenant "demo"');
+    // A new terminal may have another Node.js first on PATH (npm's EBADENGINE on Node 20): the
+    // banner says to put the project's first, right before the command.
+    expect(output).toMatch(
+      /in another terminal.*:\n\n {2}source \.ci\/node-env\.sh\n {2}.*npx wau-admin key create/,
+    );
     const command = /^ {2}(.*npx wau-admin key create --tenant demo)$/m.exec(output)?.[1];
     expect(command).toBe(
       `DYNAMODB_ENDPOINT=${inject("dynamodbEndpoint")} TABLE_NAME=${tableName} npx wau-admin key create --tenant demo`,
@@ -162,6 +167,7 @@ describe("npm start's program with DYNAMODB_ENDPOINT set", () => {
     expect(run.output()).toContain("no demo data seeded");
     expect(run.output()).not.toContain("API_KEY=");
     expect(run.output()).not.toContain("__sandbox");
+    expect(run.output()).toMatch(/\n {2}source \.ci\/node-env\.sh\n {2}.*npx wau-admin phone add --help/);
     // The commands it prints point at this store, as the later-start banner's do.
     expect(run.output()).toContain(
       `DYNAMODB_ENDPOINT=${inject("dynamodbEndpoint")} TABLE_NAME=${table} npx wau-admin key create --tenant <tenantId>`,
