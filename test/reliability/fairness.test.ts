@@ -165,8 +165,14 @@ describe("the history route and another tenant's number", () => {
       expect(foreign).toEqual(missing);
       // The number's record only: never the history's Query.
       expect(foreign.commands).not.toContain("QueryCommand");
-      // The key, the read counter, the number's record: never the history's Query.
-      expect(foreign.commands).toEqual(["GetItemCommand", "UpdateItemCommand", "GetItemCommand"]);
+      // The key, the read counter, the number's record, then the id as a WhatsApp Account id
+      // (auth/owned-number.ts): never the history's Query.
+      expect(foreign.commands).toEqual([
+        "GetItemCommand",
+        "UpdateItemCommand",
+        "GetItemCommand",
+        "GetItemCommand",
+      ]);
     } finally {
       restore();
     }
