@@ -29,8 +29,8 @@ export interface HistoryView {
   eventId: string;
   at: string;
   source: string;
-  /** Who made it: `this_service`, `outside`; absent on items recorded before origins (unknown). */
-  origin?: string;
+  /** Who made it: `this_service`, `outside`; `unknown` on items recorded before origins. */
+  origin: string;
   /** The API key id whose request it was, for `this_service`. */
   requestedBy?: string;
   username?: string;
@@ -95,12 +95,15 @@ const HISTORY_FIELDS = [
 
 export function phoneView(phone: PhoneRecord): PhoneView {
   // The record keeps the accounts besides `wabaId`; the view names them all, first the first.
-  const accountIds = phone.accountIds?.length ? [phone.wabaId, ...phone.accountIds] : undefined;
+  const accountIds = [phone.wabaId, ...(phone.accountIds ?? [])];
   return pick<PhoneView>({ ...phone, accountIds } as unknown as Record<string, unknown>, PHONE_FIELDS);
 }
 
 export function historyView(event: HistoryEvent): HistoryView {
-  return pick<HistoryView>(event as unknown as Record<string, unknown>, HISTORY_FIELDS);
+  return pick<HistoryView>(
+    { ...event, origin: event.origin ?? "unknown" } as unknown as Record<string, unknown>,
+    HISTORY_FIELDS,
+  );
 }
 
 /** `name (status)`, `(none)` when the number holds no username. */

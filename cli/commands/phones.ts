@@ -8,6 +8,7 @@ import {
   MetaNumberTakenError,
   numberHistory,
   PhoneExistsError,
+  PhoneIdIsAliasError,
   reencryptAllTokens,
   registerPhone,
   removeNumber,
@@ -112,6 +113,7 @@ export const phoneCommands: Command[] = [
         const phone = phoneView(await registerPhone({ ...registration, accessToken }));
         return { json: phone, text: `Registered phone number ${phone.phoneNumberId}:\n${phoneText(phone)}` };
       } catch (error) {
+        if (error instanceof PhoneIdIsAliasError) throw new CommandFailure(error.message);
         if (error instanceof PhoneExistsError) {
           throw new CommandFailure(
             `phone number ${registration.phoneNumberId} is already registered (phone set-token replaces its token)`,

@@ -16,7 +16,11 @@ import {
 import { config } from "../../functions/core/config.ts";
 import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
 import { eventTypesSchema } from "../../functions/core/validation/self-service.ts";
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../../functions/core/validation/tenant-api.ts";
+import {
+  DEFAULT_WEBHOOK_EVENT_TYPES,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEventType,
+} from "../../functions/core/validation/tenant-api.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure, shown, UsageError } from "../errors.ts";
 import { textTable } from "../text-table.ts";
@@ -35,12 +39,15 @@ function endpointId(value: string, command: string): string {
   return value;
 }
 
-/** `--types username.updated,username.changed_outside`: the endpoint's event types, each once. */
-function eventTypes(value: string, command: string): WebhookEventType[] {
+/**
+ * `username.updated,username.changed_outside`: the endpoint's event types, each once; `name` is
+ * how the command takes them (`--types` of `webhook add`, the `types` argument of `set-types`).
+ */
+function eventTypes(value: string, command: string, name = "--types"): WebhookEventType[] {
   const parsed = eventTypesSchema.safeParse(value);
   if (!parsed.success) {
     throw new UsageError(
-      `--types must name one or more of ${WEBHOOK_EVENT_TYPES.join(", ")}, separated by commas, got ${shown(value)}`,
+      `${name} must name one or more of ${WEBHOOK_EVENT_TYPES.join(", ")}, separated by commas, got ${shown(value)}`,
       command,
     );
   }
@@ -141,7 +148,11 @@ export const webhookCommands: Command[] = [
       const types = options.types === undefined ? undefined : eventTypes(options.types, command);
       await requireKnownTenant(tenant);
       const issued = await admin(() => addEndpoint(tenant, url, types ? { eventTypes: types } : {}));
-      return { json: issued, text: secretText("Added webhook endpoint", issued) };
+      const receives = [...new Set(types ?? DEFAULT_WEBHOOK_EVENT_TYPES)];
+      return {
+        json: { ...issued, eventTypes: receives },
+        text: `${secretText("Added webhook endpoint", issued)}\n\nIt receives: ${receives.join(", ")}.`,
+      };
     },
   },
   {
@@ -183,7 +194,7 @@ export const webhookCommands: Command[] = [
     ],
     async run({ positionals: [id = "", types = ""] }) {
       const command = "webhook set-types";
-      const chosen = eventTypes(types, command);
+      const chosen = eventTypes(types, command, "types");
       const updated = await admin(() => setEndpointEventTypes(endpointId(id, command), chosen));
       return {
         json: { id: updated.id, tenantId: updated.tenantId, eventTypes: updated.eventTypes },

@@ -232,6 +232,8 @@ describe("phone add", () => {
       phoneNumberId,
       tenantId: tenant,
       wabaId: expect.stringMatching(/^\d+$/),
+      // Every Meta account the number is under, the first one first (one here).
+      accountIds: [run.json.wabaId],
       businessId: expect.stringMatching(/^\d+$/),
       displayPhoneNumber: "15550783881",
     });
@@ -353,6 +355,7 @@ describe("phone show", () => {
       phoneNumberId,
       tenantId: tenant,
       wabaId: stored?.wabaId,
+      accountIds: [stored?.wabaId],
       businessId: stored?.businessId,
       displayPhoneNumber: "15550783881",
       status: "deleted",
@@ -419,6 +422,34 @@ describe("phone show", () => {
       expect(output).not.toContain(stored?.accessTokenEncrypted);
       expect(output).not.toMatch(/accessToken|v1\./);
     }
+  });
+
+  it("never lets one id be a number's phone number id and another number's WhatsApp Account id", async () => {
+    const tenant = newTenant();
+    const first = await addPhone(tenant);
+    const second = await addPhone(newTenant());
+    // An alias that is another number's phone number id: paths could not tell them apart.
+    const clash = await admin([
+      "phone",
+      "set-account-id",
+      second.phoneNumberId,
+      "--whatsapp-account-id",
+      first.phoneNumberId,
+    ]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain("is another number's phone number id");
+    expect(
+      (await admin(["phone", "show", second.phoneNumberId, "--json"])).json.whatsappAccountId,
+    ).toBeUndefined();
+    // A new number whose phone number id is another number's alias.
+    const alias = uniqueDigits(15);
+    const set = await admin(["phone", "set-account-id", first.phoneNumberId, "--whatsapp-account-id", alias]);
+    expect(set.code, set.stderr).toBe(0);
+    const { args } = phoneArgs(tenant, alias);
+    const taken = await admin([...args, "--access-token", metaToken()]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain("is another number's WhatsApp Account id");
+    expect((await admin(["phone", "show", alias, "--json"])).code).not.toBe(0);
   });
 
   it("shows a number without changes with an empty history", async () => {

@@ -43,7 +43,7 @@ async function tableText(): Promise<string> {
 }
 
 describe("webhook add", () => {
-  it("prints the signing secret once (--json: id, url, secret) and stores it sealed, never in the clear", async () => {
+  it("prints the signing secret once (--json: id, url, secret, eventTypes) and stores it sealed, never in the clear", async () => {
     const tenant = await knownTenant();
     const run = await admin([
       "webhook",
@@ -55,11 +55,13 @@ describe("webhook add", () => {
       "--json",
     ]);
     expect(run.code, run.stderr).toBe(0);
-    expect(Object.keys(run.json)).toEqual(["id", "url", "secret"]);
+    expect(Object.keys(run.json)).toEqual(["id", "url", "secret", "eventTypes"]);
     expect(run.json).toEqual({
       id: expect.stringMatching(/^ep_[0-9a-f]{20}$/),
       url: "https://hooks.example.com/usernames",
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+      // What it receives when --types is not given: every change.
+      eventTypes: ["username.updated"],
     });
     expect(await tableText()).not.toContain(run.json.secret.slice("whsec_".length));
 
@@ -159,6 +161,7 @@ describe("webhook event types", () => {
       "--json",
     ]);
     expect(added.code, added.stderr).toBe(0);
+    expect(added.json.eventTypes).toEqual(["username.changed_outside"]);
     const id = added.json.id as string;
     expect((await findEndpoint(id))?.eventTypes).toEqual(["username.changed_outside"]);
     const listed = await admin(["webhook", "list", "--tenant", tenant, "--json"]);
@@ -188,9 +191,13 @@ describe("webhook event types", () => {
       const refused = await admin(["webhook", "set-types", id, bad]);
       expect(refused.code, bad).toBe(2);
       expect(refused.stderr).toContain("username.updated, username.changed_outside");
+      // Named as the command takes them: an argument here, not an option.
+      expect(refused.stderr).toMatch(/^.*\btypes must name/m);
+      expect(refused.stderr).not.toContain("--types");
     }
     const refusedAdd = await admin(["webhook", "add", "--tenant", tenant, "--url", url, "--types", "all"]);
     expect(refusedAdd.code).toBe(2);
+    expect(refusedAdd.stderr).toContain("--types must name");
     // Nothing changed by the refusals.
     expect((await findEndpoint(id))?.eventTypes).toEqual(["username.updated", "username.changed_outside"]);
   });

@@ -412,7 +412,24 @@ describe("being told: endpoints subscribed by event type", () => {
       }
     }
     // The outside-only endpoint's log says why it got none of ours, and ours cannot be redelivered to it.
-    const log = await api("GET", `/v1/webhook_endpoints/${endpoints.outsideOnly.id}/deliveries?limit=100`);
+    // An attempt is recorded once it has ended, a moment after the receiver has the event: read
+    // the log until every outside event's attempt is.
+    const logOf = () => api("GET", `/v1/webhook_endpoints/${endpoints.outsideOnly.id}/deliveries?limit=100`);
+    let log = await logOf();
+    const outsideIds = new Set(
+      feed.filter((event) => event.data.origin === "outside").map((event) => event.id),
+    );
+    for (
+      let i = 0;
+      i < 100 &&
+      (log.json.data as { event_id: string; status: string }[]).some(
+        (row) => outsideIds.has(row.event_id) && row.status !== "delivered",
+      );
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      log = await logOf();
+    }
     const statuses = new Map(
       (log.json.data as { event_id: string; status: string; event_type: string }[]).map((row) => [
         row.event_id,

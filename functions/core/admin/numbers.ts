@@ -11,11 +11,14 @@ import {
   listHistory,
   listPhones,
   listTenants,
+  PhoneExistsError,
+  phoneAlias,
   releaseBusiness,
   removeAccount,
   removePhone,
   setPhoneToken,
   setWhatsAppAccountId,
+  WhatsAppAccountTakenError,
 } from "../store/phones.ts";
 import { releaseHolderOfRemoved } from "../store/state-committer.ts";
 import type { HistoryEvent, NewPhone, PhoneRecord } from "../username-state/records.ts";
@@ -28,6 +31,11 @@ export {
   WhatsAppAccountTakenError,
 } from "../store/phones.ts";
 
+/** The phone number id is another number's WhatsApp Account id (paths take either). */
+export class PhoneIdIsAliasError extends PhoneExistsError {
+  override name = "PhoneIdIsAliasError";
+}
+
 export interface PhoneRegistration extends Omit<NewPhone, "accessTokenEncrypted"> {
   /** The Meta access token, sealed before it is stored (never stored or logged in plain text). */
   accessToken: string;
@@ -37,7 +45,13 @@ export interface PhoneRegistration extends Omit<NewPhone, "accessTokenEncrypted"
  * Registers a number with its Meta ids and sealed token. Throws PhoneExistsError (the id is
  * taken) or MetaNumberTakenError (its WABA id + display number belong to another record).
  */
-export function registerPhone({ accessToken, ...phone }: PhoneRegistration): Promise<PhoneRecord> {
+export async function registerPhone({ accessToken, ...phone }: PhoneRegistration): Promise<PhoneRecord> {
+  // Paths take either id, so one may not be both a number's and another's alias (an operator's typo).
+  if (await phoneAlias(phone.phoneNumberId)) {
+    throw new PhoneIdIsAliasError(
+      `phone number id ${phone.phoneNumberId} is another number's WhatsApp Account id: paths could not tell them apart`,
+    );
+  }
   return createPhone({ ...phone, accessTokenEncrypted: encryptToken(accessToken, phone.phoneNumberId) });
 }
 
@@ -64,10 +78,15 @@ export function removeNumberAccount(phoneNumberId: string, accountId: string): P
  * Records the WhatsApp Account id Meta gives the number, accepted in paths for its phone number
  * id; WhatsAppAccountTakenError when another number has it. False when there is no such number.
  */
-export function setNumberWhatsAppAccountId(
+export async function setNumberWhatsAppAccountId(
   phoneNumberId: string,
   whatsappAccountId: string,
 ): Promise<boolean> {
+  if (whatsappAccountId !== phoneNumberId && (await getPhone(whatsappAccountId, true))) {
+    throw new WhatsAppAccountTakenError(
+      `WhatsApp Account id ${whatsappAccountId} is another number's phone number id: paths could not tell them apart`,
+    );
+  }
   return setWhatsAppAccountId(phoneNumberId, whatsappAccountId);
 }
 

@@ -111,7 +111,6 @@ export const updateEndpointBodySchema = z
       (body) => body.url !== undefined || body.event_types !== undefined || body.description !== undefined,
       {
         message: "send url, event_types or description (one or more)",
-        path: ["event_types"],
       },
     ),
   );

@@ -104,7 +104,8 @@ export type UsernameChangeEvent = z.infer<typeof usernameChangeEventSchema>;
 
 /**
  * The event with its fields in the schema's order, absent ones left out: what a stored copy
- * (DynamoDB keeps no order of map keys) is turned back into before it is sent or listed.
+ * (DynamoDB keeps no order of map keys) is turned back into before it is sent or listed. A copy
+ * stored before origins (or types) existed reads `origin: "unknown"` (`type: "username.updated"`).
  */
 export function inSchemaOrder(event: UsernameChangeEvent): UsernameChangeEvent {
   const pick = <T extends object>(source: T, fields: readonly (keyof T)[]): T =>
@@ -126,7 +127,9 @@ export function inSchemaOrder(event: UsernameChangeEvent): UsernameChangeEvent {
     "transferred_from",
   ]);
   data.previous = pick(event.data.previous ?? {}, ["username", "status"]);
-  return { id: event.id, type: event.type, created_time: event.created_time, data };
+  // Events stored before origins were recorded (0.3) say so: `unknown`, never a guess.
+  if (!data.origin) data.origin = "unknown";
+  return { id: event.id, type: event.type ?? "username.updated", created_time: event.created_time, data };
 }
 
 /** Graph's paging envelope: `data`, then cursors and the URLs of the neighbouring pages. */
