@@ -30,6 +30,11 @@ const MAX_SHOWN = 40;
  * only its length, so a secret typed in the wrong place (`webhook rotate-secret whsec_…`) is
  * never printed back (to a terminal, a log, a CI transcript).
  */
+/** Whether a value has the shape of a secret (an API key, a webhook secret, a Meta token, a long random run). */
+export function looksSecret(value: string): boolean {
+  return new RegExp(SECRET_SHAPES.source).test(value) || new RegExp(LONG_RUN.source).test(value);
+}
+
 export function shown(value: string): string {
   const clean = value.replace(SECRET_SHAPES, "").replace(LONG_RUN, "");
   if (clean !== value || value.length > MAX_SHOWN) return `a value of ${value.length} characters (not shown)`;

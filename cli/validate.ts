@@ -1,5 +1,5 @@
 /** Checks of operator input; each failure is a usage error (exit 2) naming the flag. */
-import { UsageError } from "./errors.ts";
+import { looksSecret, shown, UsageError } from "./errors.ts";
 
 const ID_DIGITS = /^\d{1,20}$/;
 /** Meta's ids have no leading zero: `0200…` and `200…` would otherwise be two records of one id. */
@@ -29,9 +29,17 @@ export function displayPhoneNumber(value: string, command: string): string {
 }
 
 export function tenantId(value: string, command: string): string {
+  // A key or secret pasted in the wrong place would otherwise become a tenant id, stored and
+  // printed in every listing.
+  if (looksSecret(value)) {
+    throw new UsageError(
+      `--tenant got ${shown(value)}, shaped like a secret (an API key, a webhook secret, a token): not taken as a tenant id`,
+      command,
+    );
+  }
   if (!TENANT_ID.test(value)) {
     throw new UsageError(
-      `--tenant must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter or digit), got '${value}'`,
+      `--tenant must be 1 to 64 letters, digits, '.', '_' or '-' (starting with a letter or digit), got ${shown(value)}`,
       command,
     );
   }

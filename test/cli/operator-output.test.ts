@@ -180,6 +180,8 @@ describe("secrets typed in the wrong place", () => {
       (s: string) => ["webhook", "redeliver", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV", "--endpoint", s],
     ],
     ["--tenant", (s: string) => ["webhook", "list", "--tenant", s]],
+    // A tenant made from a pasted key would be printed in every listing from then on.
+    ["--tenant of a new key", (s: string) => ["key", "create", "--tenant", s]],
     ["--limit", (s: string) => ["webhook", "deliveries", "--tenant", "t1", "--limit", s]],
     ["--after", (s: string) => ["webhook", "deliveries", "--tenant", "t1", "--after", s]],
     ["--overlap", (s: string) => ["webhook", "rotate-secret", "ep_0123456789abcdef0123", "--overlap", s]],

@@ -97,6 +97,37 @@ describe("fields taken from Meta", () => {
   });
 });
 
+describe("many malformed changes in one delivery", () => {
+  it("one log line for all of them, with counts and a few examples; the valid change applied", async () => {
+    const tenant = await seedTenant();
+    const phone = await seedPhone(world, tenant);
+    const warned = vi.spyOn(logger, "warn");
+    try {
+      const bad = Array.from({ length: 400 }, (_, i) => ({
+        display_phone_number: phone.displayPhoneNumber,
+        username: `bad_${i}`,
+        status: "a b",
+      }));
+      const good = {
+        display_phone_number: phone.displayPhoneNumber,
+        username: uniqueUsername("good"),
+        status: "approved",
+      };
+      const payload = JSON.parse(delivery(phone.wabaId, now() - 5, [...bad, good]));
+      // Entries that are not a WhatsApp Business Account entry at all.
+      payload.entry.push(...Array.from({ length: 50 }, () => ({ id: 42, changes: "none" })));
+      const answer = await postWebhook(JSON.stringify(payload));
+      expect(answer.json).toMatchObject({ applied: 1, malformed: 450 });
+      const lines = warned.mock.calls.filter(([message]) => String(message).includes("malformed"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.[1]).toMatchObject({ malformedEntries: 50, malformedUpdates: 400 });
+      expect((lines[0]?.[1] as { firstUpdates: unknown[] }).firstUpdates).toHaveLength(5);
+    } finally {
+      warned.mockRestore();
+    }
+  });
+});
+
 describe("an entry without time", () => {
   it("stays a duplicate after every marker with a lifetime is gone (8 days later)", async () => {
     const tenant = await seedTenant();

@@ -141,6 +141,9 @@ describe("attempts to host names", { timeout: 60_000 }, () => {
       const literal = address.includes(":") ? `[${address}]` : address;
       errors.add((await post(`https://${literal}:8443/x`, true)).error as string);
     }
+    // A name that resolves to nothing reads the same: the error never tells a name that exists
+    // (privately) from one that does not.
+    errors.add((await post("https://nowhere.hooks.test/hooks", true)).error as string);
     expect([...errors]).toEqual([REFUSED_ERROR]);
   });
 
@@ -232,5 +235,24 @@ describe("attempts to host names", { timeout: 60_000 }, () => {
       await removeEndpointById(endpoint.id);
     }
     setLocalDeliveryQueue(undefined);
+  });
+});
+
+describe("an endpoint's answer", { timeout: 30_000 }, () => {
+  it("keeps an excerpt without control, C1 or bidirectional characters, line breaks as spaces", async () => {
+    const hostile = "oops\u001b[31m red\u009b2J\u202eevil\u2028line\u0085next\u200f\r\nend\ttab";
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on("end", () => res.writeHead(500, { connection: "close" }).end(hostile));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await post(`http://127.0.0.1:${port}/hooks`, true);
+      expect(result.responseStatus).toBe(500);
+      expect(result.responseExcerpt).toBe("oops[31m red2Jevillinenext end tab");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

@@ -76,11 +76,16 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
   let ignored = 0;
   let changes = 0;
   let malformed = 0;
+  // One log line per delivery, whatever its size (a 3 MB delivery holds ~17,000 changes): counts
+  // and the first few examples.
+  const malformedEntries: number[] = [];
+  const malformedUpdates: { wabaId: string; field: string }[] = [];
+  const skewedEntries: { wabaId: string; aheadSeconds: number }[] = [];
   for (const [index, raw] of payload.entry.entries()) {
     const entry = webhookEntrySchema.safeParse(raw);
     if (!entry.success) {
       malformed++;
-      logger.warn("malformed webhook entry skipped", { entryIndex: index });
+      malformedEntries.push(index);
       continue;
     }
     for (const change of entry.data.changes ?? []) {
@@ -91,7 +96,7 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
       }
       const value = usernameUpdateValueSchema.safeParse(change.value);
       if (!value.success) {
-        logger.warn("malformed username update skipped", { wabaId: entry.data.id, field: change.field });
+        malformedUpdates.push({ wabaId: entry.data.id, field: change.field });
         malformed++;
         continue;
       }
@@ -100,12 +105,7 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
       // event cannot be ordered against our answers. It is taken as an entry without time: it
       // applies once (its content and its time are its identity) and dates nothing.
       const skewed = time !== undefined && time > receivedAt + FUTURE_TOLERANCE_SECONDS;
-      if (skewed) {
-        logger.warn("webhook entry dated in the future: applied once, dating nothing", {
-          wabaId: entry.data.id,
-          aheadSeconds: time - receivedAt,
-        });
-      }
+      if (skewed) skewedEntries.push({ wabaId: entry.data.id, aheadSeconds: time - receivedAt });
       updates.push({
         wabaId: entry.data.id,
         displayDigits: digitsOnly(value.data.display_phone_number),
@@ -116,8 +116,26 @@ export function extractUsernameUpdates(payload: WebhookEnvelope, receivedAt: num
       });
     }
   }
+  if (malformed > 0) {
+    logger.warn("malformed webhook entries or username updates skipped", {
+      malformedEntries: malformedEntries.length,
+      malformedUpdates: malformedUpdates.length,
+      firstEntryIndexes: malformedEntries.slice(0, LOGGED_EXAMPLES),
+      firstUpdates: malformedUpdates.slice(0, LOGGED_EXAMPLES),
+    });
+  }
+  if (skewedEntries.length > 0) {
+    logger.warn("webhook entries dated in the future: applied once, dating nothing", {
+      entries: skewedEntries.length,
+      maxAheadSeconds: Math.max(...skewedEntries.map((entry) => entry.aheadSeconds)),
+      first: skewedEntries.slice(0, LOGGED_EXAMPLES),
+    });
+  }
   return { updates, ignored, changes, malformed };
 }
+
+/** Examples a summary log line names, at most (the counts cover the rest). */
+const LOGGED_EXAMPLES = 5;
 
 /** How far Meta's clock may run ahead of ours before an entry's time is not trusted (seconds). */
 const FUTURE_TOLERANCE_SECONDS = 5;

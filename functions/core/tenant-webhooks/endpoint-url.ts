@@ -13,10 +13,14 @@ import { addressAllowed } from "./outbound-address.ts";
 
 export const ENDPOINT_URL_MAX_LENGTH = 2048;
 
-/** Control (C0, DEL), C1, bidirectional and line-separator characters: never in a URL we store. */
-const UNPRINTABLE =
+/**
+ * Control (C0, DEL), C1, bidirectional and line-separator characters: never in a URL we store,
+ * and dropped from an endpoint's answer before it is shown (http-attempt.ts).
+ */
+export const UNPRINTABLE_CHARACTERS =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/;
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/g;
+const UNPRINTABLE = new RegExp(UNPRINTABLE_CHARACTERS.source);
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();

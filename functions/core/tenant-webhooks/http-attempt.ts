@@ -11,6 +11,7 @@
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { UNPRINTABLE_CHARACTERS } from "./endpoint-url.ts";
 import { AddressRefusedError, allowedAddresses, checkedLookup, REFUSED_ERROR } from "./outbound-address.ts";
 
 export const RESPONSE_EXCERPT_CHARS = 256;
@@ -56,10 +57,17 @@ const defaultAgents = {
   https: new https.Agent({ keepAlive: true, maxFreeSockets: 4 }),
 };
 
+/** getaddrinfo's codes for a name without an address. */
+const UNRESOLVED = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
+
 function excerptOf(chunks: Buffer[]): string | undefined {
   const text = new TextDecoder().decode(Buffer.concat(chunks).subarray(0, RESPONSE_READ_BYTES));
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped.
-  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "").slice(0, RESPONSE_EXCERPT_CHARS);
+  // Tabs and line breaks read as spaces; every other control, C1 or bidirectional character is
+  // dropped, so an excerpt shown to a tenant or an operator cannot reorder or restyle the text.
+  const clean = text
+    .replace(/[\t\n]/g, " ")
+    .replace(UNPRINTABLE_CHARACTERS, "")
+    .slice(0, RESPONSE_EXCERPT_CHARS);
   return clean === "" ? undefined : clean;
 }
 
@@ -70,6 +78,10 @@ class AttemptTimeout extends Error {
 function networkFailure(error: unknown): { error: string; unreachable: Unreachable } {
   if (error instanceof AddressRefusedError) return { error: REFUSED_ERROR, unreachable: "connection" };
   const e = error as { name?: string; code?: string };
+  // A name that resolves to nothing is refused like one that resolves to a private address: the
+  // error must not tell a tenant which names exist inside (ENOTFOUND vs. a refusal).
+  if (e.code !== undefined && UNRESOLVED.has(e.code))
+    return { error: REFUSED_ERROR, unreachable: "connection" };
   if (e.name === "TimeoutError") return { error: "timeout", unreachable: "timeout" };
   return { error: `connection failed (${e.code ?? e.name ?? "error"})`, unreachable: "connection" };
 }
