@@ -128,14 +128,19 @@ describe("a slow endpoint and the dispatcher's deadline", { timeout: 90_000 }, (
       // later (the handler still running) the first round's outcomes are written, long before
       // the message is done.
       if (count === PARALLEL_PER_ENDPOINT + 1) {
-        setTimeout(() => {
+        // Read until the first round's outcomes are all there or the handler has returned (a
+        // loaded machine may take a while to write them): what counts is that they were written
+        // while it still ran.
+        const look = () => {
           const running = !handlerReturned;
           void getDeliveries(firstRound.map((eventId) => ({ eventId, endpointId: endpoint.id }))).then(
             (found) => {
               if (running) recordedWhileRunning = found.size;
+              if (running && found.size < PARALLEL_PER_ENDPOINT) setTimeout(look, 100);
             },
           );
-        }, 500);
+        };
+        setTimeout(look, 300);
       }
     });
     const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
@@ -192,6 +197,36 @@ describe("a slow endpoint and the dispatcher's deadline", { timeout: 90_000 }, (
     const early = receiver.connectedAt.filter((at) => at < started + 900);
     expect(early).toHaveLength(PARALLEL_PER_ENDPOINT);
     expect(summaries.reduce((sum, s) => sum + s.attempted, 0)).toBe(60);
+    await removeEndpointById(endpoint.id);
+    await receiver.close();
+  });
+
+  it("never waits for one of the endpoint's connection slots past what its own deadline allows", async () => {
+    // Messages to one endpoint in one container (the local runtime runs invocations side by
+    // side) queue for its slots. One with an early deadline, queued behind three with later ones
+    // holding the slots for 1 s attempts, hands its deliveries back when its deadline leaves no
+    // room for an attempt, instead of waiting for a slot past it.
+    const tenant = await seedTenant();
+    const receiver = await slowBodyReceiver(undefined, true);
+    const endpoint = await addEndpoint(tenant.tenantId, receiver.url);
+    const { dispatchDeliveries } = await import("../../functions/core/tenant-webhooks/webhook-dispatch.ts");
+    const started = Date.now();
+    const message = (tag: string, count: number) => ({
+      tenantId: tenant.tenantId,
+      endpointId: endpoint.id,
+      kind: "first" as const,
+      deliveries: firstDeliveries(count, tag),
+    });
+    const late = started + 20_000;
+    const early = started + 2_500;
+    // Three rounds of 1 s attempts before a slot frees for the message queued behind them.
+    const holders = ["L1", "L2", "L3"].map((tag) => dispatchDeliveries(message(tag, 8), { deadline: late }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const hurried = await dispatchDeliveries(message("E1", 8), { deadline: early });
+    const endedAt = Date.now();
+    expect(endedAt).toBeLessThan(early);
+    expect(hurried).toMatchObject({ attempted: 0, deferred: 8 });
+    expect((await Promise.all(holders)).reduce((sum, s) => sum + s.attempted, 0)).toBe(24);
     await removeEndpointById(endpoint.id);
     await receiver.close();
   });

@@ -84,7 +84,11 @@ export interface DispatchOptions {
 
 type Delivery = DeliveryMessage["deliveries"][number];
 
-/** At most `size` holders at a time; the rest wait their turn in order. */
+/**
+ * At most `size` holders at a time; the rest wait their turn in order, each at most until the
+ * time it gives (messages of one container have their own deadlines: one waiting behind others
+ * must not wait past its own).
+ */
 class Slots {
   #free: number;
   #waiting: (() => void)[] = [];
@@ -94,9 +98,30 @@ class Slots {
   get idle(): boolean {
     return this.#free === PARALLEL_PER_ENDPOINT && this.#waiting.length === 0;
   }
-  async acquire(): Promise<() => void> {
+  /** A release function once a slot is held; undefined when none freed before `until` (epoch ms). */
+  async acquire(until: number): Promise<(() => void) | undefined> {
     if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else {
+      const got = await new Promise<boolean>((resolve) => {
+        const waiter = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        // No deadline (a caller without one): wait as long as it takes. (setTimeout would take
+        // an infinite delay for 1 ms.)
+        const timer = Number.isFinite(until)
+          ? setTimeout(
+              () => {
+                this.#waiting = this.#waiting.filter((other) => other !== waiter);
+                resolve(false);
+              },
+              Math.max(0, until - Date.now()),
+            )
+          : undefined;
+        this.#waiting.push(waiter);
+      });
+      if (!got) return undefined;
+    }
     let released = false;
     return () => {
       if (released) return;
@@ -111,17 +136,25 @@ class Slots {
 /** Each endpoint's request slots in this container, shared by every message to it. */
 const endpointSlots = new Map<string, Slots>();
 
-async function endpointSlot(endpointId: string): Promise<() => void> {
+/** One of the endpoint's slots, or undefined when none freed before `until` (epoch ms). */
+async function endpointSlot(endpointId: string, until: number): Promise<(() => void) | undefined> {
   let slots = endpointSlots.get(endpointId);
   if (!slots) {
     slots = new Slots(PARALLEL_PER_ENDPOINT);
     endpointSlots.set(endpointId, slots);
   }
-  const release = await slots.acquire();
+  const release = await slots.acquire(until);
   const held = slots;
+  const done = () => {
+    if (held.idle && endpointSlots.get(endpointId) === held) endpointSlots.delete(endpointId);
+  };
+  if (!release) {
+    done();
+    return undefined;
+  }
   return () => {
     release();
-    if (held.idle && endpointSlots.get(endpointId) === held) endpointSlots.delete(endpointId);
+    done();
   };
 }
 
@@ -163,7 +196,12 @@ export async function dispatchDeliveries(
     }
     let leaseToken: string | undefined;
     let result: HttpAttempt;
-    const release = unreachable ? () => undefined : await endpointSlot(endpointId);
+    // Waiting for a slot ends when an attempt could no longer end before the deadline.
+    const release = unreachable ? () => undefined : await endpointSlot(endpointId, deadline - budgetMs);
+    if (!release) {
+      deferred.push(task);
+      return;
+    }
     try {
       if (cannotFinish()) {
         deferred.push(task);
