@@ -92,8 +92,15 @@ export const routes: readonly RouteDefinition[] = [
     path: "/meta/whatsapp/{version}/{phone_number_id}/username_suggestions",
     handler: "functions/username-api/get-username-suggestions.ts",
     functionName: "GetUsernameSuggestions",
-    // Stores nothing.
-    access: { table: { actions: READ_KEY_AND_NUMBER }, secrets: USERNAME_SECRETS },
+    // Stores nothing of the number: counts the tenant's call to Meta (RATELIMIT#<t>) and a
+    // refused number against its request limit (READLIMIT#<t>), UpdateItem of those counters only.
+    access: {
+      table: {
+        actions: READ_KEY_AND_NUMBER,
+        scoped: [{ actions: ["UpdateItem"], partitionKeys: ["RATELIMIT#*", "READLIMIT#*"] }],
+      },
+      secrets: USERNAME_SECRETS,
+    },
     audience: "api",
   },
   {

@@ -81,7 +81,11 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     secrets: USERNAME_SECRETS,
   },
   GetUsernameSuggestions: {
-    grants: { Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"], ...KEY_USE },
+    grants: {
+      Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem"],
+      "Table[RATELIMIT#*,READLIMIT#*]": ["dynamodb:UpdateItem"],
+      ...KEY_USE,
+    },
     secrets: USERNAME_SECRETS,
   },
   // `method=get` on the POST runs the GET's read (records Meta's state like GetUsername).

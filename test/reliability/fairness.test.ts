@@ -112,6 +112,44 @@ describe("one tenant over its /v1 read limit", { timeout: 120_000 }, () => {
     }
   });
 
+  it("the username routes on numbers it does not own count too: past the limit 429, its own numbers and other tenants unaffected", async () => {
+    const noisy = await seedTenant();
+    const own = await seedPhone(world, noisy);
+    const other = await seedTenant();
+    const theirs = await seedPhone(world, other);
+    const saved = process.env.TENANT_READ_LIMIT_PER_MINUTE;
+    process.env.TENANT_READ_LIMIT_PER_MINUTE = String(LIMIT);
+    const { callUsernameApi } = await import("../support/username-client.ts");
+    try {
+      // Another tenant's number and unknown ones, every route, three times the limit.
+      const targets = [theirs.phoneNumberId, uniqueDigits(15)];
+      const operations = ["get", "suggestions", "claim", "delete"] as const;
+      const answers = [];
+      for (let i = 0; i < 3 * LIMIT; i++) {
+        const operation = operations[i % operations.length] as (typeof operations)[number];
+        answers.push(
+          await callUsernameApi(operation, targets[i % 2] as string, {
+            apiKey: noisy.apiKey,
+            ...(operation === "claim" ? { body: { username: "not_mine" } } : {}),
+          }),
+        );
+      }
+      const codes = answers.map((answer) => `${answer.status}/${answer.json?.error?.code}`);
+      const refusedAsUnknown = codes.filter((code) => code === "400/33").length;
+      const limited = codes.filter((code) => code === "429/4").length;
+      expect(refusedAsUnknown + limited, codes.join()).toBe(3 * LIMIT);
+      // Within one minute's window (two if the run crosses a minute boundary).
+      expect(refusedAsUnknown).toBeGreaterThanOrEqual(LIMIT);
+      expect(refusedAsUnknown).toBeLessThanOrEqual(2 * LIMIT);
+      expect(limited).toBeGreaterThan(0);
+      // The other tenant, and the noisy tenant's own number (its Meta limit, not this one).
+      expect((await callUsernameApi("get", theirs.phoneNumberId, { apiKey: other.apiKey })).status).toBe(200);
+      expect((await callUsernameApi("get", own.phoneNumberId, { apiKey: noisy.apiKey })).status).toBe(200);
+    } finally {
+      process.env.TENANT_READ_LIMIT_PER_MINUTE = saved;
+    }
+  });
+
   it("a refused read reads nothing: the key, the counter, no Query and no number read", async () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant);

@@ -17,6 +17,7 @@ import { GraphError, graphErrors } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
+import { enforceTenantReadLimit } from "../rate-limit/tenant-read-limit.ts";
 import { commitUsernameChange } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
@@ -44,6 +45,27 @@ export interface UsernameRequest {
 
 /** Graph's code for a phone number the caller may not use (unknown or another tenant's). */
 const NOT_ACCESSIBLE_CODE = 33;
+
+/**
+ * Runs a username route's work; when it refuses the number (unknown or another tenant's: code 33)
+ * the refusal is counted against the tenant's request limit (rate-limit/tenant-read-limit.ts),
+ * so a tenant looping over numbers it does not own cannot spend, unlimited, the reads every
+ * tenant shares (a request on its own numbers counts against its Meta limit instead). Past the
+ * limit the refusal becomes the limit's 429. Unknown and foreign numbers count alike.
+ */
+async function countingRefusals(
+  request: UsernameRequest,
+  run: () => Promise<GraphAnswer>,
+): Promise<GraphAnswer> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof GraphError && error.body.code === NOT_ACCESSIBLE_CODE) {
+      await enforceTenantReadLimit(request.caller.tenantId);
+    }
+    throw error;
+  }
+}
 
 /** Meta's budget a POST or DELETE keeps at least: its wait for the number's turn ends this much before the deadline. */
 const MIN_META_BUDGET_MS = 5_000;
@@ -154,7 +176,15 @@ async function changeUsername(
   return result.answer;
 }
 
-export async function getUsername(request: UsernameRequest): Promise<GraphAnswer> {
+/**
+ * GET username: the recorded state's source of truth is Meta; its answer is recorded while no
+ * POST or DELETE holds the number. Refusals count (countingRefusals).
+ */
+export function getUsername(request: UsernameRequest): Promise<GraphAnswer> {
+  return countingRefusals(request, () => readUsername(request));
+}
+
+async function readUsername(request: UsernameRequest): Promise<GraphAnswer> {
   const phone = await ownedPhone(request);
   await enforceTenantMetaLimit(request.caller.tenantId);
   const sentAt = Date.now();
@@ -194,40 +224,46 @@ export async function getUsername(request: UsernameRequest): Promise<GraphAnswer
   return answer;
 }
 
-export async function getUsernameSuggestions(request: UsernameRequest): Promise<GraphAnswer> {
-  const phone = await ownedPhone(request);
-  await enforceTenantMetaLimit(request.caller.tenantId);
-  return graph(request, phone, { method: "GET", edge: "username_suggestions" });
+export function getUsernameSuggestions(request: UsernameRequest): Promise<GraphAnswer> {
+  return countingRefusals(request, async () => {
+    const phone = await ownedPhone(request);
+    await enforceTenantMetaLimit(request.caller.tenantId);
+    return graph(request, phone, { method: "GET", edge: "username_suggestions" });
+  });
 }
 
-export async function claimUsername(request: UsernameRequest, body: ClaimUsernameBody): Promise<GraphAnswer> {
+export function claimUsername(request: UsernameRequest, body: ClaimUsernameBody): Promise<GraphAnswer> {
   // Only the two documented fields are ever forwarded.
   const forwarded: ClaimUsernameBody = { username: body.username };
   if (body.transfer_action) forwarded.transfer_action = body.transfer_action;
-  return changeUsername(
-    request,
-    "claim",
-    body.username,
-    (phone) => graph(request, phone, { method: "POST", edge: "username", body: forwarded }),
-    (answer) => {
-      const parsed = claimResponseSchema.safeParse(answer.json);
-      return parsed.success
-        ? { state: { username: body.username, status: parsed.data.status } }
-        : { unknown: "unexpected answer shape" };
-    },
+  return countingRefusals(request, () =>
+    changeUsername(
+      request,
+      "claim",
+      body.username,
+      (phone) => graph(request, phone, { method: "POST", edge: "username", body: forwarded }),
+      (answer) => {
+        const parsed = claimResponseSchema.safeParse(answer.json);
+        return parsed.success
+          ? { state: { username: body.username, status: parsed.data.status } }
+          : { unknown: "unexpected answer shape" };
+      },
+    ),
   );
 }
 
-export async function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
-  return changeUsername(
-    request,
-    "delete",
-    undefined,
-    (phone) => graph(request, phone, { method: "DELETE", edge: "username" }),
-    (answer) => {
-      const parsed = deleteResponseSchema.safeParse(answer.json);
-      if (!parsed.success) return { unknown: "unexpected answer shape" };
-      return parsed.data.success ? { state: deletedState } : { refused: true };
-    },
+export function deleteUsername(request: UsernameRequest): Promise<GraphAnswer> {
+  return countingRefusals(request, () =>
+    changeUsername(
+      request,
+      "delete",
+      undefined,
+      (phone) => graph(request, phone, { method: "DELETE", edge: "username" }),
+      (answer) => {
+        const parsed = deleteResponseSchema.safeParse(answer.json);
+        if (!parsed.success) return { unknown: "unexpected answer shape" };
+        return parsed.data.success ? { state: deletedState } : { refused: true };
+      },
+    ),
   );
 }
