@@ -9,7 +9,8 @@
  *   domain         functions/core/username-state/, validation/   pure rules, types, schemas
  *   foundation     functions/core/errors/, crypto/, config, logger, metrics, ...
  *
- * A module may import its own layer and the layers below it, never one above, and nothing may
+ * The admin CLI (cli/) sits on top, beside the entry points: it reaches the table through the
+ * services, never the store. A module may import its own layer and the layers below it, never one above, and nothing may
  * import in a circle.
  */
 const FOUNDATION = "^functions/core/(errors/|crypto/|[^/]+\\.ts$)";
@@ -70,6 +71,15 @@ module.exports = {
       severity: "error",
       from: { path: CORE },
       to: { path: [ENTRY, "^(cli|dev|infra|openapi|meta-sandbox|bench|test)/"] },
+    },
+    {
+      name: "cli-through-services",
+      comment:
+        "The admin CLI reaches the table through the services the Lambdas use (admin/, ...), never the store " +
+        "itself; it only points the store's client at a table (store/client.ts).",
+      severity: "error",
+      from: { path: "^cli/" },
+      to: { path: STORE, pathNot: "^functions/core/store/client\\.ts$" },
     },
     {
       name: "only-the-store-speaks-dynamodb",

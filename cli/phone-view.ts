@@ -12,6 +12,10 @@ export interface PhoneView {
   phoneNumberId: string;
   tenantId: string;
   wabaId: string;
+  /** Every Meta account the number is under (Meta's account split); the first is `wabaId`. */
+  accountIds?: string[];
+  /** The WhatsApp Account id the paths also accept for this number. */
+  whatsappAccountId?: string;
   businessId: string;
   displayPhoneNumber: string;
   username?: string;
@@ -25,6 +29,10 @@ export interface HistoryView {
   eventId: string;
   at: string;
   source: string;
+  /** Who made it: `this_service`, `outside`; absent on items recorded before origins (unknown). */
+  origin?: string;
+  /** The API key id whose request it was, for `this_service`. */
+  requestedBy?: string;
   username?: string;
   status?: string;
   previousUsername?: string;
@@ -57,6 +65,8 @@ const PHONE_FIELDS = [
   "phoneNumberId",
   "tenantId",
   "wabaId",
+  "accountIds",
+  "whatsappAccountId",
   "businessId",
   "displayPhoneNumber",
   "username",
@@ -70,6 +80,8 @@ const HISTORY_FIELDS = [
   "eventId",
   "at",
   "source",
+  "origin",
+  "requestedBy",
   "username",
   "status",
   "previousUsername",
@@ -82,7 +94,9 @@ const HISTORY_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof HistoryView>;
 
 export function phoneView(phone: PhoneRecord): PhoneView {
-  return pick<PhoneView>(phone as unknown as Record<string, unknown>, PHONE_FIELDS);
+  // The record keeps the accounts besides `wabaId`; the view names them all, first the first.
+  const accountIds = phone.accountIds?.length ? [phone.wabaId, ...phone.accountIds] : undefined;
+  return pick<PhoneView>({ ...phone, accountIds } as unknown as Record<string, unknown>, PHONE_FIELDS);
 }
 
 export function historyView(event: HistoryEvent): HistoryView {

@@ -119,6 +119,17 @@ export const METRIC_ALARMS = {
     periodSeconds: 3600,
     periods: 1,
   },
+  DriftSweepBehind: {
+    section: "DriftSweepBehind",
+    // Written by the reconciler (reconcile/drift-sweep.ts) once a run while the pace
+    // (META_SYNC_RATE_PER_SECOND) cannot end the drift sweep's pass within its interval: it stays
+    // so until an operator raises the pace or the interval, or the pass ends. Production pages on
+    // the first; elsewhere half an hour of runs.
+    unit: "reconciler runs that found the drift sweep unable to end its pass within its interval, in an hour",
+    threshold: { production: 1, other: 30 },
+    periodSeconds: 3600,
+    periods: 1,
+  },
   IntentReconciled: {
     section: "IntentReconciled",
     unit: "changes settled by the reconciler in an hour",

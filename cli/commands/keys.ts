@@ -1,5 +1,9 @@
-import { issueApiKey, tenantApiKeys } from "../../functions/core/admin/admin.ts";
-import { revokeApiKey, type TenantApiKeyEntry } from "../../functions/core/store/api-keys.ts";
+import {
+  issueApiKey,
+  revokeApiKeyById,
+  type TenantApiKeyEntry,
+  tenantApiKeys,
+} from "../../functions/core/admin/admin.ts";
 import type { Command } from "../command.ts";
 import { CommandFailure } from "../errors.ts";
 import { textTable } from "../text-table.ts";
@@ -83,7 +87,7 @@ export const keyCommands: Command[] = [
       "API_KEY_CACHE_TTL_MS (60 s by default), so a warm one may accept the key for that long.",
     arguments: [{ name: "keyId", description: "the key's id, e.g. key_0123456789abcdef" }],
     async run({ positionals: [id = ""] }) {
-      const revoked = await revokeApiKey(id);
+      const revoked = await revokeApiKeyById(id);
       if (!revoked) throw new CommandFailure(`no API key with id '${id}'`);
       return {
         json: { id: revoked.id, tenantId: revoked.tenantId, revokedAt: revoked.revokedAt },

@@ -35,6 +35,11 @@ function phoneText(phone: PhoneView): string {
     ["phone number id", phone.phoneNumberId],
     ["tenant", phone.tenantId],
     ["WABA id", phone.wabaId],
+    [
+      "Meta accounts",
+      phone.accountIds && phone.accountIds.length > 1 ? phone.accountIds.join(", ") : undefined,
+    ],
+    ["WhatsApp Account id", phone.whatsappAccountId],
     ["business portfolio", phone.businessId],
     ["display number", phone.displayPhoneNumber],
     ["username", describeUsername(phone.username, phone.status)],
@@ -52,6 +57,10 @@ function historyText(history: HistoryView[]): string {
   const rows = history.map((event) => [
     event.at,
     event.source,
+    // Items recorded before origins say nothing: unknown, never guessed.
+    event.origin === "this_service"
+      ? `this service (${event.requestedBy ?? "?"})`
+      : (event.origin ?? "unknown"),
     `${describeUsername(event.previousUsername, event.previousStatus)} -> ${describeUsername(event.username, event.status)}`,
     [
       event.context && `context ${event.context}`,
@@ -61,7 +70,7 @@ function historyText(history: HistoryView[]): string {
       .filter(Boolean)
       .join(", "),
   ]);
-  return `History (oldest first):\n${textTable(["AT", "SOURCE", "CHANGE", "NOTE"], rows)}`;
+  return `History (oldest first):\n${textTable(["AT", "SOURCE", "ORIGIN", "CHANGE", "NOTE"], rows)}`;
 }
 
 async function requirePhone(phoneNumberId: string) {

@@ -3,7 +3,7 @@ import {
   DEFAULT_SECRET_OVERLAP_SECONDS,
   type DeliveryLogEntry,
   deliveryLogPage,
-  endpointView,
+  endpointViews,
   MAX_SECRET_OVERLAP_SECONDS,
   parseLogPosition,
   redeliverEvent,
@@ -14,7 +14,6 @@ import {
   WebhookAdminError,
 } from "../../functions/core/admin/webhooks.ts";
 import { config } from "../../functions/core/config.ts";
-import { listEndpoints } from "../../functions/core/store/webhook-endpoints.ts";
 import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
 import { eventTypesSchema } from "../../functions/core/validation/self-service.ts";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "../../functions/core/validation/tenant-api.ts";
@@ -152,8 +151,7 @@ export const webhookCommands: Command[] = [
     async run({ options }) {
       const tenant = tenantId(options.tenant ?? "", "webhook list");
       await requireKnownTenant(tenant);
-      const now = Date.now();
-      const endpoints = (await listEndpoints(tenant)).map((endpoint) => endpointView(endpoint, now));
+      const endpoints = await endpointViews(tenant);
       return {
         json: { endpoints },
         text: endpoints.length

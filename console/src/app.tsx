@@ -80,10 +80,11 @@ export function App({ keys }: AppProps) {
             },
             announce,
             onApiError,
+            signOut,
           }
         : undefined,
     // The route is compared by value: a new object per render would reload every page.
-    [api, route.section, route.rest.join("/"), announce, onApiError],
+    [api, route.section, route.rest.join("/"), announce, onApiError, signOut],
   );
 
   const section = SECTIONS.find((s) => s.id === route.section) ?? SECTIONS[0];

@@ -1,5 +1,14 @@
 /** Small display helpers. Every value shown is rendered as text by Preact, never as HTML. */
 
+/** Control, C1 and bidirectional characters: what the service's "printable characters" exclude. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters refused.
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Whether `text` has a character the service refuses in a name or description. */
+export function hasUnprintable(text: string): boolean {
+  return NOT_PRINTABLE.test(text);
+}
+
 /** Meta's display number (digits only) as people write it: `+15550100001`. */
 export function phoneLabel(displayPhoneNumber: string): string {
   return displayPhoneNumber.startsWith("+") ? displayPhoneNumber : `+${displayPhoneNumber}`;
@@ -34,4 +43,37 @@ export function sourceLabel(source: string | undefined): string {
 export function textOf(value: unknown): string {
   if (value === undefined || value === null) return "";
   return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+  ["second", 1_000],
+];
+
+/**
+ * How far `iso` is from `now`, in the reader's language ("3 minutes ago", "in 5 hours"), in the
+ * largest whole unit; "" when it is not a time. Beside `timeLabel`, it answers "how long ago"
+ * without arithmetic, as a delivery log is read. `side` keeps a time on the side it belongs to
+ * ("past": a last attempt; "future": a next one), as the service's clock and the browser's may
+ * differ by a few seconds: such a time on the wrong side reads "now".
+ */
+export function relativeTimeLabel(
+  iso: string | undefined,
+  now: number = Date.now(),
+  side?: "past" | "future",
+): string {
+  if (!iso) return "";
+  const time = new Date(iso).getTime();
+  if (Number.isNaN(time)) return "";
+  let difference = time - now;
+  if ((side === "past" && difference > 0) || (side === "future" && difference < 0)) difference = 0;
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  for (const [unit, ms] of RELATIVE_UNITS) {
+    if (Math.abs(difference) >= ms || unit === "second") {
+      return format.format(Math.round(difference / ms), unit);
+    }
+  }
+  return "";
 }

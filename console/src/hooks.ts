@@ -63,3 +63,19 @@ export function usePolling(active: boolean, intervalMs: number, tick: () => void
     return () => clearInterval(timer);
   }, [active, intervalMs]);
 }
+
+/**
+ * The time now, at every render, and a render every `intervalMs` while the page is visible: what
+ * relative times ("2 minutes ago", "in 5 minutes") are computed against, so they stay true on a
+ * page left open.
+ */
+export function useNow(intervalMs: number): number {
+  const [, setTicks] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (document.visibilityState === "visible") setTicks((ticks) => ticks + 1);
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return Date.now();
+}

@@ -122,9 +122,16 @@ export const config = {
   tenantReadLimitPerMinute: () => Math.floor(positiveNumber("TENANT_READ_LIMIT_PER_MINUTE", 300)),
   /** The Graph API version the reconciler reads Meta with (the proxy forwards each client's own). */
   metaGraphVersion: () => env("META_GRAPH_VERSION") ?? "v24.0",
-  /** Calls to Meta per second at most, for the reconciler and `phone sync` (docs/reliability.md). */
+  /**
+   * Calls to Meta per second at most, for the reconciler and `phone sync` (docs/reliability.md);
+   * also the drift sweep's ceiling: this × 50 s numbers a run (reconcile/sweep-plan.ts).
+   */
   metaSyncRatePerSecond: () => positiveNumber("META_SYNC_RATE_PER_SECOND", 5) || 5,
-  /** Numbers one reconciler run looks at, at most (due intents first, then the drift sweep). */
+  /**
+   * Due numbers one reconciler run looks at, at most, and the floor of the numbers it looks at in
+   * all: the drift sweep takes what is left of it, or more when its interval needs more, within
+   * the pace (reconcile/sweep-plan.ts).
+   */
   reconcileBatchSize: () => Math.max(1, Math.floor(positiveNumber("RECONCILE_BATCH_SIZE", 100))),
   /** Hours between two drift sweeps over every number; 0 turns the sweep off (the default). */
   driftSweepIntervalHours: () => positiveNumber("DRIFT_SWEEP_INTERVAL_HOURS", 0),

@@ -364,6 +364,7 @@ describe("phone show", () => {
           eventId: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
           at: expect.any(String),
           source: "api",
+          origin: "this_service",
           username: "lucky_shrub",
           status: "reserved",
           requestId: "req-api",
@@ -372,6 +373,7 @@ describe("phone show", () => {
           eventId: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
           at: expect.any(String),
           source: "webhook",
+          origin: "this_service",
           username: "lucky_shrub",
           status: "approved",
           previousUsername: "lucky_shrub",
@@ -382,6 +384,7 @@ describe("phone show", () => {
           eventId: expect.stringMatching(/^evt_[0-9A-HJKMNP-TV-Z]{26}$/),
           at: expect.any(String),
           source: "webhook",
+          origin: "outside",
           status: "deleted",
           previousUsername: "lucky_shrub",
           previousStatus: "approved",
@@ -397,6 +400,18 @@ describe("phone show", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain("lucky_shrub (reserved) -> lucky_shrub (approved)");
     expect(human.stdout).toContain("context revoked");
+    expect(human.stdout).toMatch(/ORIGIN/);
+    expect(human.stdout).toMatch(/webhook\s+outside\s+lucky_shrub \(approved\) -> \(none\) \(deleted\)/);
+
+    // Meta's account split: every account and the WhatsApp Account id, once there is more than one id.
+    const [second, alias] = [uniqueDigits(15), uniqueDigits(15)];
+    expect((await admin(["phone", "add-account", phoneNumberId, "--account-id", second])).code).toBe(0);
+    expect((await admin(["phone", "set-account-id", phoneNumberId, "--whatsapp-account-id", alias])).code).toBe(0);
+    const split = await admin(["phone", "show", phoneNumberId, "--json"]);
+    expect(split.json).toMatchObject({ accountIds: [stored?.wabaId, second], whatsappAccountId: alias });
+    const splitText = (await admin(["phone", "show", phoneNumberId])).stdout;
+    expect(splitText).toContain(`Meta accounts       ${stored?.wabaId}, ${second}`);
+    expect(splitText).toContain(`WhatsApp Account id ${alias}`);
     for (const output of [run.stdout, human.stdout]) {
       expect(output).not.toContain(token);
       expect(output).not.toContain(stored?.accessTokenEncrypted);

@@ -5,19 +5,32 @@
  * where it matters: a wrong key, signing in, the demo numbers, a name the format rules refuse
  * before anything is sent, Meta's suggestions, a claim that Meta (the sandbox) then approves while
  * the page is open, the history, Meta's refusals shown with their code and what to do, a force
- * transfer confirmed by naming the number that loses the name, 375 px, an axe-core pass, sign out.
+ * transfer confirmed by naming the number that loses the name, 375 px, an axe-core pass; then the
+ * self-service pages: a webhook endpoint added (its secret shown once, copied), a username change
+ * delivered to a receiver this test runs and shown in the endpoint's delivery log, redelivered
+ * with the same webhook-id, the secret rotated (both secrets verify during the overlap, only the
+ * new one after "stop the old secret now"), an endpoint removed after a confirmation; API keys
+ * created (shown once), revoked, the last one refused, this tab's own key revoked (signs out);
+ * those pages at 375 px with axe-core too; sign out.
  *
- * Screenshots: written to docs/console.png and docs/console-375.png with UPDATE_SCREENSHOTS=1
- * (commit them), else to a temporary folder.
+ * Screenshots: written to docs/console.png, docs/console-375.png and docs/console-webhooks.png with
+ * UPDATE_SCREENSHOTS=1 (commit them), else to a temporary folder.
  */
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page, Request } from "playwright-core";
+import { WebhookVerificationError } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../dev/local-stack.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
+import {
+  type ReceivedWebhook,
+  startTenantEndpoint,
+  type TenantEndpoint,
+  verifiedEvent,
+} from "../support/tenant-endpoint.ts";
 import { type LaunchedBrowser, launchChromium } from "./chromium.ts";
 
 /**
@@ -48,6 +61,8 @@ let browser: LaunchedBrowser;
 let page: Page;
 let apiKey: string;
 let screenshots: string;
+/** The tenant's webhook receiver: a loopback HTTP server of this test (the local store takes http there). */
+let receiver: TenantEndpoint;
 const requests: Request[] = [];
 const pageErrors: string[] = [];
 
@@ -70,7 +85,11 @@ beforeAll(async () => {
   screenshots = process.env.UPDATE_SCREENSHOTS
     ? join(ROOT, "docs")
     : await mkdtemp(join(tmpdir(), "wau-shots-"));
+  receiver = await startTenantEndpoint("/hooks/console");
+  receiver.answerWith(() => ({ status: 200, body: "received, thanks" }));
   browser = await launchChromium();
+  // The copy buttons write to the clipboard; the test reads it back from the page.
+  await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.setDefaultTimeout(SEEN_WITHIN_MS);
   page.on("request", (request) => requests.push(request));
@@ -85,6 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await receiver?.close();
   await stack?.stop();
 });
 
@@ -125,6 +145,59 @@ async function expectAccessible(what: string): Promise<void> {
     violations.filter((v) => v.impact === "serious" || v.impact === "critical"),
     what,
   ).toEqual([]);
+}
+
+/** The receiver's requests of one event (its `webhook-id`). */
+function deliveriesOf(eventId: string): ReceivedWebhook[] {
+  return receiver.received().filter((request) => request.headers["webhook-id"] === eventId);
+}
+
+/** Whether `secret` verifies the request's signature (Standard Webhooks, as a tenant checks it). */
+function verifies(secret: string, request: ReceivedWebhook | undefined): boolean {
+  if (!request) throw new Error("no request to verify");
+  try {
+    verifiedEvent(secret, request);
+    return true;
+  } catch (error) {
+    expect(error).toBeInstanceOf(WebhookVerificationError);
+    return false;
+  }
+}
+
+/** The first request the receiver got whose event, verified with `secret`, gives a number `username`. */
+function deliveryNaming(username: string, secret: string): ReceivedWebhook | undefined {
+  return receiver
+    .received()
+    .find(
+      (request) =>
+        verifies(secret, request) &&
+        (verifiedEvent(secret, request) as { data: { username?: string } }).data.username === username,
+    );
+}
+
+/** The text of what the page has on the clipboard (written by a copy button). */
+function clipboardText(): Promise<string> {
+  return page.evaluate(() =>
+    (
+      globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+    ).navigator.clipboard.readText(),
+  );
+}
+
+/** No sideways scrolling: the page is no wider than the viewport. */
+async function expectNoSidewaysScroll(what: string): Promise<void> {
+  const widths = await page.evaluate(() => ({
+    page: (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth,
+    view: (globalThis as unknown as PageGlobals).document.documentElement.clientWidth,
+  }));
+  expect(widths.page, what).toBeLessThanOrEqual(widths.view);
+}
+
+/** What the API answers `key` on a read: 200 while it works, 401 once revoked. */
+async function statusWithKey(key: string): Promise<number> {
+  const answer = await fetch(`${stack.url}/v1/phone_numbers?limit=1`, { headers: { "x-api-key": key } });
+  await answer.arrayBuffer();
+  return answer.status;
 }
 
 describe("the console in Chromium, against npm start's stack", () => {
@@ -340,6 +413,408 @@ describe("the console in Chromium, against npm start's stack", () => {
     const png = await readFile(join(screenshots, "console.png"));
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     console.info(`console screenshots in ${screenshots}`);
+  });
+
+  // The self-service pages. State one test leaves for the next, as a person's session would.
+  let endpointId = "";
+  let firstSecret = "";
+  let rotatedSecret = "";
+  let changeEventId = "";
+  let signedInKey = "";
+
+  it("adds a webhook endpoint: the service's refusal shown with its code, then the secret shown once and copied", async () => {
+    await page.setViewportSize({ width: 1100, height: 860 });
+    signedInKey = apiKey;
+    await page
+      .getByRole("navigation", { name: "Console sections" })
+      .getByRole("link", { name: "Webhook endpoints" })
+      .click();
+    await page.getByRole("heading", { level: 1, name: "Webhook endpoints" }).waitFor();
+    expect(page.url()).toMatch(/#\/webhooks$/);
+    await page.getByText("No endpoint yet").waitFor();
+    await expectAccessible("webhook endpoints page, empty");
+
+    // What the browser can tell is checked before sending; nothing is sent.
+    const before = requests.length;
+    const url = page.getByLabel("URL");
+    await url.fill("hooks.example.com/no-scheme");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page
+      .locator("#endpoint-url-problem")
+      .getByText("Enter a whole URL, starting with https://.")
+      .waitFor();
+    expect(await url.getAttribute("aria-invalid")).toBe("true");
+    expect(apiRequestsSince(before, /^\/v1\/webhook_endpoints/).filter((r) => r.method() === "POST")).toEqual(
+      [],
+    );
+
+    // What only the service knows (a private address) comes back as its code 100, naming the rule.
+    await url.fill("https://10.1.2.3/hooks");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const alert = page.getByRole("alert");
+    await alert.getByText("The endpoint was not added").waitFor();
+    expect(await alert.textContent()).toMatch(/Code 100/);
+    expect(await alert.textContent()).toMatch(/url must name a public host/);
+    expect(await alert.textContent()).toMatch(/What to do:.*Correct it/);
+
+    await url.fill(receiver.url);
+    // Every change by default; nothing chosen is refused before sending.
+    const everyChange = page.getByRole("checkbox", { name: "Every change" });
+    expect(await everyChange.isChecked()).toBe(true);
+    expect(await page.getByRole("checkbox", { name: "Changes made outside this service" }).isChecked()).toBe(
+      false,
+    );
+    await everyChange.uncheck();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.getByText("Choose at least one kind of change to receive.").waitFor();
+    expect(
+      apiRequestsSince(before, /^\/v1\/webhook_endpoints/).filter((r) => r.method() === "POST"),
+    ).toHaveLength(1);
+    await everyChange.check();
+
+    const adding = requests.length;
+    await page.getByLabel("Description").fill("browser test receiver");
+    await page.keyboard.press("Enter");
+    const panel = page.getByRole("region", { name: "Signing secret of the new endpoint" });
+    await panel.waitFor();
+    const [added] = apiRequestsSince(adding, /^\/v1\/webhook_endpoints$/).filter(
+      (r) => r.method() === "POST",
+    );
+    expect(JSON.parse(added?.postData() ?? "{}")).toEqual({
+      url: receiver.url,
+      description: "browser test receiver",
+      event_types: ["username.updated"],
+    });
+    await panel.getByText("Store it now: it will not be shown again.").waitFor();
+    firstSecret = ((await panel.locator("code.secret").textContent()) ?? "").trim();
+    expect(firstSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    // The panel's heading has the focus: a keyboard or screen reader user lands on the secret.
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent),
+    ).toBe("Signing secret of the new endpoint");
+    await panel.getByRole("button", { name: "Copy the signing secret" }).click();
+    await panel.getByText("Copied the signing secret to the clipboard.").waitFor();
+    expect(await clipboardText()).toBe(firstSecret);
+
+    const row = page.locator("tr[data-endpoint-id]", { hasText: "browser test receiver" });
+    await row.waitFor();
+    endpointId = (await row.getAttribute("data-endpoint-id")) ?? "";
+    expect(endpointId).toMatch(/^ep_[0-9a-f]{20}$/);
+    expect(await row.textContent()).toContain(receiver.url);
+    expect(await row.locator("td.event-types").textContent()).toBe("every change");
+    await expectAccessible("webhook endpoints page with a new secret");
+
+    // Shown once: stored nowhere (no storage, no URL), gone once the person says it is stored.
+    expect(page.url()).not.toContain(firstSecret);
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage, ...localStorage }))).not.toContain(
+      "whsec_",
+    );
+    await panel.getByRole("button", { name: "I have stored it" }).click();
+    await panel.waitFor({ state: "detached" });
+    expect(await page.getByText(firstSecret).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows a username change delivered in the endpoint's log, and redelivers it with the same webhook-id", async () => {
+    // A change of a number's username: the service's event goes to every endpoint of the tenant.
+    const claim = await fetch(`${stack.url}/meta/whatsapp/v24.0/${FIRST}/username`, {
+      method: "POST",
+      headers: { "x-api-key": signedInKey, "content-type": "application/json" },
+      body: JSON.stringify({ username: "webhook_shrub" }),
+    });
+    expect(claim.status).toBe(200);
+    await claim.arrayBuffer();
+    // It arrives signed with the secret the page showed.
+    await expect
+      .poll(() => deliveryNaming("webhook_shrub", firstSecret), { timeout: SEEN_WITHIN_MS })
+      .toBeDefined();
+    const first = deliveryNaming("webhook_shrub", firstSecret);
+    changeEventId = first?.headers["webhook-id"] ?? "";
+    expect(changeEventId).toMatch(/^evt_/);
+
+    await page.getByRole("link", { name: "Manage browser test receiver" }).click();
+    await page.getByRole("heading", { level: 1, name: receiver.url }).waitFor();
+    expect(page.url()).toMatch(new RegExp(`#/webhooks/${endpointId}$`));
+    const row = page.locator(`tr[data-event-id="${changeEventId}"]`);
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="delivered"]`).waitFor();
+    expect(await row.locator(".badge").textContent()).toBe("delivered");
+    expect(await row.locator(".attempts").textContent()).toBe("1");
+    expect(await row.textContent()).toMatch(/HTTP 200/);
+    expect(await row.textContent()).toMatch(/Answer: received, thanks/);
+    expect(await row.textContent()).toContain("username.updated");
+    await expectAccessible("webhook endpoint page with its delivery log");
+
+    await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
+    await page.locator(".notice-ok", { hasText: `Event ${changeEventId} is being sent again` }).waitFor();
+    await expect.poll(() => deliveriesOf(changeEventId).length, { timeout: SEEN_WITHIN_MS }).toBe(2);
+    const [original, again] = deliveriesOf(changeEventId);
+    expect(again?.body).toBe(original?.body);
+    expect(verifies(firstSecret, again)).toBe(true);
+    // The page looks again on its own while the redelivery is in flight, and shows it landed.
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="delivered"]`).waitFor();
+    expect(await row.locator(".attempts").textContent()).toBe("1");
+  });
+
+  it('rotates the secret: both verify during the 24 h overlap; after "stop the old secret now" only the new one', async () => {
+    await page.getByRole("button", { name: "Rotate secret…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel("Keep the old secret working for 24 hours").isChecked()).toBe(true);
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent),
+    ).toBe("Cancel");
+    await expectAccessible("rotation dialog");
+    await dialog.getByRole("button", { name: "Rotate secret" }).click();
+    const panel = page.getByRole("region", { name: "New signing secret" });
+    await panel.waitFor();
+    rotatedSecret = ((await panel.locator("code.secret").textContent()) ?? "").trim();
+    expect(rotatedSecret).toMatch(/^whsec_/);
+    expect(rotatedSecret).not.toBe(firstSecret);
+    await panel.getByRole("button", { name: "Copy the signing secret" }).click();
+    expect(await clipboardText()).toBe(rotatedSecret);
+    expect(await panel.locator(".previous-secret").textContent()).toMatch(
+      /previous secret still verifies deliveries until/,
+    );
+    const until = Date.parse((await panel.locator(".previous-secret time").getAttribute("datetime")) ?? "");
+    const day = 24 * 3600 * 1000;
+    expect(until).toBeGreaterThan(Date.now() + day - 10 * 60_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + day);
+
+    const row = page.locator(`tr[data-event-id="${changeEventId}"]`);
+    await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
+    await expect.poll(() => deliveriesOf(changeEventId).length, { timeout: SEEN_WITHIN_MS }).toBe(3);
+    const duringOverlap = deliveriesOf(changeEventId)[2];
+    expect(verifies(rotatedSecret, duringOverlap)).toBe(true);
+    expect(verifies(firstSecret, duringOverlap)).toBe(true);
+
+    // The second rotation by keyboard alone: open, choose "stop now" among the radios, confirm.
+    await page.getByRole("button", { name: "Rotate secret…" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    const focused = () =>
+      page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.id);
+    await page.keyboard.press("Shift+Tab");
+    expect(await focused()).toBe("overlap-default");
+    await page.keyboard.press("ArrowDown");
+    expect(await focused()).toBe("overlap-none");
+    expect(await dialog.getByLabel("Stop the old secret now").isChecked()).toBe(true);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    expect(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent),
+    ).toBe("Rotate secret");
+    await page.keyboard.press("Enter");
+    const second = page.locator(".notice-secret .previous-secret", {
+      hasText: "The previous secret stopped at once",
+    });
+    await second.waitFor();
+    const newest = ((await page.locator(".notice-secret code.secret").textContent()) ?? "").trim();
+    expect(newest).not.toBe(rotatedSecret);
+    await page.getByRole("button", { name: "I have stored it" }).click();
+
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="delivered"]`).waitFor();
+    await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
+    await expect.poll(() => deliveriesOf(changeEventId).length, { timeout: SEEN_WITHIN_MS }).toBe(4);
+    const afterStop = deliveriesOf(changeEventId)[3];
+    expect(verifies(newest, afterStop)).toBe(true);
+    expect(verifies(rotatedSecret, afterStop)).toBe(false);
+    expect(verifies(firstSecret, afterStop)).toBe(false);
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="delivered"]`).waitFor();
+    // The facts say when the secret was last rotated; the secret itself is on the page no more.
+    expect(await page.locator("dl.facts").textContent()).not.toMatch(/never/);
+    expect(await page.getByText("whsec_").count()).toBe(0);
+    // Tall enough for the picture to reach the delivery log below the endpoint's settings.
+    await page.setViewportSize({ width: 1100, height: 1500 });
+    await page.evaluate(() =>
+      (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
+    );
+    await page.screenshot({ path: join(screenshots, "console-webhooks.png") });
+    await page.setViewportSize({ width: 1100, height: 860 });
+  });
+
+  it("chooses what an endpoint receives, and removes one only after a confirmation", async () => {
+    await page.getByRole("link", { name: "All webhook endpoints" }).click();
+    await page.getByRole("heading", { level: 1, name: "Webhook endpoints" }).waitFor();
+    await page.getByLabel("URL").fill(`${receiver.url}/second`);
+    await page.getByRole("checkbox", { name: "Every change" }).uncheck();
+    await page.getByRole("checkbox", { name: "Changes made outside this service" }).check();
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.getByRole("region", { name: "Signing secret of the new endpoint" }).waitFor();
+    const second = page.locator("tr[data-endpoint-id]", { hasText: `${receiver.url}/second` });
+    await second.waitFor();
+    expect(await second.locator("td.event-types").getAttribute("data-event-types")).toBe(
+      "username.changed_outside",
+    );
+    expect(await second.locator("td.event-types").textContent()).toBe("changes made outside this service");
+    const secondId = (await second.getAttribute("data-endpoint-id")) ?? "";
+    await second.getByRole("link", { name: /^Manage/ }).click();
+    await page.getByRole("heading", { level: 1, name: `${receiver.url}/second` }).waitFor();
+
+    // The change this test made went through this service: not what this endpoint receives.
+    const notReceived = page.locator(`tr[data-event-id="${changeEventId}"]`);
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="not_subscribed"]`).waitFor();
+    expect(await notReceived.locator(".badge").textContent()).toBe("not subscribed");
+    expect(await notReceived.getByRole("button", { name: /Redeliver/ }).count()).toBe(0);
+
+    const saving = requests.length;
+    await page.getByRole("checkbox", { name: "Every change" }).check();
+    await page.getByRole("button", { name: "Save what it receives" }).click();
+    await page.locator(".notice-ok", { hasText: "This endpoint now receives every change" }).waitFor();
+    await page.locator("dl.facts .event-types", { hasText: "every change" }).waitFor();
+    const [saved] = apiRequestsSince(saving, new RegExp(`^/v1/webhook_endpoints/${secondId}$`)).filter(
+      (r) => r.method() === "POST",
+    );
+    expect(JSON.parse(saved?.postData() ?? "{}")).toEqual({
+      event_types: ["username.updated", "username.changed_outside"],
+    });
+    await expectAccessible("an endpoint's page after choosing what it receives");
+
+    await page.getByRole("button", { name: "Remove endpoint…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Remove this endpoint?" });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`${receiver.url}/second`);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    const before = requests.length;
+    await page.getByRole("button", { name: "Remove endpoint…" }).click();
+    await dialog.getByRole("button", { name: "Remove endpoint" }).click();
+    await page.locator("main").getByText("Endpoint removed: nothing more is sent to it").waitFor();
+    expect(
+      apiRequestsSince(before, /^\/v1\/webhook_endpoints\//).map(
+        (r) => `${r.method()} ${new URL(r.url()).pathname}`,
+      ),
+    ).toContain(`DELETE /v1/webhook_endpoints/${secondId}`);
+
+    await page.getByRole("link", { name: "Back to your endpoints" }).click();
+    await page.locator(`tr[data-endpoint-id="${endpointId}"]`).waitFor();
+    expect(await page.locator(`tr[data-endpoint-id="${secondId}"]`).count()).toBe(0);
+    // Its address now names nothing of this tenant: the service's code 33, and nothing else to do there.
+    await page.goto(`${stack.url}/console/#/webhooks/${secondId}`);
+    const alert = page.getByRole("alert");
+    await alert.getByText("This endpoint could not be loaded").waitFor();
+    expect(await alert.textContent()).toMatch(/Code 33/);
+    expect(await alert.textContent()).toMatch(/It no longer exists/);
+    expect(await page.getByRole("heading", { name: "Delivery log" }).count()).toBe(0);
+  });
+
+  it("creates an API key (shown once, copied) and revokes it; the service's refusal of the last key is shown", async () => {
+    await page
+      .getByRole("navigation", { name: "Console sections" })
+      .getByRole("link", { name: "API keys" })
+      .click();
+    await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+    const demo = page.locator("tr[data-key-id]", { hasText: "npm start demo" });
+    await demo.waitFor();
+    expect(await demo.getAttribute("data-status")).toBe("active");
+    await expectAccessible("API keys page");
+
+    // By keyboard: type the name, Enter; the panel's heading takes the focus, Tab reaches "Copy".
+    await page.getByLabel("Name").focus();
+    await page.keyboard.type("browser test key");
+    await page.keyboard.press("Enter");
+    const panel = page.getByRole("region", { name: "New API key: browser test key" });
+    await panel.waitFor();
+    const created = ((await panel.locator("code.secret").textContent()) ?? "").trim();
+    expect(created).toMatch(/^wau_[A-Za-z0-9_-]{32}$/);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await panel.getByText("Copied the API key to the clipboard.").waitFor();
+    expect(await clipboardText()).toBe(created);
+    expect(await statusWithKey(created)).toBe(200);
+    const row = page.locator("tr[data-key-id]", { hasText: "browser test key" });
+    await row.waitFor();
+    expect(await row.getAttribute("data-status")).toBe("active");
+    expect(await row.locator('td[data-label="Last used"]').textContent()).toBe("not recorded");
+    // Never a key in the list: only the panel shows it, and only until it is put away.
+    expect(await page.locator("table.api-keys").textContent()).not.toContain("wau_");
+    await panel.getByRole("button", { name: "I have stored it" }).click();
+    expect(await page.getByText(created).count()).toBe(0);
+
+    await row.getByRole("button", { name: /^Revoke…/ }).click();
+    const dialog = page.getByRole("dialog", { name: "Revoke browser test key?" });
+    await dialog.waitFor();
+    await expectAccessible("revocation dialog");
+    await dialog.getByRole("button", { name: "Revoke key" }).click();
+    await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "browser test key" }).waitFor();
+    await page.locator(".notice-ok", { hasText: "is revoked" }).waitFor();
+    expect(await statusWithKey(created)).toBe(401);
+    // Still signed in: the key revoked was not this tab's.
+    await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+
+    // The demo key is the tenant's last active one now: the service refuses, and the page says so.
+    await demo.getByRole("button", { name: /^Revoke…/ }).click();
+    await page
+      .getByRole("dialog", { name: "Revoke npm start demo?" })
+      .getByRole("button", { name: "Revoke key" })
+      .click();
+    const alert = page.getByRole("alert");
+    await alert.getByText("was not revoked").waitFor();
+    const refusal = (await alert.textContent()) ?? "";
+    expect(refusal).toMatch(/Code 100/);
+    expect(refusal).toMatch(/Cannot revoke the tenant's last active API key: create another key first/);
+    expect(refusal).toMatch(/What to do:.*always keeps one active key/);
+    expect(await demo.getAttribute("data-status")).toBe("active");
+    expect(await statusWithKey(signedInKey)).toBe(200);
+  });
+
+  it("signs out, saying why, when the key revoked is the one this tab is signed in with", async () => {
+    await page.getByLabel("Name").fill("replacement");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const panel = page.getByRole("region", { name: "New API key: replacement" });
+    await panel.waitFor();
+    const replacement = ((await panel.locator("code.secret").textContent()) ?? "").trim();
+    await panel.getByRole("button", { name: "I have stored it" }).click();
+
+    const demo = page.locator("tr[data-key-id]", { hasText: "npm start demo" });
+    await demo.getByRole("button", { name: /^Revoke…/ }).click();
+    await page
+      .getByRole("dialog", { name: "Revoke npm start demo?" })
+      .getByRole("button", { name: "Revoke key" })
+      .click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await page.locator("main").getByText("You revoked the API key this tab was signed in with").waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await statusWithKey(signedInKey)).toBe(401);
+
+    await page.getByLabel("API key").fill(replacement);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    // Signed in again, the tab is back where it was, and the list says what happened.
+    await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+    await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "npm start demo" }).waitFor();
+    await page.locator('tr[data-key-id][data-status="active"]', { hasText: "replacement" }).waitFor();
+    signedInKey = replacement;
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("fits the self-service pages into 375 px without sideways scrolling, and passes axe-core there", async () => {
+    await page.setViewportSize({ width: 375, height: 812 });
+    for (const [target, ready] of [
+      ["#/webhooks", `tr[data-endpoint-id="${endpointId}"]`],
+      [`#/webhooks/${endpointId}`, `tr[data-event-id="${changeEventId}"] .badge`],
+      ["#/api-keys", 'tr[data-key-id][data-status="revoked"]'],
+    ] as const) {
+      await page.goto(`${stack.url}/console/${target}`);
+      await page.locator(ready).first().waitFor();
+      await expectNoSidewaysScroll(target);
+      await expectAccessible(`${target} at 375 px`);
+    }
+    // A secret shown once is one long word: it wraps rather than widen the page.
+    await page.getByLabel("Name").fill("narrow screen");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const panel = page.getByRole("region", { name: "New API key: narrow screen" });
+    await panel.waitFor();
+    await expectNoSidewaysScroll("a new key's panel at 375 px");
+    await panel.getByRole("button", { name: "I have stored it" }).click();
+    // The navigation reaches every section at this width too.
+    for (const label of ["Phone numbers", "Webhook endpoints", "API keys"]) {
+      expect(
+        await page
+          .getByRole("navigation", { name: "Console sections" })
+          .getByRole("link", { name: label })
+          .isVisible(),
+      ).toBe(true);
+    }
+    await page.setViewportSize({ width: 1100, height: 860 });
   });
 
   it("signs out: the key leaves the tab", async () => {

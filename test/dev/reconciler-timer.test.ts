@@ -54,8 +54,9 @@ describe("the reconciler timer of npm start", () => {
   it("counts in its line what its log lines say: a number Meta could not be read for is failed, not settled", async () => {
     const tenant = await seedTenant();
     const phone = await seedPhone(world, tenant);
-    const restore = injectStorageFaults((command) =>
-      command === "TransactWriteItemsCommand" ? storageError("ServiceUnavailable") : undefined,
+    // Meta accepts the claim; recording its answer fails: Meta may have acted unrecorded.
+    const restore = injectStorageFaults((command, _n, input) =>
+      writeKind(command, input) === "state" ? storageError("ServiceUnavailable") : undefined,
     );
     try {
       const answer = await callUsernameApi("claim", phone.phoneNumberId, {

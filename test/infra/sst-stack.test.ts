@@ -289,7 +289,7 @@ const NON_ROUTE_FUNCTIONS: Record<string, DeclaredFunction> = {
   ReconcilerHandler: {
     handler: "functions/reconcile/reconciler.ts",
     sizing: RECONCILER_SIZING,
-    environment: { DRIFT_SWEEP_INTERVAL_HOURS: "24" },
+    environment: { DRIFT_SWEEP_INTERVAL_HOURS: "24", META_SYNC_RATE_PER_SECOND: "5" },
   },
 };
 
@@ -911,6 +911,19 @@ describe("stacks", () => {
           });
           expect([300, 900, 3600], metric).toContain(alarm.inputs.period);
         }
+      });
+
+      it("one on the drift sweep falling behind its interval (a metric the reconciler writes itself)", () => {
+        const alarm = alarmNamed("DriftSweepBehind");
+        expectNotifies(alarm, { production: 1, other: 30 }[kind]);
+        expect(alarm.inputs).toMatchObject({
+          namespace: METRICS_NAMESPACE,
+          metricName: "DriftSweepBehind",
+          dimensions: { service: SERVICE_NAME, stage },
+          statistic: "Sum",
+          period: 3600,
+        });
+        expect(String(alarm.inputs.alarmDescription)).toContain('section "DriftSweepBehind"');
       });
 
       it("per route of the route table: the share of 5xx answers and the p99 latency", () => {

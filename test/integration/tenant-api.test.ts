@@ -5,6 +5,7 @@
  * never a call to Meta, at most one DynamoDB Query.
  */
 import { describe, expect, it } from "vitest";
+import { setNumberWhatsAppAccountId } from "../../functions/core/admin/numbers.ts";
 import { encodeCursor } from "../../functions/core/tenant-api/paging.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { recordStoreCalls } from "../support/store-calls.ts";
@@ -198,6 +199,58 @@ describe("GET /v1/phone_numbers/{phone_number_id}", { timeout: 60_000 }, () => {
         message: errorOf(unknown.json).message.replace(unknownId, foreignId),
       });
       expect(foreign.json.error.code).toBe(33);
+    }
+  });
+
+  it("answers for a number named by its WhatsApp Account id; another tenant's id or alias like an unknown one, after the same reads", async () => {
+    const mine = await tenantWithPhones(1);
+    const theirs = await tenantWithPhones(1);
+    const phone = mine.phones[0] as SeededPhone;
+    const [myAlias, theirAlias, unknownId] = [uniqueDigits(15), uniqueDigits(15), uniqueDigits(15)];
+    expect(await setNumberWhatsAppAccountId(phone.phoneNumberId, myAlias)).toBe(true);
+    expect(await setNumberWhatsAppAccountId(theirs.phones[0]?.phoneNumberId as string, theirAlias)).toBe(
+      true,
+    );
+    await claim(mine.tenant, phone, "alias_in_v1");
+
+    const byId = await pipeline.get(`/v1/phone_numbers/${phone.phoneNumberId}`, mine.tenant.apiKey);
+    const byAlias = await pipeline.get(`/v1/phone_numbers/${myAlias}`, mine.tenant.apiKey);
+    expect(byAlias).toMatchObject({ status: 200, json: byId.json });
+    await expect
+      .poll(
+        async () =>
+          (await pipeline.get(`/v1/phone_numbers/${myAlias}/username_history`, mine.tenant.apiKey)).json.data,
+      )
+      .toEqual(
+        (await pipeline.get(`/v1/phone_numbers/${phone.phoneNumberId}/username_history`, mine.tenant.apiKey))
+          .json.data,
+      );
+    expect(
+      (await pipeline.get(`/v1/phone_numbers/${myAlias}/username_history`, mine.tenant.apiKey)).json.data,
+    ).toHaveLength(1);
+
+    // Another tenant's number, another tenant's alias, an id that is nothing: one answer, one cost.
+    const foreignId = theirs.phones[0]?.phoneNumberId as string;
+    for (const path of ["", "/username_history"]) {
+      const costs: string[][] = [];
+      const errors: Json[] = [];
+      for (const id of [foreignId, theirAlias, unknownId]) {
+        const { calls, restore } = recordStoreCalls();
+        try {
+          const answer = await pipeline.get(`/v1/phone_numbers/${id}${path}`, mine.tenant.apiKey);
+          expect(answer.status, `${id}${path}`).toBe(400);
+          const { message, ...rest } = errorOf(answer.json);
+          expect(message).toContain(id);
+          errors.push(rest);
+        } finally {
+          restore();
+        }
+        costs.push(calls.filter((c) => c.indexName !== "byDueTime").map((c) => c.command));
+      }
+      expect(errors[1], path).toEqual(errors[0]);
+      expect(errors[2], path).toEqual(errors[0]);
+      expect(costs[1], path).toEqual(costs[0]);
+      expect(costs[2], path).toEqual(costs[0]);
     }
   });
 

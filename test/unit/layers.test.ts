@@ -1,5 +1,5 @@
 /**
- * The layer order of functions/ (docs/architecture.md, "Layers"; `.dependency-cruiser.cjs`):
+ * The layer order of functions/ and the CLI above it (docs/architecture.md, "Layers"; `.dependency-cruiser.cjs`):
  * the repository has no import against it, and each rule bites: a tree with one deliberate
  * back-import per rule is refused with that rule's name.
  */
@@ -27,7 +27,7 @@ async function cruise(cwd: string): Promise<CruiseResult> {
   // depcruise exits non-zero when it finds violations; the JSON on stdout is the answer either way.
   const output = await run(
     process.execPath,
-    [DEPCRUISE, "functions", "--config", CONFIG, "--output-type", "json"],
+    [DEPCRUISE, "functions", "cli", "--config", CONFIG, "--output-type", "json"],
     { cwd, maxBuffer: 64 * 1024 * 1024 },
   ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }));
   return JSON.parse(output.stdout) as CruiseResult;
@@ -56,10 +56,13 @@ describe("layers", () => {
     write("functions/core/usernames/b.ts", 'import "./a.ts";\nimport "../../username-api/claim.ts";\n');
     write("functions/username-api/claim.ts", "export {};\n");
     write("functions/core/tenant-api/feed.ts", 'import "@aws-sdk/lib-dynamodb";\n');
+    write("cli/commands/keys.ts", 'import "../../functions/core/store/keys.ts";\nimport "../../functions/core/store/client.ts";\n');
+    write("functions/core/store/client.ts", "export {};\n");
     const result = await cruise(tree);
     const found = new Set(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`));
     expect([...found].sort()).toEqual(
       [
+        "cli-through-services: cli/commands/keys.ts → functions/core/store/keys.ts",
         "core-never-imports-entry-points: functions/core/usernames/b.ts → functions/username-api/claim.ts",
         "domain-imports-only-foundation: functions/core/username-state/planner.ts → functions/core/store/keys.ts",
         "foundation-imports-nothing-above: functions/core/errors/graph-error.ts → functions/core/store/keys.ts",

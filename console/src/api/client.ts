@@ -4,9 +4,9 @@
  * compiler against the HTTP contract. The key goes in the `X-API-Key` header of every request,
  * never in a URL. Failed answers become `ApiError`s (./errors.ts).
  *
- * Pages call the operations below. A new page (webhook endpoints, API keys) calls its routes
- * through `api.client` (typed as soon as `npm run openapi` has regenerated the types) and unwraps
- * the result with `unwrap`, exactly as the operations here do.
+ * Pages call the operations below, one per route they use; a route a page needs later is one more
+ * operation here, through `client` (typed as soon as `npm run openapi` has regenerated the types)
+ * and `unwrap`, exactly as these do.
  */
 import createClient, { type Client } from "openapi-fetch";
 import { ApiError, apiErrorOf, networkError } from "./errors.ts";
@@ -20,6 +20,25 @@ export type PhoneNumberPage = components["schemas"]["PhoneNumberPage"];
 export type UsernameChangeEvent = components["schemas"]["UsernameChangeEvent"];
 /** A page of changes, in Graph's paging envelope. */
 export type UsernameChangePage = components["schemas"]["UsernameChangePage"];
+
+/** A webhook endpoint of the tenant: never its secret (GET /v1/webhook_endpoints). */
+export type WebhookEndpoint = components["schemas"]["WebhookEndpoint"];
+/** What adding an endpoint sends (POST /v1/webhook_endpoints). */
+export type NewWebhookEndpoint = components["schemas"]["CreateWebhookEndpointRequest"];
+/** What changing an endpoint sends (POST /v1/webhook_endpoints/{id}): its event types, its description. */
+export type WebhookEndpointChange = components["schemas"]["UpdateWebhookEndpointRequest"];
+/** What an endpoint may receive: `username.updated` (every change), `username.changed_outside`. */
+export type WebhookEventType = WebhookEndpoint["event_types"][number];
+/** The endpoint just added, with its signing secret: the only answer that carries it. */
+export type CreatedWebhookEndpoint = components["schemas"]["CreatedWebhookEndpoint"];
+/** The endpoint after a rotation, its new secret (shown this once) and until when the previous one verifies. */
+export type RotatedWebhookEndpoint = components["schemas"]["RotatedWebhookEndpoint"];
+/** One event of the tenant's feed and its delivery to one endpoint (the endpoint's delivery log). */
+export type WebhookDelivery = components["schemas"]["WebhookDelivery"];
+/** An API key of the tenant: never the key itself (GET /v1/api_keys). */
+export type ApiKey = components["schemas"]["ApiKey"];
+/** The key just made, with the key itself: the only answer that carries it. */
+export type CreatedApiKey = components["schemas"]["CreatedApiKey"];
 
 /**
  * A change's data, with the fields another part of issue 20 adds to events (who or what asked
@@ -56,7 +75,7 @@ export async function unwrap<T>(request: FetchResult<T>): Promise<T> {
 
 /** The calls the console makes; each resolves to the answer's data or rejects with an `ApiError`. */
 export interface ConsoleApi {
-  /** The typed openapi-fetch client, the key already in its headers: for pages to come. */
+  /** The typed openapi-fetch client, the key already in its headers: for a call no operation below makes. */
   client: Client<paths>;
   listPhoneNumbers(cursor?: PageCursor, limit?: number): Promise<Page<PhoneNumber>>;
   getPhoneNumber(id: string): Promise<PhoneNumber>;
@@ -71,6 +90,32 @@ export interface ConsoleApi {
   deleteUsername(id: string): Promise<boolean>;
   /** Meta's suggested names for the number, flattened. */
   usernameSuggestions(id: string): Promise<string[]>;
+
+  /** The tenant's webhook endpoints, oldest first. */
+  listWebhookEndpoints(cursor?: PageCursor, limit?: number): Promise<Page<WebhookEndpoint>>;
+  getWebhookEndpoint(id: string): Promise<WebhookEndpoint>;
+  /** Adds an endpoint; the answer's `secret` is the only time the secret is shown. */
+  createWebhookEndpoint(endpoint: NewWebhookEndpoint): Promise<CreatedWebhookEndpoint>;
+  /** Changes what the endpoint receives (`event_types`) or its description; answers it as it is now. */
+  updateWebhookEndpoint(id: string, change: WebhookEndpointChange): Promise<WebhookEndpoint>;
+  /** Removes an endpoint: whether the service said it did. */
+  deleteWebhookEndpoint(id: string): Promise<boolean>;
+  /**
+   * A new signing secret; `overlapSeconds` is how long the previous one keeps verifying (absent:
+   * the service's default, 24 h; 0: it stops at once).
+   */
+  rotateWebhookEndpointSecret(id: string, overlapSeconds?: number): Promise<RotatedWebhookEndpoint>;
+  /** The endpoint's delivery log, newest first: `after` pages towards older events. */
+  listWebhookDeliveries(id: string, cursor?: PageCursor, limit?: number): Promise<Page<WebhookDelivery>>;
+  /** Sends the event to the endpoint again (a new round, the same `webhook-id`): whether it was scheduled. */
+  redeliverWebhookEvent(id: string, eventId: string): Promise<boolean>;
+
+  /** The tenant's API keys, active and revoked, by id. */
+  listApiKeys(cursor?: PageCursor, limit?: number): Promise<Page<ApiKey>>;
+  /** Makes a key; the answer's `key` is the only time the key is shown. */
+  createApiKey(name?: string): Promise<CreatedApiKey>;
+  /** Revokes a key: whether the service said it did. */
+  revokeApiKey(id: string): Promise<boolean>;
 }
 
 export interface ApiOptions {
@@ -137,6 +182,48 @@ export function createConsoleApi(apiKey: string, options: ApiOptions = {}): Cons
         }),
       );
       return (answer?.data ?? []).flatMap((entry) => entry.username_suggestions ?? []);
+    },
+
+    listWebhookEndpoints: (cursor, limit = 25) =>
+      unwrap(client.GET("/v1/webhook_endpoints", { params: { query: pageQuery(cursor, limit) } })),
+    getWebhookEndpoint: (id) =>
+      unwrap(client.GET("/v1/webhook_endpoints/{id}", { params: { path: { id } } })),
+    createWebhookEndpoint: (endpoint) => unwrap(client.POST("/v1/webhook_endpoints", { body: endpoint })),
+    updateWebhookEndpoint: (id, change) =>
+      unwrap(client.POST("/v1/webhook_endpoints/{id}", { params: { path: { id } }, body: change })),
+    deleteWebhookEndpoint: async (id) => {
+      const answer = await unwrap(client.DELETE("/v1/webhook_endpoints/{id}", { params: { path: { id } } }));
+      return answer?.success === true;
+    },
+    rotateWebhookEndpointSecret: (id, overlapSeconds) =>
+      unwrap(
+        client.POST("/v1/webhook_endpoints/{id}/rotate_secret", {
+          params: { path: { id } },
+          // An empty object leaves the overlap to the service (24 h): the console states no default of its own.
+          body: overlapSeconds === undefined ? {} : { overlap_seconds: overlapSeconds },
+        }),
+      ),
+    listWebhookDeliveries: (id, cursor, limit = 10) =>
+      unwrap(
+        client.GET("/v1/webhook_endpoints/{id}/deliveries", {
+          params: { path: { id }, query: pageQuery(cursor, limit) },
+        }),
+      ),
+    redeliverWebhookEvent: async (id, eventId) => {
+      const answer = await unwrap(
+        client.POST("/v1/webhook_endpoints/{id}/deliveries/{event_id}/redeliver", {
+          params: { path: { id, event_id: eventId } },
+        }),
+      );
+      return answer?.success === true;
+    },
+
+    listApiKeys: (cursor, limit = 25) =>
+      unwrap(client.GET("/v1/api_keys", { params: { query: pageQuery(cursor, limit) } })),
+    createApiKey: (name) => unwrap(client.POST("/v1/api_keys", { body: name === undefined ? {} : { name } })),
+    revokeApiKey: async (id) => {
+      const answer = await unwrap(client.DELETE("/v1/api_keys/{id}", { params: { path: { id } } }));
+      return answer?.success === true;
     },
   };
 }

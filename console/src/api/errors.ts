@@ -92,17 +92,50 @@ export const GRAPH_ADVICE: Readonly<Record<number, string>> = {
     "Another phone number of your business portfolio holds this username. Move it to this number (force transfer), or choose another name.",
 };
 
-/** What to do about `error`, in one or two sentences. */
-export function adviceFor(error: ApiError): string {
+/**
+ * Where an error happened, for `adviceFor`: the proxy's routes pass Meta's answers on, while the
+ * self-service routes (webhook endpoints, API keys) never call Meta, so there a refusal is the
+ * service's own and a 429 is the service's per-tenant limit, not Meta's.
+ */
+export interface AdviceContext {
+  /** Advice by Graph code, before the general table (e.g. what code 100 means on this form). */
+  codes?: Readonly<Partial<Record<number, string>>>;
+  /** Whose request limit a 429 (code 4) is (default: Meta's). */
+  limiter?: "Meta" | "the service";
+  /** Advice for a refusal no table knows (default: Meta's message is Meta's own). */
+  otherwise?: string;
+}
+
+/** The self-service pages' context: the service's own refusals, its own request limit. */
+export const SELF_SERVICE_ADVICE: AdviceContext = {
+  limiter: "the service",
+  codes: {
+    2: "The service is briefly busy with other changes of your business. Try again in a moment.",
+    33: "It no longer exists: it was removed meanwhile (perhaps in another tab). Reload the list.",
+    100: "The service refused a value: the message above names it and why. Correct it, then try again.",
+  },
+  otherwise: "The service refused the request: the message above says why.",
+};
+
+/** What to do about `error`, in one or two sentences; `context` says where it happened. */
+export function adviceFor(error: ApiError, context: AdviceContext = {}): string {
   if (error.status === 0) return "Check your connection, then try again.";
   if (error.status === 429 || error.code === 4) {
+    const limiter = context.limiter ?? "Meta";
     const wait = error.retryAfterSeconds;
-    return wait !== undefined
-      ? `Too many requests to Meta for your business. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`
-      : (GRAPH_ADVICE[4] as string);
+    if (wait !== undefined) {
+      return `Too many requests to ${limiter} for your business. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
+    }
+    return limiter === "Meta"
+      ? (GRAPH_ADVICE[4] as string)
+      : `Too many requests to ${limiter} for your business in a short time. Wait, then try again.`;
   }
-  const known = error.code !== undefined ? GRAPH_ADVICE[error.code] : undefined;
+  const code = error.code;
+  const known = code !== undefined ? (context.codes?.[code] ?? GRAPH_ADVICE[code]) : undefined;
   if (known) return known;
-  if (error.transient) return GRAPH_ADVICE[2] as string;
-  return "Meta refused the request: the message above is Meta's own. Correct what it names, then try again.";
+  if (error.transient) return context.codes?.[2] ?? (GRAPH_ADVICE[2] as string);
+  return (
+    context.otherwise ??
+    "Meta refused the request: the message above is Meta's own. Correct what it names, then try again."
+  );
 }

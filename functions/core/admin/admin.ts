@@ -11,12 +11,16 @@ import {
   createApiKeyRecord,
   getTenantApiKeyEntry,
   indexLegacyApiKeys,
+  revokeApiKey,
   revokeKeepingAnother,
   type TenantApiKeyEntry,
   type TenantApiKeyPage,
   tenantApiKeyEntries,
   tenantApiKeyPage,
 } from "../store/api-keys.ts";
+
+/** A tenant's key as its index holds it (`key list`, `GET /v1/api_keys`). */
+export type { TenantApiKeyEntry };
 
 export interface IssuedApiKey {
   id: string;
@@ -148,4 +152,13 @@ export async function revokeTenantApiKey(
     else await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
   }
   throw new ApiKeyContentionError("concurrent changes to the tenant's API keys: retry");
+}
+
+/**
+ * Revokes a key by id, whatever its tenant (the operator's `key revoke`; the operator may revoke a
+ * tenant's last key, which a tenant cannot). Returns the revoked record, or undefined when no key
+ * has that id; revoking twice keeps the first time.
+ */
+export function revokeApiKeyById(keyId: string): Promise<ApiKeyRecord | undefined> {
+  return revokeApiKey(keyId);
 }

@@ -93,6 +93,11 @@ export function endpointView(endpoint: WebhookEndpoint, now: number = Date.now()
   };
 }
 
+/** The tenant's endpoints as `webhook list` shows them (never a secret), oldest first. */
+export async function endpointViews(tenantId: string, now: number = Date.now()): Promise<EndpointView[]> {
+  return (await listEndpoints(tenantId)).map((endpoint) => endpointView(endpoint, now));
+}
+
 /** A new endpoint with its secret: the one time the secret is shown. */
 export interface IssuedEndpoint {
   id: string;

@@ -8,8 +8,8 @@
  *    (backoff 1 min doubling to 1 h).
  *  - `runReconciler`: one scheduled run. First every number due (unresolved intents, leases
  *    whose invocation ended), then, when enabled and due, the next slice of the drift sweep over
- *    every number. Calls to Meta are paced (`META_SYNC_RATE_PER_SECOND`) and the run stops
- *    starting new ones before its deadline.
+ *    every number (reconcile/drift-sweep.ts, sized by reconcile/sweep-plan.ts). Calls to Meta are
+ *    paced (`META_SYNC_RATE_PER_SECOND`) and the run stops starting new ones before its deadline.
  * The same code runs as a scheduled Lambda in AWS (functions/reconcile/reconciler.ts, sst.aws.Cron),
  * on a timer under `npm start`, and behind `npm run admin -- phone sync`.
  */
@@ -20,13 +20,13 @@ import { GraphError } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { countMetric } from "../metrics.ts";
-import { readSweepProgress, type SweepProgress, saveSweepProgress } from "../store/drift-sweep.ts";
 import { dueIntents, type Lease } from "../store/number-line.ts";
-import { getPhone, listPhones, listTenants } from "../store/phones.ts";
+import { getPhone, listTenants } from "../store/phones.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import { sameState, type UsernameState } from "../username-state/state.ts";
 import { changeThroughMeta, type ThroughMetaResult } from "../usernames/through-meta.ts";
 import { usernameResponseSchema } from "../validation/username-request.ts";
+import { type DriftSweepReport, sweepSlice } from "./drift-sweep.ts";
 
 export type ReconcileResult =
   /** Meta's state recorded (it differed from the record). */
@@ -188,27 +188,36 @@ export interface ReconcilerRunSummary {
   swept: number;
   /** Whether the sweep finished its pass over every number in this run. */
   sweepFinished: boolean;
+  /** The sweep's batch, the pass's counts and its projected length (absent when it did not sweep). */
+  sweep?: DriftSweepReport;
 }
 
 export interface RunOptions {
   /** Epoch ms by which the run must be over (the invocation's deadline, less a reserve). */
   deadline: number;
   runId?: string;
-  /** Epoch ms "now" for what is due (default: the clock). */
+  /** Epoch ms "now" for what is due and for the drift sweep's schedule (default: the clock). */
   now?: number;
 }
 
 /** Time one number's reconcile may take at most; none starts closer than this to the deadline. */
 const PER_NUMBER_RESERVE_MS = LEASE_MS / 2;
 
-/** One run: due numbers first, then a slice of the drift sweep when it is on and due. */
+/**
+ * One run: due numbers first (at most RECONCILE_BATCH_SIZE), then a slice of the drift sweep
+ * when it is on and due (reconcile/drift-sweep.ts: as many numbers as its interval needs, within
+ * what the pace leaves). Both share one pace. Throws storage errors of the listings and the
+ * sweep's own item; a number's failure is the number's.
+ */
 export async function runReconciler(options: RunOptions): Promise<ReconcilerRunSummary> {
+  const startedAt = Date.now();
+  const now = options.now ?? startedAt;
   const runId = options.runId ?? randomUUID();
   const pace = pacer(config.metaSyncRatePerSecond());
-  const budget = config.reconcileBatchSize();
   const hasTime = () => options.deadline - Date.now() > PER_NUMBER_RESERVE_MS;
   const outcomes: ReconcileOutcome[] = [];
-  const due = await dueIntents(options.now ?? Date.now(), budget, await listTenants());
+  const tenants = await listTenants();
+  const due = await dueIntents(now, config.reconcileBatchSize(), tenants);
   for (const { phoneNumberId, tenantId } of due) {
     if (!hasTime()) break;
     await pace();
@@ -220,13 +229,25 @@ export async function runReconciler(options: RunOptions): Promise<ReconcilerRunS
       }),
     );
   }
-  const sweep = await sweepSlice(
-    budget - outcomes.length,
-    { runId, deadline: options.deadline },
+  const sweep = await sweepSlice({
+    runId,
+    now,
+    startedAt,
+    deadline: options.deadline,
+    tenants,
+    dueTaken: outcomes.length,
     pace,
     hasTime,
-  );
-  const summary = { due: due.length, outcomes, swept: sweep.swept, sweepFinished: sweep.finished };
+    visit: (phoneNumberId, tenantId) =>
+      reconcileOrFail(phoneNumberId, { runId, deadline: options.deadline, tenantId }),
+  });
+  const summary: ReconcilerRunSummary = {
+    due: due.length,
+    outcomes,
+    swept: sweep.swept,
+    sweepFinished: sweep.finished,
+    ...(sweep.report ? { sweep: sweep.report } : {}),
+  };
   logger.info("reconciler run", {
     due: summary.due,
     recorded: outcomes.filter((o) => o.result === "recorded").length,
@@ -234,6 +255,14 @@ export async function runReconciler(options: RunOptions): Promise<ReconcilerRunS
     busy: outcomes.filter((o) => o.result === "busy").length,
     swept: summary.swept,
     sweepFinished: summary.sweepFinished,
+    ...(sweep.report
+      ? {
+          sweepBatch: sweep.report.batch,
+          sweepNumbers: sweep.report.numbers,
+          sweepVisitedInPass: sweep.report.visitedInPass,
+          sweepProjectedPassHours: sweep.report.projectedPassHours,
+        }
+      : {}),
   });
   return summary;
 }
@@ -246,49 +275,4 @@ async function reconcileOrFail(phoneNumberId: string, options: ReconcileOptions)
     logger.error("reconcile failed", { phoneNumberId, ...storageFailure(error, { phoneNumberId }) });
     return { phoneNumberId, result: "failed", reason: (error as Error)?.name ?? "error" };
   }
-}
-
-/**
- * Up to `limit` numbers of the drift sweep, from where it stopped. A sweep starts when
- * `DRIFT_SWEEP_INTERVAL_HOURS` have passed since the last one began; off when that is 0.
- */
-async function sweepSlice(
-  limit: number,
-  options: ReconcileOptions,
-  pace: () => Promise<void>,
-  hasTime: () => boolean,
-): Promise<{ swept: number; finished: boolean }> {
-  const intervalMs = config.driftSweepIntervalHours() * 3_600_000;
-  if (intervalMs <= 0 || limit <= 0) return { swept: 0, finished: false };
-  const now = Date.now();
-  const progress: SweepProgress = (await readSweepProgress()) ?? { nextStartAt: now };
-  if (!progress.cursor && progress.nextStartAt > now) return { swept: 0, finished: false };
-  const startedAt = progress.startedAt ?? now;
-
-  let swept = 0;
-  let cursor = progress.cursor;
-  for (const tenantId of (await listTenants()).sort()) {
-    if (cursor && tenantId < cursor.tenantId) continue;
-    const phones = (await listPhones(tenantId))
-      .map((p) => p.phoneNumberId)
-      .sort()
-      .filter((id) => !cursor || tenantId > cursor.tenantId || id > cursor.phoneNumberId);
-    for (const phoneNumberId of phones) {
-      if (swept >= limit || !hasTime()) {
-        await saveSweepProgress({
-          nextStartAt: progress.nextStartAt,
-          startedAt,
-          ...(cursor ? { cursor } : {}),
-        });
-        return { swept, finished: false };
-      }
-      await pace();
-      await reconcileOrFail(phoneNumberId, { ...options, tenantId });
-      swept++;
-      cursor = { tenantId, phoneNumberId };
-    }
-  }
-  await saveSweepProgress({ nextStartAt: startedAt + intervalMs });
-  logger.info("drift sweep finished", { startedAt: new Date(startedAt).toISOString() });
-  return { swept, finished: true };
 }

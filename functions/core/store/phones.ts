@@ -12,6 +12,9 @@ import { keys } from "./keys.ts";
 
 const ITEM_FIELDS = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "type", "usernameKey"] as const;
 
+/** A number's sort key in its tenant's `byTenant` partition: `PHONE#<phone number id>`. */
+const PHONE_SORT_PREFIX = "PHONE#";
+
 export function phoneFromItem(item: Record<string, unknown>): PhoneRecord {
   const record = { ...item };
   for (const field of ITEM_FIELDS) delete record[field];
@@ -23,7 +26,7 @@ export function phoneItem(phone: PhoneRecord): Record<string, unknown> {
     ...keys.phone(phone.phoneNumberId),
     type: "phone",
     gsi2pk: keys.byTenant(phone.tenantId),
-    gsi2sk: `PHONE#${phone.phoneNumberId}`,
+    gsi2sk: `${PHONE_SORT_PREFIX}${phone.phoneNumberId}`,
     ...phone,
   };
 }
@@ -243,7 +246,13 @@ export async function setWhatsAppAccountId(
           {
             Put: {
               TableName,
-              Item: { ...keys.whatsappAccount(whatsappAccountId), type: "whatsappAccount", phoneNumberId },
+              // The tenant too: a path naming another tenant's alias is refused on this read alone.
+              Item: {
+                ...keys.whatsappAccount(whatsappAccountId),
+                type: "whatsappAccount",
+                phoneNumberId,
+                tenantId: phone.tenantId,
+              },
               ConditionExpression: "attribute_not_exists(pk) OR phoneNumberId = :me",
               ExpressionAttributeValues: { ":me": phoneNumberId },
             },
@@ -289,15 +298,26 @@ export class WhatsAppAccountTakenError extends Error {
   override name = "WhatsAppAccountTakenError";
 }
 
+/** The number a WhatsApp Account id stands for: its phone number id and tenant. */
+export interface PhoneAlias {
+  phoneNumberId: string;
+  /** Absent on an alias written before aliases carried it: read the number to know. */
+  tenantId?: string;
+}
+
 /**
- * The phone number id a path names: the id itself, or the number whose WhatsApp Account id it
- * is (one GetItem, only for ids that are no phone number's). Undefined when neither.
+ * The number whose WhatsApp Account id `id` is (one strongly consistent GetItem), or undefined
+ * when it is none's.
  */
-export async function phoneNumberIdOfAlias(id: string): Promise<string | undefined> {
+export async function phoneAlias(id: string): Promise<PhoneAlias | undefined> {
   const { Item } = await dynamo().send(
     new GetCommand({ TableName: tableName(), Key: keys.whatsappAccount(id), ConsistentRead: true }),
   );
-  return Item?.phoneNumberId === undefined ? undefined : String(Item.phoneNumberId);
+  if (Item?.phoneNumberId === undefined) return undefined;
+  return {
+    phoneNumberId: String(Item.phoneNumberId),
+    ...(typeof Item.tenantId === "string" ? { tenantId: Item.tenantId } : {}),
+  };
 }
 
 /** Frees a portfolio for another tenant: only while it is still `tenantId`'s (its last number was removed). */
@@ -345,13 +365,100 @@ export async function setPhoneToken(
   }
 }
 
+/** Every number of the tenant, whole records (one `byTenant` Query per 1 MB: all of its partition's numbers). */
 export async function listPhones(tenantId: string): Promise<PhoneRecord[]> {
   const items = await queryAll({
     IndexName: "byTenant",
     KeyConditionExpression: "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
-    ExpressionAttributeValues: { ":pk": keys.byTenant(tenantId), ":prefix": "PHONE#" },
+    ExpressionAttributeValues: { ":pk": keys.byTenant(tenantId), ":prefix": PHONE_SORT_PREFIX },
   });
   return items.map(phoneFromItem);
+}
+
+export interface PhonePage {
+  /** Up to `limit` phone number ids, in the partition's order (`PHONE#<id>`, byte order). */
+  phoneNumberIds: string[];
+  /** True when the tenant has no number after the last one returned (or after `after`). */
+  exhausted: boolean;
+}
+
+/**
+ * The next `limit` numbers of the tenant after the number `after` (from the first when
+ * undefined), for the drift sweep: a `Query` on `byTenant` with `Limit` = what is still wanted,
+ * starting after `PHONE#<after>` (`ExclusiveStartKey`: the number's index and table keys, so
+ * `after` need not exist any more). Reads the returned items only (plus one more Query when a
+ * page stops at 1 MB), never the rest of the tenant: a run of the sweep costs what it takes,
+ * whatever the tenant's size. Eventually consistent, as every index read: a number registered a
+ * moment ago may be missed by this pass and is found by the next. Throws storage errors.
+ */
+export async function pagePhoneNumberIds(
+  tenantId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<PhonePage> {
+  // DynamoDB refuses `Limit: 0`; nothing wanted reads nothing.
+  if (limit < 1) return { phoneNumberIds: [], exhausted: false };
+  const phoneNumberIds: string[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined =
+    after === undefined
+      ? undefined
+      : {
+          ...keys.phone(after),
+          gsi2pk: keys.byTenant(tenantId),
+          gsi2sk: `${PHONE_SORT_PREFIX}${after}`,
+        };
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: "byTenant",
+        KeyConditionExpression: "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.byTenant(tenantId), ":prefix": PHONE_SORT_PREFIX },
+        Limit: limit - phoneNumberIds.length,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      phoneNumberIds.push(String(item.gsi2sk).slice(PHONE_SORT_PREFIX.length));
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey && phoneNumberIds.length < limit);
+  // A page cut at `Limit` carries a LastEvaluatedKey whether or not more numbers follow: the
+  // tenant counts as exhausted only when DynamoDB says the partition's numbers ended.
+  return { phoneNumberIds, exhausted: ExclusiveStartKey === undefined };
+}
+
+/**
+ * How many numbers the tenant has (up to and including `upTo` when given): `Select: COUNT`
+ * Queries on `byTenant`. DynamoDB charges the items counted as if read (≈ ½ RCU per 4 KB of
+ * records), so this reads the tenant's numbers once: the drift sweep calls it once per deployment
+ * (when its item holds no count yet), never per run. Throws storage errors.
+ */
+export async function countPhones(tenantId: string, upTo?: string): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo().send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: "byTenant",
+        KeyConditionExpression:
+          upTo === undefined
+            ? "gsi2pk = :pk AND begins_with(gsi2sk, :prefix)"
+            : "gsi2pk = :pk AND gsi2sk BETWEEN :prefix AND :upTo",
+        ExpressionAttributeValues: {
+          ":pk": keys.byTenant(tenantId),
+          ":prefix": PHONE_SORT_PREFIX,
+          ...(upTo === undefined ? {} : { ":upTo": `${PHONE_SORT_PREFIX}${upTo}` }),
+        },
+        Select: "COUNT",
+        ExclusiveStartKey,
+      }),
+    );
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
 }
 
 /**

@@ -4,7 +4,7 @@
  * like an unknown one (400 code 33), so ids cannot be probed.
  */
 import { graphErrors } from "../errors/graph-error.ts";
-import { getPhone } from "../store/phones.ts";
+import { ownedNumber } from "../auth/owned-number.ts";
 import { phonesPage } from "../store/tenant-reads.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
 import type { PhoneNumber } from "../validation/tenant-api.ts";
@@ -45,10 +45,13 @@ export async function listPhoneNumbers({ caller, event }: TenantRequest<unknown>
   });
 }
 
-/** The caller's own number (strongly consistent), or the error an unknown number gets. */
+/**
+ * The caller's own number (strongly consistent) by its phone number id or its WhatsApp Account
+ * id, or the error an unknown number gets (auth/owned-number.ts: the same reads either way).
+ */
 export async function ownedPhone(tenantId: string, phoneNumberId: string): Promise<PhoneRecord> {
-  const phone = await getPhone(phoneNumberId, true);
-  if (!phone || phone.tenantId !== tenantId) throw graphErrors.phoneNumberNotAccessible(phoneNumberId);
+  const phone = await ownedNumber(tenantId, phoneNumberId, { consistent: true });
+  if (!phone) throw graphErrors.phoneNumberNotAccessible(phoneNumberId);
   return phone;
 }
 

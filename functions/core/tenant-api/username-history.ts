@@ -37,7 +37,8 @@ export async function listUsernameHistory({
   // Ownership first: another tenant's number costs exactly what an unknown one does (one read),
   // so neither the answer nor its timing tells whether the number exists.
   const phone = await ownedPhone(caller.tenantId, path.phone_number_id);
-  const { items, more, cursorHeld } = await historyPage(path.phone_number_id, page);
+  // The number's own id: the path may have named it by its WhatsApp Account id.
+  const { items, more, cursorHeld } = await historyPage(phone.phoneNumberId, page);
   const towardsNewer = page.before !== undefined;
   return envelope({
     event,

@@ -16,7 +16,7 @@ import { GraphError, graphErrors } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
-import { getPhone, phoneNumberIdOfAlias } from "../store/phones.ts";
+import { ownedAlias, ownedNumber } from "../auth/owned-number.ts";
 import { commitUsernameChange } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
@@ -53,17 +53,10 @@ const MIN_META_BUDGET_MS = 5_000;
  * cannot learn which ids exist, and Meta is never called for them.
  */
 async function ownedPhone(request: UsernameRequest): Promise<PhoneRecord> {
-  let phone =
-    request.prefetchedPhone === undefined
-      ? await getPhone(request.phoneNumberId)
-      : (request.prefetchedPhone ?? undefined);
-  if (!phone) {
-    const aliased = await phoneNumberIdOfAlias(request.phoneNumberId);
-    if (aliased) phone = await getPhone(aliased);
-  }
-  if (!phone || phone.tenantId !== request.caller.tenantId) {
-    throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
-  }
+  const phone = await ownedNumber(request.caller.tenantId, request.phoneNumberId, {
+    ...(request.prefetchedPhone === undefined ? {} : { prefetched: request.prefetchedPhone }),
+  });
+  if (!phone) throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   return phone;
 }
 
@@ -73,7 +66,7 @@ async function ownedPhone(request: UsernameRequest): Promise<PhoneRecord> {
  * foreign ids alike, so neither answers faster.
  */
 async function aliasOf(request: UsernameRequest): Promise<UsernameRequest | undefined> {
-  const aliased = await phoneNumberIdOfAlias(request.phoneNumberId);
+  const aliased = await ownedAlias(request.caller.tenantId, request.phoneNumberId);
   if (!aliased) return undefined;
   const { prefetchedPhone: _read, ...rest } = request;
   return { ...rest, phoneNumberId: aliased };
