@@ -406,7 +406,9 @@ describe("phone show", () => {
     // Meta's account split: every account and the WhatsApp Account id, once there is more than one id.
     const [second, alias] = [uniqueDigits(15), uniqueDigits(15)];
     expect((await admin(["phone", "add-account", phoneNumberId, "--account-id", second])).code).toBe(0);
-    expect((await admin(["phone", "set-account-id", phoneNumberId, "--whatsapp-account-id", alias])).code).toBe(0);
+    expect(
+      (await admin(["phone", "set-account-id", phoneNumberId, "--whatsapp-account-id", alias])).code,
+    ).toBe(0);
     const split = await admin(["phone", "show", phoneNumberId, "--json"]);
     expect(split.json).toMatchObject({ accountIds: [stored?.wabaId, second], whatsappAccountId: alias });
     const splitText = (await admin(["phone", "show", phoneNumberId])).stdout;

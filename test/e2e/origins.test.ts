@@ -363,9 +363,10 @@ describe("being told: endpoints subscribed by event type", () => {
     await sandbox(`/phones/${FIRST}/change`, { username: last, status: "approved" });
     await newest(FIRST, { username: last });
 
-    let feed: Delivered[] = [];
-    for (let i = 0; i < 100 && (feed = await feedSince(FIRST, since)).length < 7; i++) {
+    let feed: Delivered[] = await feedSince(FIRST, since);
+    for (let i = 0; i < 100 && feed.length < 7; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
+      feed = await feedSince(FIRST, since);
     }
     const outside = feed.filter((event) => event.data.origin === "outside");
     expect(outside.length).toBeGreaterThanOrEqual(3);

@@ -56,7 +56,10 @@ describe("layers", () => {
     write("functions/core/usernames/b.ts", 'import "./a.ts";\nimport "../../username-api/claim.ts";\n');
     write("functions/username-api/claim.ts", "export {};\n");
     write("functions/core/tenant-api/feed.ts", 'import "@aws-sdk/lib-dynamodb";\n');
-    write("cli/commands/keys.ts", 'import "../../functions/core/store/keys.ts";\nimport "../../functions/core/store/client.ts";\n');
+    write(
+      "cli/commands/keys.ts",
+      'import "../../functions/core/store/keys.ts";\nimport "../../functions/core/store/client.ts";\n',
+    );
     write("functions/core/store/client.ts", "export {};\n");
     const result = await cruise(tree);
     const found = new Set(result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`));
