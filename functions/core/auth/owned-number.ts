@@ -22,7 +22,9 @@ export async function ownedNumber(
   options: OwnedNumberOptions = {},
 ): Promise<PhoneRecord | undefined> {
   const phone =
-    options.prefetched === undefined ? await getPhone(id, options.consistent) : (options.prefetched ?? undefined);
+    options.prefetched === undefined
+      ? await getPhone(id, options.consistent)
+      : (options.prefetched ?? undefined);
   if (phone && phone.tenantId === tenantId) return phone;
   const alias = await ownedAlias(tenantId, id);
   if (!alias) return undefined;

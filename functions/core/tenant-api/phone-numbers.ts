@@ -3,8 +3,9 @@
  * their recorded username state, from DynamoDB only. Another tenant's number is answered exactly
  * like an unknown one (400 code 33), so ids cannot be probed.
  */
-import { graphErrors } from "../errors/graph-error.ts";
+
 import { ownedNumber } from "../auth/owned-number.ts";
+import { graphErrors } from "../errors/graph-error.ts";
 import { phonesPage } from "../store/tenant-reads.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
 import type { PhoneNumber } from "../validation/tenant-api.ts";

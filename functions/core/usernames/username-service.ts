@@ -11,12 +11,12 @@
  * is called.
  */
 import type { Caller } from "../auth/authenticate.ts";
+import { ownedAlias, ownedNumber } from "../auth/owned-number.ts";
 import { decryptToken } from "../crypto/token-cipher.ts";
 import { GraphError, graphErrors } from "../errors/graph-error.ts";
 import { callGraph, type GraphAnswer, type GraphCall } from "../graph/client.ts";
 import { logger } from "../logger.ts";
 import { enforceTenantMetaLimit } from "../rate-limit/tenant-meta-limit.ts";
-import { ownedAlias, ownedNumber } from "../auth/owned-number.ts";
 import { commitUsernameChange } from "../store/state-committer.ts";
 import { storageFailure } from "../store/store-errors.ts";
 import type { PhoneRecord } from "../username-state/records.ts";
