@@ -8,7 +8,10 @@
  * keep their stream order). A message that fails fails its group's later messages of the batch
  * too, unprocessed, and they are reported with it (partial batch responses): SQS hands them back
  * in their order after the visibility timeout, while the other groups' messages are done. So one
- * tenant's failing feed never holds another tenant's events, and never reorders its own.
+ * tenant's failing feed never holds another tenant's events, and never reorders its own. (AWS's
+ * Lambda guide says a FIFO consumer should stop at its first failure and report the rest; stopping
+ * per message group, as here, keeps the same guarantee, each group's order, and is what
+ * Powertools' FIFO batch processor does with `skip_group_on_error`.)
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { mapWithConcurrency } from "../concurrency.ts";
