@@ -173,12 +173,16 @@ export const routes: readonly RouteDefinition[] = [
     path: "/v1/webhook_endpoints",
     handler: "functions/v1/create-webhook-endpoint.ts",
     functionName: "CreateWebhookEndpoint",
-    // The tenant's endpoints (Query: the limit), the new one and its id pointer (one transaction
-    // of two puts), read back (GetItem); the secret sealed with the token key.
+    // The tenant's endpoints and their list's version (Query: the limit), the new one and its id
+    // pointer with the version moved on (one transaction: two puts, an update), read back
+    // (GetItem); the secret sealed with the token key.
     access: tenantApiAccess({
       table: {
         actions: ["GetItem", "Query"],
-        scoped: [{ actions: ["PutItem"], partitionKeys: ["ENDPOINTS#*", "ENDPOINTID#*"] }],
+        scoped: [
+          { actions: ["PutItem"], partitionKeys: ["ENDPOINTS#*", "ENDPOINTID#*"] },
+          { actions: ["UpdateItem"], partitionKeys: ["ENDPOINTS#*"] },
+        ],
       },
       secrets: ["TokenEncryptionKey"],
     }),
@@ -281,7 +285,9 @@ export const routes: readonly RouteDefinition[] = [
     handler: "functions/v1/create-api-key.ts",
     functionName: "CreateApiKey",
     // The tenant's key index (Query: the limit; indexing older keys as ListApiKeys does), then the
-    // key's record, id pointer and index entry (one transaction of three puts).
+    // key's record, id pointer and index entry with the index's list version moved on (one
+    // transaction: three puts, and an update of APIKEYS#<t>, which every /v1 function may update
+    // to record a key's use).
     access: tenantApiAccess({
       table: {
         actions: ["GetItem", "Query"],

@@ -141,15 +141,15 @@ export const selfServiceOperations: Record<string, OperationInfo> = {
   "POST /v1/webhook_endpoints/{id}": {
     operationId: "updateWebhookEndpoint",
     tags: [TAG],
-    summary: "Choose the endpoint's event types, or change its description",
+    summary: "Change the endpoint's URL, event types or description",
     description:
-      "`event_types`: `username.updated` (every change), `username.changed_outside` (only the changes made outside " +
+      "`url`: a new address, by a new endpoint's rules (the secret stays). `event_types`: `username.updated` (every change), `username.changed_outside` (only the changes made outside " +
       "this service, sent with that type), or both (every change once, as `username.updated`). Events already " +
       "handed to the endpoint are delivered as they were. An empty `description` removes it.",
     security: SECURITY,
     requestBody: requestBody(
       "UpdateWebhookEndpointRequest",
-      "What changes: event_types, description, or both.",
+      "What changes: url, event_types, description, or several.",
     ),
     responses: { "200": json(ref("WebhookEndpoint"), "The endpoint as it is now"), ...ERRORS },
   },
@@ -255,6 +255,8 @@ const ENDPOINT_FIELDS = {
   description: "The tenant's own note, when it gave one.",
   created_time: "When the endpoint was added (ISO 8601, UTC).",
   secret_rotated_time: "When its secret was last rotated, if ever.",
+  previous_secret_expires_time:
+    "While a rotation's overlap lasts: until when the previous secret still signs deliveries beside the new one.",
   event_types:
     "What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made " +
     "outside this service, sent with that type).",
@@ -292,11 +294,18 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
       ],
     },
     UpdateWebhookEndpointRequest: {
-      description: "What changes of an endpoint: at least one of event_types and description.",
+      description: "What changes of an endpoint: at least one of url, event_types and description.",
       ...describeProperties(withEventTypes(jsonSchemaOf(updateEndpointBodySchema)), {
+        url:
+          "A new URL, by a new endpoint's rules; the secret stays, and every attempt from now on (retries of earlier " +
+          "events included) goes there.",
         description: "A note for the tenant's own people (1 to 256 printable characters); empty removes it.",
       }),
-      examples: [{ event_types: ["username.updated", "username.changed_outside"] }, { description: "" }],
+      examples: [
+        { event_types: ["username.updated", "username.changed_outside"] },
+        { description: "" },
+        { url: ENDPOINT_EXAMPLE.url },
+      ],
     },
     WebhookEndpoint: {
       description: "A webhook endpoint of the tenant. Its signing secret is never shown here.",
@@ -339,9 +348,14 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
       description: "One event of the tenant's feed and its delivery to one endpoint.",
       ...describeProperties(jsonSchemaOf(webhookDeliverySchema), {
         event_id: "The event's id: `webhook-id` of every attempt.",
+        phone_number_id: "The number whose username changed (the event's `data.phone_number_id`).",
+        display_phone_number: "That number as Meta displays it.",
+        username: "The number's username after the change; absent once deleted.",
+        username_status: "The username's status after the change (the event's `data.status`).",
         status:
           "`pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), " +
-          "`not_attempted` (no attempt recorded: in flight, or the event came before the endpoint).",
+          "`not_attempted` (no attempt recorded: in flight, or the event came before the endpoint), " +
+          "`not_subscribed` (the endpoint's event types do not select it).",
         attempts: "Attempts of the current round (a redelivery starts a new one).",
         last_response_status: "The endpoint's HTTP status at the last attempt, when it answered.",
         last_error: "Why the last attempt failed, in a few words (timeout, connection refused, redirect…).",
@@ -353,6 +367,10 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
           event_id: "evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF",
           event_type: "username.updated",
           event_created_time: "2026-12-02T09:30:00.000Z",
+          phone_number_id: "106540352242922",
+          display_phone_number: "+1 555-010-0001",
+          username: "green_leaf",
+          username_status: "approved",
           status: "pending",
           attempts: 2,
           last_attempt_time: "2026-12-02T09:30:05.120Z",

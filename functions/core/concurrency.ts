@@ -39,3 +39,26 @@ export async function settledBefore<T>(
     clearTimeout(timer);
   }
 }
+
+/**
+ * Optimistic concurrency: runs `attempt` (read, decide, write conditionally on what was read) until
+ * it does not throw an error `isConflict` accepts (another writer committed first: read again),
+ * waiting a random 0 to 10 × 2^n ms (n capped at 5) between tries so racing callers spread out.
+ * After `attempts` conflicts, throws what `exhausted` makes. Any other error is thrown at once.
+ */
+export async function retryOnConflict<T>(
+  attempts: number,
+  isConflict: (error: unknown) => boolean,
+  exhausted: () => Error,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (let n = 0; n < attempts; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(n, 5)));
+    }
+  }
+  throw exhausted();
+}

@@ -14,7 +14,7 @@ import { dynamo, setDynamoClient, tableName } from "../../functions/core/store/c
 import { appendToFeed } from "../../functions/core/store/event-feed.ts";
 import { keys } from "../../functions/core/store/keys.ts";
 import { putDeliveries } from "../../functions/core/store/webhook-deliveries.ts";
-import { createEndpoint } from "../../functions/core/store/webhook-endpoints.ts";
+import { createEndpoint, listEndpointsWithVersion } from "../../functions/core/store/webhook-endpoints.ts";
 import { sealEndpointSecret } from "../../functions/core/tenant-webhooks/endpoint-secret.ts";
 import { admin } from "../support/admin-cli.ts";
 import { useTestTable } from "../support/test-table.ts";
@@ -43,13 +43,16 @@ async function knownTenant(): Promise<string> {
 async function hostileEndpoint(tenantId: string) {
   const id = `ep_${randomBytes(10).toString("hex")}`;
   const url = `https://hooks.example.com/${HOSTILE}`;
-  await createEndpoint({
-    id,
-    tenantId,
-    url,
-    secretSealed: sealEndpointSecret(`whsec_${randomBytes(32).toString("base64")}`, id),
-    createdAt: new Date(Date.now() - 60_000).toISOString(),
-  });
+  await createEndpoint(
+    {
+      id,
+      tenantId,
+      url,
+      secretSealed: sealEndpointSecret(`whsec_${randomBytes(32).toString("base64")}`, id),
+      createdAt: new Date(Date.now() - 60_000).toISOString(),
+    },
+    (await listEndpointsWithVersion(tenantId)).version,
+  );
   return { id, url };
 }
 

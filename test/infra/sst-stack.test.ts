@@ -128,6 +128,7 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     grants: {
       Table: ["dynamodb:GetItem", "dynamodb:Query"],
       "Table[ENDPOINTS#*,ENDPOINTID#*]": ["dynamodb:PutItem"],
+      "Table[ENDPOINTS#*]": ["dynamodb:UpdateItem"],
       ...KEY_USE,
       ...READ_COUNT,
     },

@@ -129,6 +129,25 @@ describe("POST /v1/api_keys", { timeout: 60_000 }, () => {
     expect(revoked.json).toEqual({ success: true });
     await createKey(tenant.apiKey);
   });
+
+  it("holds the limit when creations race: concurrent requests never leave more active keys than it", async () => {
+    const tenant = await seedTenant();
+    await createKey(tenant.apiKey);
+    // Two free places, ten requests at once (one tenant's client retrying in parallel).
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => call("POST", "/v1/api_keys", { apiKey: tenant.apiKey, body: {} })),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(
+      statuses.filter((status) => status === 200),
+      statuses.join(),
+    ).toHaveLength(KEY_LIMIT - 2);
+    for (const refused of answers.filter((answer) => answer.status !== 200)) {
+      expectGraphError(refused, 400, 100);
+      expect(refused.json.error.message).toContain(`${KEY_LIMIT} active API keys`);
+    }
+    expect((await listKeys(tenant.apiKey)).filter((key) => key.status === "active")).toHaveLength(KEY_LIMIT);
+  });
 });
 
 describe("GET /v1/api_keys", { timeout: 60_000 }, () => {

@@ -209,6 +209,31 @@ describe("POST /v1/webhook_endpoints", { timeout: 90_000 }, () => {
     expect(removed.json).toEqual({ success: true });
     await createEndpoint(tenant, "https://example.com/hooks/again");
   });
+
+  it("holds the limit when creations race: concurrent requests never leave more endpoints than it", async () => {
+    const tenant = await seedTenant();
+    await createEndpoint(tenant, "https://example.com/hooks/first");
+    const answers = await Promise.all(
+      Array.from({ length: 3 * LIMIT }, (_, i) =>
+        call("POST", "/v1/webhook_endpoints", {
+          apiKey: tenant.apiKey,
+          body: { url: `https://example.com/hooks/race-${i}` },
+        }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(
+      statuses.filter((status) => status === 200),
+      statuses.join(),
+    ).toHaveLength(LIMIT - 1);
+    for (const refused of answers.filter((answer) => answer.status !== 200)) {
+      expectGraphError(refused, 400, 100);
+      expect(refused.json.error.message).toContain(`${LIMIT} webhook endpoints`);
+    }
+    expect((await call("GET", "/v1/webhook_endpoints", { apiKey: tenant.apiKey })).json.data).toHaveLength(
+      LIMIT,
+    );
+  });
 });
 
 describe("GET /v1/webhook_endpoints", { timeout: 60_000 }, () => {
@@ -393,6 +418,8 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", { timeout: 90_000 }, (
       url: endpoint.url,
       created_time: endpoint.created_time,
       secret_rotated_time: rotated.json.secret_rotated_time,
+      // The overlap lasts: the endpoint says until when the old secret verifies.
+      previous_secret_expires_time: rotated.json.previous_secret_expires_time,
       event_types: ["username.updated"],
     });
     expect(one.text).not.toContain(newSecret.slice("whsec_".length));
@@ -419,6 +446,11 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", { timeout: 90_000 }, (
     expect(
       Date.parse(hour.json.previous_secret_expires_time) - Date.parse(hour.json.secret_rotated_time),
     ).toBe(3600_000);
+    // While the overlap lasts, the endpoint itself says until when the old secret verifies.
+    const during = await call("GET", `/v1/webhook_endpoints/${endpoint.id}`, { apiKey: s.tenant.apiKey });
+    expect(during.json.previous_secret_expires_time).toBe(hour.json.previous_secret_expires_time);
+    const listed = await call("GET", "/v1/webhook_endpoints", { apiKey: s.tenant.apiKey });
+    expect(listed.json.data[0].previous_secret_expires_time).toBe(hour.json.previous_secret_expires_time);
     // A leaked secret: the form's digits, as Graph clients send parameters.
     const now = await call("POST", `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, {
       apiKey: s.tenant.apiKey,
@@ -427,6 +459,8 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", { timeout: 90_000 }, (
     });
     expect(now.status, now.text).toBe(200);
     expect(now.json.previous_secret_expires_time).toBe(now.json.secret_rotated_time);
+    const after = await call("GET", `/v1/webhook_endpoints/${endpoint.id}`, { apiKey: s.tenant.apiKey });
+    expect(after.json).not.toHaveProperty("previous_secret_expires_time");
     await s.change();
     const [delivered] = await receiver.waitFor((r) => r.length === 1);
     expect(verifiedEvent(now.json.secret, delivered as ReceivedWebhook)).toBeTruthy();
@@ -451,6 +485,46 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", { timeout: 90_000 }, (
       expect(one.json.secret_rotated_time).toBeUndefined();
     },
   );
+});
+
+describe("POST /v1/webhook_endpoints/{id}", { timeout: 90_000 }, () => {
+  it("moves an endpoint to a new URL: the next delivery goes there, signed with the same secret", async () => {
+    const s = await subject();
+    const before = await startTenantEndpoint();
+    const moved = await startTenantEndpoint();
+    const endpoint = await createEndpoint(s.tenant, before.url);
+    const answer = await call("POST", `/v1/webhook_endpoints/${endpoint.id}`, {
+      apiKey: s.tenant.apiKey,
+      body: { url: moved.url },
+    });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toMatchObject({ id: endpoint.id, url: moved.url });
+    expect(answer.json).not.toHaveProperty("secret");
+    await s.change();
+    const [delivered] = await moved.waitFor((r) => r.length === 1);
+    expect(verifiedEvent(endpoint.secret, delivered as ReceivedWebhook)).toBeTruthy();
+    expect(before.received()).toHaveLength(0);
+    await Promise.all([before.close(), moved.close()]);
+  });
+
+  it.each([
+    ["http://example.com/hooks", "https"],
+    ["https://user:pw@example.com/hooks", "user name or password"],
+    ["https://10.0.0.1/hooks", "private"],
+    ["not a url", "absolute URL"],
+  ])("refuses the URL %j as a new endpoint's (400 code 100), changing nothing", async (url, rule) => {
+    const s = await subject();
+    const endpoint = await createEndpoint(s.tenant, "https://example.com/kept");
+    const refused = await call("POST", `/v1/webhook_endpoints/${endpoint.id}`, {
+      apiKey: s.tenant.apiKey,
+      body: { url, description: "changed too?" },
+    });
+    expectGraphError(refused, 400, 100);
+    expect(refused.json.error.message.toLowerCase()).toContain(rule.toLowerCase());
+    const one = await call("GET", `/v1/webhook_endpoints/${endpoint.id}`, { apiKey: s.tenant.apiKey });
+    expect(one.json).toMatchObject({ url: "https://example.com/kept" });
+    expect(one.json).not.toHaveProperty("description");
+  });
 });
 
 describe("GET /v1/webhook_endpoints/{id}/deliveries", { timeout: 90_000 }, () => {
@@ -483,6 +557,11 @@ describe("GET /v1/webhook_endpoints/{id}/deliveries", { timeout: 90_000 }, () =>
       event_id: expect.stringMatching(/^evt_/),
       event_type: "username.updated",
       event_created_time: expect.stringMatching(ISO_TIME),
+      // Which change it is: the number and the username it got (s.change claims one).
+      phone_number_id: s.phone.phoneNumberId,
+      display_phone_number: expect.any(String),
+      username: expect.stringMatching(/^self_service_\d+$/),
+      username_status: expect.any(String),
       status: "delivered",
       attempts: 2,
       last_attempt_time: expect.stringMatching(ISO_TIME),

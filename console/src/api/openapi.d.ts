@@ -225,8 +225,8 @@ export interface paths {
         get: operations["getWebhookEndpoint"];
         put?: never;
         /**
-         * Choose the endpoint's event types, or change its description
-         * @description `event_types`: `username.updated` (every change), `username.changed_outside` (only the changes made outside this service, sent with that type), or both (every change once, as `username.updated`). Events already handed to the endpoint are delivered as they were. An empty `description` removes it.
+         * Change the endpoint's URL, event types or description
+         * @description `url`: a new address, by a new endpoint's rules (the secret stays). `event_types`: `username.updated` (every change), `username.changed_outside` (only the changes made outside this service, sent with that type), or both (every change once, as `username.updated`). Events already handed to the endpoint are delivered as they were. An empty `description` removes it.
          */
         post: operations["updateWebhookEndpoint"];
         /**
@@ -871,7 +871,7 @@ export interface components {
             event_types?: ("username.updated" | "username.changed_outside")[] | string;
         };
         /**
-         * @description What changes of an endpoint: at least one of event_types and description.
+         * @description What changes of an endpoint: at least one of url, event_types and description.
          * @example {
          *       "event_types": [
          *         "username.updated",
@@ -881,8 +881,13 @@ export interface components {
          * @example {
          *       "description": ""
          *     }
+         * @example {
+         *       "url": "https://hooks.example.com/whatsapp-usernames"
+         *     }
          */
         UpdateWebhookEndpointRequest: {
+            /** @description A new URL, by a new endpoint's rules; the secret stays, and every attempt from now on (retries of earlier events included) goes there. */
+            url?: string;
             /** @description One or more of `username.updated` (every change) and `username.changed_outside` (only changes made outside this service, sent with that type), each once. In a form or the query string: the array's JSON text, or the names separated by commas. */
             event_types?: ("username.updated" | "username.changed_outside")[] | string;
             /** @description A note for the tenant's own people (1 to 256 printable characters); empty removes it. */
@@ -910,6 +915,8 @@ export interface components {
             created_time: string;
             /** @description When its secret was last rotated, if ever. */
             secret_rotated_time?: string;
+            /** @description While a rotation's overlap lasts: until when the previous secret still signs deliveries beside the new one. */
+            previous_secret_expires_time?: string;
             /** @description What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made outside this service, sent with that type). */
             event_types: ("username.updated" | "username.changed_outside")[];
         };
@@ -936,6 +943,8 @@ export interface components {
             created_time: string;
             /** @description When its secret was last rotated, if ever. */
             secret_rotated_time?: string;
+            /** @description While a rotation's overlap lasts: until when the previous secret still signs deliveries beside the new one. */
+            previous_secret_expires_time?: string;
             /** @description What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made outside this service, sent with that type). */
             event_types: ("username.updated" | "username.changed_outside")[];
             /** @description `whsec_` + base64 of 32 random bytes: verify `webhook-signature` with it (any Standard Webhooks library). */
@@ -966,12 +975,12 @@ export interface components {
             created_time: string;
             /** @description When its secret was last rotated, if ever. */
             secret_rotated_time?: string;
+            /** @description Until when the previous secret still verifies deliveries (both signatures are sent meanwhile); equal to `secret_rotated_time` when the previous secret stopped at once. */
+            previous_secret_expires_time: string;
             /** @description What it receives: `username.updated` (every change) and/or `username.changed_outside` (only changes made outside this service, sent with that type). */
             event_types: ("username.updated" | "username.changed_outside")[];
             /** @description The new secret: every attempt from now on is signed with it. */
             secret: string;
-            /** @description Until when the previous secret still verifies deliveries (both signatures are sent meanwhile); equal to `secret_rotated_time` when the previous secret stopped at once. */
-            previous_secret_expires_time: string;
         };
         /** @description A page of the tenant's webhook endpoints. Graph's paging envelope: `next`/`previous` are present when that page exists (`limit` 1 to 100). */
         WebhookEndpointPage: {
@@ -991,6 +1000,10 @@ export interface components {
          *       "event_id": "evt_01JD3Q8ZK5N4W6T9X2C7B1M0AF",
          *       "event_type": "username.updated",
          *       "event_created_time": "2026-12-02T09:30:00.000Z",
+         *       "phone_number_id": "106540352242922",
+         *       "display_phone_number": "+1 555-010-0001",
+         *       "username": "green_leaf",
+         *       "username_status": "approved",
          *       "status": "pending",
          *       "attempts": 2,
          *       "last_attempt_time": "2026-12-02T09:30:05.120Z",
@@ -1005,8 +1018,16 @@ export interface components {
             event_id: string;
             event_type: string;
             event_created_time: string;
+            /** @description The number whose username changed (the event's `data.phone_number_id`). */
+            phone_number_id: string;
+            /** @description That number as Meta displays it. */
+            display_phone_number: string;
+            /** @description The number's username after the change; absent once deleted. */
+            username?: string;
+            /** @description The username's status after the change (the event's `data.status`). */
+            username_status?: string;
             /**
-             * @description `pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), `not_attempted` (no attempt recorded: in flight, or the event came before the endpoint).
+             * @description `pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), `not_attempted` (no attempt recorded: in flight, or the event came before the endpoint), `not_subscribed` (the endpoint's event types do not select it).
              * @enum {string}
              */
             status: "pending" | "delivered" | "failed" | "not_attempted" | "not_subscribed";
@@ -3143,7 +3164,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description What changes: event_types, description, or both. A JSON object (as a form or in the query string too, as Graph takes parameters; the body wins). Unknown fields are ignored. */
+        /** @description What changes: url, event_types, description, or several. A JSON object (as a form or in the query string too, as Graph takes parameters; the body wins). Unknown fields are ignored. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];

@@ -5,8 +5,10 @@
  * shares.
  */
 import { generateApiKey, hashApiKey } from "../auth/api-keys.ts";
+import { retryOnConflict } from "../concurrency.ts";
 import { config } from "../config.ts";
 import {
+  ApiKeyListChangedError,
   type ApiKeyRecord,
   createApiKeyRecord,
   getTenantApiKeyEntry,
@@ -101,17 +103,30 @@ export interface IssuedTenantApiKey {
 
 /**
  * A new key for the tenant, unless it holds API_KEYS_PER_TENANT active keys already
- * (ApiKeyLimitError). The count and the write are not one transaction: requests creating keys at
- * the same moment may each pass it (the limit bounds a tenant's keys, not a race).
+ * (ApiKeyLimitError). The key commits only if the tenant's key list is still the one counted
+ * (store: createApiKeyRecord's expectedListVersion), so requests creating keys at the same moment
+ * cannot together pass the limit; ApiKeyContentionError when they kept colliding.
  */
 export async function issueTenantApiKey(tenantId: string, name?: string): Promise<IssuedTenantApiKey> {
   const limit = config.apiKeysPerTenant();
-  const active = (await tenantApiKeys(tenantId)).filter((entry) => !entry.revokedAt);
-  if (active.length >= limit) throw new ApiKeyLimitError(limit);
   const { apiKey, id } = generateApiKey();
-  const record = await createApiKeyRecord(
-    { id, tenantId, keyHash: hashApiKey(apiKey), ...(name ? { name } : {}) },
-    { touchTenant: false },
+  const record = await retryOnConflict(
+    limit + 8,
+    (error) => error instanceof ApiKeyListChangedError,
+    () => new ApiKeyContentionError("concurrent changes to the tenant's API keys: retry"),
+    async () => {
+      let read = await tenantApiKeyEntries(tenantId);
+      if (!read.indexed) {
+        await indexLegacyApiKeys(tenantId);
+        read = await tenantApiKeyEntries(tenantId);
+      }
+      const { entries, listVersion } = read;
+      if (entries.filter((entry) => !entry.revokedAt).length >= limit) throw new ApiKeyLimitError(limit);
+      return createApiKeyRecord(
+        { id, tenantId, keyHash: hashApiKey(apiKey), ...(name ? { name } : {}) },
+        { touchTenant: false, expectedListVersion: listVersion },
+      );
+    },
   );
   return { record, apiKey };
 }

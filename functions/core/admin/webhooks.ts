@@ -5,6 +5,7 @@
  * and the API share one set of rules.
  */
 import { randomBytes } from "node:crypto";
+import { retryOnConflict } from "../concurrency.ts";
 import { config, DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT } from "../config.ts";
 import {
   type FeedEntry,
@@ -23,9 +24,11 @@ import {
 } from "../store/webhook-deliveries.ts";
 import {
   createEndpoint,
+  EndpointListChangedError,
   findEndpoint,
   getEndpoint,
   listEndpoints,
+  listEndpointsWithVersion,
   removeEndpoint,
   replaceEndpointSecret,
   resealEndpointSecret,
@@ -64,6 +67,11 @@ export class EndpointLimitError extends WebhookAdminError {
     super(`tenant ${tenantId} has ${limit} endpoints already (webhook remove one first)`);
     this.limit = limit;
   }
+}
+
+/** Creations of the tenant's endpoints kept colliding: nothing was created, retry. */
+export class EndpointContentionError extends WebhookAdminError {
+  override name = "EndpointContentionError";
 }
 
 /** What is shown of an endpoint: never its secret. */
@@ -107,6 +115,8 @@ export interface IssuedEndpoint {
 
 /** What an endpoint is for: its event types (absent: `username.updated`) and a note. */
 export interface EndpointSettings {
+  /** A new URL, checked by the caller against the URL rules (endpointUrlProblem). */
+  url?: string;
   eventTypes?: readonly WebhookEventType[];
   description?: string;
 }
@@ -124,7 +134,6 @@ export async function addEndpoint(
   const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
   if (problem) throw new WebhookAdminError(`--url ${problem}`);
   const limit = config.webhookEndpointsPerTenant();
-  if ((await listEndpoints(tenantId)).length >= limit) throw new EndpointLimitError(tenantId, limit);
   const id = `ep_${randomBytes(10).toString("hex")}`;
   const secret = newEndpointSecret();
   const endpoint: WebhookEndpoint = {
@@ -136,7 +145,19 @@ export async function addEndpoint(
     ...(options.description ? { description: options.description } : {}),
     ...(options.eventTypes ? { eventTypes: [...new Set(options.eventTypes)] } : {}),
   };
-  await createEndpoint(endpoint);
+  // Each try checks the limit on the list it read and commits only if that list is still the
+  // tenant's: concurrent creations cannot together pass it. Every conflict is another creation
+  // committed, so at most `limit` of them happen before the check refuses.
+  await retryOnConflict(
+    limit + 8,
+    (error) => error instanceof EndpointListChangedError,
+    () => new EndpointContentionError("concurrent changes to the tenant's webhook endpoints: retry"),
+    async () => {
+      const { endpoints, version } = await listEndpointsWithVersion(tenantId);
+      if (endpoints.length >= limit) throw new EndpointLimitError(tenantId, limit);
+      await createEndpoint(endpoint, version);
+    },
+  );
   return { id, url, secret };
 }
 
@@ -499,6 +520,7 @@ export async function updateTenantEndpoint(
   const endpoint = await getEndpoint(tenantId, endpointId);
   if (!endpoint) return undefined;
   return updateEndpointSettings(endpoint, {
+    ...(settings.url !== undefined ? { url: settings.url } : {}),
     ...(settings.eventTypes ? { eventTypes: [...new Set(settings.eventTypes)] } : {}),
     ...(settings.description !== undefined ? { description: settings.description } : {}),
   });

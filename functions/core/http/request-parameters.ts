@@ -79,11 +79,18 @@ async function bodyValues(
       }).formData();
       return collect(form.entries(), repeated);
     } catch {
-      return graphErrors.invalidParameter("Request body is not valid multipart/form-data");
+      return graphErrors.invalidParameter(
+        "Request body is not valid multipart/form-data",
+        "send a JSON object or an application/x-www-form-urlencoded form",
+      );
     }
   }
   if (format === "form") {
-    if (text === undefined) return graphErrors.invalidParameter("Request body is not valid UTF-8");
+    if (text === undefined)
+      return graphErrors.invalidParameter(
+        "Request body is not valid UTF-8",
+        "send the body encoded as UTF-8",
+      );
     return collect(new URLSearchParams(text), repeated);
   }
   let parsed: unknown;
@@ -94,7 +101,10 @@ async function bodyValues(
     return graphErrors.invalidParameter("Request body is not valid JSON", "send a UTF-8 JSON object");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return graphErrors.invalidParameter("Request body must be a JSON object");
+    return graphErrors.invalidParameter(
+      "Request body must be a JSON object",
+      "send the parameters as one JSON object (or a form), not an array or a bare value",
+    );
   }
   return parsed as Record<string, unknown>;
 }
@@ -139,7 +149,7 @@ export function validateParameters<T>(parameters: RequestParameters, schema: z.Z
   if (parameters.unreadable) throw parameters.unreadable;
   const result = schema.safeParse(parameters.values);
   if (!result.success) {
-    const detail = describeIssues(result.error);
+    const detail = describeIssues(result.error, parameters.values);
     throw graphErrors.invalidParameter(`Invalid parameter: ${detail}`, detail);
   }
   for (const name of Object.keys(result.data as object)) {

@@ -15,7 +15,7 @@ export const API_BODY_LIMIT_BYTES = 16 * 1024;
 export function parsePathParameters<T>(event: APIGatewayProxyEventV2, schema: z.ZodMiniType<T>): T {
   const result = schema.safeParse(event.pathParameters ?? {});
   if (!result.success) {
-    const detail = describeIssues(result.error);
+    const detail = describeIssues(result.error, event.pathParameters ?? {});
     throw graphErrors.invalidParameter(`Invalid path: ${detail}`, detail);
   }
   return result.data;

@@ -24,6 +24,7 @@ import { dynamo, tableName } from "./client.ts";
 import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
 import { phoneFromItem, queryAll, touchTenant } from "./phones.ts";
+import { failedConditions } from "./transactions.ts";
 
 export interface ApiKeyRecord {
   id: string;
@@ -48,45 +49,94 @@ export interface TenantApiKeyEntry extends ApiKeyRecord {
  */
 export async function createApiKeyRecord(
   record: Omit<ApiKeyRecord, "createdAt">,
-  options: { touchTenant?: boolean } = {},
+  options: {
+    touchTenant?: boolean;
+    /**
+     * The tenant's key list version the caller's limit check read (`tenantApiKeyEntries`): the
+     * key commits only if the list is still at that version, and moves it on (ApiKeyListChangedError
+     * otherwise, nothing written). Absent: no check (the operator's keys, not limited).
+     */
+    expectedListVersion?: number;
+  } = {},
 ): Promise<ApiKeyRecord> {
   const full: ApiKeyRecord = { ...record, createdAt: new Date().toISOString() };
   const TableName = tableName();
-  await dynamo().send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName,
-            Item: {
-              ...keys.apiKey(record.keyHash),
-              type: "apiKey",
-              gsi2pk: keys.byTenant(record.tenantId),
-              gsi2sk: `KEY#${record.id}`,
-              ...full,
+  const expected = options.expectedListVersion;
+  const versionCheck =
+    expected === undefined
+      ? []
+      : [
+          {
+            Update: {
+              TableName,
+              Key: keys.tenantApiKeyIndex(record.tenantId),
+              UpdateExpression: "SET listVersion = :next",
+              // The index marker exists: the caller's read indexed the tenant's keys first.
+              ConditionExpression:
+                expected === 0
+                  ? "attribute_exists(pk) AND attribute_not_exists(listVersion)"
+                  : "listVersion = :expected",
+              ExpressionAttributeValues: {
+                ":next": expected + 1,
+                ...(expected === 0 ? {} : { ":expected": expected }),
+              },
             },
-            ConditionExpression: "attribute_not_exists(pk)",
           },
-        },
-        {
-          Put: {
-            TableName,
-            Item: { ...keys.apiKeyId(record.id), type: "apiKeyId", keyHash: record.keyHash },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-        {
-          Put: {
-            TableName,
-            Item: { ...keys.tenantApiKey(record.tenantId, record.id), type: "tenantApiKey", ...full },
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-      ],
-    }),
-  );
+        ];
+  try {
+    await sendKeyCreation();
+  } catch (error) {
+    const failed = failedConditions(error);
+    if (expected === undefined || failed === undefined || [0, 1, 2].some((i) => failed.has(i))) throw error;
+    throw new ApiKeyListChangedError(`the API keys of tenant ${record.tenantId} changed`);
+  }
   if (options.touchTenant !== false) await touchTenant(record.tenantId);
   return full;
+
+  async function sendKeyCreation() {
+    await dynamo().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName,
+              Item: {
+                ...keys.apiKey(record.keyHash),
+                type: "apiKey",
+                gsi2pk: keys.byTenant(record.tenantId),
+                gsi2sk: `KEY#${record.id}`,
+                ...full,
+              },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          {
+            Put: {
+              TableName,
+              Item: { ...keys.apiKeyId(record.id), type: "apiKeyId", keyHash: record.keyHash },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          {
+            Put: {
+              TableName,
+              Item: { ...keys.tenantApiKey(record.tenantId, record.id), type: "tenantApiKey", ...full },
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          ...versionCheck,
+        ],
+      }),
+    );
+  }
+}
+
+/**
+ * The tenant's key list changed after the version a creation expected was read (another creation
+ * committed first, or raced it): nothing was written; read the list again and decide again.
+ */
+export class ApiKeyListChangedError extends Error {
+  override name = "ApiKeyListChangedError";
 }
 
 export async function getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
@@ -194,22 +244,26 @@ export async function indexLegacyApiKeys(tenantId: string): Promise<void> {
       ),
     );
   }
-  await dynamo().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: {
-        ...keys.tenantApiKeyIndex(tenantId),
-        type: "tenantApiKeyIndex",
-        indexedAt: new Date().toISOString(),
-      },
-    }),
+  // Only if absent: a run finishing late must not reset the list version a creation moved on.
+  await conditionalWrite(
+    dynamo().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.tenantApiKeyIndex(tenantId),
+          type: "tenantApiKeyIndex",
+          indexedAt: new Date().toISOString(),
+        },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    ),
   );
 }
 
 /** Every key entry of the tenant (strongly consistent), and whether the index is complete. */
 export async function tenantApiKeyEntries(
   tenantId: string,
-): Promise<{ entries: TenantApiKeyEntry[]; indexed: boolean }> {
+): Promise<{ entries: TenantApiKeyEntry[]; indexed: boolean; listVersion: number }> {
   const items = await queryAll({
     KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
     ExpressionAttributeValues: {
@@ -219,9 +273,11 @@ export async function tenantApiKeyEntries(
     },
     ConsistentRead: true,
   });
+  const marker = items.find((item) => item.sk === keys.tenantApiKeyIndex(tenantId).sk);
   return {
     entries: items.filter(isEntry).map(entryFromItem),
-    indexed: items.some((item) => item.sk === keys.tenantApiKeyIndex(tenantId).sk),
+    indexed: marker !== undefined,
+    listVersion: typeof marker?.listVersion === "number" ? marker.listVersion : 0,
   };
 }
 

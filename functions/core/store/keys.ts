@@ -6,7 +6,9 @@
  *   tenant's key    pk APIKEYS#<t>              sk KEY#<id>     id, hash, name, created, revoked, last used:
  *                                                               the tenant's own keys, strongly consistent
  *   key index mark  pk APIKEYS#<t>              sk INDEX        present once every key of the tenant has its
- *                                                               KEY# item (keys made before 0.3.0 included)
+ *                                                               KEY# item (keys made before 0.3.0 included);
+ *                                                               listVersion: moved on by every key the tenant
+ *                                                               creates (the limit's check)
  *   phone number    pk PHONE#<id>               sk PHONE        gsi2 TENANT#<t> / PHONE#<id>
  *   WhatsApp acct   pk WAACCOUNT#<id>           sk WAACCOUNT    -> the phone number id (an alias in paths)
  *   WABA phone      pk WABAPHONE#<w>#<digits>   sk WABAPHONE    -> the phone number id, one per account id of the
@@ -32,6 +34,7 @@
  *   feed event      pk FEED#<t>                 sk SEQ#<sequence number, zero-padded>
  *   event           pk EVENT#<event id>         sk EVENT        -> tenant, sequence number (de-duplication)
  *   endpoint        pk ENDPOINTS#<t>            sk ENDPOINT#<id>
+ *   endpoint list   pk ENDPOINTS#<t>            sk VERSION      -> moved on by every creation (the limit's check)
  *   endpoint id     pk ENDPOINTID#<id>          sk ENDPOINTID   -> the tenant (commands by id)
  *   delivery        pk DELIVERY#<event id>      sk ENDPOINT#<id>                               (TTL)
  *                   while unfinished:           gsi2 TENANT#<t> / DELIVERY#<sequence number>#<endpoint id>
@@ -107,6 +110,12 @@ export const keys = {
     sk: `ENDPOINT#${endpointId}`,
   }),
   endpointsOf: (tenantId: string) => `ENDPOINTS#${tenantId}`,
+  endpointPrefix: "ENDPOINT#",
+  /**
+   * The version of the tenant's endpoint list: every creation moves it on, conditional on the
+   * version its limit check read (store/webhook-endpoints.ts createEndpoint).
+   */
+  endpointListVersion: (tenantId: string) => ({ pk: `ENDPOINTS#${tenantId}`, sk: "VERSION" }),
   endpointId: (endpointId: string) => ({ pk: `ENDPOINTID#${endpointId}`, sk: "ENDPOINTID" }),
   delivery: (eventId: string, endpointId: string) => ({
     pk: `DELIVERY#${eventId}`,

@@ -15,6 +15,7 @@ import type { WebhookEventType } from "../validation/tenant-api.ts";
 import { dynamo, tableName } from "./client.ts";
 import { conditionalWrite } from "./conditional-write.ts";
 import { keys } from "./keys.ts";
+import { failedConditions } from "./transactions.ts";
 
 export interface WebhookEndpoint {
   /** `ep_` + 20 characters. */
@@ -39,12 +40,33 @@ export class EndpointExistsError extends Error {
   override name = "EndpointExistsError";
 }
 
+/**
+ * The tenant's endpoint list changed after `expectedVersion` was read (another creation committed
+ * first, or raced this one): nothing was written; read the list again and decide again.
+ */
+export class EndpointListChangedError extends Error {
+  override name = "EndpointListChangedError";
+}
+
+/** The tenant's endpoints and the version of that list (0: never moved on), from one read. */
+export interface EndpointList {
+  endpoints: WebhookEndpoint[];
+  version: number;
+}
+
 function endpointFromItem(item: Record<string, unknown>): WebhookEndpoint {
   const { pk: _pk, sk: _sk, type: _type, ...endpoint } = item;
   return endpoint as unknown as WebhookEndpoint;
 }
 
-export async function createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+/**
+ * Stores a new endpoint and its id pointer, and moves the tenant's list version on from
+ * `expectedVersion` (what `listEndpointsWithVersion` read when the caller checked its limit) in
+ * the same transaction: two creations that read the same list cannot both commit, so a limit
+ * checked on that list holds whatever runs at the same moment. Throws EndpointListChangedError
+ * when the list moved on meanwhile (nothing written), EndpointExistsError when the id is taken.
+ */
+export async function createEndpoint(endpoint: WebhookEndpoint, expectedVersion: number): Promise<void> {
   const TableName = tableName();
   try {
     await dynamo().send(
@@ -72,19 +94,42 @@ export async function createEndpoint(endpoint: WebhookEndpoint): Promise<void> {
               ConditionExpression: "attribute_not_exists(pk)",
             },
           },
+          {
+            Update: {
+              TableName,
+              Key: keys.endpointListVersion(endpoint.tenantId),
+              UpdateExpression: "SET version = :next",
+              ConditionExpression:
+                expectedVersion === 0 ? "attribute_not_exists(version)" : "version = :expected",
+              ExpressionAttributeValues: {
+                ":next": expectedVersion + 1,
+                ...(expectedVersion === 0 ? {} : { ":expected": expectedVersion }),
+              },
+            },
+          },
         ],
       }),
     );
   } catch (error) {
-    if ((error as Error).name === "TransactionCanceledException") {
-      throw new EndpointExistsError(`endpoint ${endpoint.id} exists`);
-    }
-    throw error;
+    const failed = failedConditions(error);
+    if (failed === undefined) throw error;
+    if (failed.has(0) || failed.has(1)) throw new EndpointExistsError(`endpoint ${endpoint.id} exists`);
+    // The version's condition, or a transaction on the same items at the same moment.
+    throw new EndpointListChangedError(`the endpoints of tenant ${endpoint.tenantId} changed`);
   }
 }
 
 /** Every endpoint of the tenant, oldest first (strongly consistent: a new endpoint gets the next event). */
 export async function listEndpoints(tenantId: string): Promise<WebhookEndpoint[]> {
+  return (await listEndpointsWithVersion(tenantId)).endpoints;
+}
+
+/**
+ * Every endpoint of the tenant, oldest first, and the list's version, from one strongly
+ * consistent Query of the tenant's endpoint partition (at most the endpoint limit's items plus
+ * the version item: one page).
+ */
+export async function listEndpointsWithVersion(tenantId: string): Promise<EndpointList> {
   const { Items = [] } = await dynamo().send(
     new QueryCommand({
       TableName: tableName(),
@@ -93,7 +138,14 @@ export async function listEndpoints(tenantId: string): Promise<WebhookEndpoint[]
       ConsistentRead: true,
     }),
   );
-  return Items.map(endpointFromItem).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  const versionSk = keys.endpointListVersion(tenantId).sk;
+  const version = Items.find((item) => item.sk === versionSk)?.version;
+  return {
+    endpoints: Items.filter((item) => String(item.sk).startsWith(keys.endpointPrefix))
+      .map(endpointFromItem)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+    version: typeof version === "number" ? version : 0,
+  };
 }
 
 export async function getEndpoint(
@@ -237,11 +289,15 @@ export async function resealPreviousSecret(
  */
 export async function updateEndpointSettings(
   endpoint: Pick<WebhookEndpoint, "id" | "tenantId">,
-  settings: { eventTypes?: readonly WebhookEventType[]; description?: string },
+  settings: { url?: string; eventTypes?: readonly WebhookEventType[]; description?: string },
 ): Promise<WebhookEndpoint | undefined> {
   const set: string[] = [];
   const remove: string[] = [];
   const values: Record<string, unknown> = {};
+  if (settings.url !== undefined) {
+    set.push("#url = :url");
+    values[":url"] = settings.url;
+  }
   if (settings.eventTypes) {
     set.push("eventTypes = :types");
     values[":types"] = [...settings.eventTypes];
@@ -266,6 +322,7 @@ export async function updateEndpointSettings(
         Key: keys.endpoint(endpoint.tenantId, endpoint.id),
         UpdateExpression: expression || "SET pk = pk",
         ConditionExpression: "attribute_exists(pk)",
+        ...(settings.url !== undefined ? { ExpressionAttributeNames: { "#url": "url" } } : {}),
         ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
         ReturnValues: "ALL_NEW",
       }),

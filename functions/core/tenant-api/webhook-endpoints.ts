@@ -10,6 +10,7 @@
  */
 import {
   addEndpoint,
+  EndpointContentionError,
   type EndpointDelivery,
   EndpointLimitError,
   EventNotSubscribedError,
@@ -41,14 +42,22 @@ import {
 import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
 import type { TenantRequest } from "./tenant-request.ts";
 
-/** What every route shows of an endpoint: never its secret. */
-export function webhookEndpointView(endpoint: WebhookEndpoint): WebhookEndpointView {
+/**
+ * What every route shows of an endpoint: never its secret; until when the previous secret still
+ * signs only while that is after `now` (epoch ms), so a tenant can tell whether its old secret
+ * still verifies.
+ */
+export function webhookEndpointView(endpoint: WebhookEndpoint, now = Date.now()): WebhookEndpointView {
+  const previousUntil = endpoint.previousSecretExpiresAt;
   return {
     id: endpoint.id,
     url: endpoint.url,
     ...(endpoint.description ? { description: endpoint.description } : {}),
     created_time: endpoint.createdAt,
     ...(endpoint.secretRotatedAt ? { secret_rotated_time: endpoint.secretRotatedAt } : {}),
+    ...(previousUntil && Date.parse(previousUntil) > now
+      ? { previous_secret_expires_time: previousUntil }
+      : {}),
     event_types: [...subscribedTypes(endpoint)],
   };
 }
@@ -88,6 +97,12 @@ export async function createWebhookEndpoint({ caller, body }: TenantRequest<unkn
       throw graphErrors.invalidParameter(
         `This tenant has ${error.limit} webhook endpoints, the most it may have: remove one first`,
         "remove an endpoint (DELETE /v1/webhook_endpoints/{id}) before adding another",
+      );
+    }
+    if (error instanceof EndpointContentionError) {
+      throw graphErrors.upstreamUnavailable(
+        503,
+        "other changes to this tenant's webhook endpoints are in progress: retry",
       );
     }
     throw error;
@@ -177,15 +192,21 @@ export async function rotateWebhookEndpointSecret({
 }
 
 /**
- * `POST /v1/webhook_endpoints/{id}`: sets the endpoint's `event_types` and/or `description` (an
- * empty description removes it); the events already handed to it are delivered as they were.
+ * `POST /v1/webhook_endpoints/{id}`: sets the endpoint's `url` (the rules of a new endpoint's),
+ * `event_types` and/or `description` (an empty description removes it). The events already handed
+ * to it are delivered as they were, each attempt to the URL the endpoint has when it is made.
  */
 export async function updateWebhookEndpoint({
   caller,
   path,
   body,
 }: TenantRequest<EndpointPath, UpdateEndpointBody>) {
+  if (body.url !== undefined) {
+    const problem = endpointUrlProblem(body.url, config.allowsLoopbackWebhooks());
+    if (problem) throw graphErrors.invalidParameter(`Invalid parameter: url ${problem}`, `url ${problem}`);
+  }
   const updated = await updateTenantEndpoint(caller.tenantId, path.id, {
+    ...(body.url !== undefined ? { url: body.url } : {}),
     ...(body.event_types ? { eventTypes: body.event_types } : {}),
     ...(body.description !== undefined ? { description: body.description } : {}),
   });
@@ -210,6 +231,10 @@ export function webhookDeliveryView(
     event_id: entry.event.id,
     event_type: (eventForEndpoint(endpoint, entry.event) ?? entry.event).type,
     event_created_time: entry.event.created_time,
+    phone_number_id: entry.event.data.phone_number_id,
+    display_phone_number: entry.event.data.display_phone_number,
+    ...(entry.event.data.username ? { username: entry.event.data.username } : {}),
+    ...(entry.event.data.status ? { username_status: entry.event.data.status } : {}),
     status:
       delivery.status === "not attempted" || delivery.status === "not subscribed"
         ? DELIVERY_STATUS_NAMES[delivery.status]

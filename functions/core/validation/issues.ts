@@ -1,11 +1,49 @@
 import type { z } from "zod/mini";
 
-/** One readable sentence from a schema failure: every issue, with the field it concerns. */
-export function describeIssues(error: z.core.$ZodError): string {
+/**
+ * One readable sentence from a schema failure: every issue, with the field it concerns. A value
+ * of the wrong kind says what it must be, and a missing one that it is required, instead of
+ * zod's bare "Invalid input" (zod/mini loads no messages); `input` is what was parsed, to tell
+ * the two apart.
+ */
+export function describeIssues(error: z.core.$ZodError, input?: unknown): string {
   return error.issues
     .map((issue) => {
       const field = issue.path.map(String).join(".");
-      return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
+      const message = issue.code === "invalid_type" ? typeMessage(issue, input) : issue.message;
+      return field && !message.startsWith(field) ? `${field}: ${message}` : message;
     })
     .join("; ");
+}
+
+const KINDS: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "an array",
+  object: "an object",
+};
+
+function typeMessage(issue: z.core.$ZodIssueInvalidType, input: unknown): string {
+  if (issue.message !== "Invalid input") return issue.message;
+  const parent = valueAt(input, issue.path.slice(0, -1));
+  const key = issue.path.at(-1);
+  const missing =
+    issue.path.length > 0 &&
+    typeof parent === "object" &&
+    parent !== null &&
+    (key === undefined || (parent as Record<PropertyKey, unknown>)[key as PropertyKey] === undefined);
+  if (missing) return "is required";
+  const kind = KINDS[issue.expected];
+  return kind ? `must be ${kind}` : issue.message;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }

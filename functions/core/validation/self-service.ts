@@ -97,19 +97,23 @@ export const createEndpointBodySchema = z.object({
 export type CreateEndpointBody = z.output<typeof createEndpointBodySchema>;
 
 /**
- * `POST /v1/webhook_endpoints/{id}`: new event types and/or description (an empty description
- * removes it); at least one of them.
+ * `POST /v1/webhook_endpoints/{id}`: a new URL (the URL rules of a new endpoint), event types
+ * and/or description (an empty description removes it); at least one of them.
  */
 export const updateEndpointBodySchema = z
   .object({
+    url: z.optional(createEndpointBodySchema.shape.url),
     event_types: z.optional(eventTypesSchema),
     description: z.optional(z.union([z.literal(""), label(DESCRIPTION_MAX_LENGTH)])),
   })
   .check(
-    z.refine((body) => body.event_types !== undefined || body.description !== undefined, {
-      message: "send event_types or description (or both)",
-      path: ["event_types"],
-    }),
+    z.refine(
+      (body) => body.url !== undefined || body.event_types !== undefined || body.description !== undefined,
+      {
+        message: "send url, event_types or description (one or more)",
+        path: ["event_types"],
+      },
+    ),
   );
 export type UpdateEndpointBody = z.output<typeof updateEndpointBodySchema>;
 
@@ -124,6 +128,8 @@ export const webhookEndpointSchema = z.object({
   description: z.optional(z.string()),
   created_time: z.string(),
   secret_rotated_time: z.optional(z.string()),
+  /** While a rotation's overlap lasts: until when the previous secret still signs (ISO 8601). */
+  previous_secret_expires_time: z.optional(z.string()),
   event_types: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
 });
 export type WebhookEndpointView = z.infer<typeof webhookEndpointSchema>;
@@ -184,6 +190,13 @@ export const webhookDeliverySchema = z.object({
   event_id: z.string(),
   event_type: z.string(),
   event_created_time: z.string(),
+  /** What the event is about, so a person reading the log knows which change each row is. */
+  phone_number_id: z.string(),
+  display_phone_number: z.string(),
+  /** The number's username after the change; absent once deleted. */
+  username: z.optional(z.string()),
+  /** The username's status after the change (Meta's: `approved`, `reserved`, `deleted`, …). */
+  username_status: z.optional(z.string()),
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.number(),
   last_attempt_time: z.optional(z.string()),
