@@ -265,6 +265,8 @@ describe("the delivery log", () => {
     event_id: EVENT,
     event_type: "username.updated",
     event_created_time: "2026-12-02T09:30:00.000Z",
+    phone_number_id: "106540352242922",
+    display_phone_number: "15550783881",
     status: "delivered",
     attempts: 1,
     ...over,
