@@ -88,6 +88,12 @@ export function demoLines(seed: DemoSeed, config: LocalConfig, targets: BannerTa
 }
 
 /**
+ * First in a second terminal: a new shell may have another Node.js first on PATH (a system's Node
+ * 20, on which npx stops with npm's EBADENGINE); this puts a supported one first, as it did here.
+ */
+const NODE_ENV_COMMAND = "source .ci/node-env.sh";
+
+/**
  * The admin CLI as a second terminal runs it against this store: with the variables that point
  * it here when they differ from its defaults (never a secret: `key create` needs none).
  */
@@ -106,8 +112,9 @@ export function storedDataLines(stored: StoredData, config: LocalConfig, targets
   const lines = [
     "",
     `The store already has ${tenants.length} tenant(s) (${listed}): nothing seeded.`,
-    `API keys are shown only when created; make one for tenant "${tenantId}" (in another terminal):`,
+    `API keys are shown only when created; make one for tenant "${tenantId}" in another terminal, from this folder:`,
     "",
+    `  ${NODE_ENV_COMMAND}`,
     `  ${adminCommand(config)} key create --tenant ${tenantId}`,
     "  export API_KEY=<the key it prints>",
     "",
@@ -129,7 +136,9 @@ export function noSeedLines(upstreamUrl: string, config: LocalConfig): string[] 
   return [
     "",
     `Empty store, and META_GRAPH_URL is ${upstreamUrl}: no demo data seeded (its made-up Meta tokens`,
-    "only work with the Meta sandbox). Register your numbers with their real tokens, then make a key:",
+    "only work with the Meta sandbox). Register your numbers with their real tokens, then make a key",
+    "(in another terminal, from this folder):",
+    `  ${NODE_ENV_COMMAND}`,
     `  ${adminCommand(config)} phone add --help`,
     `  ${adminCommand(config)} key create --tenant <tenantId>`,
   ];

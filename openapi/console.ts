@@ -1,7 +1,9 @@
 /**
  * What the document says about the console's routes (functions/console/, docs/architecture.md
  * "The console"): a web page and its files for people, not an API for programs, described so the
- * document still names every route of infra/routes.ts.
+ * document still names every route of infra/routes.ts. The stage's throttle (infra/api.ts
+ * `defaultRouteSettings`) applies to these routes as to every other: each documents API Gateway's
+ * own 429 (openapi/gateway-answers.ts).
  */
 import {
   CONSOLE_SECURITY_HEADERS,
@@ -70,6 +72,9 @@ const notFound = {
   content: { "application/json": { schema: { $ref: "#/components/schemas/GraphError" } } },
 };
 
+/** API Gateway's throttle, answered before the console's function runs (no security headers). */
+const throttled = { $ref: "#/components/responses/Throttled" };
+
 /** The operations of the console's two routes, by route key. */
 export const consoleOperations: Record<string, OperationInfo> = {
   "GET /console": {
@@ -85,6 +90,7 @@ export const consoleOperations: Record<string, OperationInfo> = {
     responses: {
       "200": file("The page", ["text/html"]),
       "304": unchanged("The page is unchanged (`If-None-Match`)"),
+      "429": throttled,
       "503": {
         description: "The console was not built (a local checkout before `npm run console:build`)",
         headers: errorHeaders,
@@ -103,6 +109,7 @@ export const consoleOperations: Record<string, OperationInfo> = {
       "200": file("The file", ["text/javascript", "text/css", "image/svg+xml"]),
       "304": unchanged("The file is unchanged (`If-None-Match`)"),
       "404": notFound,
+      "429": throttled,
     },
   },
 };

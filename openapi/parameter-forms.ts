@@ -4,7 +4,7 @@
  * response headers of functions/core/graph/client.ts's `PASSED_THROUGH_HEADERS`.
  */
 import { PASSED_THROUGH_HEADERS } from "../functions/core/graph/client.ts";
-import { ref } from "./schemas.ts";
+import { METHOD_OVERRIDE_DESCRIPTION, METHOD_OVERRIDE_PATTERN, ref } from "./schemas.ts";
 
 export const PARAMETER_PRECEDENCE =
   "Parameters are taken as Graph takes them: a JSON body, a form body (`application/x-www-form-urlencoded` " +
@@ -49,10 +49,10 @@ export function claimQueryParameters() {
       name: "method",
       in: "query",
       required: false,
-      description:
-        "Graph's method override for clients that cannot send DELETE: `delete` makes this POST the path's " +
-        "DELETE (case-insensitive; also accepted in the body). Anything but `post` or `delete` is 400 code 100.",
-      schema: { type: "string", enum: ["post", "delete", "POST", "DELETE"] },
+      description: `${METHOD_OVERRIDE_DESCRIPTION} Also accepted in the body (the body's wins).`,
+      // A pattern, not an enum: the service takes any case (`GET`, `Delete`), as Graph does.
+      schema: { type: "string", pattern: METHOD_OVERRIDE_PATTERN },
+      examples: { read: { summary: "A Graph client's read", value: "GET" } },
     },
   ];
 }

@@ -43,28 +43,50 @@ function username(): JsonSchema {
   };
 }
 
-/** Graph's `method` override, case-insensitive: `post`, `get` or `delete` (any case). */
-const METHOD_OVERRIDE_PATTERN = "^(?:[Pp][Oo][Ss][Tt]|[Gg][Ee][Tt]|[Dd][Ee][Ll][Ee][Tt][Ee])$";
-const READ_OR_DELETE_PATTERN = "^(?:[Gg][Ee][Tt]|[Dd][Ee][Ll][Ee][Tt][Ee])$";
+/** `word` in any case, as regular expression text: `get` becomes `[Gg][Ee][Tt]`. */
+function anyCase(word: string): string {
+  return [...word].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join("");
+}
 
+/**
+ * Graph's `method` override as the service reads it (methodOverrideSchema in
+ * functions/core/validation/username-request.ts lower-cases it, then takes `post`, `get` or
+ * `delete`), in the query string or the body: a pattern, as any case is taken, so a Graph client's
+ * `method=GET` or `method=Delete` is valid here too. The contract test sends each case and others.
+ */
+export const METHOD_OVERRIDE_PATTERN = `^(?:${["post", "get", "delete"].map(anyCase).join("|")})$`;
+/** The overrides that make a POST something other than a claim: no `username` is needed then. */
+const READ_OR_DELETE_PATTERN = `^(?:${["get", "delete"].map(anyCase).join("|")})$`;
+
+export const METHOD_OVERRIDE_DESCRIPTION =
+  "Graph's method override (any case), for clients that cannot send every method: `delete` makes this " +
+  "POST the path's DELETE (answered `{\"success\":…}`), `get` the path's GET (answered as the GET: " +
+  "`UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored; Go Graph " +
+  "clients read with `POST …?method=GET`), `post` changes nothing. Anything else is 400 code 100.";
+
+/**
+ * The claim's parameters (JSON, form or query string). One object type per use, each declaring
+ * every field the service reads, so that openapi-typescript makes a union of object types of it
+ * (a `required`-only `anyOf` branch became `unknown`, which let any body compile): a claim needs
+ * `username`; a read or delete through `method` needs none. `additionalProperties` is left out:
+ * JSON Schema's default accepts other fields, as the service does (it drops them), and
+ * openapi-typescript then types the declared fields only, so a misspelled one does not compile.
+ */
 function claimRequest(): JsonSchema {
-  const { required: _required, ...schema } = jsonSchemaOf(claimUsernameBodySchema);
-  const properties = propertiesOf(schema);
+  const { required: _required, properties: _properties, ...schema } = jsonSchemaOf(claimUsernameBodySchema);
+  const properties = { ...propertiesOf(jsonSchemaOf(claimUsernameBodySchema)) };
   // The format check is a refinement zod cannot express in JSON Schema: the Username schema does.
   properties.username = ref("Username");
-  describeProperties(schema, {
-    transfer_action:
+  properties.transfer_action = {
+    description:
       "`none` (the default) fails with 147005 when another number of the same business portfolio holds " +
       "the name; `force_transfer` moves the name from that number to this one.",
-  });
+    ...(properties.transfer_action as JsonSchema),
+  };
   properties.method = {
     type: "string",
     pattern: METHOD_OVERRIDE_PATTERN,
-    description:
-      "Graph's method override (any case), for clients that cannot send every method: `delete` makes this " +
-      "POST the path's DELETE (answered `{\"success\":…}`), `get` the path's GET (answered as the GET: " +
-      "`UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored), `post` " +
-      "changes nothing. Anything else is 400 code 100.",
+    description: METHOD_OVERRIDE_DESCRIPTION,
   };
   properties.access_token = {
     type: "string",
@@ -75,11 +97,26 @@ function claimRequest(): JsonSchema {
   return {
     description:
       "Only `username` and `transfer_action` are forwarded to Meta; `method` and `access_token` are read here; " +
-      "any other field is dropped. `username` is required unless `method` is `get` or `delete`.",
-    ...schema,
+      "any other field is accepted and dropped. `username` is required unless `method` is `get` or `delete` " +
+      "(any case).",
     anyOf: [
-      { required: ["username"] },
-      { required: ["method"], properties: { method: { pattern: READ_OR_DELETE_PATTERN } } },
+      {
+        ...schema,
+        title: "Claim",
+        description: "A claim of `username` (`method` absent or `post`).",
+        properties,
+        required: ["username"],
+      },
+      {
+        ...schema,
+        title: "MethodOverride",
+        description: "`method=get` or `method=delete`: the path's GET or DELETE; `username` is not needed.",
+        properties: {
+          ...properties,
+          method: { ...(properties.method as JsonSchema), pattern: READ_OR_DELETE_PATTERN },
+        },
+        required: ["method"],
+      },
     ],
     examples: [
       { username: "lucky_shrub" },

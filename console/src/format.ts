@@ -36,13 +36,18 @@ export function sourceLabel(source: string | undefined): string {
   return SOURCE_LABELS[source] ?? source;
 }
 
-/**
- * Any JSON value as one line of text: strings as they are, anything else as JSON. For fields the
- * console does not know the shape of yet (`origin`, `requested_by`).
- */
-export function textOf(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  return typeof value === "string" ? value : JSON.stringify(value);
+/** Who made a change, in words (docs/spec.md: a change's `origin`). */
+export const ORIGIN_LABELS: Record<string, string> = {
+  this_service: "Through this service",
+  outside: "Outside this service (someone else or Meta)",
+  // Changes recorded before the service recorded origins.
+  unknown: "Not recorded",
+};
+
+/** `origin` in words; none (an older record) is "Not recorded", a value the service adds later as it is. */
+export function originLabel(origin: string | undefined): string {
+  if (!origin) return ORIGIN_LABELS.unknown as string;
+  return ORIGIN_LABELS[origin] ?? origin;
 }
 
 const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [

@@ -4,14 +4,17 @@
  * pipeline, demo tenant) on this run's DynamoDB Local. A person's way through it, by keyboard
  * where it matters: a wrong key, signing in, the demo numbers, a name the format rules refuse
  * before anything is sent, Meta's suggestions, a claim that Meta (the sandbox) then approves while
- * the page is open, the history, Meta's refusals shown with their code and what to do, a force
- * transfer confirmed by naming the number that loses the name, 375 px, an axe-core pass; then the
- * self-service pages: a webhook endpoint added (its secret shown once, copied), a username change
- * delivered to a receiver this test runs and shown in the endpoint's delivery log, redelivered
- * with the same webhook-id, the secret rotated (both secrets verify during the overlap, only the
- * new one after "stop the old secret now"), an endpoint removed after a confirmation; API keys
- * created (shown once), revoked, the last one refused, this tab's own key revoked (signs out);
- * those pages at 375 px with axe-core too; sign out.
+ * the page is open, the history (who asked for each change, by the key's name), Meta's refusals
+ * shown with their code and what to do, a force transfer confirmed by naming the number that loses
+ * the name, 375 px, an axe-core pass; then the self-service pages: a webhook endpoint added (its
+ * secret shown once, copied), a username change delivered to a receiver this test runs and shown
+ * in the endpoint's delivery log, redelivered with the same webhook-id, the secret rotated (both
+ * secrets verify during the overlap, only the new one after "stop the old secret now"), an
+ * endpoint removed after a confirmation; API keys created (shown once), revoked, the last one
+ * refused, this tab's own key revoked (signs out); those pages at 375 px with axe-core too; an unknown number's page (its refusal once, nothing to
+ * act on); a username deleted after a confirmation; sign out. Every dialog gives the keyboard focus
+ * back to what opened it (or, when the action removed that, to the page's heading, the list or the
+ * outcome), and a completed action is announced once.
  *
  * Screenshots: written to docs/console.png, docs/console-375.png and docs/console-webhooks.png with
  * UPDATE_SCREENSHOTS=1 (commit them), else to a temporary folder.
@@ -44,6 +47,7 @@ interface PageElement {
 interface PageGlobals {
   document: {
     activeElement: PageElement | null;
+    body: PageElement;
     querySelector(selector: string): PageElement | null;
     querySelectorAll(selector: string): { length: number };
     documentElement: { scrollWidth: number; clientWidth: number };
@@ -193,6 +197,29 @@ async function expectNoSidewaysScroll(what: string): Promise<void> {
   expect(widths.page, what).toBeLessThanOrEqual(widths.view);
 }
 
+/** The text of what has the keyboard focus ("<body>" for the page's body). */
+function focusedText(): Promise<string> {
+  return page.evaluate(() => {
+    const { activeElement, body } = (globalThis as unknown as PageGlobals).document;
+    if (activeElement === null) return "";
+    if (activeElement === body) return "<body>";
+    return (activeElement.textContent ?? "").trim();
+  });
+}
+
+/** How many live regions (status, alert, aria-live) say `text` now: a screen reader reads each. */
+function liveRegionsSaying(text: string): Promise<number> {
+  return page.evaluate(
+    (wanted) =>
+      Array.from(
+        (globalThis as unknown as PageGlobals).document.querySelectorAll(
+          "[role=status], [role=alert], [aria-live]",
+        ) as unknown as PageElement[],
+      ).filter((region) => (region.textContent ?? "").includes(wanted)).length,
+    text,
+  );
+}
+
 /** What the API answers `key` on a read: 200 while it works, 401 once revoked. */
 async function statusWithKey(key: string): Promise<number> {
   const answer = await fetch(`${stack.url}/v1/phone_numbers?limit=1`, { headers: { "x-api-key": key } });
@@ -318,6 +345,12 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.locator(".current-status .badge", { hasText: "approved" }).waitFor();
     await page.locator("#announcer", { hasText: "lucky_shrub is now approved" }).waitFor();
     expect(requests.filter((r) => r.isNavigationRequest()).length).toBe(navigations);
+
+    // A new attempt clears the outcome of the last one: no "reserved" beside a newer refusal.
+    await input.fill("ab");
+    await input.press("Enter");
+    await page.locator("#username-problem").getByText("must be 3 to 35 characters long").waitFor();
+    expect(await page.locator(".notice-ok").count()).toBe(0);
   });
 
   it("reads the history, newest first, with where each change came from", async () => {
@@ -333,6 +366,12 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(sources.slice(0, 2)).toEqual(["webhook", "api"]);
     expect(await rows.nth(0).textContent()).toMatch(/lucky_shrub → lucky_shrub.*approved.*Meta \(webhook\)/);
     expect(await rows.nth(1).textContent()).toMatch(/none → lucky_shrub.*reserved.*API request/);
+    // Who made each change, in words; the key that asked by its name from the tenant's key list.
+    const claimed = rows.nth(1).locator('td[data-label="Details"]');
+    await claimed.getByText("Requested by: npm start demo (key_").waitFor();
+    expect(await claimed.textContent()).toContain("Origin: Through this service");
+    const table = (await page.locator("table.history").textContent()) ?? "";
+    expect(table).not.toMatch(/this_service|Requested by: key_/);
   });
 
   it("shows Meta's refusals with their code and what to do", async () => {
@@ -370,12 +409,15 @@ describe("the console in Chromium, against npm start's stack", () => {
     ).toBe("Cancel");
     await page.keyboard.press("Escape");
     await page.locator(".notice-ok", { hasText: "lucky_shrub was not moved." }).waitFor();
+    // Closed, the dialog gives the focus back to what opened it.
+    expect(await focusedText()).toBe("Claim username");
 
     await page.getByRole("button", { name: "Claim username" }).click();
     await dialog.waitFor();
     const before = requests.length;
     await dialog.getByRole("button", { name: "Move lucky_shrub here" }).click();
     await page.locator(".current-username", { hasText: "lucky_shrub" }).waitFor();
+    expect(await focusedText()).toBe("Claim username");
     const claims = apiRequestsSince(before, /\/username$/).filter((r) => r.method() === "POST");
     expect(claims.map((r) => JSON.parse(r.postData() ?? "{}"))).toEqual([
       { username: "lucky_shrub", transfer_action: "force_transfer" },
@@ -457,6 +499,10 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await alert.textContent()).toMatch(/url must name a public host/);
     expect(await alert.textContent()).toMatch(/What to do:.*Correct it/);
 
+    // The hint does not claim https only where the service also takes http: on a local stack, loopback.
+    expect(await page.locator("#endpoint-url-hint").textContent()).toMatch(
+      /local development stack \(npm start\) also takes http to localhost/,
+    );
     await url.fill(receiver.url);
     // Every change by default; nothing chosen is refused before sending.
     const everyChange = page.getByRole("checkbox", { name: "Every change" });
@@ -542,10 +588,14 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await row.textContent()).toMatch(/HTTP 200/);
     expect(await row.textContent()).toMatch(/Answer: received, thanks/);
     expect(await row.textContent()).toContain("username.updated");
+    // Which change it was: the number and the username it got.
+    expect(await row.getByTestId("delivery-change").textContent()).toMatch(/webhook_shrub/);
     await expectAccessible("webhook endpoint page with its delivery log");
 
     await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
     await page.locator(".notice-ok", { hasText: `Event ${changeEventId} is being sent again` }).waitFor();
+    // Said once: by the shell's announcer, not also by the notice on the page.
+    await expect.poll(() => liveRegionsSaying(`Event ${changeEventId} is being sent again`)).toBe(1);
     await expect.poll(() => deliveriesOf(changeEventId).length, { timeout: SEEN_WITHIN_MS }).toBe(2);
     const [original, again] = deliveriesOf(changeEventId);
     expect(again?.body).toBe(original?.body);
@@ -556,8 +606,13 @@ describe("the console in Chromium, against npm start's stack", () => {
   });
 
   it('rotates the secret: both verify during the 24 h overlap; after "stop the old secret now" only the new one', async () => {
-    await page.getByRole("button", { name: "Rotate secret…" }).click();
     const dialog = page.getByRole("dialog", { name: "Rotate the signing secret?" });
+    // Cancelled, nothing is rotated and the focus is back on the button that opened the dialog.
+    await page.getByRole("button", { name: "Rotate secret…" }).click();
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toBe("Rotate secret…");
+    await page.getByRole("button", { name: "Rotate secret…" }).click();
     await dialog.waitFor();
     expect(await dialog.getByLabel("Keep the old secret working for 24 hours").isChecked()).toBe(true);
     expect(
@@ -579,6 +634,10 @@ describe("the console in Chromium, against npm start's stack", () => {
     const day = 24 * 3600 * 1000;
     expect(until).toBeGreaterThan(Date.now() + day - 10 * 60_000);
     expect(until).toBeLessThanOrEqual(Date.now() + day);
+    // The endpoint's facts say it too, for whoever opens the page after the panel is gone.
+    const previous = page.getByTestId("previous-secret");
+    await previous.waitFor();
+    expect(Date.parse((await previous.locator("time").getAttribute("datetime")) ?? "")).toBe(until);
 
     const row = page.locator(`tr[data-event-id="${changeEventId}"]`);
     await row.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
@@ -620,8 +679,10 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(verifies(rotatedSecret, afterStop)).toBe(false);
     expect(verifies(firstSecret, afterStop)).toBe(false);
     await page.locator(`tr[data-event-id="${changeEventId}"][data-status="delivered"]`).waitFor();
-    // The facts say when the secret was last rotated; the secret itself is on the page no more.
+    // The facts say when the secret was last rotated; the secret itself is on the page no more,
+    // and no previous secret verifies after "stop the old secret now".
     expect(await page.locator("dl.facts").textContent()).not.toMatch(/never/);
+    await expect.poll(() => page.getByTestId("previous-secret").count()).toBe(0);
     expect(await page.getByText("whsec_").count()).toBe(0);
     // Tall enough for the picture to reach the delivery log below the endpoint's settings.
     await page.setViewportSize({ width: 1100, height: 1500 });
@@ -675,10 +736,13 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await dialog.textContent()).toContain(`${receiver.url}/second`);
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toBe("Remove endpoint…");
     const before = requests.length;
     await page.getByRole("button", { name: "Remove endpoint…" }).click();
     await dialog.getByRole("button", { name: "Remove endpoint" }).click();
     await page.locator("main").getByText("Endpoint removed: nothing more is sent to it").waitFor();
+    // The button that opened the dialog is gone with the endpoint: the focus is on the page's heading.
+    expect(await focusedText()).toBe(`${receiver.url}/second`);
     expect(
       apiRequestsSince(before, /^\/v1\/webhook_endpoints\//).map(
         (r) => `${r.method()} ${new URL(r.url()).pathname}`,
@@ -734,9 +798,15 @@ describe("the console in Chromium, against npm start's stack", () => {
     const dialog = page.getByRole("dialog", { name: "Revoke browser test key?" });
     await dialog.waitFor();
     await expectAccessible("revocation dialog");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toMatch(/^Revoke… browser test key \(key_/);
+    await row.getByRole("button", { name: /^Revoke…/ }).click();
     await dialog.getByRole("button", { name: "Revoke key" }).click();
     await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "browser test key" }).waitFor();
     await page.locator(".notice-ok", { hasText: "is revoked" }).waitFor();
+    // Its row's button went with the key's activity: the focus is on the list it was in.
+    expect(await focusedText()).toBe("Your keys");
     expect(await statusWithKey(created)).toBe(401);
     // Still signed in: the key revoked was not this tab's.
     await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
@@ -754,6 +824,8 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(refusal).toMatch(/Cannot revoke the tenant's last active API key: create another key first/);
     expect(refusal).toMatch(/What to do:.*always keeps one active key/);
     expect(await demo.getAttribute("data-status")).toBe("active");
+    // Refused, the key's button is still there, and still has the focus.
+    expect(await focusedText()).toMatch(/^Revoke… npm start demo/);
     expect(await statusWithKey(signedInKey)).toBe(200);
   });
 
@@ -815,6 +887,43 @@ describe("the console in Chromium, against npm start's stack", () => {
       ).toBe(true);
     }
     await page.setViewportSize({ width: 1100, height: 860 });
+  });
+
+  it("shows an unknown number's refusal once, with nothing to act on below it", async () => {
+    await page.setViewportSize({ width: 1100, height: 860 });
+    const before = requests.length;
+    await page.goto(`${stack.url}/console/#/numbers/999999999999999`);
+    const alert = page.getByRole("alert");
+    await alert.getByText("This phone number could not be loaded").waitFor();
+    expect(await alert.textContent()).toMatch(/Code 33/);
+    // The history's own refusal (asked for at the same time) would only repeat it: it is not shown.
+    await expect.poll(() => apiRequestsSince(before, /\/username_history$/).length).toBeGreaterThan(0);
+    await Promise.all(apiRequestsSince(before, /\/username_history$/).map((r) => r.response()));
+    await page.locator("h1").waitFor();
+    expect(await page.getByRole("alert").count()).toBe(1);
+    for (const name of ["Claim or change the username", "Delete the username", "History"]) {
+      expect(await page.getByRole("heading", { name }).count(), name).toBe(0);
+    }
+    expect(await page.getByRole("button", { name: "Suggest names" }).count()).toBe(0);
+    expect(apiRequestsSince(before, /\/username$/)).toEqual([]);
+    await page.getByRole("link", { name: "All phone numbers" }).waitFor();
+  });
+
+  it("deletes a username only after a confirmation, the focus back where it was or on the outcome", async () => {
+    await page.goto(`${stack.url}/console/#/numbers/${FIRST}`);
+    await page.locator(".current-username", { hasText: "webhook_shrub" }).waitFor();
+    const open = page.getByRole("button", { name: "Delete username…" });
+    const dialog = page.getByRole("dialog", { name: "Delete webhook_shrub?" });
+    await open.click();
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await focusedText()).toBe("Delete username…");
+    await open.click();
+    await dialog.getByRole("button", { name: "Delete the username" }).click();
+    await page.locator(".current-username", { hasText: "none" }).waitFor();
+    // Nothing is left to delete (its button is disabled): the focus is on what happened.
+    await expect.poll(focusedText).toBe("Meta deleted the username of this number.");
   });
 
   it("signs out: the key leaves the tab", async () => {

@@ -2,7 +2,7 @@
  * The console's logic without a browser: its API client (the key in a header, never a URL; the
  * exact bodies of the contract; Graph errors turned into what a person reads), the advice table,
  * the format check (the service's own rules), the holder of a name in a force transfer, the key's
- * storage for the tab, and the hash routes.
+ * storage for the tab, the hash routes, and a change's origin and requester in words.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createConsoleApi, type PhoneNumber } from "../../console/src/api/client.ts";
 import { ApiError, adviceFor, GRAPH_ADVICE } from "../../console/src/api/errors.ts";
+import { requesterLabel, tenantApiKeys } from "../../console/src/api-keys.ts";
+import { originLabel } from "../../console/src/format.ts";
 import { parseRoute } from "../../console/src/routes.ts";
 import { API_KEY_PATTERN, SESSION_STORAGE_ENTRY, tabKeyStore } from "../../console/src/session.ts";
 import { findHolder, holderLabel, statusChanges, usernameProblem } from "../../console/src/usernames.ts";
@@ -195,6 +197,40 @@ describe("the holder of a name in a force transfer", () => {
         [number("1", "a_b", "approved"), number("2")],
       ),
     ).toEqual(["+15551: a_b is now approved."]);
+  });
+});
+
+describe("who made a change, in the history", () => {
+  it("says the origin in words, a change from before origins were recorded as not recorded", () => {
+    expect(originLabel("this_service")).toBe("Through this service");
+    expect(originLabel("outside")).toBe("Outside this service (someone else or Meta)");
+    expect(originLabel("unknown")).toBe("Not recorded");
+    // A value the service adds later is shown as it is, rather than hidden.
+    expect(originLabel("partner_api")).toBe("partner_api");
+  });
+
+  it("names the key that asked by its name where the tenant's key list knows it, else by its id", () => {
+    const keys = [
+      { id: "key_71e3aa", name: "billing service", created_time: "", status: "active" as const },
+      { id: "key_0000bb", created_time: "", status: "revoked" as const },
+    ];
+    expect(requesterLabel("key_71e3aa", keys)).toBe("billing service (key_71e3aa)");
+    expect(requesterLabel("key_0000bb", keys)).toBe("key_0000bb");
+    expect(requesterLabel("key_ffffff", keys)).toBe("key_ffffff");
+    expect(requesterLabel("key_71e3aa", undefined)).toBe("key_71e3aa");
+  });
+
+  it("reads the tenant's keys page by page, 100 at a time, up to a limit", async () => {
+    const { sent, fetch } = fakeFetch((request) => {
+      const after = Number(request.url.searchParams.get("after") ?? "0");
+      return json(200, {
+        data: [{ id: `key_${after}`, created_time: "", status: "active" }],
+        paging: { cursors: { after: String(after + 1) }, next: `${BASE}/v1/api_keys?after=${after + 1}` },
+      });
+    });
+    const api = createConsoleApi(KEY, { baseUrl: BASE, fetch });
+    expect((await tenantApiKeys(api, 3)).map((key) => key.id)).toEqual(["key_0", "key_1", "key_2"]);
+    expect(sent.map((request) => request.url.searchParams.get("limit"))).toEqual(["100", "100", "100"]);
   });
 });
 

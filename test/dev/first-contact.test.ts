@@ -4,8 +4,12 @@
  *  - `java` missing from PATH: install a JDK 17+, or point DYNAMODB_ENDPOINT at a DynamoDB you run;
  *  - an `npm start` killed with SIGKILL leaves its DynamoDB Local running: the next start finds it
  *    (its pid file in the data folder), stops it and starts;
+ *  - a second `npm start` on the data folder of one still running: refused in one line, the
+ *    first one's DynamoDB Local left running;
  *  - `npm install` on the Node.js this machine has as plain `node` (20): npm refuses before
  *    installing anything (`engine-strict`), naming the versions it needs.
+ * Every `npm start` here has a data folder (DATA_DIR) of its own, never the checkout's `.data/`,
+ * where a developer's own `npm start` may be running.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import {
@@ -122,7 +126,10 @@ function alive(pid: number): boolean {
 
 describe("npm start without java on PATH", () => {
   it("exits 1 with one line naming the fix (a JDK 17+, or DYNAMODB_ENDPOINT), no stack trace", async () => {
-    const env = { ...localEnv({ ...(await ports()), DYNAMODB_IN_MEMORY: 1 }), PATH: pathWithoutJava() };
+    const env = {
+      ...localEnv({ ...(await ports()), DYNAMODB_IN_MEMORY: 1, DATA_DIR: folder("wau-data-") }),
+      PATH: pathWithoutJava(),
+    };
     const child = await npmStart(env);
     expect(await exited(child)).toBe(1);
     const ours = child
@@ -175,6 +182,45 @@ describe("npm start after an npm start killed with SIGKILL", () => {
     process.kill(-(second.pid as number), "SIGTERM");
     await stopped;
     await expect.poll(() => existsSync(pidFile), { timeout: 10_000 }).toBe(false);
+  }, 180_000);
+});
+
+describe("a second npm start on the data folder of one still running", () => {
+  it("is refused in one line, and the first one's DynamoDB Local keeps running", async () => {
+    const dataDir = folder("wau-data-");
+    const first = await npmStart(localEnv({ ...(await ports()), DYNAMODB_IN_MEMORY: 1, DATA_DIR: dataDir }));
+    await waitFor(first, /^ready: /m);
+    const url = /^ready: (\S+)$/m.exec(first.output())?.[1];
+    const pidFile = join(dataDir, "dynamodb-local.pid");
+    const { pid: javaPid, port } = JSON.parse(readFileSync(pidFile, "utf8")) as { pid: number; port: number };
+
+    // Other ports, the same data folder.
+    const second = await npmStart(localEnv({ ...(await ports()), DYNAMODB_IN_MEMORY: 1, DATA_DIR: dataDir }));
+    // Started instead (having stopped the first one's DynamoDB Local) is the failure this is about.
+    const ready = waitFor(second, /^ready: /m).then(
+      () => "ready",
+      () => "no ready line",
+    );
+    expect(await Promise.race([exited(second), ready]), second.output()).toBe(1);
+    const failure = second
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("npm start failed:"));
+    expect(failure, second.output()).toHaveLength(1);
+    expect(failure[0]).toMatch(
+      new RegExp(
+        `another npm start is using this data directory \\(pid \\d+, DynamoDB Local on port ${port}\\): ` +
+          "stop it, or set DATA_DIR to another folder",
+      ),
+    );
+    expect(second.output()).not.toMatch(/^\s+at /m);
+    expect(alive(javaPid), "the first npm start's DynamoDB Local").toBe(true);
+    expect(existsSync(pidFile)).toBe(true);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+
+    const stopped = new Promise((resolve) => first.once("exit", resolve));
+    process.kill(-(first.pid as number), "SIGTERM");
+    await stopped;
   }, 180_000);
 });
 

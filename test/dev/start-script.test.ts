@@ -8,9 +8,12 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
 import { resolveLocalConfig } from "../../dev/local-config.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
@@ -24,9 +27,13 @@ let sandboxPort: number;
 /** What the first start printed. */
 let firstOutput = "";
 
+/** Its own data folder: never the checkout's .data/, where a developer's npm start may run. */
+const dataDir = mkdtempSync(join(tmpdir(), "wau-start-script-"));
+
 beforeAll(async () => {
   sandboxPort = await freePort();
 });
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The admin CLI on this file's store, as a developer runs it in a second terminal. */
 async function cli(args: string[], table = tableName): Promise<Record<string, unknown>> {
@@ -56,6 +63,7 @@ async function start(overrides: NodeJS.ProcessEnv = {}): Promise<Run & { url: st
     TABLE_NAME: tableName,
     PORT: String(await freePort()),
     META_SANDBOX_PORT: String(sandboxPort),
+    DATA_DIR: dataDir,
   };
   delete env.META_GRAPH_URL;
   Object.assign(env, overrides);
@@ -113,6 +121,11 @@ describe("npm start's program with DYNAMODB_ENDPOINT set", () => {
     // The key command names the tenant that owns the demo numbers, in the documented form, and
     // points at this store: run as printed, from another shell, it makes a working key.
     expect(output).toContain('make one for tenant "demo"');
+    // A new terminal may have another Node.js first on PATH (npm's EBADENGINE on Node 20): the
+    // banner says to put the project's first, right before the command.
+    expect(output).toMatch(
+      /in another terminal.*:\n\n {2}source \.ci\/node-env\.sh\n {2}.*npx wau-admin key create/,
+    );
     const command = /^ {2}(.*npx wau-admin key create --tenant demo)$/m.exec(output)?.[1];
     expect(command).toBe(
       `DYNAMODB_ENDPOINT=${inject("dynamodbEndpoint")} TABLE_NAME=${tableName} npx wau-admin key create --tenant demo`,
@@ -154,6 +167,7 @@ describe("npm start's program with DYNAMODB_ENDPOINT set", () => {
     expect(run.output()).toContain("no demo data seeded");
     expect(run.output()).not.toContain("API_KEY=");
     expect(run.output()).not.toContain("__sandbox");
+    expect(run.output()).toMatch(/\n {2}source \.ci\/node-env\.sh\n {2}.*npx wau-admin phone add --help/);
     // The commands it prints point at this store, as the later-start banner's do.
     expect(run.output()).toContain(
       `DYNAMODB_ENDPOINT=${inject("dynamodbEndpoint")} TABLE_NAME=${table} npx wau-admin key create --tenant <tenantId>`,

@@ -7,7 +7,9 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +22,8 @@ const READY_TIMEOUT_MS = 90_000;
 const execFileAsync = promisify(execFile);
 
 const secrets = randomLocalSecrets();
+/** Its own data folder: never the checkout's .data/, where a developer's npm start may run. */
+const dataDir = mkdtempSync(join(tmpdir(), "wau-npm-start-"));
 
 let child: ChildProcess;
 let output = "";
@@ -35,6 +39,7 @@ function childEnv(): NodeJS.ProcessEnv {
     ...env,
     ...secrets,
     DYNAMODB_IN_MEMORY: "1",
+    DATA_DIR: dataDir,
     PORT: String(ports.PORT),
     DYNAMODB_PORT: String(ports.DYNAMODB_PORT),
     META_SANDBOX_PORT: String(ports.META_SANDBOX_PORT),
@@ -155,6 +160,7 @@ afterAll(() => {
   } catch {
     // none left
   }
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("npm start", () => {

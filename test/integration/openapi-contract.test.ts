@@ -748,3 +748,54 @@ describe("every operation, against the local stack", { timeout: 120_000 }, () =>
     expect(unprovoked, "documented statuses no provoker produced").toEqual([]);
   });
 });
+
+// After the operations above: a `method=delete` here clears the number's username.
+describe("the claim's method override, in the query string and in the body", { timeout: 120_000 }, () => {
+  // Graph's clients send `method` in any case; GET is how Go Graph clients read (`POST …?method=GET`).
+  const values = [
+    ...["post", "get", "delete"].flatMap((m) => [m, m.toUpperCase(), `${m[0]?.toUpperCase()}${m.slice(1)}`]),
+    "gEt",
+    ...["put", "PATCH", "head", "options", "", "posts", " get", "delete ", "getx"],
+  ];
+
+  it("is refused (400 code 100) exactly where the document's schemas refuse it", async () => {
+    const claim = OPERATIONS.find(
+      (o) => o.method === "POST" && o.path.endsWith("/{phone_number_id}/username"),
+    ) as Operation;
+    const index = (claim.operation.parameters as Json[]).findIndex(
+      (p) => resolve(p).node.name === "method" && resolve(p).node.in === "query",
+    );
+    expect(index, "the document has the query parameter `method`").toBeGreaterThanOrEqual(0);
+    const inQuery = schemaAt(`${claim.location}/${pointer("parameters", index, "schema")}`);
+    const inBody = schemaAt(
+      `${claim.location}/${pointer("requestBody", "content", "application/json", "schema")}`,
+    );
+    const disagreements: string[] = [];
+    const problems: string[] = [];
+    for (const value of values) {
+      const viaQuery = await validCall(claim);
+      viaQuery.query.set("method", value);
+      const viaBody = await validCall(claim);
+      const body = { ...(JSON.parse(viaBody.body?.toString() ?? "{}") as object), method: value };
+      viaBody.body = Buffer.from(JSON.stringify(body));
+      for (const [where, call, documented] of [
+        ["query", viaQuery, inQuery(value)],
+        ["body", viaBody, inBody(body)],
+      ] as const) {
+        const answer = await send(call);
+        for (const problem of violations(claim, answer)) problems.push(`${where} ${value}: ${problem}`);
+        const refused =
+          answer.status === 400 &&
+          (JSON.parse(answer.body) as { error?: { code?: number } }).error?.code === 100;
+        if (refused === documented || (!refused && answer.status !== 200)) {
+          disagreements.push(
+            `method=${JSON.stringify(value)} in the ${where}: the document ${documented ? "accepts" : "refuses"} it, ` +
+              `the service answered ${answer.status} ${answer.body.slice(0, 200)}`,
+          );
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(disagreements).toEqual([]);
+  });
+});

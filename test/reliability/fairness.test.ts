@@ -165,8 +165,8 @@ describe("the history route and another tenant's number", () => {
       expect(foreign).toEqual(missing);
       // The number's record only: never the history's Query.
       expect(foreign.commands).not.toContain("QueryCommand");
-      // The key, the read counter, the number's record, then the alias item (auth/owned-number.ts:
-      // an id may be a WhatsApp Account id): never the history's Query.
+      // The key, the read counter, the number's record, then the id as a WhatsApp Account id
+      // (auth/owned-number.ts): never the history's Query.
       expect(foreign.commands).toEqual([
         "GetItemCommand",
         "UpdateItemCommand",

@@ -1,5 +1,8 @@
-/** Runs in every test file before its imports: quiet logs, no API key cache across assertions, concurrent invocations. */
-import { beforeEach } from "vitest";
+/** Runs in every test file before its imports: quiet logs, no API key cache across assertions, concurrent invocations, a data folder (DATA_DIR) of its own. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeEach } from "vitest";
 import { enableConcurrentInvocations } from "../../dev/gateway/concurrent-invocations.ts";
 import { installMetricLineFilter } from "./metric-lines.ts";
 import { replayHint, useTestSeed } from "./randomness.ts";
@@ -7,6 +10,13 @@ import { replayHint, useTestSeed } from "./randomness.ts";
 // Before any AWS SDK call of the file: the local gateway runs overlapping invocations, each with
 // its own log keys, as Lambda does (dev/gateway/concurrent-invocations.ts).
 await enableConcurrentInvocations();
+
+// An `npm start` a test spawns gets a data folder of the file's own unless the test names one: never
+// the checkout's .data/ (nor a DATA_DIR of the developer's shell), where the developer's own npm
+// start may be running with its DynamoDB Local.
+const dataDir = mkdtempSync(join(tmpdir(), "wau-test-data-"));
+process.env.DATA_DIR = dataDir;
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
 process.env.API_KEY_CACHE_TTL_MS ??= "0";

@@ -101,6 +101,20 @@ describe("the document", () => {
     }
   });
 
+  it("documents API Gateway's 429 on every operation: the stage's throttle applies to every route", () => {
+    // infra/api.ts sets the stage's defaultRouteSettings (ROUTE_THROTTLING), with no route exempt:
+    // the console's page and files are throttled like the API's routes.
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries(document.paths as Record<string, Json>)) {
+      for (const [method, operation] of Object.entries(item as Record<string, Json>)) {
+        if (!operation.responses?.["429"]) missing.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    const page = document.paths["/console"].get.responses["429"];
+    expect(page).toEqual({ $ref: "#/components/responses/Throttled" });
+  });
+
   it("gives every username route its success and Graph error responses", () => {
     for (const route of routes.filter((r) => r.audience === "api" && r.path.startsWith("/meta/"))) {
       const responses = document.paths[route.path][route.method.toLowerCase()].responses;

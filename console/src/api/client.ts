@@ -41,10 +41,10 @@ export type ApiKey = components["schemas"]["ApiKey"];
 export type CreatedApiKey = components["schemas"]["CreatedApiKey"];
 
 /**
- * A change's data, with the fields another part of issue 20 adds to events (who or what asked
- * for the change): shown when an answer carries them, typed loosely until the contract has them.
+ * A change's data: its username state, what made it (`source`), who (`origin`) and, for a request
+ * through this service, the id of the key that asked (`requested_by`).
  */
-export type UsernameChangeData = UsernameChangeEvent["data"] & { origin?: unknown; requested_by?: unknown };
+export type UsernameChangeData = UsernameChangeEvent["data"];
 
 /** The Graph API version the console speaks through the proxy (the version Meta documents usernames in). */
 export const GRAPH_VERSION = "v24.0";

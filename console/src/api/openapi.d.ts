@@ -501,7 +501,7 @@ export interface webhooks {
 export interface components {
     schemas: {
         /**
-         * @description Only `username` and `transfer_action` are forwarded to Meta; `method` and `access_token` are read here; any other field is dropped. `username` is required unless `method` is `get` or `delete`.
+         * @description Only `username` and `transfer_action` are forwarded to Meta; `method` and `access_token` are read here; any other field is accepted and dropped. `username` is required unless `method` is `get` or `delete` (any case).
          * @example {
          *       "username": "lucky_shrub"
          *     }
@@ -518,18 +518,27 @@ export interface components {
          *     }
          */
         ClaimUsernameRequest: {
+            username: components["schemas"]["Username"];
+            /**
+             * @description `none` (the default) fails with 147005 when another number of the same business portfolio holds the name; `force_transfer` moves the name from that number to this one.
+             * @enum {string}
+             */
+            transfer_action?: "none" | "force_transfer";
+            /** @description Graph's method override (any case), for clients that cannot send every method: `delete` makes this POST the path's DELETE (answered `{"success":…}`), `get` the path's GET (answered as the GET: `UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored; Go Graph clients read with `POST …?method=GET`), `post` changes nothing. Anything else is 400 code 100. */
+            method?: string;
+            /** @description The API key, as Graph SDKs send a token in a form or JSON body (after `X-API-Key` and `Authorization`). Never forwarded, never logged. */
+            access_token?: string;
+        } | {
             username?: components["schemas"]["Username"];
             /**
              * @description `none` (the default) fails with 147005 when another number of the same business portfolio holds the name; `force_transfer` moves the name from that number to this one.
              * @enum {string}
              */
             transfer_action?: "none" | "force_transfer";
-            /** @description Graph's method override (any case), for clients that cannot send every method: `delete` makes this POST the path's DELETE (answered `{"success":…}`), `get` the path's GET (answered as the GET: `UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored), `post` changes nothing. Anything else is 400 code 100. */
-            method?: string;
+            /** @description Graph's method override (any case), for clients that cannot send every method: `delete` makes this POST the path's DELETE (answered `{"success":…}`), `get` the path's GET (answered as the GET: `UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored; Go Graph clients read with `POST …?method=GET`), `post` changes nothing. Anything else is 400 code 100. */
+            method: string;
             /** @description The API key, as Graph SDKs send a token in a form or JSON body (after `X-API-Key` and `Authorization`). Never forwarded, never logged. */
             access_token?: string;
-        } | unknown | {
-            method: unknown;
         };
         /**
          * @description Passed through from Meta. status: `reserved` (approved, not yet visible in the user's region), `approved` (visible), `deleted`; values Meta adds later are passed through as they come.
@@ -1656,8 +1665,8 @@ export interface operations {
                 username?: components["schemas"]["Username"];
                 /** @description As the body's `transfer_action`. */
                 transfer_action?: "none" | "force_transfer";
-                /** @description Graph's method override for clients that cannot send DELETE: `delete` makes this POST the path's DELETE (case-insensitive; also accepted in the body). Anything but `post` or `delete` is 400 code 100. */
-                method?: "post" | "delete" | "POST" | "DELETE";
+                /** @description Graph's method override (any case), for clients that cannot send every method: `delete` makes this POST the path's DELETE (answered `{"success":…}`), `get` the path's GET (answered as the GET: `UsernameResponse`; `username`, `transfer_action` and an Idempotency-Key are then ignored; Go Graph clients read with `POST …?method=GET`), `post` changes nothing. Anything else is 400 code 100. Also accepted in the body (the body's wins). */
+                method?: string;
             };
             header?: {
                 /** @description Makes a retry safe: for 24 hours, the same key with the same request gets the first answer again (with `idempotent-replayed: true`) without calling Meta again; the same key with a different request is 422, and while the first is still running 409. Answers that say "retry later" (429, 5xx, transient codes) are not kept, so the retry really runs. */
@@ -3926,6 +3935,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            429: components["responses"]["Throttled"];
             /** @description The console was not built (a local checkout before `npm run console:build`) */
             503: {
                 headers: {
@@ -4025,6 +4035,18 @@ export interface operations {
                     vary?: string;
                     /** @description `br` or `gzip` when the browser accepts it. */
                     "content-encoding"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4165,6 +4187,7 @@ export interface operations {
                     "application/json": components["schemas"]["GraphError"];
                 };
             };
+            429: components["responses"]["Throttled"];
         };
     };
     getConsoleAssetHead: {
@@ -4265,6 +4288,18 @@ export interface operations {
                     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
                     /** @description One of the console's security headers. */
                     "strict-transport-security": "max-age=31536000";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API Gateway's own throttle: more than 100 requests a second (bursts of 200) on this route across all callers. Answered by API Gateway itself, before the service runs, as `{"message":"Too Many Requests"}` (not a Graph envelope, without the security headers): back off and retry. */
+            429: {
+                headers: {
+                    "apigw-requestid": components["headers"]["apigw-requestid"];
+                    /** @description Every answer of the service: nothing here may be stored by a cache. */
+                    "cache-control"?: "no-store";
+                    /** @description Every answer of the service: no content sniffing. */
+                    "x-content-type-options"?: "nosniff";
                     [name: string]: unknown;
                 };
                 content?: never;

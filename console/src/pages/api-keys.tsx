@@ -102,9 +102,9 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
     try {
       await api.revokeApiKey(key.id);
     } catch (caught) {
+      // The focus stays on the key's button, still there: the refusal is announced as an alert.
       failed("revoke", `${apiKeyLabel(key)} was not revoked`, caught);
       setBusy(undefined);
-      keysHeading.current?.focus();
       return;
     }
     // The service does not say which key a request came with, so whether the key revoked was this
@@ -178,11 +178,8 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
         <div class="action-status" aria-live="polite">
           {busy ? <p class="loading">{busy}</p> : null}
         </div>
-        {notice ? (
-          <p class="notice notice-ok" role="status">
-            {notice}
-          </p>
-        ) : null}
+        {/* Not a live region: `announce` says it (twice would be read twice). */}
+        {notice ? <p class="notice notice-ok">{notice}</p> : null}
         {failure?.action === "revoke" ? (
           <ErrorNotice title={failure.title} error={failure.error} advice={REVOKE_ADVICE} />
         ) : null}
@@ -232,11 +229,14 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
                   </td>
                   <td data-label="">
                     {key.status === "active" ? (
+                      // Not `disabled` while busy: a disabled button drops the keyboard focus it has.
                       <button
                         type="button"
                         class="danger"
-                        disabled={busy !== undefined}
-                        onClick={() => setConfirm(key)}
+                        aria-disabled={busy !== undefined}
+                        onClick={() => {
+                          if (busy === undefined) setConfirm(key);
+                        }}
                       >
                         Revoke…<span class="visually-hidden"> {apiKeyLabel(key)}</span>
                       </button>
@@ -300,6 +300,7 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
             setConfirm(undefined);
             void revoke(key);
           }}
+          returnFocus={() => keysHeading.current}
         >
           <p>
             Everything that calls the service with {apiKeyLabel(confirm)} is refused from now on (within a

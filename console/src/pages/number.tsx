@@ -1,18 +1,20 @@
 /**
  * One phone number: its recorded username and status, the form to claim or change the name (the
  * service's own format rules checked before sending, Meta's suggestions one click away), delete,
- * and its history (GET …/username_history, newest first, paged). A claim Meta answers with 147005
- * (another number of the portfolio holds the name) offers `force_transfer`, only after a
- * confirmation that names the number losing the name.
+ * and its history (GET …/username_history, newest first, paged; who asked for each change named by
+ * the key's name from GET /v1/api_keys). A claim Meta answers with 147005 (another number of the
+ * portfolio holds the name) offers `force_transfer`, only after a confirmation that names the
+ * number losing the name. A number the service does not know shows its refusal, and nothing else.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
+import type { ApiKey, PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
+import { requesterLabel, tenantApiKeys } from "../api-keys.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
-import { phoneLabel, sourceLabel, textOf, timeLabel } from "../format.ts";
+import { originLabel, phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
@@ -26,12 +28,20 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   const { api, announce, onApiError } = context;
   const heading = useRef<HTMLHeadingElement>(null);
   const input = useRef<HTMLInputElement>(null);
+  const noticeRef = useRef<HTMLParagraphElement>(null);
   const number = useLoad(`number:${id}`, () => api.getPhoneNumber(id), onApiError);
   const [historyCursor, setHistoryCursor] = useState<PageCursor>(undefined);
   const history = useLoad(
     `history:${id}:${JSON.stringify(historyCursor ?? null)}`,
     () => api.listUsernameHistory(id, historyCursor),
     onApiError,
+  );
+  // The names of the keys the history's changes were asked for with, once it names one. Its
+  // failure only leaves the ids shown: no error of its own (a revoked key signs out through the
+  // page's other requests).
+  const asksForKeys = history.data?.data.some((event) => event.data.requested_by !== undefined) ?? false;
+  const requesters = useLoad<ApiKey[] | undefined>(`requesters:${asksForKeys}`, async () =>
+    asksForKeys ? await tenantApiKeys(api) : undefined,
   );
   const [name, setName] = useState("");
   const [touched, setTouched] = useState(false);
@@ -45,6 +55,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   const current = number.data;
   const problem = usernameProblem(name.trim());
   const showProblem = touched && name !== "" && problem !== undefined;
+  // No such number of this tenant (an unknown or malformed id in the address): nothing below
+  // applies, and the history's own refusal would only repeat it.
+  const noSuchNumber = number.error !== undefined && (number.error.code === 33 || number.error.code === 100);
 
   useEffect(() => heading.current?.focus(), []);
   useEffect(() => {
@@ -63,6 +76,12 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
     shownState.current = state;
   }, [current, announce, history, historyCursor]);
   usePolling(current?.username_status === "reserved", POLL_INTERVAL_MS, () => void number.reload());
+  // Each action starts afresh: the outcome of the one before (a reservation, a refusal) goes.
+  function start(what: string) {
+    setBusy(what);
+    setActionError(undefined);
+    setNotice(undefined);
+  }
 
   const refresh = () => {
     void number.reload();
@@ -78,9 +97,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   }
 
   async function claim(username: string, transfer: "none" | "force_transfer") {
-    setBusy(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
-    setActionError(undefined);
-    setNotice(undefined);
+    start(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
     try {
       const answer = await api.claimUsername(id, username, transfer);
       const message =
@@ -108,9 +125,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   }
 
   async function remove() {
-    setBusy("Deleting the username…");
-    setActionError(undefined);
-    setNotice(undefined);
+    start("Deleting the username…");
     try {
       const removed = await api.deleteUsername(id);
       const message = removed
@@ -118,6 +133,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         : "Meta had no username to delete.";
       setNotice(message);
       announce(message);
+      // The delete button, which has the focus, is disabled with no name left to delete: the
+      // focus goes to what happened, once it is on the page.
+      setTimeout(() => noticeRef.current?.focus(), 0);
       refresh();
     } catch (caught) {
       failed("Deleting the username failed", caught);
@@ -127,8 +145,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   }
 
   async function suggest() {
-    setBusy("Asking Meta for suggestions…");
-    setActionError(undefined);
+    start("Asking Meta for suggestions…");
     try {
       const names = await api.usernameSuggestions(id);
       setSuggestions(names);
@@ -190,163 +207,186 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         </dl>
       ) : null}
 
-      <section aria-labelledby="claim-heading">
-        <h2 id="claim-heading">Claim or change the username</h2>
-        <form
-          method="post"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            setTouched(true);
-            const wanted = name.trim();
-            if (wanted === "" || problem) {
-              input.current?.focus();
-              return;
-            }
-            void claim(wanted, "none");
-          }}
-        >
-          <label for="username-input">New username</label>
-          <input
-            id="username-input"
-            ref={input}
-            type="text"
-            value={name}
-            autoComplete="off"
-            autoCapitalize="none"
-            spellcheck={false}
-            maxLength={USERNAME_MAX_LENGTH + 20}
-            aria-invalid={showProblem || (touched && name.trim() === "")}
-            aria-describedby="username-rules username-problem"
-            onInput={(event) => setName(event.currentTarget.value)}
-            onBlur={() => name !== "" && setTouched(true)}
-          />
-          <p id="username-rules" class="hint">
-            {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters: English letters, digits, periods and
-            underscores, with at least one letter. No period at the start, the end or twice in a row; not
-            starting with www or ending in a domain such as .com.
-          </p>
-          <p id="username-problem" class="field-error">
-            {showProblem ? problem : touched && name.trim() === "" ? "Enter a username." : ""}
-          </p>
-          <div class="actions">
-            <button type="submit" class="primary" disabled={busy !== undefined}>
-              Claim username
-            </button>
-            <button type="button" onClick={() => void suggest()} disabled={busy !== undefined}>
-              Suggest names
-            </button>
+      {noSuchNumber ? null : (
+        <>
+          <section aria-labelledby="claim-heading">
+            <h2 id="claim-heading">Claim or change the username</h2>
+            <form
+              method="post"
+              noValidate
+              onSubmit={(event) => {
+                event.preventDefault();
+                if (busy !== undefined) return;
+                // A new attempt: the last one's outcome is no longer what the page says.
+                setNotice(undefined);
+                setActionError(undefined);
+                setTouched(true);
+                const wanted = name.trim();
+                if (wanted === "" || problem) {
+                  input.current?.focus();
+                  return;
+                }
+                void claim(wanted, "none");
+              }}
+            >
+              <label for="username-input">New username</label>
+              <input
+                id="username-input"
+                ref={input}
+                type="text"
+                value={name}
+                autoComplete="off"
+                autoCapitalize="none"
+                spellcheck={false}
+                maxLength={USERNAME_MAX_LENGTH + 20}
+                aria-invalid={showProblem || (touched && name.trim() === "")}
+                aria-describedby="username-rules username-problem"
+                onInput={(event) => setName(event.currentTarget.value)}
+                onBlur={() => name !== "" && setTouched(true)}
+              />
+              <p id="username-rules" class="hint">
+                {USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} characters: English letters, digits, periods
+                and underscores, with at least one letter. No period at the start, the end or twice in a row;
+                not starting with www or ending in a domain such as .com.
+              </p>
+              <p id="username-problem" class="field-error">
+                {showProblem ? problem : touched && name.trim() === "" ? "Enter a username." : ""}
+              </p>
+              <div class="actions">
+                {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
+                <button type="submit" class="primary" aria-disabled={busy !== undefined}>
+                  Claim username
+                </button>
+                <button
+                  type="button"
+                  aria-disabled={busy !== undefined}
+                  onClick={() => {
+                    if (busy === undefined) void suggest();
+                  }}
+                >
+                  Suggest names
+                </button>
+              </div>
+            </form>
+            {suggestions ? (
+              suggestions.length > 0 ? (
+                <div class="suggestions">
+                  <h3 id="suggestions-heading">Meta's suggestions</h3>
+                  <ul class="suggestion-list" aria-labelledby="suggestions-heading">
+                    {suggestions.map((suggestion) => (
+                      <li key={suggestion}>
+                        <button
+                          type="button"
+                          class="chip"
+                          onClick={() => {
+                            setName(suggestion);
+                            setTouched(true);
+                            input.current?.focus();
+                          }}
+                        >
+                          Use {suggestion}
+                        </button>
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ) : (
+                <p class="muted">Meta has no suggestion for this number.</p>
+              )
+            ) : null}
+          </section>
+
+          <div class="action-status" aria-live="polite">
+            {busy ? <p class="loading">{busy}</p> : null}
           </div>
-        </form>
-        {suggestions ? (
-          suggestions.length > 0 ? (
-            <div class="suggestions">
-              <h3 id="suggestions-heading">Meta's suggestions</h3>
-              <ul class="suggestion-list" aria-labelledby="suggestions-heading">
-                {suggestions.map((suggestion) => (
-                  <li key={suggestion}>
-                    <button
-                      type="button"
-                      class="chip"
-                      onClick={() => {
-                        setName(suggestion);
-                        setTouched(true);
-                        input.current?.focus();
-                      }}
-                    >
-                      Use {suggestion}
-                    </button>
-                  </li>
-                ))}
-              </ul>
+          {/* Not a live region: `announce` says it (twice would be read twice). */}
+          {notice ? (
+            <p class="notice notice-ok" ref={noticeRef} tabIndex={-1}>
+              {notice}
+            </p>
+          ) : null}
+          {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
+
+          <section aria-labelledby="delete-heading">
+            <h2 id="delete-heading">Delete the username</h2>
+            <p class="hint">Customers can no longer find the number by its username once it is deleted.</p>
+            <button
+              type="button"
+              class="danger"
+              disabled={!current?.username}
+              aria-disabled={busy !== undefined}
+              onClick={() => {
+                if (busy === undefined) setConfirm({ kind: "delete" });
+              }}
+            >
+              Delete username…
+            </button>
+          </section>
+
+          <section aria-labelledby="history-heading">
+            <h2 id="history-heading">History</h2>
+            <div class="toolbar">
+              <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
+                Refresh
+              </button>
+              <span class="loading" role="status">
+                {history.loading ? "Loading the history…" : ""}
+              </span>
             </div>
-          ) : (
-            <p class="muted">Meta has no suggestion for this number.</p>
-          )
-        ) : null}
-      </section>
-
-      <div class="action-status" aria-live="polite">
-        {busy ? <p class="loading">{busy}</p> : null}
-      </div>
-      {notice ? (
-        <p class="notice notice-ok" role="status">
-          {notice}
-        </p>
-      ) : null}
-      {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
-
-      <section aria-labelledby="delete-heading">
-        <h2 id="delete-heading">Delete the username</h2>
-        <p class="hint">Customers can no longer find the number by its username once it is deleted.</p>
-        <button
-          type="button"
-          class="danger"
-          disabled={busy !== undefined || !current?.username}
-          onClick={() => setConfirm({ kind: "delete" })}
-        >
-          Delete username…
-        </button>
-      </section>
-
-      <section aria-labelledby="history-heading">
-        <h2 id="history-heading">History</h2>
-        <div class="toolbar">
-          <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
-            Refresh
-          </button>
-          <span class="loading" role="status">
-            {history.loading ? "Loading the history…" : ""}
-          </span>
-        </div>
-        {history.error ? <ErrorNotice title="The history could not be loaded" error={history.error} /> : null}
-        {history.data && history.data.data.length === 0 ? <p class="empty">No change recorded yet.</p> : null}
-        {history.data && history.data.data.length > 0 ? (
-          <table class="history responsive">
-            <caption class="visually-hidden">Username changes of this number, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Change</th>
-                <th scope="col">Status</th>
-                <th scope="col">Source</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {history.data.data.map((event) => {
-                const data = event.data as UsernameChangeData;
-                return (
-                  <tr key={event.id} data-event-id={event.id}>
-                    <td data-label="When">
-                      <time dateTime={event.created_time}>{timeLabel(event.created_time)}</time>
-                    </td>
-                    <td data-label="Change">
-                      {data.previous.username ?? "none"} → {data.username ?? "none"}
-                    </td>
-                    <td data-label="Status">
-                      <StatusBadge status={data.status} />
-                    </td>
-                    <td data-label="Source" class="source" data-source={data.source}>
-                      {sourceLabel(data.source)}
-                    </td>
-                    <td data-label="Details">
-                      <ChangeDetails data={data} />
-                    </td>
+            {history.error ? (
+              <ErrorNotice title="The history could not be loaded" error={history.error} />
+            ) : null}
+            {history.data && history.data.data.length === 0 ? (
+              <p class="empty">No change recorded yet.</p>
+            ) : null}
+            {history.data && history.data.data.length > 0 ? (
+              <table class="history responsive">
+                <caption class="visually-hidden">Username changes of this number, newest first</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Change</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Details</th>
                   </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        ) : null}
-        <Pager
-          page={history.data}
-          noun="changes"
-          labels={{ previous: "Newer", next: "Older" }}
-          disabled={history.loading}
-          onPage={setHistoryCursor}
-        />
-      </section>
+                </thead>
+                <tbody>
+                  {history.data.data.map((event) => {
+                    const data = event.data as UsernameChangeData;
+                    return (
+                      <tr key={event.id} data-event-id={event.id}>
+                        <td data-label="When">
+                          <time dateTime={event.created_time}>{timeLabel(event.created_time)}</time>
+                        </td>
+                        <td data-label="Change">
+                          {data.previous.username ?? "none"} → {data.username ?? "none"}
+                        </td>
+                        <td data-label="Status">
+                          <StatusBadge status={data.status} />
+                        </td>
+                        <td data-label="Source" class="source" data-source={data.source}>
+                          {sourceLabel(data.source)}
+                        </td>
+                        <td data-label="Details">
+                          <ChangeDetails data={data} keys={requesters.data} />
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            ) : null}
+            <Pager
+              page={history.data}
+              noun="changes"
+              labels={{ previous: "Newer", next: "Older" }}
+              disabled={history.loading}
+              onPage={setHistoryCursor}
+            />
+          </section>
+        </>
+      )}
 
       {confirm?.kind === "transfer" ? (
         <ConfirmDialog
@@ -355,7 +395,9 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           danger
           onCancel={() => {
             setConfirm(undefined);
-            setNotice(`${confirm.username} was not moved.`);
+            const message = `${confirm.username} was not moved.`;
+            setNotice(message);
+            announce(message);
           }}
           onConfirm={() => {
             const { username } = confirm;
@@ -390,16 +432,16 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   );
 }
 
-/** Where a change came from and what else it says: Meta's context, transfers, who asked for it. */
-function ChangeDetails({ data }: { data: UsernameChangeData }) {
-  const rows: [string, string][] = [];
+/**
+ * Who made a change and what else it says: its origin in words, the key that asked for it (by its
+ * name, when `keys` knows it), Meta's context, transfers.
+ */
+function ChangeDetails({ data, keys }: { data: UsernameChangeData; keys: readonly ApiKey[] | undefined }) {
+  const rows: [string, string][] = [["Origin", originLabel(data.origin)]];
+  if (data.requested_by) rows.push(["Requested by", requesterLabel(data.requested_by, keys)]);
   if (data.context) rows.push(["Meta's context", data.context]);
   if (data.transferred_to) rows.push(["Moved to", data.transferred_to]);
   if (data.transferred_from) rows.push(["Taken from", data.transferred_from]);
-  if (data.origin !== undefined && data.origin !== null) rows.push(["Origin", textOf(data.origin)]);
-  if (data.requested_by !== undefined && data.requested_by !== null)
-    rows.push(["Requested by", textOf(data.requested_by)]);
-  if (rows.length === 0) return <span class="muted">—</span>;
   return (
     <ul class="details">
       {rows.map(([label, value]) => (

@@ -157,13 +157,10 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
     }
   }
 
+  // A notice is not a live region: `announce` says it (twice would be read twice).
   const noticeOf = (action: Action) => (
     <>
-      {notice?.action === action ? (
-        <p class="notice notice-ok" role="status">
-          {notice.text}
-        </p>
-      ) : null}
+      {notice?.action === action ? <p class="notice notice-ok">{notice.text}</p> : null}
       {failure?.action === action ? (
         <ErrorNotice title={failure.title} error={failure.error} advice={SELF_SERVICE_ADVICE} />
       ) : null}
@@ -186,7 +183,7 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
         />
       ) : null}
       {removed ? (
-        <div class="notice notice-ok" role="status">
+        <div class="notice notice-ok">
           <p>Endpoint removed: nothing more is sent to it, and its pending retries have ended.</p>
           <p>
             <a href="#/webhooks">Back to your endpoints</a>
@@ -219,6 +216,18 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
               )}
             </dd>
           </div>
+          {current.previous_secret_expires_time ? (
+            <div>
+              <dt>Previous secret</dt>
+              <dd data-testid="previous-secret">
+                still verifies until{" "}
+                <time dateTime={current.previous_secret_expires_time}>
+                  {timeLabel(current.previous_secret_expires_time)}
+                </time>{" "}
+                ({relativeTimeLabel(current.previous_secret_expires_time, now)})
+              </dd>
+            </div>
+          ) : null}
           <div>
             <dt>Endpoint id</dt>
             <dd>{current.id}</dd>
@@ -278,10 +287,13 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             <p class="hint">
               Rotate it on your schedule, or at once when it may have leaked. The new secret is shown once.
             </p>
+            {/* Not `disabled` while busy: a disabled button drops the keyboard focus it has. */}
             <button
               type="button"
-              disabled={busy !== undefined || !current}
+              disabled={!current}
+              aria-disabled={busy !== undefined}
               onClick={() => {
+                if (busy !== undefined) return;
                 setOverlap("default");
                 setDialog("rotate");
               }}
@@ -360,8 +372,11 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             <button
               type="button"
               class="danger"
-              disabled={busy !== undefined || !current}
-              onClick={() => setDialog("remove")}
+              disabled={!current}
+              aria-disabled={busy !== undefined}
+              onClick={() => {
+                if (busy === undefined) setDialog("remove");
+              }}
             >
               Remove endpoint…
             </button>
@@ -445,6 +460,17 @@ function DeliveryRow({
     <tr data-event-id={delivery.event_id} data-status={delivery.status}>
       <td data-label="Event">
         <time dateTime={delivery.event_created_time}>{timeLabel(delivery.event_created_time)}</time>
+        <span class="change" data-testid="delivery-change">
+          {delivery.display_phone_number}:{" "}
+          {delivery.username ? (
+            <>
+              {delivery.username}
+              {delivery.username_status ? ` (${delivery.username_status})` : ""}
+            </>
+          ) : (
+            "username deleted"
+          )}
+        </span>
         <span class="muted id">
           {delivery.event_type} · {delivery.event_id}
         </span>

@@ -239,7 +239,8 @@ function EndpointForm({ onAdd }: { onAdd(draft: EndpointDraft): Promise<ApiError
         />
         <p id="endpoint-url-hint" class="hint">
           https, to a host name or a public address; no user name, password or #fragment. Redirects are not
-          followed.
+          followed. A local development stack (npm start) also takes http to localhost or 127.0.0.1, for a
+          receiver on your machine.
         </p>
         <p id="endpoint-url-problem" class="field-error">
           {problems.url ?? ""}

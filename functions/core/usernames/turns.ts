@@ -135,6 +135,13 @@ async function waitInLine(request: TurnRequest): Promise<Lease | undefined> {
         line = read;
       }
       const now = Date.now();
+      // A wait that is over ends here, whatever the line looks like: no branch below may claim
+      // after it. (The next in line used to go on trying until the holder's turn ended, then call
+      // Meta with what was left of the invocation: a 504 at its deadline instead of this 503.)
+      if (now >= request.waitUntil) {
+        await abandonTickets(phoneNumberId, [ticket]);
+        return undefined;
+      }
       // While a lease is held, the turn is its holder's (the tickets before it may be forgotten).
       const held = line.leaseOwner !== undefined && line.ticket !== undefined;
       const turn = held ? (line.ticket as number) : turnOf(line);
@@ -178,10 +185,6 @@ async function waitInLine(request: TurnRequest): Promise<Lease | undefined> {
         // Nobody came for a turn before ours all this time: its caller died waiting.
         await abandonTickets(phoneNumberId, [turn]);
         continue;
-      }
-      if (now >= request.waitUntil) {
-        await abandonTickets(phoneNumberId, [ticket]);
-        return undefined;
       }
       const sleepMs = waitHint(ticket - turn, line.lastTurnMs ?? DEFAULT_TURN_MS);
       await sleep(Math.min(sleepMs, Math.max(1, request.waitUntil - now)));
