@@ -132,6 +132,7 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
     "v1-numbers": w.numberPagesPerSecond,
     webhook: w.webhookChangesPerSecond,
     sequencer: events,
+    appender: events,
     attempt: events - failed,
     "attempt-failed": failed,
     sweep: failed,
@@ -151,8 +152,9 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
   };
   const invocationsPerUnit: Record<string, number> = {
     webhook: 1 / w.changesPerDelivery,
-    // Upper bound: each history record its own stream batch.
+    // Upper bound: each history record its own stream batch, and its own FIFO message and batch.
     sequencer: 1,
+    appender: 1,
     attempt: 1 / 49 / 10,
     "attempt-failed": 1 / 49 / 10,
     "attempt-retry": 1 / 49 / 10,
@@ -178,10 +180,17 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
 
   // ---- The limits: demand at 1× against capacity.
   const L = w.largestShare;
-  const feedRun = input.ceiling.runs.find((r) => r.tenants === 1 && r.shards === 1);
-  const contended = input.ceiling.runs.filter((r) => r.tenants === 1).sort((a, b) => b.shards - a.shards)[0];
-  const feedWcuPerEvent = feedRun?.feedWcuPerEvent ?? on("sequencer", "FEED#<tenant>").wcu;
+  // The deployed design: one appender per tenant through the FIFO feed queue.
+  const oneTenant = (design: string) =>
+    input.ceiling.runs
+      .filter((r) => r.design === design && r.tenants === 1)
+      .sort((a, b) => a.shards - b.shards);
+  const feedRun = oneTenant("fifo")[0];
+  const contended = oneTenant("fifo").at(-1);
+  const racing = oneTenant("racing").at(-1);
+  const feedWcuPerEvent = feedRun?.feedWcuPerEvent ?? on("appender", "FEED#<tenant>").wcu;
   const feedWcuContended = contended?.feedWcuPerEventWithCancelled ?? feedWcuPerEvent;
+  const feedWcuRacing = racing?.feedWcuPerEventWithCancelled ?? feedWcuContended;
   const byTenantWcu = (
     [
       ["webhook", w.webhookChangesPerSecond],
@@ -319,15 +328,15 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
       demand: events * L * feedWcuPerEvent,
       capacity: LIMITS.partitionWcu,
       unit: "WCU/s",
-      from: `${f(events * L)} events/s × ${f(feedWcuPerEvent, 3)} WCU per event (feed run 1 tenant, 1 batch at a time)`,
+      from: `${f(events * L)} events/s × ${f(feedWcuPerEvent, 3)} WCU per event (feed run FIFO, 1 tenant, 1 batch at a time)`,
     },
     {
-      name: "largest tenant's feed `FEED#<t>`, sustained, concurrent batches racing for the head (cancelled appends charged)",
+      name: "largest tenant's feed `FEED#<t>`, sustained, its events on many stream shards at once (one FIFO appender; cancelled appends charged)",
       kind: "partition",
       demand: events * L * feedWcuContended,
       capacity: LIMITS.partitionWcu,
       unit: "WCU/s",
-      from: `${f(events * L)} events/s × ${f(feedWcuContended, 3)} WCU per event (feed run 1 tenant, ${contended?.shards ?? 0} batches at a time, cancelled appends' items counted)`,
+      from: `${f(events * L)} events/s × ${f(feedWcuContended, 3)} WCU per event (feed run FIFO, 1 tenant, ${contended?.shards ?? 0} shards' batches at a time, ${contended?.cancelled ?? 0} appends cancelled; racing shards before: ${f(feedWcuRacing, 3)})`,
     },
     {
       name: "largest tenant's `TENANT#<t>` on the byTenant index (every phone record write is an index write)",
@@ -415,6 +424,7 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
   const burstByTenant = w.burstChangesPerSecond * on("webhook", "TENANT#<tenant>", "byTenant").wcu;
   const ceilingEvents = LIMITS.partitionWcu / feedWcuPerEvent;
   const ceilingContended = LIMITS.partitionWcu / feedWcuContended;
+  const ceilingRacing = LIMITS.partitionWcu / feedWcuRacing;
   const byTenantChanges = LIMITS.partitionWcu / on("webhook", "TENANT#<tenant>", "byTenant").wcu;
 
   const name = (limit?: ModelLimit) => (limit ? `${limit.name} (× ${f(limit.reachedAt, 1)})` : "none");
@@ -502,7 +512,9 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
     "",
     `Bursts (not scaled): the largest tenant's ${w.burstChangesPerSecond} changes a second put ${f(burstFeed)} WCU/s on ` +
       `its \`FEED#<t>\` (ceiling ${f(ceilingEvents, 0)} events/s at ${f(feedWcuPerEvent, 3)} WCU per event; ` +
-      `${f(ceilingContended, 0)} events/s when ${contended?.shards ?? 0} batches race and cancelled appends are charged) and ` +
+      `${f(ceilingContended, 0)} events/s with ${contended?.shards ?? 0} shards' batches at once, ${contended?.cancelled ?? 0} appends cancelled, ` +
+      `one appender per tenant; it was ${f(ceilingRacing, 0)} events/s when ${racing?.shards ?? 0} batches raced for the head and ` +
+      `cancelled appends are charged) and ` +
       `${f(burstByTenant)} WCU/s on its \`TENANT#<t>\` byTenant partition (ceiling ${f(byTenantChanges, 0)} changes/s).`,
   ];
   return { limits: withScale, first, lines };

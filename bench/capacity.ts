@@ -27,6 +27,7 @@ import {
   type DeliveryMessage,
   setLocalDeliveryQueue,
 } from "../functions/core/tenant-webhooks/delivery-queue.ts";
+import { type FeedMessage, setLocalFeedQueue } from "../functions/core/tenant-webhooks/feed-queue.ts";
 import { routes } from "../infra/routes.ts";
 import type { WebhookEvent } from "../meta-sandbox/index.ts";
 import { type Answer, apiEvent, type Handler, invoke, lambdaContext } from "../test/support/lambda.ts";
@@ -132,11 +133,19 @@ export async function capacity(
       queued.push({ messages: [...messages], delaySeconds });
     },
   });
+  /** What the sequencer sent to the FIFO feed queue (the appender is invoked with it in turn). */
+  const fifo: FeedMessage[] = [];
+  setLocalFeedQueue({
+    async send(messages) {
+      fifo.push(...messages);
+    },
+  });
   const receiver = await startTenantEndpoint();
   const saved = Object.fromEntries(Object.keys(SECTION_ENV).map((name) => [name, process.env[name]]));
   Object.assign(process.env, SECTION_ENV);
-  const [sequencer, dispatcher, sweep, reconciler] = await Promise.all([
+  const [sequencer, appender, dispatcher, sweep, reconciler] = await Promise.all([
     handlerOf("functions/tenant-webhooks/sequence-changes.ts"),
+    handlerOf("functions/tenant-webhooks/append-to-feed.ts"),
     handlerOf("functions/tenant-webhooks/deliver-webhooks.ts"),
     handlerOf("functions/tenant-webhooks/retry-webhooks.ts"),
     handlerOf("functions/reconcile/reconciler.ts"),
@@ -195,7 +204,7 @@ export async function capacity(
       units: number,
       calls: CallRecord[],
       msPerUnit: number,
-      sqs: Queued[] = [],
+      sqs: { messages: readonly unknown[] }[] = [],
     ) {
       const sum = totals(calls);
       const per = (value: number) => value / units;
@@ -245,7 +254,7 @@ export async function capacity(
         ),
         sqsMessages: per(messages.length),
         sqsBytes: messages.length
-          ? messages.reduce((s, m) => s + JSON.stringify(m).length, 0) / messages.length
+          ? messages.reduce((s: number, m) => s + JSON.stringify(m).length, 0) / messages.length
           : 0,
         ms: msPerUnit,
         keys: [...byPattern.values()].sort((a, b) => b.wcu + b.rcu - (a.wcu + a.rcu)),
@@ -356,15 +365,53 @@ export async function capacity(
     if (historyItems.length !== NUMBERS)
       throw new Error(`expected ${NUMBERS} history items, got ${historyItems.length}`);
     template = historyItems[0];
-    const sequence = (items: Item[]) =>
+    const fifoEvent = (messages: FeedMessage[]): SQSEvent => ({
+      Records: messages.map((message) => ({
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: JSON.stringify(message),
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: String(Date.now()),
+          SenderId: "bench",
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+          MessageGroupId: message.tenantId,
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:local:000000000000:FeedQueue.fifo",
+        awsRegion: "local",
+      })),
+    });
+    const sequenceOnly = (items: Item[]) =>
       (sequencer as (e: DynamoDBStreamEvent, c: Context) => Promise<unknown>)(
         streamEvent(items),
         lambdaContext(60_000, "EventSequencer"),
       );
+    /** The feed messages as the FIFO queue hands them to the appender: 10 an invocation, in order. */
+    const appendAll = async (messages: FeedMessage[]) => {
+      for (let i = 0; i < messages.length; i += 10) {
+        const answer = (await (appender as (e: SQSEvent, c: Context) => Promise<unknown>)(
+          fifoEvent(messages.slice(i, i + 10)),
+          lambdaContext(60_000, "FeedAppender"),
+        )) as { batchItemFailures: unknown[] };
+        if (answer.batchItemFailures.length > 0) throw new Error("feed appender reported failed messages");
+      }
+    };
+    /** Stream → sequencer → FIFO feed queue → appender → delivery queue, one after the other. */
+    const sequence = async (items: Item[]) => {
+      fifo.length = 0;
+      await sequenceOnly(items);
+      await appendAll(fifo.splice(0));
+    };
+    fifo.length = 0;
     queued.length = 0;
-    const sequencerCalls = await metered(() => sequence(historyItems));
+    const sequencerCalls = await metered(() => sequenceOnly(historyItems));
+    const feedMessages = fifo.splice(0);
+    const appenderCalls = await metered(() => appendAll(feedMessages));
     const firstMessages = queued.flatMap((q) => q.messages);
-    const sequencerQueued = [...queued];
+    const appenderQueued = [...queued];
     // Timed: fresh history items of untimed deliveries, captured without the meter's reads.
     const freshHistory = async () => {
       const light = installMeter({ images: false, table: env.tableName });
@@ -378,20 +425,35 @@ export async function capacity(
       }
     };
     const sequencerSamples: number[] = [];
+    const appenderSamples: number[] = [];
     for (let i = 0; i < Math.max(2, options.repeats); i++) {
       const items = await freshHistory();
-      const started = performance.now();
-      await sequence(items);
+      fifo.length = 0;
+      let started = performance.now();
+      await sequenceOnly(items);
       sequencerSamples.push((performance.now() - started) / items.length);
+      const messages = fifo.splice(0);
+      started = performance.now();
+      await appendAll(messages);
+      appenderSamples.push((performance.now() - started) / items.length);
     }
     record(
       "sequencer",
-      "sequencer: one event of a 1000-item stream batch (one tenant, one endpoint)",
+      "sequencer: one event of a 1000-item stream batch onto the FIFO feed queue (one tenant)",
       "event",
       NUMBERS,
       sequencerCalls,
       median(sequencerSamples),
-      sequencerQueued,
+      [{ messages: feedMessages }],
+    );
+    record(
+      "appender",
+      "feed appender: one event of the FIFO messages of a 1000-item batch, into the feed (one tenant, one endpoint)",
+      "event",
+      NUMBERS,
+      appenderCalls,
+      median(appenderSamples),
+      appenderQueued,
     );
 
     // ---- The dispatcher: first attempts, 10 messages an invocation as the queue hands them over.
@@ -599,6 +661,7 @@ export async function capacity(
     );
   } finally {
     setLocalDeliveryQueue(undefined);
+    setLocalFeedQueue(undefined);
     await receiver.close();
   }
 
@@ -656,7 +719,7 @@ export async function capacity(
         "1 RCU per started 4 KB read strongly consistent, ½ eventually consistent; index writes as the index entry " +
         "moves). *Check*: for the calls DynamoDB Local counts as AWS does (all but TransactWriteItems, for which it " +
         "reports one item's units however many it holds), the units computed here and its own ConsumedCapacity. *Stream*: stream records the writes make (history inserts, which invoke the sequencer, " +
-        "in brackets). *SQS*: messages handed to the delivery queue. *ms*: the handler in-process, median of runs " +
+        "in brackets). *SQS*: messages handed on (the sequencer's to the FIFO feed queue, the others' to the delivery queue). *ms*: the handler in-process, median of runs " +
         `without the meter (load ${loadAtStart} at the start, ${loadAfterPaths} after the paths): noisy, ` +
         "a local figure, not AWS's.",
       "",

@@ -3,6 +3,9 @@
  * files AWS runs (infra/event-functions.ts) with events of the same shapes:
  *  - a poller of the table's stream in DynamoDB Local → the sequencer (as Lambda's event source
  *    mapping: in order, a failing batch retried);
+ *  - an in-process FIFO feed queue → the feed appender (as SQS FIFO + Lambda: one invocation per
+ *    tenant's message group at a time, in order, groups side by side; a failed message and its
+ *    group's later ones come back in order, then are dead-lettered: events/local-fifo-queue.ts);
  *  - an in-process delivery queue → the dispatcher (as SQS + Lambda: batches side by side,
  *    partial failures retried, then dead-lettered);
  *  - a timer → the retry sweep (as the one-minute schedule, every `sweepIntervalMs`).
@@ -15,6 +18,7 @@ import type { Context } from "aws-lambda";
 import type { EventFunctionDefinition } from "../infra/event-functions.ts";
 import { eventFunction, eventPipeline } from "../infra/event-functions.ts";
 import { timeoutMs } from "../infra/function-sizing.ts";
+import { createLocalFifoQueue, type LocalFifoQueue } from "./events/local-fifo-queue.ts";
 import { createLocalQueue, type LocalQueue } from "./events/local-queue.ts";
 import { type StreamPoller, startStreamPoller } from "./events/stream-poller.ts";
 import { inInvocationContext } from "./gateway/concurrent-invocations.ts";
@@ -33,6 +37,12 @@ export interface LocalEventsOptions {
    * it, and an invocation still running then is treated as timed out (its messages come back).
    */
   dispatcherTimeoutMs?: number;
+  /**
+   * The feed appender's timeout (default its sizing's, 60 s), as the dispatcher's: its Lambda
+   * context counts down from it, and the local FIFO queue treats an invocation still running then
+   * as timed out.
+   */
+  appenderTimeoutMs?: number;
   /** Delay before a failed stream batch or queue message is tried again (default 1 s). */
   retryDelayMs?: number;
   /** One line per problem (default: stderr). */
@@ -40,7 +50,12 @@ export interface LocalEventsOptions {
 }
 
 export interface LocalEvents {
-  /** Stops the poller, the sweep and the queue (delayed messages are dropped: the sweep finds them again). */
+  /**
+   * Resolves once the feed queue has nothing waiting or in flight (what the stream poller has
+   * handed the sequencer so far is in the feeds, and its first deliveries on the delivery queue).
+   */
+  feedDrained(): Promise<void>;
+  /** Stops the poller, the sweep and the queues (delayed messages are dropped: the sweep finds them again). */
   stop(): Promise<void>;
 }
 
@@ -69,12 +84,16 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const dispatcher = eventFunction("delivery-queue");
   const dispatcherTimeoutMs = options.dispatcherTimeoutMs ?? timeoutMs(dispatcher.sizing);
-  const [sequence, dispatch, sweep] = await Promise.all([
+  const appender = eventFunction("feed-queue");
+  const appenderTimeoutMs = options.appenderTimeoutMs ?? timeoutMs(appender.sizing);
+  const [sequence, append, dispatch, sweep] = await Promise.all([
     loadHandler(eventFunction("table-stream")),
+    loadHandler(appender, appenderTimeoutMs),
     loadHandler(dispatcher, dispatcherTimeoutMs),
     loadHandler(eventFunction("schedule")),
   ]);
   const { setLocalDeliveryQueue } = await import("../functions/core/tenant-webhooks/delivery-queue.ts");
+  const { setLocalFeedQueue } = await import("../functions/core/tenant-webhooks/feed-queue.ts");
 
   const queue: LocalQueue = createLocalQueue({
     batchSize: eventPipeline.queueBatchSize,
@@ -90,6 +109,20 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
   });
   setLocalDeliveryQueue(queue);
 
+  const feedQueue: LocalFifoQueue = createLocalFifoQueue({
+    batchSize: eventPipeline.feedBatchSize,
+    maxReceives: eventPipeline.feedDeadLetterAfterReceives,
+    retryDelayMs,
+    invocationTimeoutMs: appenderTimeoutMs,
+    consume: (event) => (append as (e: unknown) => Promise<never>)(event),
+    onDeadLetter: (message, receives) =>
+      log(
+        `feed message dead-lettered after ${receives} receives (tenant ${message.tenantId}, ${message.events.length} events not in its feed)`,
+      ),
+    onError: (error) => log(`feed appender: ${describe(error)}`),
+  });
+  setLocalFeedQueue(feedQueue);
+
   let poller: StreamPoller | undefined;
   try {
     poller = await startStreamPoller({
@@ -102,7 +135,9 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
       onError: (error) => log(`event sequencer: ${describe(error)}; the batch is retried`),
     });
   } catch (error) {
+    setLocalFeedQueue(undefined);
     setLocalDeliveryQueue(undefined);
+    await feedQueue.close();
     await queue.close();
     throw error;
   }
@@ -118,11 +153,15 @@ export async function startLocalEvents(options: LocalEventsOptions): Promise<Loc
 
   let stopping: Promise<void> | undefined;
   return {
+    feedDrained: () => feedQueue.drained(),
     stop() {
       stopping ??= (async () => {
         clearInterval(sweepTimer);
         await poller?.stop();
         await sweeping;
+        // The appender hands deliveries to the delivery queue: close it first.
+        await feedQueue.close();
+        setLocalFeedQueue(undefined);
         await queue.close();
         setLocalDeliveryQueue(undefined);
       })();

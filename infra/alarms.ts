@@ -8,14 +8,16 @@
  *  - per function: Lambda's Errors and Throttles;
  *  - the table's read and write throttle events;
  *  - tenant events: the age of the stream record the sequencer has not turned into an event yet
- *    (IteratorAge), of the oldest message of the webhook queue (events waiting to be sent), and
- *    any message in its dead-letter queue (deliveries that could not be dispatched at all).
+ *    (IteratorAge), of the oldest message of the feed queue (events not yet in their feed), any
+ *    message in the feed's dead-letter queue (events the appender could not append at all), the
+ *    age of the oldest message of the webhook queue (events waiting to be sent), and any message
+ *    in its dead-letter queue (deliveries that could not be dispatched at all).
  * Alarms treat missing data as not breaching: no traffic is no trouble.
  */
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../functions/core/service.ts";
 import { api, functions } from "./api.ts";
-import { dispatcherSubscriber, retrySweep, sequencerSubscriber } from "./events.ts";
-import { webhookDeadLetterQueue, webhookQueue } from "./queues.ts";
+import { appenderSubscriber, dispatcherSubscriber, retrySweep, sequencerSubscriber } from "./events.ts";
+import { feedDeadLetterQueue, feedQueue, webhookDeadLetterQueue, webhookQueue } from "./queues.ts";
 import { reconciler } from "./reconciler.ts";
 import { type RouteDefinition, routeLogicalName, routes } from "./routes.ts";
 import { alarmEmail } from "./secrets.ts";
@@ -163,6 +165,7 @@ const deployedFunctions: Record<string, $util.Output<string>> = {
   ...Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.name])),
   Reconciler: reconciler.nodes.function.apply((fn) => fn.name),
   EventSequencer: sequencerSubscriber.apply((subscriber) => subscriber.nodes.function.name),
+  FeedAppender: appenderSubscriber.apply((subscriber) => subscriber.nodes.function.name),
   WebhookDispatcher: dispatcherSubscriber.apply((subscriber) => subscriber.nodes.function.name),
   WebhookRetrySweep: retrySweep.nodes.function.apply((fn) => fn.name),
 };
@@ -211,6 +214,33 @@ export const streamAlarm = alarm(
     statistic: "Maximum",
   }),
 );
+
+const unappendedAge = SERVICE_ALARMS.OldestUnappendedEvent;
+const unappended = SERVICE_ALARMS.UnappendedEvents;
+export const feedQueueAlarms = [
+  alarm(
+    "OldestUnappendedEvent",
+    unappendedAge,
+    unappendedAge.threshold[kind],
+    single(unappendedAge, {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: feedQueue.nodes.queue.name },
+      statistic: "Maximum",
+    }),
+  ),
+  alarm(
+    "UnappendedEvents",
+    unappended,
+    unappended.threshold[kind],
+    single(unappended, {
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: feedDeadLetterQueue.nodes.queue.name },
+      statistic: "Maximum",
+    }),
+  ),
+];
 
 const oldest = SERVICE_ALARMS.OldestUndeliveredEvent;
 const undispatched = SERVICE_ALARMS.UndispatchedEvents;

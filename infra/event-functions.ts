@@ -12,8 +12,8 @@ export interface EventFunctionDefinition {
   functionName: string;
   /** Entry point, relative to the repository root; it exports `handler`. */
   handler: string;
-  /** What invokes it: the table's stream, the delivery queue, or a schedule. */
-  trigger: "table-stream" | "delivery-queue" | "schedule";
+  /** What invokes it: the table's stream, the FIFO feed queue, the delivery queue, or a schedule. */
+  trigger: "table-stream" | "feed-queue" | "delivery-queue" | "schedule";
   /** What it may touch (infra/function-access.ts); its triggers' own grants come from SST. */
   access: FunctionAccess;
   sizing: FunctionSizing;
@@ -25,15 +25,31 @@ export const eventFunctions: readonly EventFunctionDefinition[] = [
     functionName: "EventSequencer",
     handler: "functions/tenant-webhooks/sequence-changes.ts",
     trigger: "table-stream",
-    // History items' tenants and event ids (BatchGetItem, GetItem), the feed head and pages
-    // (Query), feed transactions (PutItem, UpdateItem); each chunk onto the queue.
+    // History items become events, sent to the FIFO feed queue (one message group per tenant); no
+    // table access: the stream record carries everything, and the appender writes the feed.
+    access: { feedQueue: ["SendMessage"] },
+    // A batch of up to 1000 history items: a few SendMessageBatch calls (256 KiB each).
+    sizing: { memory: "512 MB", timeout: "60 seconds" },
+    description: "history items from the table's stream onto the FIFO feed queue, one group per tenant",
+  },
+  {
+    functionName: "FeedAppender",
+    handler: "functions/tenant-webhooks/append-to-feed.ts",
+    trigger: "feed-queue",
+    // Event ids already sequenced (BatchGetItem on EVENT#), the feed head (GetItem), the tenant's
+    // endpoints (Query); feed transactions (PutItem, UpdateItem) on the feed's and the events'
+    // items only; each appended chunk's first attempts onto the delivery queue.
     access: {
-      table: { actions: ["BatchGetItem", "GetItem", "Query", "PutItem", "UpdateItem"] },
+      table: {
+        actions: ["BatchGetItem", "GetItem", "Query"],
+        scoped: [{ actions: ["PutItem", "UpdateItem"], partitionKeys: ["FEED#*", "EVENT#*"] }],
+      },
       webhookQueue: ["SendMessage"],
     },
-    // A batch of up to 1000 history items: ~21 feed transactions per tenant, then the queue.
+    // Up to 10 messages of ≈ 500 events: ~11 feed transactions each, a tenant's one after the other.
     sizing: { memory: "512 MB", timeout: "60 seconds" },
-    description: "history items from the table's stream into each tenant's change feed",
+    description:
+      "each tenant's events from the FIFO feed queue into its change feed, one appender per tenant",
   },
   {
     functionName: "WebhookDispatcher",
@@ -83,6 +99,18 @@ export const eventPipeline = {
   queueVisibilityTimeout: "6 minutes",
   /** Receives of a message before it moves to the dead-letter queue. */
   deadLetterAfterReceives: 5,
+  /**
+   * Feed queue messages per appender invocation: SQS FIFO's and Lambda's most (10), of one or more
+   * tenants (message groups), each group's in order.
+   */
+  feedBatchSize: 10,
+  /** Six times the appender's timeout, as for the delivery queue. */
+  feedVisibilityTimeout: "6 minutes",
+  /**
+   * Receives of a feed message before it moves to the feed's dead-letter queue: ten (an hour of
+   * failures at the visibility timeout), since an event there is not in its feed until redriven.
+   */
+  feedDeadLetterAfterReceives: 10,
   sweepSchedule: "rate(1 minute)",
 } as const;
 

@@ -3,7 +3,11 @@
  * and tenant webhooks"):
  *  - the table's stream → EventSequencer (filtered to history inserts, from the stream's oldest
  *    record on the first deploy so none is missed; a failing batch is retried until it succeeds);
- *  - EventSequencer → the WebhookQueue (SQS, infra/queues.ts) → WebhookDispatcher (partial batch
+ *  - EventSequencer → the FeedQueue (SQS FIFO, one message group per tenant, infra/queues.ts) →
+ *    FeedAppender (batches of 10, partial batch responses: a failed message and its group's later
+ *    ones come back in order; a message that keeps failing moves to the FIFO dead-letter queue
+ *    after 10 receives);
+ *  - FeedAppender → the WebhookQueue (SQS, infra/queues.ts) → WebhookDispatcher (partial batch
  *    responses; a message that keeps failing moves to the dead-letter queue after 5 receives);
  *  - every minute WebhookRetrySweep puts due retries back onto the queue.
  * The functions are described as plain data in infra/event-functions.ts (the local runtime runs
@@ -16,7 +20,7 @@ import {
   HISTORY_INSERT_FILTER,
 } from "./event-functions.ts";
 import { lambdaArgs } from "./lambda.ts";
-import { webhookQueue } from "./queues.ts";
+import { feedQueue, webhookQueue } from "./queues.ts";
 import { table } from "./storage.ts";
 
 function functionArgs(fn: EventFunctionDefinition) {
@@ -39,6 +43,11 @@ export const sequencerSubscriber = table.subscribe(sequencer.functionName, funct
       startingPosition: "TRIM_HORIZON",
     },
   },
+});
+
+export const appenderSubscriber = feedQueue.subscribe(functionArgs(eventFunction("feed-queue")), {
+  // FIFO: no batching window; the handler reports a failed message with its group's later ones.
+  batch: { size: eventPipeline.feedBatchSize, partialResponses: true },
 });
 
 export const dispatcherSubscriber = webhookQueue.subscribe(functionArgs(eventFunction("delivery-queue")), {

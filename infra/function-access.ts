@@ -31,7 +31,7 @@ export type SecretName =
   | "TokenEncryptionKey"
   | "TokenEncryptionKeyPrevious";
 
-/** SQS's IAM actions on the delivery queue that a function may need. */
+/** SQS's IAM actions on a queue of the service (the delivery queue, the feed queue) that a function may need. */
 export type QueueAction = "SendMessage" | "ReceiveMessage" | "DeleteMessage" | "ChangeMessageVisibility";
 
 /**
@@ -62,6 +62,11 @@ export interface FunctionAccess {
    * it. A function the queue invokes also gets what SST's subscription grants to read it.
    */
   webhookQueue?: readonly QueueAction[];
+  /**
+   * The FIFO feed queue (linked: `Resource.FeedQueue.url`) and the actions allowed on it. The
+   * appender it invokes gets what SST's subscription grants to read it.
+   */
+  feedQueue?: readonly QueueAction[];
 }
 
 /**

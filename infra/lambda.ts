@@ -6,7 +6,7 @@
  */
 import type { FunctionAccess, SecretName } from "./function-access.ts";
 import type { FunctionSizing } from "./function-sizing.ts";
-import { webhookQueue } from "./queues.ts";
+import { feedQueue, webhookQueue } from "./queues.ts";
 import {
   metaAppSecret,
   metaAppSecretPrevious,
@@ -52,6 +52,7 @@ export function lambdaArgs(definition: LambdaDefinition): sst.aws.FunctionArgs {
       ...(access.table ? [table] : []),
       ...(access.secrets ?? []).map((name) => SECRETS[name]),
       ...(access.webhookQueue ? [webhookQueue] : []),
+      ...(access.feedQueue ? [feedQueue] : []),
     ],
     permissions: [...tablePermissions(access), ...queuePermissions(access), XRAY_WRITE],
     environment: definition.environment ?? {},
@@ -106,12 +107,16 @@ function tablePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArg
   ];
 }
 
-/** The declared actions on the webhook delivery queue. */
+/** The declared actions on the webhook delivery queue and on the feed queue, each on its own ARN. */
 function queuePermissions(access: FunctionAccess): sst.aws.FunctionPermissionArgs[] {
-  const actions = access.webhookQueue ?? [];
-  return actions.length > 0
-    ? [{ actions: actions.map((action) => `sqs:${action}`), resources: [webhookQueue.arn] }]
-    : [];
+  return (
+    [
+      [access.webhookQueue ?? [], webhookQueue.arn],
+      [access.feedQueue ?? [], feedQueue.arn],
+    ] as const
+  ).flatMap(([actions, arn]) =>
+    actions.length > 0 ? [{ actions: actions.map((action) => `sqs:${action}`), resources: [arn] }] : [],
+  );
 }
 
 /**

@@ -224,6 +224,20 @@ export const SERVICE_ALARMS = {
     periodSeconds: 300,
     periods: 2,
   },
+  OldestUnappendedEvent: {
+    section: "OldestUnappendedEvent",
+    unit: "seconds the oldest message of the FIFO feed queue has waited for the feed appender",
+    threshold: { production: 300, other: 1_800 },
+    periodSeconds: 300,
+    periods: 2,
+  },
+  UnappendedEvents: {
+    section: "UnappendedEvents",
+    unit: "messages in the feed's dead-letter queue (events not in their tenant's feed)",
+    threshold: { production: 1, other: 1 },
+    periodSeconds: 300,
+    periods: 1,
+  },
   OldestUndeliveredEvent: {
     section: "OldestUndeliveredEvent",
     unit: "seconds the oldest message of the webhook queue has waited",

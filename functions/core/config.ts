@@ -14,7 +14,8 @@ type LinkedName =
   | "MetaVerifyToken"
   | "TokenEncryptionKey"
   | "TokenEncryptionKeyPrevious"
-  | "WebhookQueue";
+  | "WebhookQueue"
+  | "FeedQueue";
 
 function linked(name: LinkedName, property: "name" | "value" | "url" | "stage"): string | undefined {
   try {
@@ -160,6 +161,8 @@ export const config = {
   webhookTimeoutMs: () => positiveNumber("WEBHOOK_TIMEOUT_MS", 10_000),
   /** The SQS queue of webhook deliveries in AWS; unset locally (an in-process queue stands in). */
   webhookQueueUrl: () => env("WEBHOOK_QUEUE_URL") ?? linked("WebhookQueue", "url"),
+  /** The SQS FIFO queue of new events per tenant in AWS; unset locally (an in-process FIFO queue stands in). */
+  feedQueueUrl: () => env("FEED_QUEUE_URL") ?? linked("FeedQueue", "url"),
   /**
    * A local store (DynamoDB Local): webhook endpoints may then be `http` on loopback, for
    * receivers on the developer's machine. In AWS only `https` to public hosts is accepted.

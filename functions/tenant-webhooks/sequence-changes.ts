@@ -1,4 +1,4 @@
 import { sequencerHandler } from "../core/tenant-webhooks/sequencer-handler.ts";
 
-/** On the table's stream: new history items into each tenant's change feed, then to the delivery queue. */
+/** On the table's stream: new history items as events onto the FIFO feed queue, one message group per tenant. */
 export const handler = sequencerHandler;

@@ -217,21 +217,32 @@ const EXPECTED_ACCESS: Record<string, ExpectedAccess> = {
     },
     secrets: [],
   },
+  // No table access: the stream records carry the events; they go onto the FIFO feed queue.
   EventSequencer: {
     grants: {
-      Table: [
-        "dynamodb:BatchGetItem",
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
-      ],
       // SST's stream subscription.
       "Table/stream": [
         "dynamodb:DescribeStream",
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
+      ],
+      FeedQueue: ["sqs:SendMessage"],
+    },
+    secrets: [],
+  },
+  // The one writer of the feeds: reads anywhere it needs, writes only feed and event items.
+  FeedAppender: {
+    grants: {
+      Table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"],
+      "Table[FEED#*,EVENT#*]": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+      // SST's queue subscription only: the appender sends nothing back to the feed queue.
+      FeedQueue: [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
       ],
       WebhookQueue: ["sqs:SendMessage"],
     },
@@ -357,6 +368,7 @@ function childOf(stack: Stack, component: RegisteredResource, type: string): Reg
  */
 function declaredName(component: string): string {
   if (/^WebhookQueueSubscriber\w+Function$/.test(component)) return "WebhookDispatcher";
+  if (/^FeedQueueSubscriber\w+Function$/.test(component)) return "FeedAppender";
   return /^TableSubscriber(\w+)Function$/.exec(component)?.[1] ?? component;
 }
 
@@ -1039,6 +1051,27 @@ describe("stacks", () => {
         });
       });
 
+      it("the feed: the oldest unappended event, events in the feed's dead-letter queue", () => {
+        const queueName = (logical: string) =>
+          String(stack().get("aws:sqs/queue:Queue", `${logical}Queue`).inputs.name);
+        const oldest = alarmNamed("OldestUnappendedEvent");
+        expectNotifies(oldest, { production: 300, other: 1_800 }[kind]);
+        expect(oldest.inputs).toMatchObject({
+          namespace: "AWS/SQS",
+          metricName: "ApproximateAgeOfOldestMessage",
+          dimensions: { QueueName: queueName("FeedQueue") },
+          statistic: "Maximum",
+        });
+        const dead = alarmNamed("UnappendedEvents");
+        expectNotifies(dead, 1);
+        expect(dead.inputs).toMatchObject({
+          namespace: "AWS/SQS",
+          metricName: "ApproximateNumberOfMessagesVisible",
+          dimensions: { QueueName: queueName("FeedDeadLetterQueue") },
+          statistic: "Maximum",
+        });
+      });
+
       it("each names its runbook section, and docs/runbook.md has it", async () => {
         const runbook = await readFile(join(ROOT, "docs/runbook.md"), "utf8");
         const headings = new Set([...runbook.matchAll(/^## (.+)$/gm)].map((m) => (m[1] as string).trim()));
@@ -1050,6 +1083,55 @@ describe("stacks", () => {
           expect(section, alarm.name).toBeDefined();
           expect(headings.has(section as string), `${alarm.name}: section ${section}`).toBe(true);
         }
+      });
+    });
+
+    describe("the event pipeline's queues", () => {
+      const queue = (logical: string) => stack().get("aws:sqs/queue:Queue", `${logical}Queue`);
+      const mappingOf = (functionName: string) => {
+        const fn = lambdas(stack()).find((f) => f.name === functionName);
+        const found = stack()
+          .ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
+          .filter((m) => m.inputs.functionName === fn?.inputs.name || m.inputs.functionName === fn?.arn);
+        expect(found, functionName).toHaveLength(1);
+        return found[0] as RegisteredResource;
+      };
+
+      it("the feed queue is FIFO with our de-duplication ids, and dead-letters after 10 receives into a FIFO queue", () => {
+        const feed = queue("FeedQueue").inputs;
+        const dead = queue("FeedDeadLetterQueue").inputs;
+        expect(feed).toMatchObject({
+          fifoQueue: true,
+          // The sequencer sets MessageDeduplicationId itself (feed-queue.ts).
+          contentBasedDeduplication: false,
+          // Six times the appender's 60 s timeout.
+          visibilityTimeoutSeconds: 360,
+        });
+        expect(JSON.parse(String(feed.redrivePolicy))).toEqual({
+          deadLetterTargetArn: expect.stringMatching(/-FeedDeadLetterQueueQueue-/),
+          maxReceiveCount: 10,
+        });
+        expect(dead).toMatchObject({ fifoQueue: true, messageRetentionSeconds: 14 * 24 * 3600 });
+        // The delivery queue stays a standard queue.
+        expect(queue("WebhookQueue").inputs.fifoQueue).toBe(false);
+      });
+
+      it("the feed appender takes batches of 10 and reports partial failures; the sequencer reads the stream", () => {
+        const appender = mappingOf("FeedAppender").inputs;
+        expect(appender).toMatchObject({
+          eventSourceArn: expect.stringMatching(/-FeedQueueQueue-/),
+          batchSize: 10,
+          functionResponseTypes: ["ReportBatchItemFailures"],
+        });
+        // FIFO: no batching window.
+        expect(appender.maximumBatchingWindowInSeconds ?? 0).toBe(0);
+        const dispatcher = mappingOf("WebhookDispatcher").inputs;
+        expect(dispatcher).toMatchObject({
+          eventSourceArn: expect.stringMatching(/-WebhookQueueQueue-/),
+          functionResponseTypes: ["ReportBatchItemFailures"],
+        });
+        const sequencer = mappingOf("EventSequencer").inputs;
+        expect(sequencer).toMatchObject({ batchSize: 1000, startingPosition: "TRIM_HORIZON" });
       });
     });
 
@@ -1094,12 +1176,14 @@ describe("stacks", () => {
             }
             for (const resource of [statement.Resource].flat()) {
               // The table, its indexes ("Table/index/<name>") and its stream ("Table/stream"); the
-              // delivery queue ("WebhookQueue").
+              // delivery queue ("WebhookQueue"), the FIFO feed queue ("FeedQueue").
               const label = resource.startsWith(tableArn)
                 ? `Table${resource.slice(tableArn.length).replace(/^\/stream\/.*/, "/stream")}${scope}`
                 : /^arn:aws:sqs:.*-WebhookQueueQueue-/.test(resource)
                   ? "WebhookQueue"
-                  : resource;
+                  : /^arn:aws:sqs:.*-FeedQueueQueue-/.test(resource)
+                    ? "FeedQueue"
+                    : resource;
               grants[label] = [...new Set([...(grants[label] ?? []), ...[statement.Action].flat()])].sort();
             }
           }
@@ -1122,8 +1206,10 @@ describe("stacks", () => {
         "%s is linked to exactly its secrets, and the table if it uses it",
         (name) => {
           const expected = EXPECTED_ACCESS[name] as ExpectedAccess;
-          const usesTable = Object.keys(expected.grants).some((label) => label.startsWith("Table"));
-          const usesQueue = "WebhookQueue" in expected.grants;
+          const usesTable = usesTableItems(expected);
+          // Linked (its URL) to a queue it sends to; a queue that only invokes it needs no link.
+          const usesQueue = sendsTo(expected, "WebhookQueue");
+          const usesFeedQueue = sendsTo(expected, "FeedQueue");
           const lambda = lambdas(stack()).find((f) => f.name === name);
           const links = stack().build(lambda?.component ?? name).links;
           expect(Object.keys(links).sort()).toEqual(
@@ -1131,9 +1217,11 @@ describe("stacks", () => {
               ...expected.secrets,
               ...(usesTable ? ["Table"] : []),
               ...(usesQueue ? ["WebhookQueue"] : []),
+              ...(usesFeedQueue ? ["FeedQueue"] : []),
             ].sort(),
           );
           if (usesQueue) expect(links.WebhookQueue?.type).toBe("sst.aws.Queue");
+          if (usesFeedQueue) expect(links.FeedQueue?.type).toBe("sst.aws.Queue");
           if (usesTable) {
             expect(links.Table).toEqual({ name: tableOf(stack()).table.inputs.name, type: "sst.aws.Dynamo" });
           }
@@ -1150,9 +1238,11 @@ describe("stacks", () => {
           const tableName = tableOf(stack()).table.inputs.name;
           const { secrets } = EXPECTED_ACCESS[name] as ExpectedAccess;
           const notConfigured = { error: "ConfigurationError" };
-          expect(seen.tableName).toEqual(
-            Object.keys(EXPECTED_ACCESS[name]?.grants ?? {}).length ? tableName : notConfigured,
-          );
+          const expected = EXPECTED_ACCESS[name] as ExpectedAccess;
+          expect(seen.tableName).toEqual(usesTableItems(expected) ? tableName : notConfigured);
+          // The feed queue's URL from its link (FEED_QUEUE_URL is for running outside SST).
+          if (sendsTo(expected, "FeedQueue")) expect(seen.feedQueueUrl).toMatch(/^https:\/\/sqs\./);
+          else expect(seen.feedQueueUrl).toBeUndefined();
           expect(seen.tokenEncryptionKey).toEqual(
             secrets.includes("TokenEncryptionKey") ? SECRETS.TokenEncryptionKey : notConfigured,
           );
@@ -1169,6 +1259,16 @@ describe("stacks", () => {
     });
   });
 });
+
+/** A function that reads or writes the table's items (linked to it); SST's stream grant alone is not that. */
+function usesTableItems(expected: ExpectedAccess): boolean {
+  return Object.keys(expected.grants).some((label) => label.startsWith("Table") && label !== "Table/stream");
+}
+
+/** A function that sends messages to the queue (linked to it for its URL). */
+function sendsTo(expected: ExpectedAccess, queue: "WebhookQueue" | "FeedQueue"): boolean {
+  return (expected.grants[queue] ?? []).includes("sqs:SendMessage");
+}
 
 interface IamStatement {
   Effect: string;
@@ -1188,6 +1288,7 @@ async function configSeenBy(codeDir: string, environment: Record<string, string>
     const read = (f) => { try { return f(); } catch (e) { return { error: e.name }; } };
     process.stdout.write(JSON.stringify({
       tableName: read(config.tableName),
+      feedQueueUrl: read(config.feedQueueUrl),
       tokenEncryptionKey: read(config.tokenEncryptionKey),
       previousTokenEncryptionKey: read(config.previousTokenEncryptionKey),
       metaAppSecrets: read(config.metaAppSecrets),

@@ -11,7 +11,17 @@ export interface StoreCall {
   indexName?: string;
   /** With `withKeys`: the partition key of a one-item command (GetItem, PutItem, UpdateItem, DeleteItem, Query's). */
   pk?: string;
+  /**
+   * The name of the error the command ended with, after the SDK's retries (e.g.
+   * `TransactionCanceledException` for a transaction a condition or a concurrent one cancelled);
+   * absent when it succeeded. Set once the command has answered.
+   */
+  error?: string;
 }
+
+/** A TransactWriteItems that DynamoDB cancelled (a failed condition, or a conflicting transaction). */
+export const isCancelledTransaction = (call: StoreCall): boolean =>
+  call.command === "TransactWriteItemsCommand" && call.error === "TransactionCanceledException";
 
 /** The partition key a one-item command names (its Key or Item), or a Query's `:pk`, if any. */
 function partitionKeyOf(input: Record<string, unknown>): string | undefined {
@@ -38,12 +48,18 @@ export function recordStoreCalls(options: { withKeys?: boolean } = {}): {
     (next, context) => async (args) => {
       const input = args.input as { IndexName?: string } & Record<string, unknown>;
       const pk = options.withKeys ? partitionKeyOf(input) : undefined;
-      calls.push({
+      const call: StoreCall = {
         command: String(context.commandName),
         ...(input.IndexName ? { indexName: input.IndexName } : {}),
         ...(pk ? { pk } : {}),
-      });
-      return next(args);
+      };
+      calls.push(call);
+      try {
+        return await next(args);
+      } catch (error) {
+        call.error = (error as { name?: string }).name ?? "Error";
+        throw error;
+      }
     },
     { step: "initialize", name: "recordStoreCalls" },
   );

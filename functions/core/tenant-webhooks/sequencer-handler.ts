@@ -1,11 +1,11 @@
 /**
- * The sequencer's Lambda handler, on the table's stream (DynamoDBStreamEvent). Under `npm start`
- * and in tests dev/local-events.ts invokes it with the same event shape. A failure throws, so the
+ * The stream sequencer's Lambda handler, on the table's stream (DynamoDBStreamEvent): a batch's
+ * new history items as events onto the FIFO feed queue (feed-sequencer.ts). Under `npm start` and
+ * in tests dev/local-events.ts invokes it with the same event shape. A failure throws, so the
  * batch is retried (in AWS until it succeeds or its records leave the stream after 24 hours).
  */
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import { logger } from "../logger.ts";
-import { storageFailure } from "../store/store-errors.ts";
 import { historyItemsOf } from "../store/stream-records.ts";
 import { sequenceHistory } from "./feed-sequencer.ts";
 import { errorFields } from "./lambda-errors.ts";
@@ -16,13 +16,10 @@ export async function sequencerHandler(event: DynamoDBStreamEvent, context?: Con
   if (items.length === 0) return { historyItems: 0 };
   try {
     const summary = await sequenceHistory(items);
-    logger.info("stream batch sequenced", { records: event.Records.length, ...summary });
+    logger.info("stream batch queued for the feed", { records: event.Records.length, ...summary });
     return summary;
   } catch (error) {
-    logger.error("stream batch not sequenced; it is retried", {
-      ...errorFields(error),
-      ...storageFailure(error),
-    });
+    logger.error("stream batch not queued for the feed; it is retried", errorFields(error));
     throw error;
   }
 }
