@@ -177,11 +177,17 @@ describe("concurrent requests", () => {
 
     const answers = await Promise.all(
       names.map((username) =>
-        callUsernameApi("claim", phone.phoneNumberId, { apiKey: tenant.apiKey, body: { username } }),
+        // What is checked is that no update is lost, not how fast 12 turns pass on a loaded
+        // machine: each request may wait for its turn as long as it needs.
+        callUsernameApi("claim", phone.phoneNumberId, {
+          apiKey: tenant.apiKey,
+          body: { username },
+          remainingMs: 120_000,
+        }),
       ),
     );
 
-    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.map((a) => a.status)).toEqual(names.map(() => 200));
     const { phone: stored, history } = await storedState(phone.phoneNumberId);
     expect(history.map((e) => e.version)).toEqual(names.map((_, i) => i + 1));
     expect(new Set(history.map((e) => e.username))).toEqual(new Set(names));

@@ -34,7 +34,7 @@ async function numbers(count: number, tenant?: SeededTenant): Promise<SeededPhon
 let names = 0;
 const name = () => `batch_${uniqueDigits(6)}_${++names}`;
 
-describe("a delivery of many numbers", () => {
+describe("a delivery of many numbers", { timeout: 120_000 }, () => {
   it("reads them in batches and writes many numbers per transaction", async () => {
     const phones = await numbers(30);
     const counting = injectStorageFaults(() => undefined);

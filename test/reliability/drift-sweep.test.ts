@@ -74,7 +74,7 @@ async function runAt(now: number): Promise<{ summary: ReconcilerRunSummary; visi
 const phoneIds = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(6, "0")}`);
 
-describe("a run reads from byTenant what it sweeps, not the whole tenant", () => {
+describe("a run reads from byTenant what it sweeps, not the whole tenant", { timeout: 120_000 }, () => {
   it("500 numbers, 20 a run: each run's Query on TENANT#<t> returns the 20 it sweeps", async () => {
     await freshTable();
     settings({

@@ -160,11 +160,14 @@ describe("one tenant over its /v1 read limit", { timeout: 120_000 }, () => {
       expect((await pipeline.get(`/v1/phone_numbers/${phone.phoneNumberId}`, tenant.apiKey)).status).toBe(
         200,
       );
+      const history = `/v1/phone_numbers/${phone.phoneNumberId}/username_history`;
       calls.length = 0;
-      const refused = await pipeline.get(
-        `/v1/phone_numbers/${phone.phoneNumberId}/username_history`,
-        tenant.apiKey,
-      );
+      let refused = await pipeline.get(history, tenant.apiKey);
+      if (refused.status === 200) {
+        // A new minute began between the two: that read was its window's one. The next is over.
+        calls.length = 0;
+        refused = await pipeline.get(history, tenant.apiKey);
+      }
       expect(refused.status).toBe(429);
       const ours = calls.filter((c) => c.indexName !== "byDueTime").map((c) => c.command);
       // The key (no cache in tests), the counter's refused update: no number, no Query.
