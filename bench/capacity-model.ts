@@ -41,6 +41,8 @@ export const WORKLOAD = {
   /** As deployed (infra/reconciler.ts, functions/core/config.ts). */
   driftSweepHours: 24,
   reconcileBatchPerRun: 100,
+  /** META_SYNC_RATE_PER_SECOND: the sweep's pace, which bounds a run's batch (× 50 s: reconcile/sweep-plan.ts). */
+  metaSyncRatePerSecond: 5,
   reconcilerRunsPerSecond: 1 / 60,
 } as const;
 
@@ -119,9 +121,16 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
   const events = w.webhookChangesPerSecond + w.graph.post + w.graph.delete;
   const failed = events * w.failingShare;
   const feedPolls = w.tenants / w.feedPollSeconds;
+  // A run's sweep batch (reconcile/sweep-plan.ts): the numbers ÷ the interval's one-minute runs,
+  // at least RECONCILE_BATCH_SIZE, at most the pace's 50 s.
+  const sweepCapPerRun = w.metaSyncRatePerSecond * 50;
+  const sweepBatchPerRun = Math.min(
+    sweepCapPerRun,
+    Math.max(w.reconcileBatchPerRun, Math.ceil(w.numbers / (w.driftSweepHours * 60))),
+  );
   const sweepNumbers = Math.min(
     w.numbers / (w.driftSweepHours * 3600),
-    w.reconcileBatchPerRun * w.reconcilerRunsPerSecond,
+    sweepBatchPerRun * w.reconcilerRunsPerSecond,
   );
   const rates: Record<string, number> = {
     get: w.graph.get,
@@ -203,8 +212,10 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
   ).reduce((s, [id, rate]) => s + rate * L * on(id, "TENANT#<tenant>", "byTenant").wcu, 0);
   const numberBytes = cost("v1-numbers").bytesRead;
   const largestNumbers = w.numbers * L;
-  // The drift sweep lists the tenant it is in, every run: the largest tenant's numbers, eventually consistent.
-  const sweepListingRcuPerRun = Math.ceil((largestNumbers * numberBytes) / 4096) * 0.5;
+  // The drift sweep reads its batch from the tenant it is in (a Query from its cursor, Limit = the
+  // batch), eventually consistent: the batch's records, not the tenant's.
+  const sweepListingRcuPerRun =
+    Math.ceil((Math.min(sweepBatchPerRun, largestNumbers) * numberBytes) / 4096) * 0.5;
   const metaBoundLargest = (w.graph.get + w.graph.suggestions + w.graph.post + w.graph.delete) * L;
   /** The largest tenant's feed polls: every poll interval, or as often as its events fill a page of 100. */
   const largestFeedPolls = Math.max(1 / w.feedPollSeconds, (events * L) / 100);
@@ -219,9 +230,9 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
       name: "drift sweep: every number once per DRIFT_SWEEP_INTERVAL_HOURS (24 h)",
       kind: "setting",
       demand: w.numbers / w.driftSweepHours,
-      capacity: w.reconcileBatchPerRun * 60,
+      capacity: sweepCapPerRun * 60,
       unit: "numbers an hour",
-      from: `RECONCILE_BATCH_SIZE ${w.reconcileBatchPerRun} a one-minute run; ${w.numbers} numbers ÷ ${w.driftSweepHours} h`,
+      from: `a run's batch at most META_SYNC_RATE_PER_SECOND ${w.metaSyncRatePerSecond} × 50 s = ${sweepCapPerRun}, one-minute runs; ${w.numbers} numbers ÷ ${w.driftSweepHours} h`,
     },
     {
       name: "the largest tenant's Meta limit (TENANT_META_LIMIT_PER_MINUTE, production 120)",
@@ -347,14 +358,14 @@ export function capacityModel(input: CapacityModelInput): ModelResult {
       from: "Σ the tenant's rates × WCU on `TENANT#<tenant>` (byTenant) per unit: rows webhook, post, delete, attempt-failed, attempt-retry, reconciler-due",
     },
     {
-      name: "largest tenant's `TENANT#<t>` on byTenant, read: the drift sweep lists the tenant's numbers every run",
+      name: "largest tenant's `TENANT#<t>` on byTenant, read: the drift sweep's batch from its cursor, every run",
       kind: "partition",
       demand:
         sweepListingRcuPerRun * w.reconcilerRunsPerSecond +
         w.numberPagesPerSecond * L * cost("v1-numbers").rcu,
       capacity: LIMITS.partitionRcu,
       unit: "RCU/s",
-      from: `${largestNumbers} numbers × ${f(numberBytes, 0)} B (row v1-numbers) ÷ 4 KB × ½, once a minute; plus its /v1/phone_numbers pages`,
+      from: `a batch of ${sweepBatchPerRun} numbers × ${f(numberBytes, 0)} B (row v1-numbers) ÷ 4 KB × ½, once a minute; plus its /v1/phone_numbers pages`,
     },
     {
       name: "largest tenant's Meta limit counter `RATELIMIT#<t>`",
