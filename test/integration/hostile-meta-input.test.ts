@@ -121,7 +121,7 @@ describe("many malformed changes in one delivery", () => {
       const lines = warned.mock.calls.filter(([message]) => String(message).includes("malformed"));
       expect(lines).toHaveLength(1);
       expect(lines[0]?.[1]).toMatchObject({ malformedEntries: 50, malformedUpdates: 400 });
-      expect((lines[0]?.[1] as { firstUpdates: unknown[] }).firstUpdates).toHaveLength(5);
+      expect((lines[0]?.[1] as { firstUpdates?: unknown[] } | undefined)?.firstUpdates).toHaveLength(5);
     } finally {
       warned.mockRestore();
     }
