@@ -1,6 +1,6 @@
 /**
  * The tenant event of a username change, built from the change's history item (its outbox
- * record: store/username-changes.ts writes it in the same transaction as the state). One
+ * record: store/state-committer.ts writes it in the same transaction as the state). One
  * builder, so the change feed, the history route and the webhooks carry the very same object.
  */
 import type { HistoryEvent } from "../username-state/records.ts";

@@ -5,7 +5,7 @@
  *  - a webhook event: its `entry.time` second, [T·1000, T·1000 + 999];
  *  - an answer of Meta to a call (POST, DELETE, or a GET by the API or the reconciler): from when
  *    the call was sent to when its answer arrived, [sentAt, receivedAt].
- * Pure functions: the state writer (store/username-changes.ts) applies them to what it reads.
+ * Pure functions: the planner (planner.ts) applies them to the record the committer read.
  */
 import { usernameKey } from "./state.ts";
 

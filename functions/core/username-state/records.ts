@@ -41,7 +41,7 @@ export interface PhoneRecord extends UsernameState {
   /**
    * The webhook event the state is as of (its de-duplication marker's sort key); absent when an
    * API change or a transfer set it. Its marker is written only if a change replaces the state
-   * within the same second (store/username-changes.ts).
+   * within the same second (the planner, planner.ts).
    */
   stateEvent?: string;
   /**
