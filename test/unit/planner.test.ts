@@ -37,7 +37,7 @@ const change = (time: number, username: string, status: string): WebhookChange =
 });
 
 /** The record after a plan: its write's result, or the record it was planned from. */
-const after = (p: Plan): PhoneRecord => p.record?.to ?? p.base;
+const recordAfter = (p: Plan): PhoneRecord => p.record?.to ?? p.base;
 
 const oneAtATime = (record: PhoneRecord, changes: readonly WebhookChange[]) => {
   let current = record;
@@ -45,7 +45,7 @@ const oneAtATime = (record: PhoneRecord, changes: readonly WebhookChange[]) => {
   for (const c of changes) {
     const p = plan(current, [c]);
     history.push(...p.history);
-    current = after(p);
+    current = recordAfter(p);
   }
   return { record: current, history };
 };
@@ -74,7 +74,7 @@ describe("planChanges (pure)", () => {
     const p = plan(BASE, [newer, older]);
     expect(p.outcomes.map((o) => (o.applied ? "applied" : o.reason))).toEqual(["applied", "stale"]);
     expect(p.history).toHaveLength(1);
-    expect(after(p)).toMatchObject({ username: "green_leaf", status: "approved", version: 1 });
+    expect(recordAfter(p)).toMatchObject({ username: "green_leaf", status: "approved", version: 1 });
   });
 
   it("the same event twice in one delivery applies once", () => {
@@ -97,12 +97,12 @@ describe("planChanges (pure)", () => {
           stateEpoch: r.stateEpoch,
           version: r.version,
         });
-        expect(pick(after(together))).toEqual(pick(single.record));
+        expect(pick(recordAfter(together))).toEqual(pick(single.record));
         expect(together.history.map((h) => [h.version, h.username, h.status])).toEqual(
           single.history.map((h) => [h.version, h.username, h.status]),
         );
         const newest = [...changes].sort((a, b) => b.event.time - a.event.time)[0] as WebhookChange;
-        const final = after(together);
+        const final = recordAfter(together);
         expect(final.stateEpoch).toBe(newest.event.time);
         expect(final.status).toBe(newest.value.status);
         // Versions are contiguous from the base: one per applied change.
