@@ -92,6 +92,8 @@ export interface Lease {
   claimedAt: number;
   /** The request recorded on the number with the turn (usernames/turns.ts), if any. */
   recorded?: { operation: "claim" | "delete"; username?: string; keyId: string; at: string };
+  /** The turn came after waiting in line (others' turns passed): a record read before it is stale. */
+  waited?: boolean;
 }
 
 export interface TurnRequest {

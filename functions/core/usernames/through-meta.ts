@@ -75,9 +75,12 @@ export async function changeThroughMeta<A>(
   const { phoneNumberId } = request;
   let phone: PhoneRecord | undefined;
   try {
-    phone = request.prefetched
-      ? withRecorded(request.prefetched, lease)
-      : await getPhone(phoneNumberId, true);
+    // The record read with the API key serves an uncontended turn; after waiting in line it is
+    // read again, inside the turn, once (others' changes came before it).
+    phone =
+      request.prefetched && !lease.waited
+        ? withRecorded(request.prefetched, lease)
+        : await getPhone(phoneNumberId, true);
   } catch (error) {
     await settleTurn(lease, "unchanged");
     throw error;

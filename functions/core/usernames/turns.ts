@@ -100,7 +100,9 @@ export async function takeTurn(request: TurnRequest): Promise<Lease | undefined>
   );
   if (owed === "not-owner") throw graphErrors.phoneNumberNotAccessible(request.phoneNumberId);
   if (owed === "limited" && counter) throw tenantMetaLimitReached(counter);
-  const lease = await waitInLine(request);
+  const inLine = await waitInLine(request);
+  // Others changed the number while this one waited: what was read before the line is stale.
+  const lease = inLine && { ...inLine, waited: true };
   // Recorded once the turn is ours: a request waiting in line must not speak for the one in flight.
   const waited = recordedRequest(request);
   if (!lease || !waited) return lease;
