@@ -198,6 +198,8 @@ describe("load", () => {
       /^BUSINESS#(\d+)$/,
       /^IDEMPOTENCY#([^#]+)#\d+$/,
       /^RATELIMIT#(.+)$/,
+      // A refused request for a number not the tenant's counts against its request limit.
+      /^READLIMIT#(.+)$/,
       /^INTENT#DUE#(.+)$/,
       /^TENANT#(.+)$/,
       /^APIKEY#[0-9a-f]{64}$/,
