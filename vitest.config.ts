@@ -24,6 +24,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Two files at a time (vitest's default is one less than the cores: one on CI's 2 cores).
+    // Each file has a table of its own; most of a file's time is waiting on DynamoDB Local and
+    // the sandbox, so two overlap well. The under-load project below still runs one at a time.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
