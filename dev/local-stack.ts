@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   onWait?: (elapsedMs: number) => void;
   /** The gateway's per-request log (default: stderr). */
   gatewayLog?: LocalGatewayOptions["log"];
+  /** Every invocation's Lambda timeout (default: each route's deployed one); tests of order, not speed, raise it. */
+  functionTimeoutMs?: LocalGatewayOptions["functionTimeoutMs"];
   /** Seed the demo tenant into an empty store when the sandbox is the upstream (default true). */
   seed?: boolean;
   /** Aborting stops whatever has started and rejects. */
@@ -211,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const gateway = await startLocalGateway({
       port: config.port,
       ...(options.gatewayLog !== undefined ? { log: options.gatewayLog } : {}),
+      ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
     });
     cleanups.push(() => gateway.close());
     if (config.reconcileIntervalMs > 0) {

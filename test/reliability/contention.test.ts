@@ -41,6 +41,9 @@ beforeAll(async () => {
     seed: false,
     print: () => undefined,
     gatewayLog: () => undefined,
+    // What is checked is that every claim is served in turn, once: 20 turns a number may take
+    // longer than a deployed function's 25 s on a loaded 2-core machine.
+    functionTimeoutMs: 120_000,
   });
 });
 
