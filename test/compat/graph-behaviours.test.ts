@@ -15,7 +15,7 @@ import { routes } from "../../infra/routes.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { type SeededPhone, type SeededTenant, seedPhone, seedTenant, useWorld } from "../support/world.ts";
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 
 let tenant: SeededTenant;

@@ -26,7 +26,7 @@ import { lambdaContext } from "../support/lambda.ts";
 import { isCancelledTransaction, recordStoreCalls } from "../support/store-calls.ts";
 import { uniqueDigits, useWorld } from "../support/world.ts";
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 let events: LocalEvents;
 
 beforeAll(async () => {

@@ -53,7 +53,7 @@ const document: Json = JSON.parse(DOCUMENT_TEXT);
 const DOCUMENT_ID = "https://contract.test/openapi.json";
 
 configureWebhookSecrets();
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 
 // --- the validator ---------------------------------------------------------------------------

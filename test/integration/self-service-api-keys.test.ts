@@ -23,7 +23,7 @@ process.env.API_KEYS_PER_TENANT = String(KEY_LIMIT);
 // Last use recorded as in AWS: at most once per key per 5 minutes on a container.
 process.env.API_KEY_USE_PERIOD_SECONDS = "300";
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 const call = tenantClient(pipeline);
 

@@ -22,7 +22,7 @@ const ATTEMPTS = 4;
 const LIMIT = 4;
 process.env.WEBHOOK_ENDPOINTS_PER_TENANT = String(LIMIT);
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 const call = tenantClient(pipeline);
 

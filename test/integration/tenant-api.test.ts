@@ -21,7 +21,7 @@ import {
 } from "../support/world.ts";
 
 configureWebhookSecrets();
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON answers, checked field by field.

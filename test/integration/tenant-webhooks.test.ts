@@ -33,7 +33,7 @@ process.env.WEBHOOK_RETRY_DELAYS = "0.3,0.3,0.3";
 process.env.WEBHOOK_TIMEOUT_MS = "500";
 const ATTEMPTS = 4;
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed JSON, checked field by field.

@@ -24,7 +24,7 @@ const DISPATCHER_TIMEOUT_MS = 4_000;
 /** Longer than the dispatcher's timeout. */
 const BODY_HELD_MS = 10_000;
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 useEventPipeline(world, { dispatcherTimeoutMs: DISPATCHER_TIMEOUT_MS });
 
 /**

@@ -24,7 +24,7 @@ process.env.WEBHOOK_RETRY_DELAYS = "0.3,0.3,0.3";
 process.env.WEBHOOK_TIMEOUT_MS = "1000";
 const OVERLAP_SECONDS = 8;
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 useEventPipeline(world);
 
 let names = 0;

@@ -16,7 +16,7 @@ import { APP_SECRET, configureWebhookSecrets, webhookEvent } from "../support/we
 import { seedPhone, seedTenant, uniqueDigits, useWorld } from "../support/world.ts";
 
 configureWebhookSecrets();
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 
 const LIMIT = 20;

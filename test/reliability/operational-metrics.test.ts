@@ -31,7 +31,7 @@ process.env.WEBHOOK_RETRY_DELAYS = "0.2,0.2";
 process.env.WEBHOOK_TIMEOUT_MS = "500";
 const ATTEMPTS = 3;
 
-const world = useWorld();
+const world = useWorld({ stream: true });
 const pipeline = useEventPipeline(world);
 let metrics: MetricCapture;
 

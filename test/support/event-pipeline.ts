@@ -2,7 +2,7 @@
  * A test file's event pipeline and HTTP front door, on top of its world (test/support/world.ts):
  * the local event runtime (stream poller → sequencer, in-process queue → dispatcher, retry
  * sweep: dev/local-events.ts) and the local gateway serving infra/routes.ts over real HTTP.
- * Call after useWorld(): its table must exist first.
+ * Call after useWorld({ stream: true }): its table, with its stream, must exist first.
  */
 import { afterAll, beforeAll, vi } from "vitest";
 import { type LocalEvents, startLocalEvents } from "../../dev/local-events.ts";
@@ -24,6 +24,8 @@ export interface EventPipelineOptions {
 }
 
 export function useEventPipeline(world: World, options: EventPipelineOptions = {}): EventPipeline {
+  if (!world.stream)
+    throw new Error("the event pipeline reads the table's stream: call useWorld({ stream: true })");
   // What a test waits for passes through the stream, the queue and HTTP: seconds on a busy machine.
   vi.setConfig({ expect: { poll: { timeout: 15_000 } } });
   const pipeline = {} as EventPipeline;

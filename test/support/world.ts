@@ -15,6 +15,13 @@ import { useTestTable } from "./test-table.ts";
 export interface World {
   sandbox: MetaSandbox;
   tableName: string;
+  /** The table has its stream: a file that reads the change feed (useEventPipeline) needs it. */
+  stream: boolean;
+}
+
+export interface WorldOptions {
+  /** Give the table its stream (default false; see test-table.ts). */
+  stream?: boolean;
 }
 
 let counter = 0;
@@ -32,10 +39,10 @@ export function uniqueUsername(prefix: string): string {
   return `${prefix}_${nameCounter}_${Date.now() % 1_000_000}`.slice(0, 35);
 }
 
-export function useWorld(): World {
-  const world = {} as World;
+export function useWorld(options: WorldOptions = {}): World {
+  const world = { stream: options.stream ?? false } as World;
   beforeAll(async () => {
-    const { tableName } = await useTestTable();
+    const { tableName } = await useTestTable({ stream: world.stream });
     world.tableName = tableName;
     world.sandbox = await startMetaSandbox();
     process.env.META_GRAPH_URL = world.sandbox.url;
