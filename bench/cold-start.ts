@@ -272,6 +272,21 @@ function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
   };
 }
 
+/** The floor, the named targets and their "without" variants; every target when no names are given. */
+function selected(all: Target[], names: string[] | undefined): Target[] {
+  if (!names) return all;
+  const unknown = names.filter((name) => !all.some((target) => target.name === name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `--functions: no cold-start target ${unknown.join(", ")} (one of ${all.map((t) => t.name).join(", ")})`,
+    );
+  }
+  return all.filter(
+    (target, i) =>
+      i === 0 || names.includes(target.name) || (target.variantOf && names.includes(target.variantOf.name)),
+  );
+}
+
 function runOnce(target: Target): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
@@ -321,11 +336,15 @@ async function startHealthStore(): Promise<{ url: string; close(): void }> {
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
 }
 
-export async function coldStart(options: { runs: number }): Promise<Section> {
+export async function coldStart(options: {
+  runs: number;
+  /** Function names to measure (beside the floor, always measured, and their variants); default all. */
+  functions?: string[];
+}): Promise<Section> {
   const outdir = await mkdtemp(join(tmpdir(), "wau-bench-bundles-"));
   healthStore = await startHealthStore();
   try {
-    const all = targets();
+    const all = selected(targets(), options.functions);
     for (const [i, target] of all.entries()) {
       // A directory per target: variants of one entry bundle to the same file name.
       const packageDir = join(outdir, String(i));

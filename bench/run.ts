@@ -11,6 +11,9 @@
  *   npm run bench -- --only calls,webhook   some sections only (prints; docs/ stays as it is)
  *                                           (sections: cold, latency, calls, webhook, gateway, events,
  *                                           contention, console, sweep, capacity)
+ *   npm run bench -- --only cold --functions ListPhoneNumbers,ListWebhookDeliveries
+ *                                  cold start of these functions only, beside the floor (and
+ *                                  their "without" variants); more runs fit in the same time
  *
  * Never part of `npm test`: nothing here matches test/**\/*.test.ts.
  */
@@ -61,6 +64,8 @@ const { values } = parseArgs({
     check: { type: "boolean", default: false },
     quick: { type: "boolean", default: false },
     only: { type: "string" },
+    functions: { type: "string" },
+    runs: { type: "string" },
   },
 });
 const only = values.only?.split(",").map((s) => s.trim()) as SectionId[] | undefined;
@@ -103,7 +108,12 @@ async function run(id: SectionId, title: string, body: () => Promise<Section>): 
   }
 }
 
-await run("cold", "1. Cold start", () => coldStart({ runs: profile.coldRuns }));
+await run("cold", "1. Cold start", () =>
+  coldStart({
+    runs: values.runs ? Number(values.runs) : profile.coldRuns,
+    ...(values.functions ? { functions: values.functions.split(",").map((s) => s.trim()) } : {}),
+  }),
+);
 
 let env: BenchEnvironment | undefined;
 let service: Service | undefined;
