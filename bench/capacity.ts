@@ -19,7 +19,7 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, DynamoDBStreamEvent, SQSEvent } from "aws-lambda";
-import { addEndpoint } from "../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../functions/core/admin/endpoint-registration.ts";
 import { clearApiKeyCache } from "../functions/core/auth/authenticate.ts";
 import { dynamo } from "../functions/core/store/client.ts";
 import { markUnresolvedUpdate } from "../functions/core/store/number-line.ts";

@@ -11,7 +11,7 @@
  */
 
 import { startLocalEvents } from "../dev/local-events.ts";
-import { addEndpoint } from "../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../functions/core/admin/endpoint-registration.ts";
 import type { WebhookEvent } from "../meta-sandbox/index.ts";
 import { startTenantEndpoint, verifiedEvent } from "../test/support/tenant-endpoint.ts";
 import { type BenchEnvironment, type BenchPhone, seedPhones, seedTenant } from "./environment.ts";

@@ -11,20 +11,24 @@ import {
 import { graphErrors } from "../functions/core/errors/graph-error.ts";
 import {
   API_KEY_ID_PATTERN,
-  apiKeySchema,
-  createApiKeyBodySchema,
-  createdApiKeySchema,
-  createdWebhookEndpointSchema,
-  createEndpointBodySchema,
   ENDPOINT_ID_PATTERN,
   EVENT_ID_PATTERN,
-  rotatedWebhookEndpointSchema,
+} from "../functions/core/validation/self-service.ts";
+import {
+  createApiKeyBodySchema,
+  createEndpointBodySchema,
   rotateSecretBodySchema,
-  successSchema,
   updateEndpointBodySchema,
+} from "../functions/core/validation/self-service-bodies.ts";
+import {
+  apiKeySchema,
+  createdApiKeySchema,
+  createdWebhookEndpointSchema,
+  rotatedWebhookEndpointSchema,
+  successSchema,
   webhookDeliverySchema,
   webhookEndpointSchema,
-} from "../functions/core/validation/self-service.ts";
+} from "../functions/core/validation/self-service-views.ts";
 import { PAGE_LIMIT_MAX, pageSchema, WEBHOOK_EVENT_TYPES } from "../functions/core/validation/tenant-api.ts";
 import { describeProperties, type JsonSchema, jsonSchemaOf, propertiesOf } from "./json-schema.ts";
 import type { OperationInfo } from "./operations.ts";

@@ -1,5 +1,5 @@
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
 import {
-  addEndpoint,
   DEFAULT_SECRET_OVERLAP_SECONDS,
   type DeliveryLogEntry,
   deliveryLogPage,
@@ -15,7 +15,7 @@ import {
 } from "../../functions/core/admin/webhooks.ts";
 import { config } from "../../functions/core/config.ts";
 import { endpointUrlProblem } from "../../functions/core/tenant-webhooks/endpoint-url.ts";
-import { eventTypesSchema } from "../../functions/core/validation/self-service.ts";
+import { eventTypesSchema } from "../../functions/core/validation/self-service-bodies.ts";
 import {
   DEFAULT_WEBHOOK_EVENT_TYPES,
   WEBHOOK_EVENT_TYPES,

@@ -68,6 +68,10 @@ function largestParts(bundle: Bundle, count = 5): string[] {
     .map(([part, size]) => `${part} ${(size / 1024).toFixed(0)} KB`);
 }
 
+function inputsOf(bundle: Bundle): string[] {
+  return Object.values(bundle.metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+}
+
 describe("Lambda bundles", () => {
   let outdir: string;
   const bundles = new Map<string, Bundle>();
@@ -102,11 +106,43 @@ describe("Lambda bundles", () => {
   it.each(functions)("%s carries no tracer library (Lambda's active tracing needs none)", (name) => {
     const bundle = bundles.get(name);
     if (!bundle) throw new Error(`${name} was not bundled`);
-    const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+    const inputs = inputsOf(bundle);
     expect(inputs.length).toBeGreaterThan(0);
     expect(
       inputs.filter((input) => /aws-xray-sdk|@aws-lambda-powertools\/tracer|@opentelemetry\//.test(input)),
     ).toEqual([]);
+  });
+
+  // A module's top level always runs when a function loads it (a CommonJS package's import and
+  // zod schemas are never tree-shaken), so what a function must not pay for must not be imported
+  // by it at all (docs/benchmarks.md, cold start).
+  it("loads the endpoint URL rules (ipaddr.js) only where an endpoint's URL is set or an address is connected to", () => {
+    const carrying = [...bundles]
+      .filter(([, bundle]) => inputsOf(bundle).some((input) => input.includes("node_modules/ipaddr.js/")))
+      .map(([name]) => name)
+      .sort();
+    expect(carrying).toEqual(["CreateWebhookEndpoint", "UpdateWebhookEndpoint", "WebhookDispatcher"]);
+  });
+
+  it("builds no schema of what the self-service routes answer (their types are all the functions use)", () => {
+    const carrying = [...bundles]
+      .filter(([, bundle]) =>
+        inputsOf(bundle).some((input) => input.endsWith("validation/self-service-views.ts")),
+      )
+      .map(([name]) => name);
+    expect(carrying).toEqual([]);
+    const bodies = [...bundles]
+      .filter(([, bundle]) =>
+        inputsOf(bundle).some((input) => input.endsWith("validation/self-service-bodies.ts")),
+      )
+      .map(([name]) => name)
+      .sort();
+    expect(bodies).toEqual([
+      "CreateApiKey",
+      "CreateWebhookEndpoint",
+      "RotateWebhookEndpointSecret",
+      "UpdateWebhookEndpoint",
+    ]);
   });
 
   it.each(functions)("%s stays within the 700 KB bundle budget", (name) => {

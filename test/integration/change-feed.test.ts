@@ -11,7 +11,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
 import { listHistory } from "../../functions/core/store/phones.ts";
 import { commitUsernameChange } from "../../functions/core/store/state-committer.ts";
 import { sequenceHistory } from "../../functions/core/tenant-webhooks/feed-sequencer.ts";

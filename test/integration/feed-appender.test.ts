@@ -15,7 +15,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import type { Context, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { streamEvent } from "../../bench/stream-event.ts";
-import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
 import { newEventId } from "../../functions/core/event-id.ts";
 import { readFeed, readFeedHead } from "../../functions/core/store/event-feed.ts";
 import { keys } from "../../functions/core/store/keys.ts";

@@ -34,7 +34,8 @@ import {
   startLocalGateway,
 } from "../../dev/local-gateway.ts";
 import { CONSOLE_DIST, consoleHandler } from "../../functions/console/console-assets.ts";
-import { addEndpoint, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
+import { removeEndpointById } from "../../functions/core/admin/webhooks.ts";
 import { WEBHOOK_BODY_LIMIT_BYTES } from "../../functions/core/http/meta-webhook-delivery.ts";
 import { API_BODY_LIMIT_BYTES } from "../../functions/core/http/request.ts";
 import type { SandboxFault } from "../../meta-sandbox/index.ts";

@@ -8,8 +8,8 @@
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
 import {
-  addEndpoint,
   deliveryLog,
   removeEndpointById,
   rotateEndpointSecret,

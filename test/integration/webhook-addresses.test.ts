@@ -12,7 +12,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
-import { addEndpoint, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
+import { removeEndpointById } from "../../functions/core/admin/webhooks.ts";
 import { getDeliveries } from "../../functions/core/store/webhook-deliveries.ts";
 import { setLocalDeliveryQueue } from "../../functions/core/tenant-webhooks/delivery-queue.ts";
 import { postWebhook } from "../../functions/core/tenant-webhooks/http-attempt.ts";

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
-import { addEndpoint, deliveryLog } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
+import { deliveryLog } from "../../functions/core/admin/webhooks.ts";
 import { useEventPipeline } from "../support/event-pipeline.ts";
 import { startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 import { callUsernameApi } from "../support/username-client.ts";

@@ -7,11 +7,8 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { WebhookVerificationError } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import {
-  addEndpoint,
-  DEFAULT_SECRET_OVERLAP_SECONDS,
-  rotateEndpointSecret,
-} from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
+import { DEFAULT_SECRET_OVERLAP_SECONDS, rotateEndpointSecret } from "../../functions/core/admin/webhooks.ts";
 import { dynamo, tableName } from "../../functions/core/store/client.ts";
 import { findEndpoint } from "../../functions/core/store/webhook-endpoints.ts";
 import { openEndpointSecret } from "../../functions/core/tenant-webhooks/endpoint-secret.ts";

@@ -23,7 +23,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueApiKey } from "../../functions/core/admin/admin.ts";
-import { addEndpoint } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
 import { graphErrorSchema } from "../../functions/core/errors/graph-error-envelope.ts";
 import { newEventId } from "../../functions/core/event-id.ts";
 import { revokeApiKey, tenantApiKeyEntries } from "../../functions/core/store/api-keys.ts";

@@ -7,7 +7,8 @@
  * where the clock is pinned inside one minute. The lines are those Lambda's log stream would get.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { addEndpoint, deliveryLog, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
+import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
+import { deliveryLog, removeEndpointById } from "../../functions/core/admin/webhooks.ts";
 import { METRICS_NAMESPACE } from "../../functions/core/metrics.ts";
 import { reconcileNumber, runReconciler } from "../../functions/core/reconcile/reconciler.ts";
 import { SERVICE_NAME } from "../../functions/core/service.ts";

@@ -10,7 +10,7 @@ import {
   eventForEndpoint,
   subscribedTypes,
 } from "../../functions/core/tenant-webhooks/event-types.ts";
-import { eventTypesSchema } from "../../functions/core/validation/self-service.ts";
+import { eventTypesSchema } from "../../functions/core/validation/self-service-bodies.ts";
 import {
   CHANGE_ORIGINS,
   type UsernameChangeEvent,

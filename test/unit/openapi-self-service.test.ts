@@ -9,19 +9,23 @@ import { describe, expect, it } from "vitest";
 import { graphErrorSchema } from "../../functions/core/errors/graph-error-envelope.ts";
 import {
   API_KEY_ID_PATTERN,
-  apiKeySchema,
-  createApiKeyBodySchema,
-  createdApiKeySchema,
-  createdWebhookEndpointSchema,
-  createEndpointBodySchema,
   ENDPOINT_ID_PATTERN,
   EVENT_ID_PATTERN,
-  rotatedWebhookEndpointSchema,
+} from "../../functions/core/validation/self-service.ts";
+import {
+  createApiKeyBodySchema,
+  createEndpointBodySchema,
   rotateSecretBodySchema,
+} from "../../functions/core/validation/self-service-bodies.ts";
+import {
+  apiKeySchema,
+  createdApiKeySchema,
+  createdWebhookEndpointSchema,
+  rotatedWebhookEndpointSchema,
   successSchema,
   webhookDeliverySchema,
   webhookEndpointSchema,
-} from "../../functions/core/validation/self-service.ts";
+} from "../../functions/core/validation/self-service-views.ts";
 import { routes } from "../../infra/routes.ts";
 import { buildOpenApiDocument } from "../../openapi/document.ts";
 

@@ -1,12 +1,4 @@
-/**
- * Operator actions on tenant webhooks (admin CLI `webhook ...`): endpoints, their signing secrets,
- * the delivery log and redelivery. The tenant API's self-service routes call these too, through
- * the tenant-scoped variants at the end (a tenant only ever reaches its own endpoints), so the CLI
- * and the API share one set of rules.
- */
-import { randomBytes } from "node:crypto";
-import { retryOnConflict } from "../concurrency.ts";
-import { config, DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT } from "../config.ts";
+import { DEFAULT_WEBHOOK_ENDPOINTS_PER_TENANT } from "../config.ts";
 import {
   type FeedEntry,
   findSequencedEvent,
@@ -23,12 +15,9 @@ import {
   unfinishedDeliveries,
 } from "../store/webhook-deliveries.ts";
 import {
-  createEndpoint,
-  EndpointListChangedError,
   findEndpoint,
   getEndpoint,
   listEndpoints,
-  listEndpointsWithVersion,
   removeEndpoint,
   replaceEndpointSecret,
   resealEndpointSecret,
@@ -42,7 +31,6 @@ import {
   previousSecretActive,
   sealEndpointSecret,
 } from "../tenant-webhooks/endpoint-secret.ts";
-import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
 import { endpointReceives, subscribedTypes } from "../tenant-webhooks/event-types.ts";
 import { newEndpointSecret } from "../tenant-webhooks/webhook-signature.ts";
 import { ROTATION_OVERLAP_MAX_SECONDS } from "../validation/self-service.ts";
@@ -119,46 +107,6 @@ export interface EndpointSettings {
   url?: string;
   eventTypes?: readonly WebhookEventType[];
   description?: string;
-}
-
-/**
- * A new endpoint of the tenant, after the URL rules and the tenant's endpoint limit
- * (EndpointLimitError): its secret is sealed, and returned this once. Its event types (`--types`,
- * the tenant API's `event_types`) and `description` (the tenant API's) are stored with it.
- */
-export async function addEndpoint(
-  tenantId: string,
-  url: string,
-  options: EndpointSettings = {},
-): Promise<IssuedEndpoint> {
-  const problem = endpointUrlProblem(url, config.allowsLoopbackWebhooks());
-  if (problem) throw new WebhookAdminError(`--url ${problem}`);
-  const limit = config.webhookEndpointsPerTenant();
-  const id = `ep_${randomBytes(10).toString("hex")}`;
-  const secret = newEndpointSecret();
-  const endpoint: WebhookEndpoint = {
-    id,
-    tenantId,
-    url,
-    secretSealed: sealEndpointSecret(secret, id),
-    createdAt: new Date().toISOString(),
-    ...(options.description ? { description: options.description } : {}),
-    ...(options.eventTypes ? { eventTypes: [...new Set(options.eventTypes)] } : {}),
-  };
-  // Each try checks the limit on the list it read and commits only if that list is still the
-  // tenant's: concurrent creations cannot together pass it. Every conflict is another creation
-  // committed, so at most `limit` of them happen before the check refuses.
-  await retryOnConflict(
-    limit + 8,
-    (error) => error instanceof EndpointListChangedError,
-    () => new EndpointContentionError("concurrent changes to the tenant's webhook endpoints: retry"),
-    async () => {
-      const { endpoints, version } = await listEndpointsWithVersion(tenantId);
-      if (endpoints.length >= limit) throw new EndpointLimitError(tenantId, limit);
-      await createEndpoint(endpoint, version);
-    },
-  );
-  return { id, url, secret };
 }
 
 export async function requireEndpoint(endpointId: string): Promise<WebhookEndpoint> {

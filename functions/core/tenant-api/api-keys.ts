@@ -17,12 +17,9 @@ import {
 import { clearApiKeyCache } from "../auth/authenticate.ts";
 import { graphErrors } from "../errors/graph-error.ts";
 import type { TenantApiKeyEntry } from "../store/api-keys.ts";
-import {
-  API_KEY_ID_PATTERN,
-  type ApiKeyPath,
-  type ApiKeyView,
-  type CreateApiKeyBody,
-} from "../validation/self-service.ts";
+import { API_KEY_ID_PATTERN, type ApiKeyPath } from "../validation/self-service.ts";
+import type { CreateApiKeyBody } from "../validation/self-service-bodies.ts";
+import type { ApiKeyView } from "../validation/self-service-views.ts";
 import { envelope, parsePageRequest } from "./paging.ts";
 import type { TenantRequest } from "./tenant-request.ts";
 

@@ -1,44 +1,20 @@
-/**
- * The tenant's own webhook endpoints under `/v1/webhook_endpoints` (docs/spec.md, "Self-service:
- * webhook endpoints and API keys"), on the operator's code underneath (admin/webhooks.ts: the same
- * URL rules, sealed secrets, per-tenant limit, delivery log and redelivery as `wau-admin webhook`).
- *
- * Every route on one endpoint reads the tenant's own endpoint item first (keyed by the caller's
- * tenant and the id): another tenant's endpoint is absent there exactly as an unknown id is, so
- * both get the same 400 code 33 after the same single read, and nothing of the other tenant's is
- * read or touched. A secret is in two answers only: the creation's and the rotation's.
- */
 import {
-  addEndpoint,
-  EndpointContentionError,
   type EndpointDelivery,
-  EndpointLimitError,
   EventNotSubscribedError,
   endpointDeliveryPage,
   findTenantEndpoint,
-  type IssuedEndpoint,
   redeliverTenantEvent,
   removeEndpointById,
   rotateEndpointSecret,
   tenantEndpoints,
-  updateTenantEndpoint,
   WebhookAdminError,
 } from "../admin/webhooks.ts";
-import { config } from "../config.ts";
 import { graphErrors } from "../errors/graph-error.ts";
 import type { WebhookEndpoint } from "../store/webhook-endpoints.ts";
-import { endpointUrlProblem } from "../tenant-webhooks/endpoint-url.ts";
 import { eventForEndpoint, subscribedTypes } from "../tenant-webhooks/event-types.ts";
-import {
-  type CreateEndpointBody,
-  type EndpointEventPath,
-  type EndpointPath,
-  overlapSecondsOf,
-  type RotateSecretBody,
-  type UpdateEndpointBody,
-  type WebhookDeliveryView,
-  type WebhookEndpointView,
-} from "../validation/self-service.ts";
+import { type EndpointEventPath, type EndpointPath, overlapSecondsOf } from "../validation/self-service.ts";
+import type { RotateSecretBody } from "../validation/self-service-bodies.ts";
+import type { WebhookDeliveryView, WebhookEndpointView } from "../validation/self-service-views.ts";
 import { envelope, integerPosition, parsePageRequest } from "./paging.ts";
 import type { TenantRequest } from "./tenant-request.ts";
 
@@ -63,7 +39,7 @@ export function webhookEndpointView(endpoint: WebhookEndpoint, now = Date.now())
 }
 
 /** The caller's endpoint, or the answer an unknown one gets (one strongly consistent GetItem). */
-async function ownedEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpoint> {
+export async function ownedEndpoint(tenantId: string, endpointId: string): Promise<WebhookEndpoint> {
   const endpoint = await findTenantEndpoint(tenantId, endpointId);
   if (!endpoint) throw graphErrors.objectNotAccessible(endpointId);
   return endpoint;
@@ -77,38 +53,6 @@ async function onEndpoint<T>(endpointId: string, action: () => Promise<T>): Prom
     if (error instanceof WebhookAdminError) throw graphErrors.objectNotAccessible(endpointId);
     throw error;
   }
-}
-
-/**
- * `POST /v1/webhook_endpoints`: the URL rules (no I/O), the tenant's endpoint limit, then the
- * endpoint with its signing secret, shown this once.
- */
-export async function createWebhookEndpoint({ caller, body }: TenantRequest<unknown, CreateEndpointBody>) {
-  const problem = endpointUrlProblem(body.url, config.allowsLoopbackWebhooks());
-  if (problem) throw graphErrors.invalidParameter(`Invalid parameter: url ${problem}`, `url ${problem}`);
-  let issued: IssuedEndpoint;
-  try {
-    issued = await addEndpoint(caller.tenantId, body.url, {
-      ...(body.description ? { description: body.description } : {}),
-      ...(body.event_types ? { eventTypes: body.event_types } : {}),
-    });
-  } catch (error) {
-    if (error instanceof EndpointLimitError) {
-      throw graphErrors.invalidParameter(
-        `This tenant has ${error.limit} webhook endpoints, the most it may have: remove one first`,
-        "remove an endpoint (DELETE /v1/webhook_endpoints/{id}) before adding another",
-      );
-    }
-    if (error instanceof EndpointContentionError) {
-      throw graphErrors.upstreamUnavailable(
-        503,
-        "other changes to this tenant's webhook endpoints are in progress: retry",
-      );
-    }
-    throw error;
-  }
-  const endpoint = await ownedEndpoint(caller.tenantId, issued.id);
-  return { ...webhookEndpointView(endpoint), secret: issued.secret };
 }
 
 const ORDER_POSITION = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)\/(ep_[0-9a-f]{20})$/;
@@ -189,29 +133,6 @@ export async function rotateWebhookEndpointSecret({
     secret: rotated.secret,
     previous_secret_expires_time: rotated.previousSecretExpiresAt ?? rotatedAt,
   };
-}
-
-/**
- * `POST /v1/webhook_endpoints/{id}`: sets the endpoint's `url` (the rules of a new endpoint's),
- * `event_types` and/or `description` (an empty description removes it). The events already handed
- * to it are delivered as they were, each attempt to the URL the endpoint has when it is made.
- */
-export async function updateWebhookEndpoint({
-  caller,
-  path,
-  body,
-}: TenantRequest<EndpointPath, UpdateEndpointBody>) {
-  if (body.url !== undefined) {
-    const problem = endpointUrlProblem(body.url, config.allowsLoopbackWebhooks());
-    if (problem) throw graphErrors.invalidParameter(`Invalid parameter: url ${problem}`, `url ${problem}`);
-  }
-  const updated = await updateTenantEndpoint(caller.tenantId, path.id, {
-    ...(body.url !== undefined ? { url: body.url } : {}),
-    ...(body.event_types ? { eventTypes: body.event_types } : {}),
-    ...(body.description !== undefined ? { description: body.description } : {}),
-  });
-  if (!updated) throw graphErrors.objectNotAccessible(path.id);
-  return webhookEndpointView(updated);
 }
 
 const DELIVERY_STATUS_NAMES = {
