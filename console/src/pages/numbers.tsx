@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageCursor, PhoneNumber } from "../api/client.ts";
-import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { phoneLabel, sourceLabel, timeLabel } from "../format.ts";
@@ -48,15 +48,11 @@ export function NumbersPage({ context }: { context: PageContext }) {
         Your business's WhatsApp numbers and their usernames, as last recorded. Open a number to claim, change
         or delete its username and to read its history.
       </p>
-      <div class="toolbar">
-        <button type="button" onClick={() => void page.reload()} disabled={page.loading}>
-          Refresh
-        </button>
-        <span class="loading" role="status">
-          {page.loading ? "Loading phone numbers…" : ""}
-        </span>
-      </div>
-      {page.error ? <ErrorNotice title="The phone numbers could not be loaded" error={page.error} /> : null}
+      <ListToolbar
+        list={page}
+        loadingText="Loading phone numbers…"
+        errorTitle="The phone numbers could not be loaded"
+      />
       {page.data && numbers.length === 0 ? (
         <p class="empty">No phone number is registered to your business yet. Your operator adds them.</p>
       ) : null}

@@ -17,6 +17,7 @@ import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
 import { CheckboxGroup } from "../components/checkbox-group.tsx";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
 import { Badge } from "../components/status-badge.tsx";
@@ -309,21 +310,12 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
               Every change of your numbers, newest first, and how its delivery to this endpoint went. Each is
               sent with its event id as <code>webhook-id</code>: a redelivery uses the same one.
             </p>
-            <div class="toolbar">
-              <button type="button" onClick={() => void log.reload()} disabled={log.loading}>
-                Refresh
-              </button>
-              <span class="loading" role="status">
-                {log.loading ? "Loading the delivery log…" : ""}
-              </span>
-            </div>
-            {log.error ? (
-              <ErrorNotice
-                title="The delivery log could not be loaded"
-                error={log.error}
-                advice={SELF_SERVICE_ADVICE}
-              />
-            ) : null}
+            <ListToolbar
+              list={log}
+              loadingText="Loading the delivery log…"
+              errorTitle="The delivery log could not be loaded"
+              advice={SELF_SERVICE_ADVICE}
+            />
             {noticeOf("redeliver")}
             {log.data && deliveries.length === 0 ? (
               <p class="empty">No event yet: a change of a number's username shows here.</p>

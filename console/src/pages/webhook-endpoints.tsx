@@ -9,6 +9,7 @@ import type { CreatedWebhookEndpoint, PageCursor } from "../api/client.ts";
 import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
 import { CheckboxGroup } from "../components/checkbox-group.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
 import { timeLabel } from "../format.ts";
@@ -99,21 +100,12 @@ export function WebhookEndpointsPage({ context }: { context: PageContext }) {
 
       <section aria-labelledby="endpoints-heading">
         <h2 id="endpoints-heading">Your endpoints</h2>
-        <div class="toolbar">
-          <button type="button" onClick={() => void list.reload()} disabled={list.loading}>
-            Refresh
-          </button>
-          <span class="loading" role="status">
-            {list.loading ? "Loading the endpoints…" : ""}
-          </span>
-        </div>
-        {list.error ? (
-          <ErrorNotice
-            title="The endpoints could not be loaded"
-            error={list.error}
-            advice={SELF_SERVICE_ADVICE}
-          />
-        ) : null}
+        <ListToolbar
+          list={list}
+          loadingText="Loading the endpoints…"
+          errorTitle="The endpoints could not be loaded"
+          advice={SELF_SERVICE_ADVICE}
+        />
         {list.data && endpoints.length === 0 ? (
           <p class="empty">No endpoint yet: add one below to receive your numbers' username changes.</p>
         ) : null}
