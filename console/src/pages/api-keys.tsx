@@ -15,6 +15,7 @@ import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
 import { Badge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { relativeTimeLabel, timeLabel } from "../format.ts";
 import { useLoad, useNow } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -177,18 +178,11 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
         ) : null}
         {keys.length > 0 ? (
           <table class="api-keys responsive">
-            <caption class="visually-hidden">API keys of your business, by id</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="API keys of your business, by id"
+              columns={["Key", "Created", "Last used", "Status"]}
+              actions
+            />
             <tbody>
               {keys.map((key) => (
                 <tr key={key.id} data-key-id={key.id} data-status={key.status}>

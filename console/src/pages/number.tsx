@@ -15,6 +15,7 @@ import { ErrorNotice } from "../components/error-notice.tsx";
 import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { originLabel, phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -339,16 +340,10 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
             ) : null}
             {history.data && history.data.data.length > 0 ? (
               <table class="history responsive">
-                <caption class="visually-hidden">Username changes of this number, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Change</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption="Username changes of this number, newest first"
+                  columns={["When", "Change", "Status", "Source", "Details"]}
+                />
                 <tbody>
                   {history.data.data.map((event) => {
                     const data = event.data as UsernameChangeData;

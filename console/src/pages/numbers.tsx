@@ -8,6 +8,7 @@ import type { PageCursor, PhoneNumber } from "../api/client.ts";
 import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -58,18 +59,11 @@ export function NumbersPage({ context }: { context: PageContext }) {
       ) : null}
       {numbers.length > 0 ? (
         <table class="numbers responsive">
-          <caption class="visually-hidden">Phone numbers and their usernames</caption>
-          <thead>
-            <tr>
-              <th scope="col">Number</th>
-              <th scope="col">Username</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last change</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            caption="Phone numbers and their usernames"
+            columns={["Number", "Username", "Status", "Last change"]}
+            actions
+          />
           <tbody>
             {numbers.map((number) => (
               <tr key={number.id} data-phone-number-id={number.id}>

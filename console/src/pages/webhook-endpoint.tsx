@@ -21,6 +21,7 @@ import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
 import { Badge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { relativeTimeLabel, timeLabel } from "../format.ts";
 import { useLoad, useNow, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -322,18 +323,11 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
             ) : null}
             {deliveries.length > 0 ? (
               <table class="deliveries responsive">
-                <caption class="visually-hidden">Deliveries to this endpoint, newest event first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last attempt</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption="Deliveries to this endpoint, newest event first"
+                  columns={["Event", "Status", "Attempts", "Last attempt"]}
+                  actions
+                />
                 <tbody>
                   {deliveries.map((delivery) => (
                     <DeliveryRow

@@ -12,6 +12,7 @@ import { ErrorNotice } from "../components/error-notice.tsx";
 import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { timeLabel } from "../format.ts";
 import { useLoad } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -111,18 +112,11 @@ export function WebhookEndpointsPage({ context }: { context: PageContext }) {
         ) : null}
         {endpoints.length > 0 ? (
           <table class="endpoints responsive">
-            <caption class="visually-hidden">Webhook endpoints, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Receives</th>
-                <th scope="col">Added</th>
-                <th scope="col">Secret</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="Webhook endpoints, oldest first"
+              columns={["Endpoint", "Receives", "Added", "Secret"]}
+              actions
+            />
             <tbody>
               {endpoints.map((endpoint) => (
                 <tr key={endpoint.id} data-endpoint-id={endpoint.id}>
