@@ -17,36 +17,10 @@ import { parseRoute } from "../../console/src/routes.ts";
 import { API_KEY_PATTERN, SESSION_STORAGE_ENTRY, tabKeyStore } from "../../console/src/session.ts";
 import { findHolder, holderLabel, statusChanges, usernameProblem } from "../../console/src/usernames.ts";
 import { brokenUsernameRule } from "../../functions/core/validation/username-format.ts";
+import { fakeFetch, json } from "./fake-fetch.ts";
 
 const KEY = `wau_${"k".repeat(32)}`;
 const BASE = "http://console.test";
-
-interface Sent {
-  method: string;
-  url: URL;
-  headers: Headers;
-  body: string;
-}
-
-/** A fetch that records what it is sent and answers `reply(request)`. */
-function fakeFetch(reply: (sent: Sent) => Response) {
-  const sent: Sent[] = [];
-  const fetch = async (input: Request | string | URL, init?: RequestInit) => {
-    const request = input instanceof Request ? input : new Request(input, init);
-    const record = {
-      method: request.method,
-      url: new URL(request.url),
-      headers: request.headers,
-      body: await request.text(),
-    };
-    sent.push(record);
-    return reply(record);
-  };
-  return { sent, fetch: fetch as typeof globalThis.fetch };
-}
-
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 const number = (id: string, username?: string, status?: string): PhoneNumber => ({
   id,

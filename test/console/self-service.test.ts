@@ -26,37 +26,12 @@ import {
   previousSecretStopped,
   ROTATION_OVERLAPS,
 } from "../../console/src/webhook-endpoints.ts";
+import { fakeFetch, json } from "./fake-fetch.ts";
 
 const KEY = `wau_${"s".repeat(32)}`;
 const BASE = "http://console.test";
 const ENDPOINT = "ep_0123456789abcdef0123";
 const EVENT = "evt_01M94Y78DDJC6JMY2AKQ2S985K";
-
-interface Sent {
-  method: string;
-  url: URL;
-  headers: Headers;
-  body: string;
-}
-
-function fakeFetch(reply: (sent: Sent) => Response) {
-  const sent: Sent[] = [];
-  const fetch = async (input: Request | string | URL, init?: RequestInit) => {
-    const request = input instanceof Request ? input : new Request(input, init);
-    const record = {
-      method: request.method,
-      url: new URL(request.url),
-      headers: request.headers,
-      body: await request.text(),
-    };
-    sent.push(record);
-    return reply(record);
-  };
-  return { sent, fetch: fetch as typeof globalThis.fetch };
-}
-
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 describe("the console's client of the self-service routes", () => {
   it("calls each route with the contract's paths and bodies, the key in X-API-Key only", async () => {

@@ -11,9 +11,11 @@ import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
 import { API_KEY_NAME_MAX_LENGTH, apiKeyLabel, apiKeyNameProblem } from "../api-keys.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
 import { Badge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { relativeTimeLabel, timeLabel } from "../format.ts";
 import { useLoad, useNow } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -160,21 +162,12 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
         <h2 id="keys-heading" ref={keysHeading} tabIndex={-1}>
           Your keys
         </h2>
-        <div class="toolbar">
-          <button type="button" onClick={() => void list.reload()} disabled={list.loading}>
-            Refresh
-          </button>
-          <span class="loading" role="status">
-            {list.loading ? "Loading the keys…" : ""}
-          </span>
-        </div>
-        {list.error ? (
-          <ErrorNotice
-            title="The API keys could not be loaded"
-            error={list.error}
-            advice={SELF_SERVICE_ADVICE}
-          />
-        ) : null}
+        <ListToolbar
+          list={list}
+          loadingText="Loading the keys…"
+          errorTitle="The API keys could not be loaded"
+          advice={SELF_SERVICE_ADVICE}
+        />
         <div class="action-status" aria-live="polite">
           {busy ? <p class="loading">{busy}</p> : null}
         </div>
@@ -185,18 +178,11 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
         ) : null}
         {keys.length > 0 ? (
           <table class="api-keys responsive">
-            <caption class="visually-hidden">API keys of your business, by id</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="API keys of your business, by id"
+              columns={["Key", "Created", "Last used", "Status"]}
+              actions
+            />
             <tbody>
               {keys.map((key) => (
                 <tr key={key.id} data-key-id={key.id} data-status={key.status}>

@@ -12,8 +12,10 @@ import { ApiError } from "../api/errors.ts";
 import { requesterLabel, tenantApiKeys } from "../api-keys.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { originLabel, phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -325,32 +327,23 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
 
           <section aria-labelledby="history-heading">
             <h2 id="history-heading">History</h2>
-            <div class="toolbar">
-              <button type="button" onClick={refresh} disabled={number.loading || history.loading}>
-                Refresh
-              </button>
-              <span class="loading" role="status">
-                {history.loading ? "Loading the history…" : ""}
-              </span>
-            </div>
-            {history.error ? (
-              <ErrorNotice title="The history could not be loaded" error={history.error} />
-            ) : null}
+            {/* Refresh loads the number too: disabled while either loads. */}
+            <ListToolbar
+              list={history}
+              loadingText="Loading the history…"
+              errorTitle="The history could not be loaded"
+              onRefresh={refresh}
+              refreshDisabled={number.loading || history.loading}
+            />
             {history.data && history.data.data.length === 0 ? (
               <p class="empty">No change recorded yet.</p>
             ) : null}
             {history.data && history.data.data.length > 0 ? (
               <table class="history responsive">
-                <caption class="visually-hidden">Username changes of this number, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Change</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption="Username changes of this number, newest first"
+                  columns={["When", "Change", "Status", "Source", "Details"]}
+                />
                 <tbody>
                   {history.data.data.map((event) => {
                     const data = event.data as UsernameChangeData;

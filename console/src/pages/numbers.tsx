@@ -5,9 +5,10 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageCursor, PhoneNumber } from "../api/client.ts";
-import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -48,32 +49,21 @@ export function NumbersPage({ context }: { context: PageContext }) {
         Your business's WhatsApp numbers and their usernames, as last recorded. Open a number to claim, change
         or delete its username and to read its history.
       </p>
-      <div class="toolbar">
-        <button type="button" onClick={() => void page.reload()} disabled={page.loading}>
-          Refresh
-        </button>
-        <span class="loading" role="status">
-          {page.loading ? "Loading phone numbers…" : ""}
-        </span>
-      </div>
-      {page.error ? <ErrorNotice title="The phone numbers could not be loaded" error={page.error} /> : null}
+      <ListToolbar
+        list={page}
+        loadingText="Loading phone numbers…"
+        errorTitle="The phone numbers could not be loaded"
+      />
       {page.data && numbers.length === 0 ? (
         <p class="empty">No phone number is registered to your business yet. Your operator adds them.</p>
       ) : null}
       {numbers.length > 0 ? (
         <table class="numbers responsive">
-          <caption class="visually-hidden">Phone numbers and their usernames</caption>
-          <thead>
-            <tr>
-              <th scope="col">Number</th>
-              <th scope="col">Username</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last change</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            caption="Phone numbers and their usernames"
+            columns={["Number", "Username", "Status", "Last change"]}
+            actions
+          />
           <tbody>
             {numbers.map((number) => (
               <tr key={number.id} data-phone-number-id={number.id}>

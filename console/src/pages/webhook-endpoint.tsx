@@ -17,9 +17,11 @@ import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
 import { CheckboxGroup } from "../components/checkbox-group.tsx";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
 import { Badge } from "../components/status-badge.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { relativeTimeLabel, timeLabel } from "../format.ts";
 import { useLoad, useNow, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -309,39 +311,23 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
               Every change of your numbers, newest first, and how its delivery to this endpoint went. Each is
               sent with its event id as <code>webhook-id</code>: a redelivery uses the same one.
             </p>
-            <div class="toolbar">
-              <button type="button" onClick={() => void log.reload()} disabled={log.loading}>
-                Refresh
-              </button>
-              <span class="loading" role="status">
-                {log.loading ? "Loading the delivery log…" : ""}
-              </span>
-            </div>
-            {log.error ? (
-              <ErrorNotice
-                title="The delivery log could not be loaded"
-                error={log.error}
-                advice={SELF_SERVICE_ADVICE}
-              />
-            ) : null}
+            <ListToolbar
+              list={log}
+              loadingText="Loading the delivery log…"
+              errorTitle="The delivery log could not be loaded"
+              advice={SELF_SERVICE_ADVICE}
+            />
             {noticeOf("redeliver")}
             {log.data && deliveries.length === 0 ? (
               <p class="empty">No event yet: a change of a number's username shows here.</p>
             ) : null}
             {deliveries.length > 0 ? (
               <table class="deliveries responsive">
-                <caption class="visually-hidden">Deliveries to this endpoint, newest event first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Last attempt</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead
+                  caption="Deliveries to this endpoint, newest event first"
+                  columns={["Event", "Status", "Attempts", "Last attempt"]}
+                  actions
+                />
                 <tbody>
                   {deliveries.map((delivery) => (
                     <DeliveryRow

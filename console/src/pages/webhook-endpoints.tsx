@@ -9,8 +9,10 @@ import type { CreatedWebhookEndpoint, PageCursor } from "../api/client.ts";
 import { ApiError, networkError, SELF_SERVICE_ADVICE } from "../api/errors.ts";
 import { CheckboxGroup } from "../components/checkbox-group.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
+import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SecretOnce } from "../components/secret-once.tsx";
+import { TableHead } from "../components/table-head.tsx";
 import { timeLabel } from "../format.ts";
 import { useLoad } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
@@ -99,38 +101,22 @@ export function WebhookEndpointsPage({ context }: { context: PageContext }) {
 
       <section aria-labelledby="endpoints-heading">
         <h2 id="endpoints-heading">Your endpoints</h2>
-        <div class="toolbar">
-          <button type="button" onClick={() => void list.reload()} disabled={list.loading}>
-            Refresh
-          </button>
-          <span class="loading" role="status">
-            {list.loading ? "Loading the endpoints…" : ""}
-          </span>
-        </div>
-        {list.error ? (
-          <ErrorNotice
-            title="The endpoints could not be loaded"
-            error={list.error}
-            advice={SELF_SERVICE_ADVICE}
-          />
-        ) : null}
+        <ListToolbar
+          list={list}
+          loadingText="Loading the endpoints…"
+          errorTitle="The endpoints could not be loaded"
+          advice={SELF_SERVICE_ADVICE}
+        />
         {list.data && endpoints.length === 0 ? (
           <p class="empty">No endpoint yet: add one below to receive your numbers' username changes.</p>
         ) : null}
         {endpoints.length > 0 ? (
           <table class="endpoints responsive">
-            <caption class="visually-hidden">Webhook endpoints, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Endpoint</th>
-                <th scope="col">Receives</th>
-                <th scope="col">Added</th>
-                <th scope="col">Secret</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              caption="Webhook endpoints, oldest first"
+              columns={["Endpoint", "Receives", "Added", "Secret"]}
+              actions
+            />
             <tbody>
               {endpoints.map((endpoint) => (
                 <tr key={endpoint.id} data-endpoint-id={endpoint.id}>
