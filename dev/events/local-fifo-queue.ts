@@ -28,6 +28,7 @@ import {
   feedMessageBody,
   messageGroupIdOf,
 } from "../../functions/core/tenant-webhooks/feed-queue.ts";
+import { failedMessageIds } from "./sqs-invocation.ts";
 
 export interface LocalFifoQueueOptions {
   /** Messages per invocation (Lambda takes at most 10 from a FIFO queue). */
@@ -148,30 +149,12 @@ export function createLocalFifoQueue(options: LocalFifoQueueOptions): LocalFifoQ
     const records = batch.map(sqsRecord);
     inFlight += 1;
     const invocation = (async () => {
-      let failedIds: Set<string>;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const consumed = options.consume({ Records: records });
-        const answer =
-          options.invocationTimeoutMs === undefined
-            ? await consumed
-            : await Promise.race([
-                consumed,
-                new Promise<never>((_, reject) => {
-                  timer = setTimeout(
-                    () => reject(new Error(`invocation timed out after ${options.invocationTimeoutMs} ms`)),
-                    options.invocationTimeoutMs,
-                  );
-                }),
-              ]);
-        failedIds = new Set((answer?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-      } catch (error) {
-        // A thrown (or timed-out) invocation fails the whole batch, as with Lambda.
-        options.onError(error);
-        failedIds = new Set(records.map((record) => record.messageId));
-      } finally {
-        clearTimeout(timer);
-      }
+      const failedIds = await failedMessageIds(
+        options.consume,
+        records,
+        options.invocationTimeoutMs,
+        options.onError,
+      );
       settle(batch, records, failedIds, taken);
     })();
     running.add(invocation);

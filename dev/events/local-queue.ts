@@ -11,6 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { DeliveryMessage, DeliveryQueue } from "../../functions/core/tenant-webhooks/delivery-queue.ts";
+import { failedMessageIds } from "./sqs-invocation.ts";
 
 export interface LocalQueueOptions {
   batchSize: number;
@@ -77,30 +78,12 @@ export function createLocalQueue(options: LocalQueueOptions): LocalQueue {
         .map((e) => ({ ...e, receives: e.receives + 1 }));
       const records = batch.map(sqsRecord);
       const invocation = (async () => {
-        let failedIds: Set<string>;
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const consumed = options.consume({ Records: records });
-          const answer =
-            options.invocationTimeoutMs === undefined
-              ? await consumed
-              : await Promise.race([
-                  consumed,
-                  new Promise<never>((_, reject) => {
-                    timer = setTimeout(
-                      () => reject(new Error(`invocation timed out after ${options.invocationTimeoutMs} ms`)),
-                      options.invocationTimeoutMs,
-                    );
-                  }),
-                ]);
-          failedIds = new Set(answer.batchItemFailures.map((failure) => failure.itemIdentifier));
-        } catch (error) {
-          // A thrown invocation fails the whole batch, as with Lambda.
-          options.onError(error);
-          failedIds = new Set(records.map((record) => record.messageId));
-        } finally {
-          clearTimeout(timer);
-        }
+        const failedIds = await failedMessageIds(
+          options.consume,
+          records,
+          options.invocationTimeoutMs,
+          options.onError,
+        );
         const again: Envelope[] = [];
         batch.forEach((envelope, n) => {
           if (!failedIds.has(records[n]?.messageId ?? "")) return;
