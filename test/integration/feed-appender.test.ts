@@ -1,24 +1,8 @@
-/**
- * The feed appender on its own (functions/tenant-webhooks/append-to-feed.ts, on the FIFO
- * `FeedQueue`), against DynamoDB Local, with the queues around it recorded instead of run:
- *  - the stream sequencer turns a batch into FIFO messages (one group per tenant, their
- *    de-duplication ids from their events) and appends nothing itself;
- *  - a stream batch delivered twice, and a FIFO message received twice, add nothing to the feed:
- *    exactly-once rests on the `EVENT#` items, not on FIFO de-duplication; the events found
- *    already sequenced are handed on as `first-again`, to the endpoints whose types select them;
- *  - one tenant's failure never holds another tenant's messages (partial batch responses): the
- *    failed message and the later messages of its group only are reported, so SQS hands them
- *    back in their order while the other groups go on.
- */
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
 import type { Context, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { streamEvent } from "../../bench/stream-event.ts";
 import { addEndpoint } from "../../functions/core/admin/endpoint-registration.ts";
-import { newEventId } from "../../functions/core/event-id.ts";
 import { readFeed, readFeedHead } from "../../functions/core/store/event-feed.ts";
-import { keys } from "../../functions/core/store/keys.ts";
 import {
   type DeliveryMessage,
   FIRST_AGAIN_DELAY_SECONDS,
@@ -32,14 +16,13 @@ import {
 } from "../../functions/core/tenant-webhooks/feed-queue.ts";
 import { handler as appender } from "../../functions/tenant-webhooks/append-to-feed.ts";
 import { handler as sequencer } from "../../functions/tenant-webhooks/sequence-changes.ts";
+import { historyItem, type Item } from "../support/history-item.ts";
 import { lambdaContext } from "../support/lambda.ts";
 import { injectStorageFaults, storageError } from "../support/storage-faults.ts";
 import { recordStoreCalls } from "../support/store-calls.ts";
 import { uniqueDigits, useWorld } from "../support/world.ts";
 
 useWorld();
-
-type Item = Record<string, AttributeValue>;
 
 let fifo: FeedMessage[];
 let deliveries: { messages: DeliveryMessage[]; delaySeconds: number }[];
@@ -63,32 +46,18 @@ afterEach(() => {
   setLocalDeliveryQueue(undefined);
 });
 
-function historyItem(tenantId: string, phoneNumberId: string, version: number, outside: boolean): Item {
-  return marshall(
-    {
-      ...keys.history(phoneNumberId, version),
-      type: "history",
-      eventId: newEventId(),
-      tenantId,
-      phoneNumberId,
-      wabaId: `1${phoneNumberId.slice(1)}`,
-      displayPhoneNumber: `3${phoneNumberId.slice(1, 12)}`,
-      version,
-      at: new Date().toISOString(),
-      source: outside ? "webhook" : "api",
-      username: `appender_${version}`,
-      status: "reserved",
-      origin: outside ? "outside" : "this_service",
-    },
-    { removeUndefinedValues: true },
-  );
-}
-
 /** `count` events of the tenant over `numbers` numbers, each number's in version order; every third from outside. */
 function historyItems(tenantId: string, count: number, numbers = 5): Item[] {
   const ids = Array.from({ length: numbers }, () => uniqueDigits(15));
   return Array.from({ length: count }, (_, i) =>
-    historyItem(tenantId, ids[i % numbers] as string, Math.floor(i / numbers) + 1, i % 3 === 0),
+    historyItem({
+      tenantId,
+      phoneNumberId: ids[i % numbers] as string,
+      version: Math.floor(i / numbers) + 1,
+      username: `appender_${Math.floor(i / numbers) + 1}`,
+      status: "reserved",
+      origin: i % 3 === 0 ? "outside" : "this_service",
+    }),
   );
 }
 

@@ -1,27 +1,11 @@
-/**
- * One tenant's events arriving on many stream shards at once (issue 23, docs/scale.md "The
- * per-tenant feed ceiling"): a large tenant's numbers are on every partition of the table, so its
- * history items come on every shard of the table's stream, and Lambda invokes one batch per shard
- * at a time, the shards side by side. The real sequencer handler is invoked that way here, each
- * shard's batches one after the other and the shards concurrently, against DynamoDB Local, with
- * the local event pipeline (dev/local-events.ts) doing what AWS does after it.
- *
- * Whatever the plan (random: fast-check, the suite's seed), the tenants' feeds must end dense,
- * with every event exactly once and each number's events in their order, and no feed append may
- * have been cancelled: the shards' batches no longer race for a tenant's head (one appender per
- * tenant, a FIFO message group each), so no transaction is thrown away and retried.
- */
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { streamEvent } from "../../bench/stream-event.ts";
 import { type LocalEvents, startLocalEvents } from "../../dev/local-events.ts";
-import { newEventId } from "../../functions/core/event-id.ts";
 import { readFeed, readFeedHead } from "../../functions/core/store/event-feed.ts";
-import { keys } from "../../functions/core/store/keys.ts";
 import { handler as sequencer } from "../../functions/tenant-webhooks/sequence-changes.ts";
+import { historyItem, type Item } from "../support/history-item.ts";
 import { lambdaContext } from "../support/lambda.ts";
 import { isCancelledTransaction, recordStoreCalls } from "../support/store-calls.ts";
 import { uniqueDigits, useWorld } from "../support/world.ts";
@@ -42,30 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await events?.stop();
 });
-
-type Item = Record<string, AttributeValue>;
-
-/** A history item as the committer writes it (a webhook change of the number), with a fresh event id. */
-function historyItem(tenantId: string, phoneNumberId: string, version: number): Item {
-  return marshall(
-    {
-      ...keys.history(phoneNumberId, version),
-      type: "history",
-      eventId: newEventId(),
-      tenantId,
-      phoneNumberId,
-      wabaId: `1${phoneNumberId.slice(1)}`,
-      displayPhoneNumber: `3${phoneNumberId.slice(1, 12)}`,
-      version,
-      at: new Date().toISOString(),
-      source: "webhook",
-      username: `feed_${version}`,
-      status: version % 2 === 0 ? "approved" : "reserved",
-      origin: "outside",
-    },
-    { removeUndefinedValues: true },
-  );
-}
 
 const plan = fc.record({
   tenants: fc.integer({ min: 1, max: 3 }),
@@ -92,7 +52,14 @@ async function run(p: Plan) {
   const byNumber = new Map<string, string[]>();
   for (let version = 1; version <= p.eventsPerNumber; version++) {
     numbers.forEach((number, n) => {
-      const item = historyItem(tenants[n % tenants.length] as string, number, version);
+      const item = historyItem({
+        tenantId: tenants[n % tenants.length] as string,
+        phoneNumberId: number,
+        version,
+        username: `feed_${version}`,
+        status: version % 2 === 0 ? "approved" : "reserved",
+        origin: "outside",
+      });
       shards[n % p.shards]?.push(item);
       byNumber.set(number, [...(byNumber.get(number) ?? []), item.eventId?.S as string]);
     });
