@@ -80,6 +80,7 @@ const KEY_EXAMPLE = {
   created_time: "2026-12-02T09:20:00.000Z",
   last_used_time: "2026-12-02T10:05:00.000Z",
   status: "active",
+  current: true,
 };
 
 /** components.parameters for the self-service path ids: `{id}` (an endpoint's or a key's) and `{event_id}`. */
@@ -413,6 +414,9 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
           "When the key was last used, recorded at most once per key every 5 minutes per running function; absent " +
           "when no use was recorded.",
         revoked_time: "When the key was revoked.",
+        current:
+          "True for the key this request was made with (whichever header carried it), false for every other: " +
+          "revoking the current key ends the caller's own access.",
       }),
       examples: [KEY_EXAMPLE],
     },
@@ -427,6 +431,7 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
           name: KEY_EXAMPLE.name,
           created_time: KEY_EXAMPLE.created_time,
           status: "active",
+          current: false,
           key: "wau_3q2-7wVd9Rk1mXb0yTz4Lp8sGhJ6nC5e",
         },
       ],

@@ -838,11 +838,15 @@ describe("the console in Chromium, against npm start's stack", () => {
     await panel.getByRole("button", { name: "I have stored it" }).click();
 
     const demo = page.locator("tr[data-key-id]", { hasText: "npm start demo" });
+    const replacementRow = page.locator("tr[data-key-id]", { hasText: "replacement" });
+    // The service marks the key this tab's requests carry; the page says so on its row only.
+    await demo.getByText("this tab is signed in with it").waitFor();
+    await replacementRow.waitFor();
+    expect(await replacementRow.getByText("this tab is signed in with it").count()).toBe(0);
     await demo.getByRole("button", { name: /^Revoke…/ }).click();
-    await page
-      .getByRole("dialog", { name: "Revoke npm start demo?" })
-      .getByRole("button", { name: "Revoke key" })
-      .click();
+    const dialog = page.getByRole("dialog", { name: "Revoke npm start demo?" });
+    await dialog.getByText("This tab is signed in with this key").waitFor();
+    await dialog.getByRole("button", { name: "Revoke key" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
     await page.locator("main").getByText("You revoked the API key this tab was signed in with").waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
@@ -854,6 +858,7 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
     await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "npm start demo" }).waitFor();
     await page.locator('tr[data-key-id][data-status="active"]', { hasText: "replacement" }).waitFor();
+    await replacementRow.getByText("this tab is signed in with it").waitFor();
     signedInKey = replacement;
     expect(pageErrors).toEqual([]);
   });

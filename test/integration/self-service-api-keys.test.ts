@@ -74,6 +74,7 @@ describe("POST /v1/api_keys", { timeout: 60_000 }, () => {
       name: "ci deploys",
       created_time: expect.stringMatching(ISO_TIME),
       status: "active",
+      current: false,
       key: expect.stringMatching(/^wau_[A-Za-z0-9_-]{32}$/),
     });
     expect(await works(created.json.key)).toBe(200);
@@ -81,7 +82,8 @@ describe("POST /v1/api_keys", { timeout: 60_000 }, () => {
     const list = await call("GET", "/v1/api_keys", { apiKey: created.json.key });
     expect(list.status).toBe(200);
     const { key, ...listed } = created.json;
-    expect(list.json.data).toContainEqual(expect.objectContaining({ ...listed }));
+    // Listed with the new key: now it is the one the request was made with.
+    expect(list.json.data).toContainEqual(expect.objectContaining({ ...listed, current: true }));
     expect(list.json.data.map((k: { id: string }) => k.id).sort()).toEqual([tenant.keyId, listed.id].sort());
     for (const secret of [key, tenant.apiKey]) {
       expect(list.text).not.toContain(secret);
@@ -171,6 +173,7 @@ describe("GET /v1/api_keys", { timeout: 60_000 }, () => {
       created_time: expect.stringMatching(ISO_TIME),
       last_used_time: expect.stringMatching(ISO_TIME),
       status: "active",
+      current: false,
     });
     expect(all.find((k) => k.id === b.id)).toMatchObject({
       name: "b",
@@ -193,6 +196,28 @@ describe("GET /v1/api_keys", { timeout: 60_000 }, () => {
       400,
       100,
     );
+  });
+
+  it("marks the key the request was made with as `current`, and no other, whichever header carried it", async () => {
+    const tenant = await seedTenant();
+    const a = await createKey(tenant.apiKey, "a");
+    const currentOf = (keys: { id: string; current?: boolean }[]) =>
+      keys.filter((k) => k.current === true).map((k) => k.id);
+    const listed = await listKeys(tenant.apiKey);
+    expect(currentOf(listed)).toEqual([tenant.keyId]);
+    expect(listed.every((k) => typeof (k as { current?: unknown }).current === "boolean")).toBe(true);
+    expect(currentOf(await listKeys(a.key))).toEqual([a.id]);
+    const bearer = await call("GET", "/v1/api_keys?limit=100", {
+      headers: { authorization: `Bearer ${a.key}` },
+    });
+    expect(bearer.status, bearer.text).toBe(200);
+    expect(currentOf(bearer.json.data)).toEqual([a.id]);
+    // A page without the caller's key marks none.
+    const ids = [tenant.keyId, a.id].sort();
+    const other = ids[0] === a.id ? tenant.apiKey : a.key;
+    const page = await call("GET", "/v1/api_keys?limit=1", { apiKey: other });
+    expect(page.json.data.map((k: { id: string }) => k.id)).toEqual([ids[0]]);
+    expect(currentOf(page.json.data)).toEqual([]);
   });
 
   it("records a key's last use at most once per key per API_KEY_USE_PERIOD_SECONDS on a container", async () => {

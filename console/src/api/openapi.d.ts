@@ -1098,7 +1098,8 @@ export interface components {
          *       "name": "ci deploys",
          *       "created_time": "2026-12-02T09:20:00.000Z",
          *       "last_used_time": "2026-12-02T10:05:00.000Z",
-         *       "status": "active"
+         *       "status": "active",
+         *       "current": true
          *     }
          */
         ApiKey: {
@@ -1111,6 +1112,8 @@ export interface components {
             status: "active" | "revoked";
             /** @description When the key was revoked. */
             revoked_time?: string;
+            /** @description True for the key this request was made with (whichever header carried it), false for every other: revoking the current key ends the caller's own access. */
+            current: boolean;
         };
         /**
          * @description The new key's object and the key itself: the only time the key is shown.
@@ -1119,6 +1122,7 @@ export interface components {
          *       "name": "ci deploys",
          *       "created_time": "2026-12-02T09:20:00.000Z",
          *       "status": "active",
+         *       "current": false,
          *       "key": "wau_3q2-7wVd9Rk1mXb0yTz4Lp8sGhJ6nC5e"
          *     }
          */
@@ -1130,6 +1134,7 @@ export interface components {
             /** @enum {string} */
             status: "active" | "revoked";
             revoked_time?: string;
+            current: boolean;
             /** @description `wau_` + 32 characters: send it as X-API-Key (or Authorization: Bearer). */
             key: string;
         };

@@ -109,17 +109,11 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
       setBusy(undefined);
       return;
     }
-    // The service does not say which key a request came with, so whether the key revoked was this
-    // tab's own shows in the next answer: a 401 code 190. The function that revoked it refuses it
-    // at once (locally every route does); another route may accept it for up to a minute more
-    // (API_KEY_CACHE_TTL_MS), after which any request signs out as a revoked key does.
-    try {
-      await api.listApiKeys(undefined, 1);
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.status === 401 && caught.code === 190) {
-        signOut(REVOKED_OWN_KEY);
-        return;
-      }
+    // The service marks the key this tab's requests are made with (`current`): revoking it ends
+    // this tab's access, so the console signs out at once rather than at its next refusal.
+    if (key.current) {
+      signOut(REVOKED_OWN_KEY);
+      return;
     }
     const text = `${apiKeyLabel(key)} is revoked: the service refuses it from now on (every part of it within a minute).`;
     setNotice(text);
@@ -189,6 +183,7 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
                   <th scope="row" data-label="Key">
                     <span class="key-name">{key.name ?? <span class="muted">no name</span>}</span>
                     <span class="muted id">{key.id}</span>
+                    {key.current ? <span class="current-key">this tab is signed in with it</span> : null}
                   </th>
                   <td data-label="Created">
                     <time dateTime={key.created_time}>{timeLabel(key.created_time)}</time>
@@ -290,9 +285,14 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
         >
           <p>
             Everything that calls the service with {apiKeyLabel(confirm)} is refused from now on (within a
-            minute everywhere). It cannot be undone. If it is the key this tab is signed in with, the console
-            signs out.
+            minute everywhere). It cannot be undone.
           </p>
+          {confirm.current ? (
+            <p class="notice notice-warn">
+              This tab is signed in with this key: the console signs out once it is revoked. Sign in again
+              with another active key of your business.
+            </p>
+          ) : null}
         </ConfirmDialog>
       ) : null}
     </>

@@ -23,8 +23,14 @@ import type { ApiKeyView } from "../validation/self-service-views.ts";
 import { envelope, parsePageRequest } from "./paging.ts";
 import type { TenantRequest } from "./tenant-request.ts";
 
-/** What the tenant sees of a key: never the key, never its hash. */
-export function apiKeyView(entry: Omit<TenantApiKeyEntry, "keyHash" | "tenantId">): ApiKeyView {
+/**
+ * What the tenant sees of a key: never the key, never its hash; `current` when it is the key the
+ * request was made with (`callerKeyId`), so a person can tell which key their own session uses.
+ */
+export function apiKeyView(
+  entry: Omit<TenantApiKeyEntry, "keyHash" | "tenantId">,
+  callerKeyId: string,
+): ApiKeyView {
   return {
     id: entry.id,
     ...(entry.name ? { name: entry.name } : {}),
@@ -32,6 +38,7 @@ export function apiKeyView(entry: Omit<TenantApiKeyEntry, "keyHash" | "tenantId"
     ...(entry.lastUsedAt ? { last_used_time: entry.lastUsedAt } : {}),
     status: entry.revokedAt ? "revoked" : "active",
     ...(entry.revokedAt ? { revoked_time: entry.revokedAt } : {}),
+    current: entry.id === callerKeyId,
   };
 }
 
@@ -47,7 +54,7 @@ export async function listApiKeys({ caller, event }: TenantRequest<unknown>) {
     event,
     of,
     limit: page.limit,
-    data: entries.map(apiKeyView),
+    data: entries.map((entry) => apiKeyView(entry, caller.keyId)),
     ...(entries[0] ? { first: entries[0].id } : {}),
     ...(entries.at(-1) ? { last: (entries.at(-1) as TenantApiKeyEntry).id } : {}),
     hasNext: backwards ? cursorHeld : more,
@@ -59,7 +66,7 @@ export async function listApiKeys({ caller, event }: TenantRequest<unknown>) {
 export async function createApiKey({ caller, body }: TenantRequest<unknown, CreateApiKeyBody>) {
   try {
     const { record, apiKey } = await issueTenantApiKey(caller.tenantId, body.name);
-    return { ...apiKeyView(record), key: apiKey };
+    return { ...apiKeyView(record, caller.keyId), key: apiKey };
   } catch (error) {
     if (error instanceof ApiKeyLimitError) {
       throw graphErrors.invalidParameter(

@@ -66,6 +66,8 @@ export const apiKeySchema = z.object({
   last_used_time: z.optional(z.string()),
   status: z.enum(API_KEY_STATUSES),
   revoked_time: z.optional(z.string()),
+  /** The key the request was made with. */
+  current: z.boolean(),
 });
 export type ApiKeyView = z.infer<typeof apiKeySchema>;
 
