@@ -158,6 +158,22 @@ describe("POST /v1/webhook_endpoints", { timeout: 90_000 }, () => {
       "description",
     ],
     ["a line break in description", { url: "https://example.com/hooks", description: "a\nb" }, "description"],
+    [
+      "a bidirectional override in description",
+      { url: "https://example.com/hooks", description: "orders \u202eecivres" },
+      "description",
+    ],
+    [
+      "a C1 control in description",
+      { url: "https://example.com/hooks", description: "a\u0085b" },
+      "description",
+    ],
+    [
+      "null for description",
+      { url: "https://example.com/hooks", description: null },
+      "description: must be a string",
+    ],
+    ["spaces around url", { url: " https://example.com/hooks " }, "url must not start or end with spaces"],
     ["a body that is not JSON", "{not json", "not valid JSON"],
   ])("refuses %s with 400 code 100 naming the rule, and stores nothing", async (_label, body, rule) => {
     const tenant = await seedTenant();

@@ -34,6 +34,22 @@ describe("describeIssues", () => {
     expect(described(input)).not.toContain("Invalid input");
   });
 
+  it.each([
+    [z.union([z.number(), z.string()]), null, "value: must be a number or a string"],
+    [z.union([z.literal(""), z.string().check(z.minLength(1))]), null, "value: must be a string"],
+    [z.union([z.array(z.string()), z.string()]), 7, "value: must be an array or a string"],
+    [
+      z.union([z.literal(""), z.string().check(z.refine((v) => !v.includes("!"), "must not shout"))]),
+      "hey!",
+      "value: must not shout",
+    ],
+  ])("a union says what each of its kinds is (%#)", (member, value, expected) => {
+    const union = z.object({ value: z.optional(member) });
+    const result = union.safeParse({ value });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(describeIssues(result.error, { value })).toBe(expected);
+  });
+
   it("keeps a rule's own message", () => {
     const ruled = z.object({ name: z.string().check(z.minLength(2, "must have 2 characters or more")) });
     const result = ruled.safeParse({ name: "a" });

@@ -4,23 +4,16 @@
  * CGNAT, IPv4-mapped, NAT64, 6to4, multicast...). With a local store (`npm start`, tests),
  * loopback is accepted too, over `http` or `https`, so receivers on the developer's machine
  * work; every other non-public literal stays refused there as well. No user name or password,
- * no fragment, no control, C1 or bidirectional character, at most 2048 characters.
+ * no fragment, no control, C1 or bidirectional character, no spaces around it, at most 2048
+ * characters.
  * Checked when an endpoint is added and again before every attempt; where a host name leads is
  * checked on the addresses it resolves to, at every attempt (outbound-address.ts).
  */
 import { isIP } from "node:net";
+import { hasUnprintable } from "../validation/unprintable.ts";
 import { addressAllowed } from "./outbound-address.ts";
 
 export const ENDPOINT_URL_MAX_LENGTH = 2048;
-
-/**
- * Control (C0, DEL), C1, bidirectional and line-separator characters: never in a URL we store,
- * and dropped from an endpoint's answer before it is shown (http-attempt.ts).
- */
-export const UNPRINTABLE_CHARACTERS =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]/g;
-const UNPRINTABLE = new RegExp(UNPRINTABLE_CHARACTERS.source);
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
@@ -31,7 +24,9 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Why `raw` cannot be a webhook endpoint, or undefined when it can. */
 export function endpointUrlProblem(raw: string, allowLoopbackHttp: boolean): string | undefined {
   if (raw.length > ENDPOINT_URL_MAX_LENGTH) return `must be at most ${ENDPOINT_URL_MAX_LENGTH} characters`;
-  if (UNPRINTABLE.test(raw)) return "must not contain control or bidirectional characters";
+  if (hasUnprintable(raw)) return "must not contain control or bidirectional characters";
+  // `new URL` would trim them, but the text is what is stored and shown.
+  if (raw.trim() !== raw) return "must not start or end with spaces";
   let url: URL;
   try {
     url = new URL(raw);

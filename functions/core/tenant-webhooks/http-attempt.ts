@@ -11,7 +11,7 @@
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
-import { UNPRINTABLE_CHARACTERS } from "./endpoint-url.ts";
+import { UNPRINTABLE_CHARACTERS } from "../validation/unprintable.ts";
 import { AddressRefusedError, allowedAddresses, checkedLookup, REFUSED_ERROR } from "./outbound-address.ts";
 
 export const RESPONSE_EXCERPT_CHARS = 256;

@@ -10,7 +10,12 @@ export function describeIssues(error: z.core.$ZodError, input?: unknown): string
   return error.issues
     .map((issue) => {
       const field = issue.path.map(String).join(".");
-      const message = issue.code === "invalid_type" ? typeMessage(issue, input) : issue.message;
+      const message =
+        issue.code === "invalid_type"
+          ? typeMessage(issue, input)
+          : issue.code === "invalid_union"
+            ? unionMessage(issue)
+            : issue.message;
       return field && !message.startsWith(field) ? `${field}: ${message}` : message;
     })
     .join("; ");
@@ -37,6 +42,32 @@ function typeMessage(issue: z.core.$ZodIssueInvalidType, input: unknown): string
   if (missing) return "is required";
   const kind = KINDS[issue.expected];
   return kind ? `must be ${kind}` : issue.message;
+}
+
+/**
+ * A value none of a union's members takes. When one member took its kind but broke a rule of its
+ * own, that rule's message ("must be 1 to 256 printable characters"); otherwise what each member
+ * expected ("must be a number or a string"; a member that is a string literal is one more
+ * string); zod's own message when neither tells.
+ */
+function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  if (issue.message !== "Invalid input") return issue.message;
+  const ruled = issue.errors
+    .flat()
+    .find((inner) => inner.code !== "invalid_type" && inner.code !== "invalid_value");
+  if (ruled) return ruled.message;
+  const kinds: string[] = [];
+  for (const inner of issue.errors.flat()) {
+    const kind =
+      inner.code === "invalid_type"
+        ? KINDS[inner.expected]
+        : inner.code === "invalid_value" && inner.values.every((value) => typeof value === "string")
+          ? KINDS.string
+          : undefined;
+    if (!kind || inner.path.length > 0) return issue.message;
+    if (!kinds.includes(kind)) kinds.push(kind);
+  }
+  return kinds.length > 0 ? `must be ${kinds.join(" or ")}` : issue.message;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

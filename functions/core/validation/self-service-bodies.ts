@@ -13,20 +13,18 @@ import {
   ROTATION_OVERLAP_MAX_SECONDS,
 } from "./self-service.ts";
 import { WEBHOOK_EVENT_TYPES } from "./tenant-api.ts";
+import { hasUnprintable } from "./unprintable.ts";
 
 /** A URL longer than this is refused by the URL rules with their own message; the schema only caps what is read. */
 const URL_READ_LIMIT = 8_192;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
-/** Printable text of 1 to `max` characters, without control characters (a line break included). */
+/** Printable text of 1 to `max` characters: no control, C1 or bidirectional character (a line break included). */
 function label(max: number) {
   return z
     .string()
     .check(
       z.refine(
-        (value) => value.trim() !== "" && value.length <= max && !CONTROL_CHARACTERS.test(value),
+        (value) => value.trim() !== "" && value.length <= max && !hasUnprintable(value),
         `must be 1 to ${max} printable characters`,
       ),
     );
