@@ -82,7 +82,7 @@ describe("the console's API client", () => {
       ),
     );
     const failure = await createConsoleApi(KEY, { baseUrl: BASE, fetch })
-      .getPhoneNumber("1")
+      .usernameSuggestions("1")
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiError);
     expect(failure).toMatchObject({
@@ -95,6 +95,43 @@ describe("the console's API client", () => {
     expect(adviceFor(failure as ApiError)).toBe(
       "Too many requests to Meta for your business. Wait 17 seconds, then try again.",
     );
+  });
+
+  it("says whose limit a 429 is: the service's on its own routes (/v1), Meta's only on the username routes", async () => {
+    const { fetch } = fakeFetch(() =>
+      json(
+        429,
+        {
+          error: {
+            message: "(#4) Application request limit reached",
+            type: "OAuthException",
+            code: 4,
+            is_transient: true,
+            error_data: {
+              messaging_product: "whatsapp",
+              details: "at most 300 requests to /v1 per minute per tenant",
+            },
+          },
+        },
+        { "retry-after": "17" },
+      ),
+    );
+    const api = createConsoleApi(KEY, { baseUrl: BASE, fetch });
+    const failure = (call: Promise<unknown>) => call.catch((error: unknown) => error) as Promise<ApiError>;
+    const reads = [api.getPhoneNumber("1"), api.listUsernameHistory("1"), api.listPhoneNumbers()].map(
+      failure,
+    );
+    for (const read of reads) {
+      expect(adviceFor(await read)).toBe(
+        "Too many requests to the service for your business. Wait 17 seconds, then try again.",
+      );
+    }
+    const metaCalls = [api.claimUsername("1", "a_b", "none"), api.deleteUsername("1")].map(failure);
+    for (const metaCall of metaCalls) {
+      expect(adviceFor(await metaCall)).toBe(
+        "Too many requests to Meta for your business. Wait 17 seconds, then try again.",
+      );
+    }
   });
 
   it("says so when no answer arrives, and when the answer is not an envelope", async () => {
