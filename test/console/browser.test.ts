@@ -827,6 +827,24 @@ describe("the console in Chromium, against npm start's stack", () => {
     // Refused, the key's button is still there, and still has the focus.
     expect(await focusedText()).toMatch(/^Revoke… npm start demo/);
     expect(await statusWithKey(signedInKey)).toBe(200);
+
+    // A key revoked while its panel is still open: the panel, which says it works, goes with it.
+    await page.getByLabel("Name").fill("short-lived key");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const shortLived = page.getByRole("region", { name: "New API key: short-lived key" });
+    await shortLived.waitFor();
+    await page
+      .locator("tr[data-key-id]", { hasText: "short-lived key" })
+      .getByRole("button", { name: /^Revoke…/ })
+      .click();
+    await page
+      .getByRole("dialog", { name: "Revoke short-lived key?" })
+      .getByRole("button", { name: "Revoke key" })
+      .click();
+    await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "short-lived key" }).waitFor();
+    await shortLived.waitFor({ state: "detached" });
+    expect(await page.getByText("It works at once").count()).toBe(0);
+    expect(await focusedText()).toBe("Your keys");
   });
 
   it("signs out, saying why, when the key revoked is the one this tab is signed in with", async () => {
