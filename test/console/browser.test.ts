@@ -344,6 +344,8 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect((await sandbox(`/phones/${FIRST}/approve`)).status).toBe(200);
     await page.locator(".current-status .badge", { hasText: "approved" }).waitFor();
     await page.locator("#announcer", { hasText: "lucky_shrub is now approved" }).waitFor();
+    // What the claim said of the pending name is no longer true: it goes with the approval.
+    await page.locator(".notice-ok", { hasText: "Meta reserved lucky_shrub" }).waitFor({ state: "detached" });
     expect(requests.filter((r) => r.isNavigationRequest()).length).toBe(navigations);
 
     // A new attempt clears the outcome of the last one: no "reserved" beside a newer refusal.

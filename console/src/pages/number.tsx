@@ -48,7 +48,8 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   const [name, setName] = useState("");
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [notice, setNotice] = useState<string | undefined>(undefined);
+  // `reserved`: the name a notice says waits for Meta's approval, true only while it still does.
+  const [notice, setNotice] = useState<{ text: string; reserved?: string } | undefined>(undefined);
   const [actionError, setActionError] = useState<{ title: string; error: ApiError } | undefined>(undefined);
   const [suggestions, setSuggestions] = useState<string[] | undefined>(undefined);
   const [confirm, setConfirm] = useState<Confirm | undefined>(undefined);
@@ -74,6 +75,12 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
       // A change Meta made (an approval) also adds to the history: show its newest page.
       if (historyCursor === undefined) void history.reload();
       else setHistoryCursor(undefined);
+      setNotice((shown) =>
+        shown?.reserved !== undefined &&
+        (current.username !== shown.reserved || current.username_status !== "reserved")
+          ? undefined
+          : shown,
+      );
     }
     shownState.current = state;
   }, [current, announce, history, historyCursor]);
@@ -102,11 +109,11 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
     start(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
     try {
       const answer = await api.claimUsername(id, username, transfer);
-      const message =
-        answer.status === "approved"
-          ? `Meta approved ${username} for this number.`
-          : `Meta reserved ${username} for this number. It becomes visible once Meta approves it; this page shows the change when it happens.`;
-      setNotice(message);
+      const reserved = answer.status !== "approved";
+      const message = reserved
+        ? `Meta reserved ${username} for this number. It becomes visible once Meta approves it; this page shows the change when it happens.`
+        : `Meta approved ${username} for this number.`;
+      setNotice(reserved ? { text: message, reserved: username } : { text: message });
       announce(message);
       setSuggestions(undefined);
       refresh();
@@ -133,7 +140,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
       const message = removed
         ? "Meta deleted the username of this number."
         : "Meta had no username to delete.";
-      setNotice(message);
+      setNotice({ text: message });
       announce(message);
       // The delete button, which has the focus, is disabled with no name left to delete: the
       // focus goes to what happened, once it is on the page.
@@ -304,7 +311,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           {/* Not a live region: `announce` says it (twice would be read twice). */}
           {notice ? (
             <p class="notice notice-ok" ref={noticeRef} tabIndex={-1}>
-              {notice}
+              {notice.text}
             </p>
           ) : null}
           {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
@@ -389,7 +396,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           onCancel={() => {
             setConfirm(undefined);
             const message = `${confirm.username} was not moved.`;
-            setNotice(message);
+            setNotice({ text: message });
             announce(message);
           }}
           onConfirm={() => {
