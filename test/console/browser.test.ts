@@ -934,6 +934,57 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("link", { name: "All phone numbers" }).waitFor();
   });
 
+  it("says a number is loading, and offers no action until it is loaded; after a failure, its error and Refresh", async () => {
+    const route = `**/v1/phone_numbers/${SECOND}`;
+    const actions = () =>
+      Promise.all(
+        ["Claim username", "Suggest names", "Delete username…"].map((name) =>
+          page.getByRole("button", { name }).count(),
+        ),
+      );
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(route, async (request) => {
+      await held;
+      await request.continue();
+    });
+    await page.goto(`${stack.url}/console/#/numbers/${SECOND}`);
+    await page.getByRole("status").filter({ hasText: "Loading the phone number…" }).waitFor();
+    expect(await actions()).toEqual([0, 0, 0]);
+    release();
+    await page.getByRole("button", { name: "Claim username" }).waitFor();
+    expect(await actions()).toEqual([1, 1, 1]);
+    await page.unroute(route);
+
+    await page.route(route, (request) =>
+      request.fulfill({
+        status: 500,
+        contentType: "application/json",
+        body: JSON.stringify({
+          error: {
+            message: "An unexpected error occurred",
+            type: "OAuthException",
+            code: 1,
+            is_transient: true,
+          },
+        }),
+      }),
+    );
+    await page.goto(`${stack.url}/console/#/numbers`);
+    await page.getByRole("heading", { level: 1, name: "Phone numbers" }).waitFor();
+    await page.goto(`${stack.url}/console/#/numbers/${SECOND}`);
+    const alert = page.getByRole("alert");
+    await alert.getByText("This phone number could not be loaded").waitFor();
+    expect(await actions()).toEqual([0, 0, 0]);
+    await expectAccessible("a number that could not be loaded");
+    await page.unroute(route);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.getByRole("button", { name: "Claim username" }).waitFor();
+    expect(await page.getByText("This phone number could not be loaded").count()).toBe(0);
+  });
+
   it("deletes a username only after a confirmation, the focus back where it was or on the outcome", async () => {
     await page.goto(`${stack.url}/console/#/numbers/${FIRST}`);
     await page.locator(".current-username", { hasText: "webhook_shrub" }).waitFor();

@@ -175,9 +175,21 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
       <h1 ref={heading} tabIndex={-1}>
         {title}
       </h1>
-      {number.error ? (
-        <ErrorNotice title="This phone number could not be loaded" error={number.error} />
-      ) : null}
+      {current || noSuchNumber ? (
+        number.error ? (
+          <ErrorNotice title="This phone number could not be loaded" error={number.error} />
+        ) : null
+      ) : (
+        // Until the number is loaded nothing acts on it: the page says it loads, or why it could
+        // not, with Refresh.
+        <ListToolbar
+          list={number}
+          loadingText="Loading the phone number…"
+          errorTitle="This phone number could not be loaded"
+          onRefresh={refresh}
+          refreshDisabled={number.loading || history.loading}
+        />
+      )}
       {current ? (
         <dl class="facts">
           <div>
@@ -216,7 +228,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         </dl>
       ) : null}
 
-      {noSuchNumber ? null : (
+      {!current || noSuchNumber ? null : (
         <>
           <section aria-labelledby="claim-heading">
             <h2 id="claim-heading">Claim or change the username</h2>
