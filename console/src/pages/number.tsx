@@ -9,18 +9,24 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiKey, PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { requesterLabel, tenantApiKeys } from "../api-keys.ts";
+import { tenantApiKeys } from "../api-keys.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
 import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { TableHead } from "../components/table-head.tsx";
-import { originLabel, phoneLabel, sourceLabel, timeLabel } from "../format.ts";
+import { phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
-import { findHolder, holderLabel, SAME_PORTFOLIO_HOLDER, usernameProblem } from "../usernames.ts";
+import {
+  changeDetails,
+  findHolder,
+  holderLabel,
+  SAME_PORTFOLIO_HOLDER,
+  usernameProblem,
+} from "../usernames.ts";
 import { POLL_INTERVAL_MS } from "./numbers.tsx";
 
 type Confirm = { kind: "transfer"; username: string; holder: PhoneNumber | undefined } | { kind: "delete" };
@@ -449,11 +455,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
  * name, when `keys` knows it), Meta's context, transfers.
  */
 function ChangeDetails({ data, keys }: { data: UsernameChangeData; keys: readonly ApiKey[] | undefined }) {
-  const rows: [string, string][] = [["Origin", originLabel(data.origin)]];
-  if (data.requested_by) rows.push(["Requested by", requesterLabel(data.requested_by, keys)]);
-  if (data.context) rows.push(["Meta's context", data.context]);
-  if (data.transferred_to) rows.push(["Moved to", data.transferred_to]);
-  if (data.transferred_from) rows.push(["Taken from", data.transferred_from]);
+  const rows = changeDetails(data, keys);
   return (
     <ul class="details">
       {rows.map(([label, value]) => (
