@@ -724,6 +724,9 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("button", { name: "Save what it receives" }).click();
     await page.locator(".notice-ok", { hasText: "This endpoint now receives every change" }).waitFor();
     await page.locator("dl.facts .event-types", { hasText: "every change" }).waitFor();
+    // The log is read again: the event is one this endpoint receives now, and may be redelivered.
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="not_attempted"]`).waitFor();
+    await notReceived.getByRole("button", { name: `Redeliver event ${changeEventId}` }).waitFor();
     const [saved] = apiRequestsSince(saving, new RegExp(`^/v1/webhook_endpoints/${secondId}$`)).filter(
       (r) => r.method() === "POST",
     );

@@ -22,6 +22,8 @@ export class ApiError extends Error {
    * known: whose request limit a 429 is depends on it (`adviceFor`).
    */
   readonly route: string | undefined;
+  /** `error.error_data.details` (Meta's passed-on errors: `error_data` itself, a string): the API's hint. */
+  readonly hint: string | undefined;
 
   constructor(init: {
     status: number;
@@ -32,6 +34,7 @@ export class ApiError extends Error {
     retryAfterSeconds?: number | undefined;
     transient?: boolean | undefined;
     route?: string | undefined;
+    hint?: string | undefined;
   }) {
     super(init.message);
     this.status = init.status;
@@ -41,6 +44,7 @@ export class ApiError extends Error {
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.transient = init.transient ?? (init.status === 0 || init.status >= 500);
     this.route = init.route;
+    this.hint = init.hint;
   }
 }
 
@@ -52,6 +56,7 @@ interface Envelope {
     fbtrace_id?: unknown;
     is_transient?: unknown;
     error_user_msg?: unknown;
+    error_data?: unknown;
   };
 }
 
@@ -74,6 +79,7 @@ export function apiErrorOf(response: Response, body: unknown, route?: string): A
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
     transient: error?.is_transient === true || response.status >= 500 || response.status === 429,
     route,
+    hint: text(error?.error_data) ?? text((error?.error_data as { details?: unknown } | undefined)?.details),
   });
 }
 
@@ -115,6 +121,11 @@ export interface AdviceContext {
   limiter?: "Meta" | "the service";
   /** Advice for a refusal no table knows (default: Meta's message is Meta's own). */
   otherwise?: string;
+  /**
+   * Whether the API's own hint (`ApiError.hint`), when it gave one, is what to do: where it says
+   * more than any table can (a redelivery refused names the setting that refuses it).
+   */
+  hint?: boolean;
 }
 
 /** The self-service pages' context: the service's own refusals, its own request limit. */
@@ -143,6 +154,7 @@ export function adviceFor(error: ApiError, context: AdviceContext = {}): string 
       ? (GRAPH_ADVICE[4] as string)
       : `Too many requests to ${limiter} for your business in a short time. Wait, then try again.`;
   }
+  if (context.hint && error.hint) return error.hint;
   const code = error.code;
   const known = code !== undefined ? (context.codes?.[code] ?? GRAPH_ADVICE[code]) : undefined;
   if (known) return known;
