@@ -1,10 +1,12 @@
 /**
  * What the console decides about usernames, apart from how it shows it (plain TypeScript, tested
  * in Node: test/console/client.test.ts): the format check before sending, who holds a name in a
- * force transfer, and what changed between two loads of the numbers.
+ * force transfer, what changed between two loads of the numbers, and what a change of the history
+ * says beside its names.
  */
-import type { ConsoleApi, PageCursor, PhoneNumber } from "./api/client.ts";
-import { phoneLabel } from "./format.ts";
+import type { ApiKey, ConsoleApi, PageCursor, PhoneNumber, UsernameChangeData } from "./api/client.ts";
+import { requesterLabel } from "./api-keys.ts";
+import { originLabel, phoneLabel } from "./format.ts";
 import { brokenUsernameRule } from "./username-rules.ts";
 
 /** Meta's answer when another number of the same business portfolio holds the name. */
@@ -63,4 +65,22 @@ export function statusChanges(before: readonly PhoneNumber[], after: readonly Ph
     }
   }
   return messages;
+}
+
+/**
+ * What a change of the history says beside its names, as label and value: its origin in words, the
+ * key that asked (by its name, when `keys` knows it), Meta's context, transfers. A transfer names
+ * the other number by its id only (the change carries no display number of it): said to be an id,
+ * so it is not read as a phone number.
+ */
+export function changeDetails(
+  data: UsernameChangeData,
+  keys: readonly ApiKey[] | undefined,
+): [string, string][] {
+  const rows: [string, string][] = [["Origin", originLabel(data.origin)]];
+  if (data.requested_by) rows.push(["Requested by", requesterLabel(data.requested_by, keys)]);
+  if (data.context) rows.push(["Meta's context", data.context]);
+  if (data.transferred_to) rows.push(["Moved to", `phone number id ${data.transferred_to}`]);
+  if (data.transferred_from) rows.push(["Taken from", `phone number id ${data.transferred_from}`]);
+  return rows;
 }

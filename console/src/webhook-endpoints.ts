@@ -6,7 +6,8 @@
  * inputs in the form; nothing else changes.
  */
 import type { NewWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEventType } from "./api/client.ts";
-import { hasUnprintable } from "./format.ts";
+import { type AdviceContext, SELF_SERVICE_ADVICE } from "./api/errors.ts";
+import { hasUnprintable, phoneLabel } from "./format.ts";
 
 /** The event types an endpoint may receive (docs/spec.md, "Event types"), in the order offered. */
 export const EVENT_TYPES: readonly { value: WebhookEventType; label: string; hint: string }[] = [
@@ -199,3 +200,33 @@ export function deliveryInFlight(
   }
   return false;
 }
+
+/**
+ * Whether the log offers to send `delivery` again: only what the service would take. It refuses
+ * an event the endpoint's current types do not select (400 code 100), and such an event comes
+ * with its base type (`username.updated`), so `event_type` against `event_types` tells; until the
+ * endpoint is loaded, nothing is offered.
+ */
+export function redeliverable(
+  delivery: Pick<WebhookDelivery, "status" | "event_type">,
+  endpoint: Pick<WebhookEndpoint, "event_types"> | undefined,
+): boolean {
+  if (!endpoint || delivery.status === "not_subscribed") return false;
+  return (endpoint.event_types as readonly string[]).includes(delivery.event_type);
+}
+
+/**
+ * Which change an event was: its number as the numbers page writes it, and the name it got. A
+ * row gives no source, so a name deleted and a name moved to another number read alike: neither is
+ * claimed.
+ */
+export function deliveryChangeLabel(
+  delivery: Pick<WebhookDelivery, "display_phone_number" | "username" | "username_status">,
+): string {
+  const number = phoneLabel(delivery.display_phone_number);
+  if (!delivery.username) return `${number}: no username now`;
+  return `${number}: ${delivery.username}${delivery.username_status ? ` (${delivery.username_status})` : ""}`;
+}
+
+/** A refused redelivery: the service's hint names the setting that refuses it (the endpoint's event types). */
+export const REDELIVER_ADVICE: AdviceContext = { ...SELF_SERVICE_ADVICE, hint: true };

@@ -344,6 +344,8 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect((await sandbox(`/phones/${FIRST}/approve`)).status).toBe(200);
     await page.locator(".current-status .badge", { hasText: "approved" }).waitFor();
     await page.locator("#announcer", { hasText: "lucky_shrub is now approved" }).waitFor();
+    // What the claim said of the pending name is no longer true: it goes with the approval.
+    await page.locator(".notice-ok", { hasText: "Meta reserved lucky_shrub" }).waitFor({ state: "detached" });
     expect(requests.filter((r) => r.isNavigationRequest()).length).toBe(navigations);
 
     // A new attempt clears the outcome of the last one: no "reserved" beside a newer refusal.
@@ -722,6 +724,9 @@ describe("the console in Chromium, against npm start's stack", () => {
     await page.getByRole("button", { name: "Save what it receives" }).click();
     await page.locator(".notice-ok", { hasText: "This endpoint now receives every change" }).waitFor();
     await page.locator("dl.facts .event-types", { hasText: "every change" }).waitFor();
+    // The log is read again: the event is one this endpoint receives now, and may be redelivered.
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="not_attempted"]`).waitFor();
+    await notReceived.getByRole("button", { name: `Redeliver event ${changeEventId}` }).waitFor();
     const [saved] = apiRequestsSince(saving, new RegExp(`^/v1/webhook_endpoints/${secondId}$`)).filter(
       (r) => r.method() === "POST",
     );
@@ -827,6 +832,24 @@ describe("the console in Chromium, against npm start's stack", () => {
     // Refused, the key's button is still there, and still has the focus.
     expect(await focusedText()).toMatch(/^Revoke… npm start demo/);
     expect(await statusWithKey(signedInKey)).toBe(200);
+
+    // A key revoked while its panel is still open: the panel, which says it works, goes with it.
+    await page.getByLabel("Name").fill("short-lived key");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const shortLived = page.getByRole("region", { name: "New API key: short-lived key" });
+    await shortLived.waitFor();
+    await page
+      .locator("tr[data-key-id]", { hasText: "short-lived key" })
+      .getByRole("button", { name: /^Revoke…/ })
+      .click();
+    await page
+      .getByRole("dialog", { name: "Revoke short-lived key?" })
+      .getByRole("button", { name: "Revoke key" })
+      .click();
+    await page.locator('tr[data-key-id][data-status="revoked"]', { hasText: "short-lived key" }).waitFor();
+    await shortLived.waitFor({ state: "detached" });
+    expect(await page.getByText("It works at once").count()).toBe(0);
+    expect(await focusedText()).toBe("Your keys");
   });
 
   it("signs out, saying why, when the key revoked is the one this tab is signed in with", async () => {
@@ -912,6 +935,57 @@ describe("the console in Chromium, against npm start's stack", () => {
     expect(await page.getByRole("button", { name: "Suggest names" }).count()).toBe(0);
     expect(apiRequestsSince(before, /\/username$/)).toEqual([]);
     await page.getByRole("link", { name: "All phone numbers" }).waitFor();
+  });
+
+  it("says a number is loading, and offers no action until it is loaded; after a failure, its error and Refresh", async () => {
+    const route = `**/v1/phone_numbers/${SECOND}`;
+    const actions = () =>
+      Promise.all(
+        ["Claim username", "Suggest names", "Delete username…"].map((name) =>
+          page.getByRole("button", { name }).count(),
+        ),
+      );
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(route, async (request) => {
+      await held;
+      await request.continue();
+    });
+    await page.goto(`${stack.url}/console/#/numbers/${SECOND}`);
+    await page.getByRole("status").filter({ hasText: "Loading the phone number…" }).waitFor();
+    expect(await actions()).toEqual([0, 0, 0]);
+    release();
+    await page.getByRole("button", { name: "Claim username" }).waitFor();
+    expect(await actions()).toEqual([1, 1, 1]);
+    await page.unroute(route);
+
+    await page.route(route, (request) =>
+      request.fulfill({
+        status: 500,
+        contentType: "application/json",
+        body: JSON.stringify({
+          error: {
+            message: "An unexpected error occurred",
+            type: "OAuthException",
+            code: 1,
+            is_transient: true,
+          },
+        }),
+      }),
+    );
+    await page.goto(`${stack.url}/console/#/numbers`);
+    await page.getByRole("heading", { level: 1, name: "Phone numbers" }).waitFor();
+    await page.goto(`${stack.url}/console/#/numbers/${SECOND}`);
+    const alert = page.getByRole("alert");
+    await alert.getByText("This phone number could not be loaded").waitFor();
+    expect(await actions()).toEqual([0, 0, 0]);
+    await expectAccessible("a number that could not be loaded");
+    await page.unroute(route);
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await page.getByRole("button", { name: "Claim username" }).waitFor();
+    expect(await page.getByText("This phone number could not be loaded").count()).toBe(0);
   });
 
   it("deletes a username only after a confirmation, the focus back where it was or on the outcome", async () => {

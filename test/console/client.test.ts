@@ -9,13 +9,19 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createConsoleApi, type PhoneNumber } from "../../console/src/api/client.ts";
+import { createConsoleApi, type PhoneNumber, type UsernameChangeData } from "../../console/src/api/client.ts";
 import { ApiError, adviceFor, GRAPH_ADVICE } from "../../console/src/api/errors.ts";
 import { requesterLabel, tenantApiKeys } from "../../console/src/api-keys.ts";
 import { originLabel } from "../../console/src/format.ts";
 import { parseRoute } from "../../console/src/routes.ts";
 import { API_KEY_PATTERN, SESSION_STORAGE_ENTRY, tabKeyStore } from "../../console/src/session.ts";
-import { findHolder, holderLabel, statusChanges, usernameProblem } from "../../console/src/usernames.ts";
+import {
+  changeDetails,
+  findHolder,
+  holderLabel,
+  statusChanges,
+  usernameProblem,
+} from "../../console/src/usernames.ts";
 import { brokenUsernameRule } from "../../functions/core/validation/username-format.ts";
 import { fakeFetch, json } from "./fake-fetch.ts";
 
@@ -82,7 +88,7 @@ describe("the console's API client", () => {
       ),
     );
     const failure = await createConsoleApi(KEY, { baseUrl: BASE, fetch })
-      .getPhoneNumber("1")
+      .usernameSuggestions("1")
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApiError);
     expect(failure).toMatchObject({
@@ -95,6 +101,43 @@ describe("the console's API client", () => {
     expect(adviceFor(failure as ApiError)).toBe(
       "Too many requests to Meta for your business. Wait 17 seconds, then try again.",
     );
+  });
+
+  it("says whose limit a 429 is: the service's on its own routes (/v1), Meta's only on the username routes", async () => {
+    const { fetch } = fakeFetch(() =>
+      json(
+        429,
+        {
+          error: {
+            message: "(#4) Application request limit reached",
+            type: "OAuthException",
+            code: 4,
+            is_transient: true,
+            error_data: {
+              messaging_product: "whatsapp",
+              details: "at most 300 requests to /v1 per minute per tenant",
+            },
+          },
+        },
+        { "retry-after": "17" },
+      ),
+    );
+    const api = createConsoleApi(KEY, { baseUrl: BASE, fetch });
+    const failure = (call: Promise<unknown>) => call.catch((error: unknown) => error) as Promise<ApiError>;
+    const reads = [api.getPhoneNumber("1"), api.listUsernameHistory("1"), api.listPhoneNumbers()].map(
+      failure,
+    );
+    for (const read of reads) {
+      expect(adviceFor(await read)).toBe(
+        "Too many requests to the service for your business. Wait 17 seconds, then try again.",
+      );
+    }
+    const metaCalls = [api.claimUsername("1", "a_b", "none"), api.deleteUsername("1")].map(failure);
+    for (const metaCall of metaCalls) {
+      expect(adviceFor(await metaCall)).toBe(
+        "Too many requests to Meta for your business. Wait 17 seconds, then try again.",
+      );
+    }
   });
 
   it("says so when no answer arrives, and when the answer is not an envelope", async () => {
@@ -192,6 +235,29 @@ describe("who made a change, in the history", () => {
     expect(requesterLabel("key_0000bb", keys)).toBe("key_0000bb");
     expect(requesterLabel("key_ffffff", keys)).toBe("key_ffffff");
     expect(requesterLabel("key_71e3aa", undefined)).toBe("key_71e3aa");
+  });
+
+  it("names the other number of a transfer by its id, saying it is an id (the event has no display number for it)", () => {
+    const change = (over: Partial<UsernameChangeData>): UsernameChangeData => ({
+      phone_number_id: "100000000000001",
+      waba_id: "200000000000001",
+      display_phone_number: "15550100001",
+      previous: {},
+      source: "transfer",
+      origin: "this_service",
+      ...over,
+    });
+    expect(changeDetails(change({ transferred_to: "100000000000002" }), undefined)).toContainEqual([
+      "Moved to",
+      "phone number id 100000000000002",
+    ]);
+    expect(
+      changeDetails(change({ username: "lucky_shrub", transferred_from: "100000000000002" }), undefined),
+    ).toContainEqual(["Taken from", "phone number id 100000000000002"]);
+    expect(changeDetails(change({ source: "api", requested_by: "key_71e3aa" }), undefined)).toEqual([
+      ["Origin", "Through this service"],
+      ["Requested by", "key_71e3aa"],
+    ]);
   });
 
   it("reads the tenant's keys page by page, 100 at a time, up to a limit", async () => {

@@ -12,6 +12,7 @@ import { apiKeyNameProblem } from "../../console/src/api-keys.ts";
 import { hasUnprintable, relativeTimeLabel } from "../../console/src/format.ts";
 import {
   DEFAULT_EVENT_TYPES,
+  deliveryChangeLabel,
   deliveryInFlight,
   deliveryStatusOf,
   EMPTY_ENDPOINT_DRAFT,
@@ -24,7 +25,9 @@ import {
   orderedEventTypes,
   overlapSecondsOf,
   previousSecretStopped,
+  REDELIVER_ADVICE,
   ROTATION_OVERLAPS,
+  redeliverable,
 } from "../../console/src/webhook-endpoints.ts";
 import { fakeFetch, json } from "./fake-fetch.ts";
 
@@ -283,6 +286,63 @@ describe("the delivery log", () => {
     expect(
       inFlight({ status: "not_attempted", attempts: 0, event_created_time: "2026-12-02T08:00:00.000Z" }),
     ).toBe(false);
+  });
+
+  it("offers a redelivery only of an event the endpoint's types select now, in a status that allows one", () => {
+    const every = { event_types: ["username.updated" as const] };
+    const outsideOnly = { event_types: ["username.changed_outside" as const] };
+    expect(redeliverable(delivery({}), every)).toBe(true);
+    expect(redeliverable(delivery({ status: "failed" }), every)).toBe(true);
+    // Delivered while the endpoint received every change; it now selects only changes made
+    // outside: the event comes with its base type, which the service refuses to redeliver.
+    expect(redeliverable(delivery({}), outsideOnly)).toBe(false);
+    expect(redeliverable(delivery({ event_type: "username.changed_outside" }), outsideOnly)).toBe(true);
+    expect(redeliverable(delivery({ status: "not_subscribed", attempts: 0 }), every)).toBe(false);
+    // Not known yet what the endpoint receives: nothing offered that may be refused.
+    expect(redeliverable(delivery({}), undefined)).toBe(false);
+  });
+
+  it("names the number as the numbers page does, and a change that left no name without guessing why", () => {
+    expect(deliveryChangeLabel(delivery({ display_phone_number: "15550100001" }))).toBe(
+      "+15550100001: green_leaf (approved)",
+    );
+    const {
+      username: _u,
+      username_status: _s,
+      ...noName
+    } = delivery({ display_phone_number: "15550100001" });
+    // A deletion and a move to another number look alike in the log: it says neither.
+    expect(deliveryChangeLabel(noName)).toBe("+15550100001: no username now");
+  });
+
+  it("shows the service's own hint when it refuses a redelivery, in place of general advice", async () => {
+    const hint =
+      "add the event's type to the endpoint's event_types (POST /v1/webhook_endpoints/{id}) to receive such events";
+    const refusal = (errorData: unknown) =>
+      fakeFetch(() =>
+        json(400, {
+          error: {
+            message: `(#100) Invalid parameter: event ${EVENT} is not one this endpoint subscribes to (its event_types do not select it)`,
+            type: "OAuthException",
+            code: 100,
+            ...(errorData !== undefined ? { error_data: errorData } : {}),
+            fbtrace_id: "T2",
+          },
+        }),
+      ).fetch;
+    const redeliver = async (errorData: unknown) =>
+      (await createConsoleApi(KEY, { baseUrl: BASE, fetch: refusal(errorData) })
+        .redeliverWebhookEvent(ENDPOINT, EVENT)
+        .catch((error: unknown) => error)) as ApiError;
+    const failure = await redeliver({ messaging_product: "whatsapp", details: hint });
+    expect(failure.hint).toBe(hint);
+    expect(adviceFor(failure, REDELIVER_ADVICE)).toContain(hint);
+    expect(adviceFor(failure, REDELIVER_ADVICE)).not.toMatch(/Correct it/);
+    // Meta's passed-on errors may carry `error_data` as a string.
+    expect((await redeliver(hint)).hint).toBe(hint);
+    // No hint: the self-service pages' advice, as before; elsewhere a hint changes nothing.
+    expect(adviceFor(await redeliver(undefined), REDELIVER_ADVICE)).toBe(SELF_SERVICE_ADVICE.codes?.[100]);
+    expect(adviceFor(failure, SELF_SERVICE_ADVICE)).toBe(SELF_SERVICE_ADVICE.codes?.[100]);
   });
 
   it("says times relative to now, in the largest whole unit", () => {

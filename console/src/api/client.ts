@@ -61,6 +61,9 @@ export interface Page<T> {
 /** What `fetch`-based results look like from openapi-fetch. */
 type FetchResult<T> = Promise<{ data?: T; error?: unknown; response: Response }>;
 
+/** The contract's path each answer came from (set by the client's middleware), for its `ApiError`. */
+const answeredRoute = new WeakMap<Response, string>();
+
 /** The data of a successful answer, or the `ApiError` of a failed one (or of no answer). */
 export async function unwrap<T>(request: FetchResult<T>): Promise<T> {
   let result: Awaited<FetchResult<T>>;
@@ -69,7 +72,9 @@ export async function unwrap<T>(request: FetchResult<T>): Promise<T> {
   } catch (cause) {
     throw cause instanceof ApiError ? cause : networkError(cause);
   }
-  if (!result.response.ok) throw apiErrorOf(result.response, result.error);
+  if (!result.response.ok) {
+    throw apiErrorOf(result.response, result.error, answeredRoute.get(result.response));
+  }
   return result.data as T;
 }
 
@@ -139,6 +144,9 @@ export function createConsoleApi(apiKey: string, options: ApiOptions = {}): Cons
     onRequest({ request }) {
       request.headers.set("X-API-Key", apiKey);
       return request;
+    },
+    onResponse({ response, schemaPath }) {
+      answeredRoute.set(response, schemaPath);
     },
   });
   const number = (id: string) => ({ version: GRAPH_VERSION, phone_number_id: id });

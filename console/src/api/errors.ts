@@ -17,6 +17,13 @@ export class ApiError extends Error {
   /** Seconds from `retry-after`, when the answer said when to retry. */
   readonly retryAfterSeconds: number | undefined;
   readonly transient: boolean;
+  /**
+   * The contract's path of the route that answered (`/v1/phone_numbers/{phone_number_id}`), when
+   * known: whose request limit a 429 is depends on it (`adviceFor`).
+   */
+  readonly route: string | undefined;
+  /** `error.error_data.details` (Meta's passed-on errors: `error_data` itself, a string): the API's hint. */
+  readonly hint: string | undefined;
 
   constructor(init: {
     status: number;
@@ -26,6 +33,8 @@ export class ApiError extends Error {
     traceId?: string | undefined;
     retryAfterSeconds?: number | undefined;
     transient?: boolean | undefined;
+    route?: string | undefined;
+    hint?: string | undefined;
   }) {
     super(init.message);
     this.status = init.status;
@@ -34,6 +43,8 @@ export class ApiError extends Error {
     this.traceId = init.traceId;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.transient = init.transient ?? (init.status === 0 || init.status >= 500);
+    this.route = init.route;
+    this.hint = init.hint;
   }
 }
 
@@ -45,11 +56,15 @@ interface Envelope {
     fbtrace_id?: unknown;
     is_transient?: unknown;
     error_user_msg?: unknown;
+    error_data?: unknown;
   };
 }
 
-/** The error of an answer whose status is not 2xx, from its Graph envelope when it has one. */
-export function apiErrorOf(response: Response, body: unknown): ApiError {
+/**
+ * The error of an answer whose status is not 2xx, from its Graph envelope when it has one; `route`
+ * is the contract's path of the request.
+ */
+export function apiErrorOf(response: Response, body: unknown, route?: string): ApiError {
   const error = (body as Envelope | undefined)?.error;
   const retryAfter = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
   const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
@@ -63,6 +78,8 @@ export function apiErrorOf(response: Response, body: unknown): ApiError {
     traceId: text(error?.fbtrace_id),
     retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
     transient: error?.is_transient === true || response.status >= 500 || response.status === 429,
+    route,
+    hint: text(error?.error_data) ?? text((error?.error_data as { details?: unknown } | undefined)?.details),
   });
 }
 
@@ -100,10 +117,15 @@ export const GRAPH_ADVICE: Readonly<Record<number, string>> = {
 export interface AdviceContext {
   /** Advice by Graph code, before the general table (e.g. what code 100 means on this form). */
   codes?: Readonly<Partial<Record<number, string>>>;
-  /** Whose request limit a 429 (code 4) is (default: Meta's). */
+  /** Whose request limit a 429 (code 4) of a username route is (default: Meta's; a /v1 route's is the service's). */
   limiter?: "Meta" | "the service";
   /** Advice for a refusal no table knows (default: Meta's message is Meta's own). */
   otherwise?: string;
+  /**
+   * Whether the API's own hint (`ApiError.hint`), when it gave one, is what to do: where it says
+   * more than any table can (a redelivery refused names the setting that refuses it).
+   */
+  hint?: boolean;
 }
 
 /** The self-service pages' context: the service's own refusals, its own request limit. */
@@ -121,7 +143,9 @@ export const SELF_SERVICE_ADVICE: AdviceContext = {
 export function adviceFor(error: ApiError, context: AdviceContext = {}): string {
   if (error.status === 0) return "Check your connection, then try again.";
   if (error.status === 429 || error.code === 4) {
-    const limiter = context.limiter ?? "Meta";
+    // The service's own routes never call Meta: their 429 is the service's per-tenant limit on
+    // them (docs/spec.md, "Fair share"), whatever page asked.
+    const limiter = error.route?.startsWith("/v1/") ? "the service" : (context.limiter ?? "Meta");
     const wait = error.retryAfterSeconds;
     if (wait !== undefined) {
       return `Too many requests to ${limiter} for your business. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
@@ -130,6 +154,7 @@ export function adviceFor(error: ApiError, context: AdviceContext = {}): string 
       ? (GRAPH_ADVICE[4] as string)
       : `Too many requests to ${limiter} for your business in a short time. Wait, then try again.`;
   }
+  if (context.hint && error.hint) return error.hint;
   const code = error.code;
   const known = code !== undefined ? (context.codes?.[code] ?? GRAPH_ADVICE[code]) : undefined;
   if (known) return known;

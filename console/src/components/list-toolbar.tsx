@@ -1,6 +1,7 @@
 /**
  * What stands above every list the console loads (the numbers, a number's history, the API keys,
- * the webhook endpoints, an endpoint's delivery log): a Refresh button, disabled while the list
+ * the webhook endpoints, an endpoint's delivery log; and a number's page until its number is loaded):
+ * a Refresh button, disabled while the list
  * loads; a status (`role="status"`, always in the page so screen readers hear it change) that
  * says it is loading; and, when the last load failed, its `ErrorNotice`. One component, so the
  * five lists keep the same controls, the same live region and the same failure notice.

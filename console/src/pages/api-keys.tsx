@@ -116,6 +116,8 @@ export function ApiKeysPage({ context }: { context: PageContext }) {
       return;
     }
     const text = `${apiKeyLabel(key)} is revoked: the service refuses it from now on (every part of it within a minute).`;
+    // The panel of a key just created says it works: revoked, it no longer does.
+    setCreated((shown) => (shown?.id === key.id ? undefined : shown));
     setNotice(text);
     announce(text);
     setBusy(undefined);

@@ -9,18 +9,24 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiKey, PageCursor, PhoneNumber, UsernameChangeData } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
-import { requesterLabel, tenantApiKeys } from "../api-keys.ts";
+import { tenantApiKeys } from "../api-keys.ts";
 import { ConfirmDialog } from "../components/confirm-dialog.tsx";
 import { ErrorNotice } from "../components/error-notice.tsx";
 import { ListToolbar } from "../components/list-toolbar.tsx";
 import { Pager } from "../components/pager.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { TableHead } from "../components/table-head.tsx";
-import { originLabel, phoneLabel, sourceLabel, timeLabel } from "../format.ts";
+import { phoneLabel, sourceLabel, timeLabel } from "../format.ts";
 import { useLoad, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
 import { USERNAME_MAX_LENGTH, USERNAME_MIN_LENGTH } from "../username-rules.ts";
-import { findHolder, holderLabel, SAME_PORTFOLIO_HOLDER, usernameProblem } from "../usernames.ts";
+import {
+  changeDetails,
+  findHolder,
+  holderLabel,
+  SAME_PORTFOLIO_HOLDER,
+  usernameProblem,
+} from "../usernames.ts";
 import { POLL_INTERVAL_MS } from "./numbers.tsx";
 
 type Confirm = { kind: "transfer"; username: string; holder: PhoneNumber | undefined } | { kind: "delete" };
@@ -48,7 +54,8 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
   const [name, setName] = useState("");
   const [touched, setTouched] = useState(false);
   const [busy, setBusy] = useState<string | undefined>(undefined);
-  const [notice, setNotice] = useState<string | undefined>(undefined);
+  // `reserved`: the name a notice says waits for Meta's approval, true only while it still does.
+  const [notice, setNotice] = useState<{ text: string; reserved?: string } | undefined>(undefined);
   const [actionError, setActionError] = useState<{ title: string; error: ApiError } | undefined>(undefined);
   const [suggestions, setSuggestions] = useState<string[] | undefined>(undefined);
   const [confirm, setConfirm] = useState<Confirm | undefined>(undefined);
@@ -74,6 +81,12 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
       // A change Meta made (an approval) also adds to the history: show its newest page.
       if (historyCursor === undefined) void history.reload();
       else setHistoryCursor(undefined);
+      setNotice((shown) =>
+        shown?.reserved !== undefined &&
+        (current.username !== shown.reserved || current.username_status !== "reserved")
+          ? undefined
+          : shown,
+      );
     }
     shownState.current = state;
   }, [current, announce, history, historyCursor]);
@@ -102,11 +115,11 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
     start(transfer === "force_transfer" ? `Moving ${username} to this number…` : `Claiming ${username}…`);
     try {
       const answer = await api.claimUsername(id, username, transfer);
-      const message =
-        answer.status === "approved"
-          ? `Meta approved ${username} for this number.`
-          : `Meta reserved ${username} for this number. It becomes visible once Meta approves it; this page shows the change when it happens.`;
-      setNotice(message);
+      const reserved = answer.status !== "approved";
+      const message = reserved
+        ? `Meta reserved ${username} for this number. It becomes visible once Meta approves it; this page shows the change when it happens.`
+        : `Meta approved ${username} for this number.`;
+      setNotice(reserved ? { text: message, reserved: username } : { text: message });
       announce(message);
       setSuggestions(undefined);
       refresh();
@@ -133,7 +146,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
       const message = removed
         ? "Meta deleted the username of this number."
         : "Meta had no username to delete.";
-      setNotice(message);
+      setNotice({ text: message });
       announce(message);
       // The delete button, which has the focus, is disabled with no name left to delete: the
       // focus goes to what happened, once it is on the page.
@@ -168,9 +181,21 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
       <h1 ref={heading} tabIndex={-1}>
         {title}
       </h1>
-      {number.error ? (
-        <ErrorNotice title="This phone number could not be loaded" error={number.error} />
-      ) : null}
+      {current || noSuchNumber ? (
+        number.error ? (
+          <ErrorNotice title="This phone number could not be loaded" error={number.error} />
+        ) : null
+      ) : (
+        // Until the number is loaded nothing acts on it: the page says it loads, or why it could
+        // not, with Refresh.
+        <ListToolbar
+          list={number}
+          loadingText="Loading the phone number…"
+          errorTitle="This phone number could not be loaded"
+          onRefresh={refresh}
+          refreshDisabled={number.loading || history.loading}
+        />
+      )}
       {current ? (
         <dl class="facts">
           <div>
@@ -209,7 +234,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
         </dl>
       ) : null}
 
-      {noSuchNumber ? null : (
+      {!current || noSuchNumber ? null : (
         <>
           <section aria-labelledby="claim-heading">
             <h2 id="claim-heading">Claim or change the username</h2>
@@ -304,7 +329,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           {/* Not a live region: `announce` says it (twice would be read twice). */}
           {notice ? (
             <p class="notice notice-ok" ref={noticeRef} tabIndex={-1}>
-              {notice}
+              {notice.text}
             </p>
           ) : null}
           {actionError ? <ErrorNotice title={actionError.title} error={actionError.error} /> : null}
@@ -389,7 +414,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
           onCancel={() => {
             setConfirm(undefined);
             const message = `${confirm.username} was not moved.`;
-            setNotice(message);
+            setNotice({ text: message });
             announce(message);
           }}
           onConfirm={() => {
@@ -430,11 +455,7 @@ export function NumberPage({ context, id }: { context: PageContext; id: string }
  * name, when `keys` knows it), Meta's context, transfers.
  */
 function ChangeDetails({ data, keys }: { data: UsernameChangeData; keys: readonly ApiKey[] | undefined }) {
-  const rows: [string, string][] = [["Origin", originLabel(data.origin)]];
-  if (data.requested_by) rows.push(["Requested by", requesterLabel(data.requested_by, keys)]);
-  if (data.context) rows.push(["Meta's context", data.context]);
-  if (data.transferred_to) rows.push(["Moved to", data.transferred_to]);
-  if (data.transferred_from) rows.push(["Taken from", data.transferred_from]);
+  const rows = changeDetails(data, keys);
   return (
     <ul class="details">
       {rows.map(([label, value]) => (

@@ -27,6 +27,7 @@ import { useLoad, useNow, usePolling } from "../hooks.ts";
 import type { PageContext } from "../sections.tsx";
 import {
   DELIVERY_POLL_INTERVAL_MS,
+  deliveryChangeLabel,
   deliveryInFlight,
   deliveryStatusOf,
   EVENT_TYPES,
@@ -35,8 +36,10 @@ import {
   orderedEventTypes,
   overlapSecondsOf,
   previousSecretStopped,
+  REDELIVER_ADVICE,
   ROTATION_OVERLAPS,
   type RotationOverlap,
+  redeliverable,
 } from "../webhook-endpoints.ts";
 
 /** Where an action failed, so its error shows beside the control that made it. */
@@ -105,6 +108,8 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
       setNotice({ action: "types", text });
       announce(text);
       await endpoint.reload();
+      // Which events the endpoint receives (and may have redelivered) changed with its types.
+      void log.reload();
     } catch (caught) {
       failed("types", "What the endpoint receives was not changed", caught);
     } finally {
@@ -164,7 +169,11 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
     <>
       {notice?.action === action ? <p class="notice notice-ok">{notice.text}</p> : null}
       {failure?.action === action ? (
-        <ErrorNotice title={failure.title} error={failure.error} advice={SELF_SERVICE_ADVICE} />
+        <ErrorNotice
+          title={failure.title}
+          error={failure.error}
+          advice={action === "redeliver" ? REDELIVER_ADVICE : SELF_SERVICE_ADVICE}
+        />
       ) : null}
     </>
   );
@@ -447,15 +456,7 @@ function DeliveryRow({
       <td data-label="Event">
         <time dateTime={delivery.event_created_time}>{timeLabel(delivery.event_created_time)}</time>
         <span class="change" data-testid="delivery-change">
-          {delivery.display_phone_number}:{" "}
-          {delivery.username ? (
-            <>
-              {delivery.username}
-              {delivery.username_status ? ` (${delivery.username_status})` : ""}
-            </>
-          ) : (
-            "username deleted"
-          )}
+          {deliveryChangeLabel(delivery)}
         </span>
         <span class="muted id">
           {delivery.event_type} · {delivery.event_id}
@@ -495,8 +496,8 @@ function DeliveryRow({
         )}
       </td>
       <td data-label="">
-        {/* The service refuses to redeliver what the endpoint does not receive (add its type first). */}
-        {delivery.status === "not_subscribed" ? null : (
+        {/* The service refuses to redeliver what the endpoint's types do not select now (add its type first). */}
+        {redeliverable(delivery, endpoint) ? (
           // Not `disabled` while busy: a disabled button drops the keyboard focus it has.
           <button
             type="button"
@@ -509,7 +510,7 @@ function DeliveryRow({
             {sending ? "Sending…" : "Redeliver"}
             <span class="visually-hidden"> event {delivery.event_id}</span>
           </button>
-        )}
+        ) : null}
       </td>
     </tr>
   );
