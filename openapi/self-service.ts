@@ -357,6 +357,13 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
         display_phone_number: "That number as Meta displays it.",
         username: "The number's username after the change; absent once deleted.",
         username_status: "The username's status after the change (the event's `data.status`).",
+        origin:
+          "Who made the change (the event's `data.origin`): `this_service`, `outside`, or `unknown` for changes " +
+          "recorded before origins were.",
+        transferred_to:
+          "When the name moved to another number of the business portfolio: that number's phone number id.",
+        transferred_from:
+          "When the name came from another number of the portfolio: that number's phone number id.",
         status:
           "`pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), " +
           "`not_attempted` (no attempt recorded: in flight, or the event came before the endpoint), " +
@@ -376,6 +383,7 @@ export function selfServiceSchemas(): Record<string, JsonSchema> {
           display_phone_number: "+1 555-010-0001",
           username: "green_leaf",
           username_status: "approved",
+          origin: "this_service",
           status: "pending",
           attempts: 2,
           last_attempt_time: "2026-12-02T09:30:05.120Z",

@@ -216,16 +216,26 @@ export function redeliverable(
 }
 
 /**
- * Which change an event was: its number as the numbers page writes it, and the name it got. A
- * row gives no source, so a name deleted and a name moved to another number read alike: neither is
- * claimed.
+ * Which change an event was: its number as the numbers page writes it, the name it got, and where
+ * a name moved between two numbers of the portfolio (so the number losing it does not read as a
+ * deletion).
  */
 export function deliveryChangeLabel(
-  delivery: Pick<WebhookDelivery, "display_phone_number" | "username" | "username_status">,
+  delivery: Pick<
+    WebhookDelivery,
+    "display_phone_number" | "username" | "username_status" | "transferred_to" | "transferred_from"
+  >,
 ): string {
   const number = phoneLabel(delivery.display_phone_number);
-  if (!delivery.username) return `${number}: no username now`;
-  return `${number}: ${delivery.username}${delivery.username_status ? ` (${delivery.username_status})` : ""}`;
+  // The other number of a move is known by its id only: the event carries no display number of it.
+  if (!delivery.username) {
+    return delivery.transferred_to
+      ? `${number}: username moved to phone number id ${delivery.transferred_to}`
+      : `${number}: no username now`;
+  }
+  const name = `${delivery.username}${delivery.username_status ? ` (${delivery.username_status})` : ""}`;
+  const from = delivery.transferred_from ? `, moved from phone number id ${delivery.transferred_from}` : "";
+  return `${number}: ${name}${from}`;
 }
 
 /** A refused redelivery: the service's hint names the setting that refuses it (the endpoint's event types). */

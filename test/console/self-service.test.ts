@@ -247,6 +247,7 @@ describe("the delivery log", () => {
     display_phone_number: "+1 555-010-0001",
     username: "green_leaf",
     username_status: "approved",
+    origin: "this_service",
     status: "delivered",
     attempts: 1,
     ...over,
@@ -311,8 +312,17 @@ describe("the delivery log", () => {
       username_status: _s,
       ...noName
     } = delivery({ display_phone_number: "15550100001" });
-    // A deletion and a move to another number look alike in the log: it says neither.
     expect(deliveryChangeLabel(noName)).toBe("+15550100001: no username now");
+    // A move to another number of the portfolio says where the name went.
+    expect(deliveryChangeLabel({ ...noName, transferred_to: "106540352242923" })).toBe(
+      "+15550100001: username moved to phone number id 106540352242923",
+    );
+    expect(
+      deliveryChangeLabel({
+        ...delivery({ display_phone_number: "15550100002" }),
+        transferred_from: "106540352242922",
+      }),
+    ).toBe("+15550100002: green_leaf (approved), moved from phone number id 106540352242922");
   });
 
   it("shows the service's own hint when it refuses a redelivery, in place of general advice", async () => {

@@ -578,6 +578,8 @@ describe("GET /v1/webhook_endpoints/{id}/deliveries", { timeout: 90_000 }, () =>
       display_phone_number: expect.any(String),
       username: expect.stringMatching(/^self_service_\d+$/),
       username_status: expect.any(String),
+      // Who made it: the claim went through this service.
+      origin: "this_service",
       status: "delivered",
       attempts: 2,
       last_attempt_time: expect.stringMatching(ISO_TIME),

@@ -1013,6 +1013,7 @@ export interface components {
          *       "display_phone_number": "+1 555-010-0001",
          *       "username": "green_leaf",
          *       "username_status": "approved",
+         *       "origin": "this_service",
          *       "status": "pending",
          *       "attempts": 2,
          *       "last_attempt_time": "2026-12-02T09:30:05.120Z",
@@ -1035,6 +1036,15 @@ export interface components {
             username?: string;
             /** @description The username's status after the change (the event's `data.status`). */
             username_status?: string;
+            /**
+             * @description Who made the change (the event's `data.origin`): `this_service`, `outside`, or `unknown` for changes recorded before origins were.
+             * @enum {string}
+             */
+            origin: "this_service" | "outside" | "unknown";
+            /** @description When the name moved to another number of the business portfolio: that number's phone number id. */
+            transferred_to?: string;
+            /** @description When the name came from another number of the portfolio: that number's phone number id. */
+            transferred_from?: string;
             /**
              * @description `pending` (waiting for a retry), `delivered` (a 2xx answer), `failed` (after the last attempt), `not_attempted` (no attempt recorded: in flight, or the event came before the endpoint), `not_subscribed` (the endpoint's event types do not select it).
              * @enum {string}

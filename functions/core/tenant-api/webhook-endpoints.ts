@@ -156,6 +156,9 @@ export function webhookDeliveryView(
     display_phone_number: entry.event.data.display_phone_number,
     ...(entry.event.data.username ? { username: entry.event.data.username } : {}),
     ...(entry.event.data.status ? { username_status: entry.event.data.status } : {}),
+    origin: entry.event.data.origin ?? "unknown",
+    ...(entry.event.data.transferred_to ? { transferred_to: entry.event.data.transferred_to } : {}),
+    ...(entry.event.data.transferred_from ? { transferred_from: entry.event.data.transferred_from } : {}),
     status:
       delivery.status === "not attempted" || delivery.status === "not subscribed"
         ? DELIVERY_STATUS_NAMES[delivery.status]

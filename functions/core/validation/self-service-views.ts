@@ -6,7 +6,7 @@
  */
 import * as z from "zod/mini";
 import { API_KEY_STATUSES, DELIVERY_STATUSES } from "./self-service.ts";
-import { WEBHOOK_EVENT_TYPES } from "./tenant-api.ts";
+import { CHANGE_ORIGINS, WEBHOOK_EVENT_TYPES } from "./tenant-api.ts";
 
 /** A webhook endpoint of the tenant, as every route shows it: never its secret. */
 export const webhookEndpointSchema = z.object({
@@ -46,6 +46,11 @@ export const webhookDeliverySchema = z.object({
   username: z.optional(z.string()),
   /** The username's status after the change (Meta's: `approved`, `reserved`, `deleted`, …). */
   username_status: z.optional(z.string()),
+  /** Who made the change (the event's `data.origin`). */
+  origin: z.enum(CHANGE_ORIGINS),
+  /** A name moved between two numbers of a portfolio: the number it went to, or came from. */
+  transferred_to: z.optional(z.string()),
+  transferred_from: z.optional(z.string()),
   status: z.enum(DELIVERY_STATUSES),
   attempts: z.number(),
   last_attempt_time: z.optional(z.string()),
