@@ -144,7 +144,7 @@ export function adviceFor(error: ApiError, context: AdviceContext = {}): string 
   if (error.status === 0) return "Check your connection, then try again.";
   if (error.status === 429 || error.code === 4) {
     // The service's own routes never call Meta: their 429 is the service's per-tenant limit on
-    // them (docs/spec.md, "Fair share"), whatever page asked.
+    // them (docs/reliability.md, "Fair share"), whatever page asked.
     const limiter = error.route?.startsWith("/v1/") ? "the service" : (context.limiter ?? "Meta");
     const wait = error.retryAfterSeconds;
     if (wait !== undefined) {
