@@ -735,6 +735,21 @@ describe("the console in Chromium, against npm start's stack", () => {
     });
     await expectAccessible("an endpoint's page after choosing what it receives");
 
+    // Changed elsewhere (another tab, the API) while this page shows the old types: the service
+    // refuses the redelivery, and the page reads the endpoint and its log again, so what it offers
+    // is what the endpoint receives now.
+    const elsewhere = await fetch(`${stack.url}/v1/webhook_endpoints/${secondId}`, {
+      method: "POST",
+      headers: { "x-api-key": signedInKey, "content-type": "application/json" },
+      body: JSON.stringify({ event_types: ["username.changed_outside"] }),
+    });
+    expect(elsewhere.status).toBe(200);
+    await notReceived.getByRole("button", { name: `Redeliver event ${changeEventId}` }).click();
+    await page.locator(".notice-error", { hasText: "was not sent again" }).waitFor();
+    await page.locator("dl.facts .event-types", { hasText: "changes made outside this service" }).waitFor();
+    await page.locator(`tr[data-event-id="${changeEventId}"][data-status="not_subscribed"]`).waitFor();
+    expect(await notReceived.getByRole("button", { name: /Redeliver/ }).count()).toBe(0);
+
     await page.getByRole("button", { name: "Remove endpoint…" }).click();
     const dialog = page.getByRole("dialog", { name: "Remove this endpoint?" });
     await dialog.waitFor();

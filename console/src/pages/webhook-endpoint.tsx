@@ -159,6 +159,10 @@ export function WebhookEndpointPage({ context, id }: { context: PageContext; id:
       await log.reload();
     } catch (caught) {
       failed("redeliver", `Event ${eventId} was not sent again`, caught);
+      // Refused for what the endpoint is now (its event types changed elsewhere): read it and its
+      // log again, so the page offers what the endpoint receives now.
+      if (caught instanceof ApiError && caught.status === 400)
+        void Promise.all([endpoint.reload(), log.reload()]);
     } finally {
       setRedelivering(undefined);
     }
