@@ -42,7 +42,8 @@ export function forgetDynamoDbLocal(file: string): void {
   rmSync(file, { force: true });
 }
 
-function alive(pid: number): boolean {
+/** Whether `pid` runs: it exists (EPERM: someone else's, still running) and is not a zombie. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -75,7 +76,7 @@ function startTimeOf(pid: number): number | undefined {
  */
 function ownerRuns(record: PidRecord): boolean {
   if (!Number.isInteger(record.owner) || record.owner === undefined) return false;
-  if (!alive(record.owner)) return false;
+  if (!processAlive(record.owner)) return false;
   if (record.ownerStarted === undefined) return true;
   const started = startTimeOf(record.owner);
   return started === undefined || started === record.ownerStarted;
@@ -86,7 +87,7 @@ function ownerRuns(record: PidRecord): boolean {
  * another program is left alone); elsewhere, that a process with the id is alive.
  */
 function isDynamoDbLocal(pid: number, port: number): boolean {
-  if (!alive(pid)) return false;
+  if (!processAlive(pid)) return false;
   const cmdline = `/proc/${pid}/cmdline`;
   if (!existsSync(cmdline)) return process.platform !== "linux";
   const args = readFileSync(cmdline, "utf8").split("\0");
@@ -123,8 +124,8 @@ export async function stopLeftoverDynamoDbLocal(file: string): Promise<number | 
   if (!record || !Number.isInteger(record.pid) || !isDynamoDbLocal(record.pid, record.port)) return undefined;
   process.kill(record.pid, "SIGTERM");
   const deadline = Date.now() + 3_000;
-  while (alive(record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive(record.pid)) process.kill(record.pid, "SIGKILL");
-  while (alive(record.pid)) await new Promise((r) => setTimeout(r, 50));
+  while (processAlive(record.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (processAlive(record.pid)) process.kill(record.pid, "SIGKILL");
+  while (processAlive(record.pid)) await new Promise((r) => setTimeout(r, 50));
   return record.pid;
 }

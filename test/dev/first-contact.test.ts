@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
+import { processAlive } from "../../dev/leftover-dynamodb.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -115,15 +116,6 @@ function waitFor(child: ChildProcess & { output: () => string }, pattern: RegExp
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 describe("npm start without java on PATH", () => {
   it("exits 1 with one line naming the fix (a JDK 17+, or DYNAMODB_ENDPOINT), no stack trace", async () => {
     const env = {
@@ -169,14 +161,14 @@ describe("npm start after an npm start killed with SIGKILL", () => {
     const targetPid = Number(target?.[1]);
     process.kill(targetPid, "SIGKILL");
     await exited(first);
-    expect(alive(javaPid), "DynamoDB Local left running").toBe(true);
+    expect(processAlive(javaPid), "DynamoDB Local left running").toBe(true);
 
     const second = await npmStart(env);
     await waitFor(second, /^ready: /m);
     expect(second.output()).toContain(
       `stopped the DynamoDB Local an earlier npm start left running (pid ${javaPid})`,
     );
-    expect(alive(javaPid)).toBe(false);
+    expect(processAlive(javaPid)).toBe(false);
     // A clean stop forgets the pid file.
     const stopped = new Promise((resolve) => second.once("exit", resolve));
     process.kill(-(second.pid as number), "SIGTERM");
@@ -214,7 +206,7 @@ describe("a second npm start on the data folder of one still running", () => {
       ),
     );
     expect(second.output()).not.toMatch(/^\s+at /m);
-    expect(alive(javaPid), "the first npm start's DynamoDB Local").toBe(true);
+    expect(processAlive(javaPid), "the first npm start's DynamoDB Local").toBe(true);
     expect(existsSync(pidFile)).toBe(true);
     expect((await fetch(`${url}/health`)).status).toBe(200);
 

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { recordDynamoDbLocal, stopLeftoverDynamoDbLocal } from "../../dev/leftover-dynamodb.ts";
+import { processAlive, recordDynamoDbLocal, stopLeftoverDynamoDbLocal } from "../../dev/leftover-dynamodb.ts";
 
 const children: ChildProcess[] = [];
 const folders: string[] = [];
@@ -44,22 +44,13 @@ async function endedProcess(): Promise<number> {
   return child.pid as number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
 describe("the DynamoDB Local a pid file names", () => {
   it("is stopped when the npm start that started it is gone", async () => {
     const file = pidFile();
     const java = await fakeDynamoDbLocal(8123);
     writeFileSync(file, `${JSON.stringify({ pid: java, port: 8123, owner: await endedProcess() })}\n`);
     expect(await stopLeftoverDynamoDbLocal(file)).toBe(java);
-    expect(alive(java)).toBe(false);
+    expect(processAlive(java)).toBe(false);
     expect(existsSync(file)).toBe(false);
   });
 
@@ -73,7 +64,7 @@ describe("the DynamoDB Local a pid file names", () => {
       `another npm start is using this data directory (pid ${process.pid}, DynamoDB Local on port 8124): ` +
         "stop it, or set DATA_DIR to another folder",
     );
-    expect(alive(java)).toBe(true);
+    expect(processAlive(java)).toBe(true);
     // Its record stays: the running npm start forgets it when it stops.
     expect(readFileSync(file, "utf8")).toBe(recorded);
   });
@@ -86,7 +77,7 @@ describe("the DynamoDB Local a pid file names", () => {
     expect(record.ownerStarted, "the owner's start time is recorded on Linux").toBeTypeOf("number");
     writeFileSync(file, JSON.stringify({ ...record, ownerStarted: (record.ownerStarted ?? 0) + 1 }));
     expect(await stopLeftoverDynamoDbLocal(file)).toBe(java);
-    expect(alive(java)).toBe(false);
+    expect(processAlive(java)).toBe(false);
   });
 
   it("is never a process that is not DynamoDB Local on the recorded port", async () => {
@@ -94,6 +85,6 @@ describe("the DynamoDB Local a pid file names", () => {
     const java = await fakeDynamoDbLocal(8126);
     writeFileSync(file, JSON.stringify({ pid: java, port: 9999, owner: await endedProcess() }));
     expect(await stopLeftoverDynamoDbLocal(file)).toBeUndefined();
-    expect(alive(java)).toBe(true);
+    expect(processAlive(java)).toBe(true);
   });
 });

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../dev/free-port.ts";
+import { processAlive } from "../../dev/leftover-dynamodb.ts";
 import { randomLocalSecrets } from "../support/local-secrets.ts";
 import { type ReceivedWebhook, startTenantEndpoint, verifiedEvent } from "../support/tenant-endpoint.ts";
 
@@ -106,21 +107,6 @@ async function descendants(root: number): Promise<{ pid: number; args: string }[
     }
   }
   return found;
-}
-
-/** Running, not a zombie waiting for a parent (in a container, PID 1 may never reap it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return true;
-  }
 }
 
 async function json(response: Response): Promise<unknown> {
@@ -359,9 +345,9 @@ describe("npm start", () => {
     expect(code === 0 || signal === "SIGTERM").toBe(true);
 
     const deadline = Date.now() + 15_000;
-    while (before.some((p) => alive(p.pid)) && Date.now() < deadline)
+    while (before.some((p) => processAlive(p.pid)) && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 100));
-    expect(before.filter((p) => alive(p.pid))).toEqual([]);
+    expect(before.filter((p) => processAlive(p.pid))).toEqual([]);
     // npm's `sh -c` dies of the forwarded SIGTERM without passing it on; start.ts sees its parent go.
     expect(output).toMatch(/^(SIGTERM|parent process ended): stopping$/m);
     const { stdout } = await execFileAsync("ps", ["-e", "-o", "args="]);
